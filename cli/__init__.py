@@ -1,0 +1,1 @@
+"""The `csp` terminal tool: a thin Typer layer over `puzzles` and `csp_diffusion`."""

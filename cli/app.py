@@ -1,0 +1,27 @@
+"""The `csp` application: sub-apps for solving, generating and training."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="csp",
+    help="Solve constraint-satisfaction puzzles (Sudoku, mazes) with looped masked-diffusion models and exact oracles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+solve_app = typer.Typer(help="Solve puzzles.", no_args_is_help=True)
+generate_app = typer.Typer(help="Generate puzzles.", no_args_is_help=True)
+train_app = typer.Typer(help="Train neural solvers.", no_args_is_help=True)
+app.add_typer(solve_app, name="solve")
+app.add_typer(generate_app, name="generate")
+app.add_typer(train_app, name="train")
+
+# Each module registers its commands on the sub-apps above.
+from cli import maze as _maze  # noqa: E402,F401
+from cli import sudoku as _sudoku  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""What every command shares: error handling, exit codes, result output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Callable, Iterable, TypeVar
+
+import typer
+from rich.console import Console
+
+from puzzles.errors import UserError
+from puzzles.result import Result
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT = 0, 1, 2
+
+F = TypeVar("F", bound=Callable)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print one red line on stderr; return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guarded(fn: F) -> F:
+    """Turn a UserError (bad input, missing file, corrupt checkpoint) into one line and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as e:
+            raise fail(str(e)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+            raise fail(f"{e.strerror}: {e.filename}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(record: dict) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def exit_for(results: Iterable[Result]) -> None:
+    """Exit 0 when every puzzle was solved (and verified), 1 otherwise."""
+    if not all(r.solved for r in results):
+        raise typer.Exit(EXIT_UNSOLVED)
+
+
+def progress(total: int, description: str):
+    """A rich progress bar on stderr (stdout stays clean for --json)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )

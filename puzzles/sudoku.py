@@ -1,0 +1,395 @@
+"""9x9 Sudoku: parsing, formats, verification, generation, augmentation, rendering.
+
+A grid is an int8 NumPy array of 81 cells in row-major order, 0 for a blank.
+Pure NumPy (plus the compiled search in `sudoku_search`); never imports torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from puzzles.errors import PuzzleError
+from puzzles.sudoku_search import count_solutions, random_solution, search
+
+CELLS = 81
+DIFFICULTIES = ("easy", "medium", "hard", "extreme")
+
+_BLANKS = set(".0_")
+_SEPARATORS = set("|-+")
+
+
+def _units() -> list[list[int]]:
+    rows = [[r * 9 + c for c in range(9)] for r in range(9)]
+    cols = [[r * 9 + c for r in range(9)] for c in range(9)]
+    boxes = [[(br * 3 + r) * 9 + bc * 3 + c for r in range(3) for c in range(3)] for br in range(3) for bc in range(3)]
+    return rows + cols + boxes
+
+
+UNITS = np.array(_units(), dtype=np.int64)  # (27, 9): rows, columns, boxes
+ROW = np.arange(CELLS) // 9
+COL = np.arange(CELLS) % 9
+BOX = (ROW // 3) * 3 + COL // 3
+PEERS = np.array(
+    [sorted({j for u in UNITS if i in u for j in u} - {i}) for i in range(CELLS)], dtype=np.int64
+)  # (81, 20): each cell's peers in its row, column and box
+
+
+def cell_name(i: int) -> str:
+    return f"r{i // 9 + 1}c{i % 9 + 1}"
+
+
+@dataclass(frozen=True)
+class Sudoku:
+    """A puzzle as read from text: its givens, and its solution when the source had one."""
+
+    givens: np.ndarray  # int8[81], 0 = blank
+    solution: np.ndarray | None = None
+    source: str = ""
+    rating: int | None = None
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse(text: str) -> np.ndarray:
+    """Read one puzzle from text: 81 cells, blanks `.`, `0` or `_`.
+
+    Whitespace, line breaks and grid separators (`|`, `-`, `+`) are ignored.
+    Raises PuzzleError naming a bad character and its position, a wrong length,
+    or the cells of conflicting givens.
+    """
+    cells: list[int] = []
+    for pos, ch in enumerate(text, start=1):
+        if ch.isspace() or ch in _SEPARATORS:
+            continue
+        if ch in _BLANKS:
+            cells.append(0)
+        elif "1" <= ch <= "9":
+            cells.append(int(ch))
+        else:
+            raise PuzzleError(f"bad character {ch!r} at position {pos} (expected 1-9 or a blank . 0 _)")
+    if len(cells) != CELLS:
+        raise PuzzleError(f"a Sudoku has 81 cells, got {len(cells)}")
+    grid = np.array(cells, dtype=np.int8)
+    check_givens(grid)
+    return grid
+
+
+def conflicts(grid: np.ndarray) -> list[tuple[int, int, int]]:
+    """Pairs of filled cells (i, j, digit), i < j, that share a unit and a digit."""
+    out = []
+    for i in range(CELLS):
+        d = grid[i]
+        if d:
+            for j in PEERS[i]:
+                if j > i and grid[j] == d:
+                    out.append((i, int(j), int(d)))
+    return out
+
+
+def check_givens(grid: np.ndarray) -> None:
+    """Raise PuzzleError if two givens clash, naming the first clash."""
+    clash = conflicts(grid)
+    if clash:
+        i, j, d = clash[0]
+        more = f" (and {len(clash) - 1} more conflicts)" if len(clash) > 1 else ""
+        raise PuzzleError(f"givens conflict: {cell_name(i)} and {cell_name(j)} are both {d}{more}")
+
+
+def to_string(grid: np.ndarray, blank: str = ".") -> str:
+    """The 81-character form."""
+    return "".join(str(int(d)) if d else blank for d in grid)
+
+
+def _parse_line(line: str, where: str) -> Sudoku:
+    fields = line.replace(",", " ").split()
+    try:
+        if len(fields) == 1 or len(fields) == 2:
+            givens = parse(fields[0])
+            solution = parse(fields[1]) if len(fields) == 2 else None
+        else:
+            givens = parse(line)  # a grid with spaces between cells
+            solution = None
+    except PuzzleError as e:
+        raise PuzzleError(f"{where}: {e}") from None
+    if solution is not None:
+        _check_solution_field(givens, solution, where)
+    return Sudoku(givens, solution, source=where)
+
+
+def _check_solution_field(givens: np.ndarray, solution: np.ndarray, where: str) -> None:
+    problem = verify(givens, solution)
+    if problem:
+        raise PuzzleError(f"{where}: the solution field is wrong: {problem}")
+
+
+def read_text(text: str, name: str = "<text>") -> list[Sudoku]:
+    """Puzzles from text: CSV `source,question,answer,rating` or one puzzle per line.
+
+    Blank lines and `#` comments are skipped; a second field on a line is the solution.
+    """
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if first.strip().lower().startswith("source,question"):
+        return _read_csv(text, name)
+    puzzles = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            puzzles.append(_parse_line(line, f"{name}:{n}"))
+    if not puzzles:
+        raise PuzzleError(f"{name}: no puzzles found")
+    return puzzles
+
+
+def _read_csv(text: str, name: str) -> list[Sudoku]:
+    reader = csv.DictReader(io.StringIO(text))
+    puzzles = []
+    for n, row in enumerate(reader, start=2):
+        where = f"{name}:{n}"
+        try:
+            givens = parse(row["question"] or "")
+            answer = (row.get("answer") or "").strip()
+            solution = parse(answer) if answer else None
+            rating = int(row["rating"]) if (row.get("rating") or "").strip() else None
+        except (PuzzleError, ValueError, TypeError) as e:
+            raise PuzzleError(f"{where}: {e}") from None
+        if solution is not None:
+            _check_solution_field(givens, solution, where)
+        puzzles.append(Sudoku(givens, solution, source=row.get("source") or where, rating=rating))
+    if not puzzles:
+        raise PuzzleError(f"{name}: no puzzles found")
+    return puzzles
+
+
+def read_file(path: str | Path) -> list[Sudoku]:
+    """Puzzles from a file (see `read_text`); `-` is not handled here."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise PuzzleError(f"no such file: {p}") from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
+        raise PuzzleError(f"cannot read {p}: {e.__class__.__name__}") from None
+    return read_text(text, name=str(p))
+
+
+def write_lines(puzzles: list[Sudoku]) -> str:
+    """One puzzle per line, the solution as a second field when known."""
+    lines = []
+    for s in puzzles:
+        line = to_string(s.givens)
+        if s.solution is not None:
+            line += " " + to_string(s.solution)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(puzzles: list[Sudoku]) -> str:
+    """The Sudoku-Extreme CSV form."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["source", "question", "answer", "rating"])
+    for s in puzzles:
+        answer = to_string(s.solution) if s.solution is not None else ""
+        w.writerow([s.source, to_string(s.givens), answer, "" if s.rating is None else s.rating])
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- verification
+
+
+def verify(puzzle: np.ndarray, solution: np.ndarray) -> str | None:
+    """None when `solution` is a complete valid grid that keeps every given; else the reason."""
+    solution = np.asarray(solution)
+    if solution.shape != (CELLS,):
+        return f"expected 81 cells, got shape {solution.shape}"
+    if ((solution < 1) | (solution > 9)).any():
+        return f"{cell_name(int(np.argmax((solution < 1) | (solution > 9))))} is not filled with 1-9"
+    kept = (puzzle == 0) | (puzzle == solution)
+    if not kept.all():
+        return f"given {cell_name(int(np.argmin(kept)))} was changed"
+    for u in UNITS:
+        if len(set(solution[u].tolist())) != 9:
+            clash = conflicts(solution)
+            i, j, d = clash[0]
+            return f"{cell_name(i)} and {cell_name(j)} are both {d}"
+    return None
+
+
+def is_solution(puzzle: np.ndarray, solution: np.ndarray) -> bool:
+    return verify(puzzle, solution) is None
+
+
+def solve_unique(grid: np.ndarray) -> np.ndarray:
+    """The solution of a puzzle that has exactly one; PuzzleError otherwise."""
+    n, _, sol = search(grid, 2)
+    if n == 0:
+        raise PuzzleError("the puzzle has no solution")
+    if n > 1:
+        raise PuzzleError("the puzzle has more than one solution")
+    return sol
+
+
+# ---------------------------------------------------------------- generation
+
+# Difficulty by measured rating (guesses of the most-constrained-cell search, see
+# sudoku_search) and, for the easy end, by how many givens are left.
+_LEVELS = {
+    # name: (stop digging at this many givens, min rating, max rating)
+    "easy": (36, 0, 0),
+    "medium": (28, 0, 10),
+    "hard": (0, 11, 100),
+    "extreme": (0, 101, 10**9),
+}
+
+
+def difficulty_of(grid: np.ndarray) -> str:
+    """The level a puzzle falls in by its measured rating (and, for easy, its givens)."""
+    r = int(search(grid, 2)[1])
+    if r == 0 and (grid != 0).sum() >= _LEVELS["easy"][0]:
+        return "easy"
+    return next(name for name in ("medium", "hard", "extreme") if r <= _LEVELS[name][2])
+
+
+def _dig(solution: np.ndarray, rng: np.random.Generator, keep: int) -> np.ndarray:
+    """Remove cells in random order while the solution stays unique, down to `keep` givens."""
+    grid = solution.copy()
+    filled = CELLS
+    for i in rng.permutation(CELLS):
+        if filled <= keep:
+            break
+        d = grid[i]
+        grid[i] = 0
+        if count_solutions(grid, 2) == 1:
+            filled -= 1
+        else:
+            grid[i] = d
+    return grid
+
+
+def generate_one(rng: np.random.Generator, difficulty: str = "hard", max_tries: int = 10_000) -> Sudoku:
+    """A puzzle with a unique solution whose measured difficulty is `difficulty`."""
+    if difficulty not in _LEVELS:
+        raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
+    keep, lo, hi = _LEVELS[difficulty]
+    for _ in range(max_tries):
+        solution = random_solution(rng)
+        grid = _dig(solution, rng, keep)
+        r = int(search(grid, 2)[1])
+        if lo <= r <= hi and difficulty_of(grid) == difficulty:
+            return Sudoku(grid, solution, source=f"generated:{difficulty}", rating=r)
+    raise PuzzleError(f"no {difficulty} puzzle found in {max_tries} tries")
+
+
+def _generate_chunk(args: tuple[int, int, str]) -> list[Sudoku]:
+    seed, n, difficulty = args
+    rng = np.random.default_rng(seed)
+    return [generate_one(rng, difficulty) for _ in range(n)]
+
+
+def generate(n: int, difficulty: str = "hard", seed: int = 0, workers: int = 1, chunk: int = 64) -> Iterator[Sudoku]:
+    """`n` puzzles, reproducible from `seed` whatever `workers` is (chunks are seeded by index)."""
+    if difficulty not in _LEVELS:
+        raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
+    jobs = [(seed * 1_000_003 + k, min(chunk, n - k * chunk), difficulty) for k in range((n + chunk - 1) // chunk)]
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield from _generate_chunk(job)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        for part in pool.map(_generate_chunk, jobs):
+            yield from part
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """A validity-preserving transform: relabel digits, permute rows and columns, maybe transpose.
+
+    digits: int8[10] with digits[0] = 0; rows, cols: permutations of 0..8 that keep
+    bands (stacks) together. Applying: out[r, c] = digits[in[rows[r], cols[c]]], then transpose.
+    """
+
+    digits: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    transpose: bool
+
+    def apply(self, grid: np.ndarray) -> np.ndarray:
+        g = np.asarray(grid).reshape(9, 9)[self.rows][:, self.cols]
+        if self.transpose:
+            g = g.T
+        return self.digits[g].reshape(CELLS).astype(np.int8)
+
+    def inverse(self) -> "Symmetry":
+        inv_digits = np.zeros(10, np.int8)
+        inv_digits[self.digits] = np.arange(10)
+        rows, cols = np.argsort(self.rows), np.argsort(self.cols)
+        if self.transpose:
+            rows, cols = cols, rows
+        return Symmetry(inv_digits, rows, cols, self.transpose)
+
+
+def _band_permutation(rng: np.random.Generator) -> np.ndarray:
+    bands = rng.permutation(3)
+    return np.concatenate([b * 3 + rng.permutation(3) for b in bands])
+
+
+def random_symmetry(rng: np.random.Generator) -> Symmetry:
+    digits = np.concatenate([[0], rng.permutation(9) + 1]).astype(np.int8)
+    return Symmetry(digits, _band_permutation(rng), _band_permutation(rng), bool(rng.integers(2)))
+
+
+def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Generator):
+    """The same random symmetry applied to a puzzle and its solution."""
+    s = random_symmetry(rng)
+    return s.apply(puzzle), (None if solution is None else s.apply(solution))
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render(puzzle: np.ndarray, filled: np.ndarray | None = None, styles: dict[int, str] | None = None):
+    """A rich Text drawing of the grid with its 3x3 boxes.
+
+    Givens are bold white, filled cells cyan; `styles` overrides the style of
+    chosen cells (the solver's live view marks retracted cells this way).
+    """
+    from rich.text import Text
+
+    grid = puzzle if filled is None else filled
+    styles = styles or {}
+    out = Text()
+    line = "+-------+-------+-------+\n"
+    for r in range(9):
+        if r % 3 == 0:
+            out.append(line, style="dim")
+        for c in range(9):
+            if c % 3 == 0:
+                out.append("| ", style="dim")
+            i = r * 9 + c
+            d = int(grid[i])
+            style = styles.get(i, "bold white" if puzzle[i] else "cyan")
+            out.append((str(d) if d else "."), style=style)
+            out.append(" ")
+        out.append("|\n", style="dim")
+    out.append(line.rstrip("\n"), style="dim")
+    return out
+
+
+__all__ = [
+    "CELLS", "DIFFICULTIES", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
+    "conflicts", "count_solutions", "difficulty_of", "generate", "generate_one", "is_solution", "parse",
+    "random_solution", "random_symmetry", "read_file", "read_text", "render", "solve_unique", "to_string",
+    "verify", "write_csv", "write_lines",
+]
