@@ -55,8 +55,11 @@ def exit_for(results: Iterable[Result]) -> None:
         raise typer.Exit(EXIT_UNSOLVED)
 
 
-def progress(total: int, description: str):
-    """A rich progress bar on stderr (stdout stays clean for --json)."""
+def progress():
+    """A rich progress bar on stderr (stdout stays clean for --json).
+
+    Use: `with progress() as p: t = p.add_task("solving", total=n, status="")`.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(
