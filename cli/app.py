@@ -21,6 +21,7 @@ app.add_typer(train_app, name="train")
 # Each module registers its commands on the sub-apps above.
 from cli import maze as _maze  # noqa: E402,F401
 from cli import sudoku as _sudoku  # noqa: E402,F401
+from cli import train as _train  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,88 @@
+"""Transformer pieces shared by the models: attention over a constraint graph, MLP, block, cell embedding."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class GraphAttention(nn.Module):
+    """Multi-head self-attention; `mask` (cells, cells) bool limits each cell to its constraint-graph
+    neighbours (None = full attention)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.out = nn.Linear(dim, dim, bias=False)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        B, T, C = x.shape  # batch, cells, channels
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.out(y.transpose(1, 2).reshape(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.up = nn.Linear(dim, hidden, bias=False)
+        self.down = nn.Linear(hidden, dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.gelu(self.up(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: int):
+        super().__init__()
+        self.norm1, self.attn = RMSNorm(dim), GraphAttention(dim, heads)
+        self.norm2, self.mlp = RMSNorm(dim), MLP(dim, mlp_ratio * dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class CellEmbedding(nn.Module):
+    """Value token + given/unknown flag + one learned embedding per structural axis (row, column, box).
+
+    With `free_positions`, cells get a free embedding each instead (the ablation).
+    """
+
+    def __init__(self, dim: int, n_values: int, position_sizes: tuple[int, ...], cells: int, free_positions: bool):
+        super().__init__()
+        self.value = nn.Embedding(n_values + 1, dim)  # 0 = MASK
+        self.given = nn.Embedding(2, dim)
+        self.free_positions = free_positions
+        if free_positions:
+            self.position = nn.Embedding(cells, dim)
+        else:
+            self.axes = nn.ModuleList(nn.Embedding(n, dim) for n in position_sizes)
+
+    def forward(self, values: torch.Tensor, given: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """values, given: (B, T); positions: (T, axes) -> (B, T, dim)."""
+        x = self.value(values) + self.given(given.long())
+        if self.free_positions:
+            return x + self.position(torch.arange(values.shape[1], device=values.device))
+        return x + sum(emb(positions[:, a]) for a, emb in enumerate(self.axes))
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """`name` if given, else CUDA when present, else CPU."""
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,44 @@
+"""Training data: a cached pool of generated puzzles, augmented on the fly.
+
+Generating unique-solution puzzles costs milliseconds each, so a pool is made
+once (both cores) and cached as .npz; every batch draws from it through a random
+validity-preserving symmetry, so the model rarely sees the same grid twice.
+The real collections in shared/puzzles are never used here: they are the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from csp_diffusion.checkpoint import atomic_write
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CSP_CACHE", Path.home() / ".cache" / "csp-diffusion"))
+
+
+def load_pool(task, size: int, seed: int, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed) and cached."""
+    path = cache_dir() / f"{task.name}-pool-{size}-seed{seed}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return z["puzzles"], z["solutions"]
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is regenerated
+    puzzles, solutions = task.make_pool(size, seed=seed, workers=workers)
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, puzzles=puzzles, solutions=solutions)
+
+    atomic_write(path, write)
+    return puzzles, solutions
+
+
+def held_out(task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A small generated evaluation set from a seed range the training pools never use."""
+    return task.make_pool(n, seed=10_000_000 + seed, workers=1, difficulties=("hard",))

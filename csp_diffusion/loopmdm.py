@@ -1,0 +1,121 @@
+"""LoopMDM: a masked-diffusion transformer whose early-middle layers are looped.
+
+prelude (P blocks) -> core (C blocks, applied `loops` times with shared weights,
+the prelude's output re-injected before every pass) -> coda (1 block) -> head.
+Attention follows the puzzle's constraint graph (or is full, as an ablation);
+cells are identified by learned row/column/box embeddings (or free positions).
+
+The network maps a partially filled grid to logits over values for every cell;
+it knows nothing about masking schedules or sampling (see noising.py and
+sampler.py). Givens are fixed by the parameterization: a given cell's logits are
+-inf except for its own value, whatever the network computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+
+from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
+
+
+@dataclass
+class LoopMDMConfig:
+    n_values: int = 9
+    position_sizes: tuple[int, ...] = (9, 9, 9)
+    cells: int = 81  # used only by free positions
+    dim: int = 128
+    heads: int = 4
+    mlp_ratio: int = 4
+    prelude: int = 1
+    core: int = 2
+    coda: int = 1
+    max_loops: int = 8  # training samples 1..max_loops; any count works at inference
+    grad_loops: int = 2  # backpropagate through the last this-many loops only (truncated BPTT)
+    peer_attention: bool = True  # False: full attention (ablation)
+    free_positions: bool = False  # True: one free embedding per cell (ablation)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LoopMDMConfig":
+        d = dict(d)
+        d["position_sizes"] = tuple(d["position_sizes"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+class LoopMDM(nn.Module):
+    def __init__(self, config: LoopMDMConfig):
+        super().__init__()
+        c = self.config = config
+        self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, c.free_positions)
+        self.prelude = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.prelude))
+        self.inject = RMSNorm(c.dim)
+        self.core = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.core))
+        self.coda = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.coda))
+        self.norm = RMSNorm(c.dim)
+        self.head = nn.Linear(c.dim, c.n_values, bias=False)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+
+    def forward(
+        self,
+        values: torch.Tensor,
+        given: torch.Tensor,
+        positions: torch.Tensor,
+        adjacency: torch.Tensor,
+        loops: int,
+        grad_loops: int | None = None,
+    ) -> torch.Tensor:
+        """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); adjacency (T, T) bool.
+
+        Returns logits (B, T, n_values). With grad_loops set, only the last grad_loops
+        passes of the core are differentiated (the earlier ones run without grad).
+        """
+        mask = adjacency if self.config.peer_attention else None
+        e = self.embed(values, given, positions)
+        for block in self.prelude:
+            e = block(e, mask)
+        h = torch.zeros_like(e)
+        free = loops if grad_loops is None else max(0, loops - grad_loops)
+        with torch.no_grad():
+            for _ in range(free):
+                h = self._loop(h, e, mask)
+        for _ in range(loops - free):
+            h = self._loop(h, e, mask)
+        for block in self.coda:
+            h = block(h, mask)
+        logits = self.head(self.norm(h))
+        return fix_givens(logits, values, given)
+
+    def _loop(self, h: torch.Tensor, e: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        h = self.inject(h + e)
+        for block in self.core:
+            h = block(h, mask)
+        return h
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
+        """Multiply-adds x2 of one forward pass for one puzzle at `loops` (matmuls and attention)."""
+        c = self.config
+        d = c.dim
+        attended = cells if (neighbours is None or not c.peer_attention) else neighbours
+        per_block = 2 * cells * (4 * d * d + 2 * c.mlp_ratio * d * d) + 2 * 2 * cells * attended * d
+        blocks = c.prelude + c.coda + c.core * loops
+        return int(blocks * per_block + 2 * cells * d * c.n_values)
+
+
+def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+    """Replace a given cell's logits by 0 for its value and -inf elsewhere."""
+    onehot = torch.nn.functional.one_hot((values - 1).clamp(min=0), logits.shape[-1]).bool()
+    fixed = torch.zeros_like(logits).masked_fill(~onehot, float("-inf"))
+    return torch.where(given[..., None], fixed, logits)

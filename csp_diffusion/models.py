@@ -1,0 +1,35 @@
+"""The registry of model kinds: config class, network class, and loading from a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from csp_diffusion.checkpoint import read_model
+from csp_diffusion.errors import CheckpointError
+from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+
+MODELS = {"loopmdm": (LoopMDMConfig, LoopMDM)}
+
+
+def build(kind: str, config: dict) -> torch.nn.Module:
+    config_cls, model_cls = MODELS[kind]
+    return model_cls(config_cls.from_dict(config))
+
+
+def load(path: Path, kind: str | None = None, task: str | None = None, device: torch.device | None = None):
+    """(model in eval mode, metadata) from a safetensors checkpoint; checks kind and task when given."""
+    tensors, meta = read_model(path)
+    if meta["kind"] not in MODELS:
+        raise CheckpointError(f"{path}: unknown model kind {meta['kind']!r}")
+    if kind and meta["kind"] != kind:
+        raise CheckpointError(f"{path} holds a {meta['kind']} model, not {kind}")
+    if task and meta["task"] != task:
+        raise CheckpointError(f"{path} was trained for {meta['task']}, not {task}")
+    try:
+        model = build(meta["kind"], meta["config"])
+        model.load_state_dict(tensors)
+    except (TypeError, RuntimeError, KeyError) as e:
+        raise CheckpointError(f"{path}: weights do not match the stored config ({type(e).__name__})") from None
+    return model.to(device or "cpu").eval(), meta

@@ -1,0 +1,200 @@
+"""Decoding with retraction: commit the confident cells, take back the doubtful ones.
+
+One `step` looks at the model's predictions for the current grid and
+  1. retracts committed cells that the grid no longer supports: the less
+     confident side of every conflict (two peers holding one value), and cells
+     whose value's probability fell below a threshold that decays over the run
+     (so late steps stop second-guessing, a guard against cycles);
+  2. commits masked cells by the margin between their two most probable values
+     (Kim et al.: the order decides everything): every cell whose top
+     probability clears `confident`, at least the single best, never two that
+     would clash with each other or with a filled peer; a cell just retracted
+     waits `tabu` steps before it can be committed again;
+  3. stops a grid when it is full and verified.
+Several chains per puzzle run in one batch; chain 0 is greedy, the others add
+Gumbel noise to the commit order and sample values at a temperature. A puzzle
+is solved when any of its chains is verified. Nothing here searches or
+propagates constraints: every value comes from the model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SamplerConfig:
+    loops: int = 8
+    max_steps: int = 64
+    chains: int = 1
+    retract: bool = True
+    confident: float = 0.9  # commit every masked cell at least this sure (early exit when all are)
+    doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
+    tabu: int = 2  # steps a retracted cell stays masked
+    temperature: float = 0.5  # for chains > 0
+    seed: int = 0
+
+
+@dataclass
+class Outcome:
+    """Per puzzle: the best chain's final grid and its counters."""
+
+    values: np.ndarray  # (T,) final grid of the chosen chain
+    verified: bool
+    steps: int
+    commits: int
+    retractions: int
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    """What a live view needs after each step (for chain 0 of puzzle 0)."""
+
+    values: np.ndarray
+    given: np.ndarray
+    committed_now: np.ndarray
+    retracted_now: np.ndarray
+    step: int
+    loops: int
+
+
+class Sampler:
+    """Runs a masked-diffusion network over a batch of puzzles of one task and grid size.
+
+    model(values, given, positions, adjacency, loops) -> logits; task supplies
+    structure(), conflicts(values) and verify(puzzle, values).
+    """
+
+    def __init__(self, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):
+        self.model, self.task, self.config, self.device = model, task, config, device
+        self.autocast = autocast
+
+    @torch.no_grad()
+    def solve(
+        self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None
+    ) -> list[Outcome]:
+        """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        structure = self.task.structure(shape)
+        positions = torch.as_tensor(structure.positions, device=self.device)
+        adjacency = torch.as_tensor(structure.adjacency, device=self.device)
+        peers = adjacency & ~torch.eye(adjacency.shape[0], dtype=torch.bool, device=self.device)
+        P, T = puzzles.shape
+        C = cfg.chains
+        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+
+        values = torch.as_tensor(np.repeat(puzzles, C, axis=0), dtype=torch.long, device=self.device)  # (N, T)
+        given = values > 0
+        N = P * C
+        greedy = (torch.arange(N, device=self.device) % C == 0)[:, None]
+        tabu = torch.zeros(N, T, dtype=torch.long, device=self.device)
+        commits = torch.zeros(N, dtype=torch.long, device=self.device)
+        retractions = torch.zeros(N, dtype=torch.long, device=self.device)
+        steps = torch.zeros(N, dtype=torch.long, device=self.device)
+        active = torch.ones(N, dtype=torch.bool, device=self.device)
+        verified = torch.zeros(N, dtype=torch.bool, device=self.device)
+        puzzle_done = np.zeros(P, dtype=bool)
+
+        for step in range(cfg.max_steps):
+            idx = active.nonzero().squeeze(1)
+            if idx.numel() == 0:
+                break
+            v, g = values[idx], given[idx]
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                logits = self.model(v, g, positions, adjacency, cfg.loops)
+            probs = logits.float().softmax(-1)  # (n, T, V)
+            filled = v > 0
+            committed = filled & ~g
+
+            # 1. retract
+            retracted = torch.zeros_like(filled)
+            if cfg.retract:
+                p_cur = probs.gather(-1, (v - 1).clamp(min=0)[..., None]).squeeze(-1)
+                conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
+                same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+                # the less confident side of a clash goes (ties: the later cell)
+                order = torch.arange(T, device=self.device)
+                weaker = (conf[:, None, :] > conf[:, :, None]) | (
+                    (conf[:, None, :] == conf[:, :, None]) & (order[None, :] < order[:, None])[None]
+                )
+                clash = committed & (same & weaker).any(-1)
+                doubt = cfg.doubt * (1 - step / cfg.max_steps)
+                retracted = clash | (committed & (p_cur < doubt))
+                v = torch.where(retracted, 0, v)
+                filled = v > 0
+                tabu[idx] = torch.where(retracted, cfg.tabu, (tabu[idx] - 1).clamp(min=0))
+
+            # 2. commit
+            open_ = ~filled & (tabu[idx] == 0)
+            sample_noise = ~greedy[idx]
+            top2 = probs.topk(2, dim=-1)
+            margin = top2.values[..., 0] - top2.values[..., 1]
+            choice = top2.indices[..., 0] + 1
+            if C > 1:
+                gumbel = -torch.log(-torch.log(torch.rand(probs.shape[:2], generator=gen, device=self.device) + 1e-9) + 1e-9)
+                noisy_margin = margin + cfg.temperature * 0.1 * gumbel
+                margin = torch.where(sample_noise, noisy_margin, margin)
+                tempered = (probs.clamp_min(1e-9).log() / cfg.temperature).softmax(-1)
+                sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=gen).view(probs.shape[:2]) + 1
+                choice = torch.where(sample_noise, sampled, choice)
+            score = torch.where(open_, margin, torch.full_like(margin, -1.0))
+            want = open_ & (top2.values[..., 0] >= cfg.confident)
+            best = score.argmax(-1)
+            has_open = open_.any(-1)
+            want[torch.arange(len(idx), device=self.device), best] |= has_open
+            # no two new commits that clash with each other (keep the higher score) or with a filled peer
+            same_new = (choice[:, :, None] == choice[:, None, :]) & want[:, :, None] & want[:, None, :] & peers
+            beaten = (same_new & (score[:, None, :] > score[:, :, None])).any(-1)
+            against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
+            commit = want & ~beaten & ~(against_filled & ~(torch.arange(T, device=self.device)[None] == best[:, None]))
+            v = torch.where(commit, choice, v)
+
+            values[idx] = v
+            commits[idx] += commit.sum(-1)
+            retractions[idx] += retracted.sum(-1)
+            steps[idx] += 1
+
+            # 3. stop grids that are full and verified
+            full = (v > 0).all(-1)
+            if full.any():
+                fidx = idx[full]
+                ok = ~torch.as_tensor(self.task.conflicts(v[full].cpu().numpy()).any(-1), device=self.device)
+                for n in fidx[ok].tolist():
+                    p = n // C
+                    if self.task.verify(puzzles[p], values[n].cpu().numpy()):
+                        verified[n] = True
+                        puzzle_done[p] = True
+                if not cfg.retract:
+                    active[fidx] = False  # nothing can change a full grid without retraction
+            # a puzzle stops when one chain is verified
+            done_rows = torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
+            active &= ~done_rows
+            if on_step is not None and active[0] | (step == 0) | verified[0]:
+                on_step(State(
+                    values[0].cpu().numpy(), given[0].cpu().numpy(),
+                    commit[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
+                    retracted[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
+                    step + 1, cfg.loops,
+                ))
+
+        seconds = (time.perf_counter() - t0) / max(P, 1)
+        out = []
+        vals = values.cpu().numpy()
+        for p in range(P):
+            rows = np.arange(p * C, (p + 1) * C)
+            ok = verified[rows].cpu().numpy()
+            n = rows[np.argmax(ok)] if ok.any() else rows[0]
+            out.append(Outcome(
+                values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
+                retractions=int(retractions[n]), seconds=seconds,
+                extra={"chains": C, "chain": int(n - p * C)},
+            ))
+        return out
