@@ -122,7 +122,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
-    step, elapsed, flops_done = 0, 0.0, 0.0
+    step, elapsed, flops_done, running = 0, 0.0, 0.0, None
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -130,6 +130,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
         torch.set_rng_state(state["torch_rng"])
         gen.set_state(state["gen_rng"])
         rng.bit_generator.state = json.loads(state["numpy_rng"])
+        running = state["running_loss"]
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
     pool = load_pool(task, cfg.pool_size, cfg.pool_seed)
@@ -158,7 +159,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
         save_model(out / "model.safetensors", model, cfg.model, cfg.task, mc.to_dict(), info())
         save_state(out / "state.pt", {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "elapsed": elapsed,
-            "flops": flops_done, "train_config": asdict(cfg), "torch_rng": torch.get_rng_state(),
+            "flops": flops_done, "running_loss": running, "train_config": asdict(cfg), "torch_rng": torch.get_rng_state(),
             "gen_rng": gen.get_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
         })
         log({"event": "checkpoint", "step": step, "minutes": round(elapsed / 60, 2)})
@@ -180,45 +181,48 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
          "world_size": world, "resumed": state is not None, "config": mc.to_dict()})
     last_ckpt = last_eval = elapsed
     tick = time.perf_counter()
-    running = None
     model.train()
-    while True:
-        stop = torch.tensor(float(progress() >= 1.0))
-        if world > 1:
-            torch.distributed.broadcast(stop, 0)
-        if stop.item():
-            break
-        p, s = task.training_pairs(pool, cfg.batch_size, rng)
-        puzzle = torch.as_tensor(p, device=device)
-        solution = torch.as_tensor(s, device=device)
-        loops = int(rng.integers(1, mc.max_loops + 1))
-        loss = mdm_loss(net, task, (positions, adjacency), puzzle, solution, loops, mc.grad_loops, gen, cfg.autocast)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(progress())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        step += 1
-        # forward at `loops` plus backward (2x forward) through the differentiated part
-        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
-        flops_done += cfg.batch_size * world * (model.flops(loops, cells, neighbours)
-                                                * (1 + 2 * back / (mc.prelude + mc.coda + mc.core * loops)))
-        now = time.perf_counter()
-        elapsed += now - tick
-        tick = now
-        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-        if step % cfg.log_every == 0:
-            log({"event": "step", "step": step, "loss": round(running, 4), "lr": opt.param_groups[0]["lr"],
-                 "loops": loops, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
-        if eval_set is not None and elapsed - last_eval >= 60 * cfg.eval_every_minutes:
-            log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2),
-                 **evaluate(model, task, eval_set, mc.max_loops, device, cfg.autocast)})
-            last_eval = elapsed
-            tick = time.perf_counter()  # evaluation time is not training time
-        if elapsed - last_ckpt >= 60 * cfg.checkpoint_every_minutes:
-            checkpoint()
-            last_ckpt = elapsed
+    try:
+        while True:
+            stop = torch.tensor(float(progress() >= 1.0))
+            if world > 1:
+                torch.distributed.broadcast(stop, 0)
+            if stop.item():
+                break
+            p, s = task.training_pairs(pool, cfg.batch_size, rng)
+            puzzle = torch.as_tensor(p, device=device)
+            solution = torch.as_tensor(s, device=device)
+            loops = int(rng.integers(1, mc.max_loops + 1))
+            loss = mdm_loss(net, task, (positions, adjacency), puzzle, solution, loops, mc.grad_loops, gen, cfg.autocast)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(progress())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            step += 1
+            # forward at `loops` plus backward (2x forward) through the differentiated part
+            back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
+            flops_done += cfg.batch_size * world * (model.flops(loops, cells, neighbours)
+                                                    * (1 + 2 * back / (mc.prelude + mc.coda + mc.core * loops)))
+            now = time.perf_counter()
+            elapsed += now - tick
+            tick = now
+            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+            if step % cfg.log_every == 0:
+                log({"event": "step", "step": step, "loss": round(running, 4), "lr": opt.param_groups[0]["lr"],
+                     "loops": loops, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
+            if eval_set is not None and elapsed - last_eval >= 60 * cfg.eval_every_minutes:
+                log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2),
+                     **evaluate(model, task, eval_set, mc.max_loops, device, cfg.autocast)})
+                last_eval = elapsed
+                tick = time.perf_counter()  # evaluation time is not training time
+            if elapsed - last_ckpt >= 60 * cfg.checkpoint_every_minutes:
+                checkpoint()
+                last_ckpt = elapsed
+    except KeyboardInterrupt:
+        checkpoint()  # an interruption loses nothing: --resume continues from here
+        raise
     checkpoint()
     result = {"event": "end", "step": step, "minutes": round(elapsed / 60, 2), "loss": running}
     if eval_set is not None:

@@ -49,6 +49,9 @@ class SudokuTask:
         v = values[..., sudoku.PEERS]  # (..., 81, 20)
         return ((v == values[..., None]) & (values[..., None] > 0)).any(-1)
 
+    def text(self, values: np.ndarray) -> str:
+        return sudoku.to_string(np.asarray(values, np.int8))
+
     def verify(self, puzzle: np.ndarray, values: np.ndarray) -> bool:
         return sudoku.verify(np.asarray(puzzle, np.int8), np.asarray(values, np.int8)) is None
 

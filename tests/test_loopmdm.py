@@ -1,0 +1,205 @@
+"""LoopMDM: parameterization, looping, sampler, training, checkpoints, distributed training (tiny configs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from csp_diffusion import models
+from csp_diffusion.checkpoint import read_model
+from csp_diffusion.errors import CheckpointError
+from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+from csp_diffusion.noising import noise
+from csp_diffusion.sampler import Sampler, SamplerConfig
+from csp_diffusion.train import TrainConfig, train
+from puzzles import sudoku
+from puzzles.domains import SudokuTask
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"dim": 32, "heads": 2, "max_loops": 3}
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _inputs(task, n=4, seed=0):
+    pool = task.make_pool(n, seed=seed, workers=1, difficulties=("hard",))
+    return torch.as_tensor(pool[0], dtype=torch.long), torch.as_tensor(pool[1], dtype=torch.long)
+
+
+def _structure(task):
+    s = task.structure()
+    return torch.as_tensor(s.positions), torch.as_tensor(s.adjacency)
+
+
+def test_givens_are_fixed_by_the_parameterization():
+    task = SudokuTask()
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    puzzle, _ = _inputs(task)
+    given = puzzle > 0
+    logits = model(puzzle, given, *_structure(task), loops=2)
+    probs = logits.softmax(-1)
+    assert torch.all(probs[given].argmax(-1) + 1 == puzzle[given])
+    assert torch.allclose(probs[given].max(-1).values, torch.ones(int(given.sum())))
+    assert torch.isfinite(logits[~given]).all()
+
+
+def test_any_loop_count_runs_and_loops_change_the_output():
+    task = SudokuTask()
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    puzzle, _ = _inputs(task, 2)
+    outs = [model(puzzle, puzzle > 0, *_structure(task), loops=k) for k in (1, 2, 5)]
+    assert all(o.shape == (2, 81, 9) for o in outs)
+    assert not torch.allclose(outs[0], outs[2])
+
+
+def test_truncated_backprop_only_differentiates_the_last_loops():
+    task = SudokuTask()
+    torch.manual_seed(0)
+    model = LoopMDM(LoopMDMConfig(**TINY))
+    puzzle, solution = _inputs(task, 2)
+    out = model(puzzle, puzzle > 0, *_structure(task), loops=3, grad_loops=1)
+    out[~(puzzle > 0)].logsumexp(-1).sum().backward()
+    assert all(p.grad is not None for p in model.core.parameters())
+    assert all(p.grad is not None for p in model.prelude.parameters())
+
+
+def test_peer_attention_is_local_and_full_attention_is_not():
+    """Changing one cell moves only its peers' outputs after one peer-attention block."""
+    task = SudokuTask()
+    pos, adj = _structure(task)
+    cfg = LoopMDMConfig(**{**TINY, "prelude": 1, "core": 0, "coda": 0})
+    for peer, expect_local in ((True, True), (False, False)):
+        torch.manual_seed(0)
+        model = LoopMDM(LoopMDMConfig(**{**cfg.__dict__, "peer_attention": peer})).eval()
+        a = torch.zeros(1, 81, dtype=torch.long)
+        b = a.clone()
+        b[0, 0] = 5
+        ga = torch.zeros_like(a, dtype=torch.bool)
+        diff = (model(a, ga, pos, adj, loops=1) - model(b, ga, pos, adj, loops=1)).abs().sum(-1)[0]
+        far = ~adj[0]
+        assert (diff[far].max() < 1e-6) == expect_local
+
+
+def test_flops_and_params_are_reported():
+    model = LoopMDM(LoopMDMConfig(**TINY))
+    assert model.num_params() == sum(p.numel() for p in model.parameters())
+    assert model.flops(4, 81, 21) > model.flops(1, 81, 21) > 0
+
+
+def test_noise_keeps_givens_and_reveals_right_and_wrong_values():
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 64)
+    values, given = noise(puzzle, solution, 9, torch.Generator().manual_seed(0), p_wrong=0.5)
+    assert torch.equal(values[given], puzzle[given])
+    revealed = (values > 0) & ~given
+    assert revealed.any() and (values[revealed] != solution[revealed]).any() and (values[revealed] == solution[revealed]).any()
+    assert ((values >= 0) & (values <= 9)).all()
+
+
+class _Oracle(torch.nn.Module):
+    """A fake network that knows the solution: tests the sampler without training.
+
+    wrong_first=(cell, value): on its first call it is sure of a wrong value there.
+    """
+
+    def __init__(self, solution, wrong_first=None):
+        super().__init__()
+        self.solution, self.wrong_first, self.calls = solution, wrong_first, 0
+
+    def forward(self, values, given, positions, adjacency, loops):
+        self.calls += 1
+        logits = torch.full((*values.shape, 9), -4.0)
+        logits.scatter_(-1, (self.solution - 1).expand(values.shape[0], -1)[..., None], 4.0)
+        if self.wrong_first is not None and self.calls == 1:
+            cell, value = self.wrong_first
+            logits[:, cell] = -4.0
+            logits[:, cell, value - 1] = 9.0
+        return logits
+
+
+def test_sampler_solves_with_a_perfect_model_and_reports_counters():
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+    model = _Oracle(solution[0])
+    out = Sampler(model, task, SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve(puzzle.numpy())
+    assert out[0].verified and np.array_equal(out[0].values, solution[0].numpy())
+    assert out[0].steps == 1 and out[0].commits == int((puzzle == 0).sum()) and out[0].retractions == 0
+
+
+def test_sampler_retracts_a_wrong_commitment_and_recovers():
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+    cell = int((puzzle[0] == 0).nonzero()[0])
+    wrong = int(solution[0, cell]) % 9 + 1
+    cfg = SamplerConfig(loops=1, max_steps=10, tabu=0)
+    out = Sampler(_Oracle(solution[0], (cell, wrong)), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
+    assert out[0].verified and out[0].retractions >= 1
+    off = Sampler(_Oracle(solution[0], (cell, wrong)), task, SamplerConfig(loops=1, max_steps=10, retract=False),
+                  torch.device("cpu")).solve(puzzle.numpy())
+    assert not off[0].verified and off[0].retractions == 0
+
+
+def test_training_resumes_exactly(tmp_path):
+    cfg = dict(batch_size=8, pool_size=64, eval_puzzles=0, log_every=1, model_config=TINY)
+    full = train(TrainConfig(**{**cfg, "steps": 6}), tmp_path / "a")
+
+    def interrupt(event):
+        if event.get("event") == "step" and event["step"] == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(**{**cfg, "steps": 6}), tmp_path / "b", on_event=interrupt)
+    resumed = train(TrainConfig(**{**cfg, "steps": 6}), tmp_path / "b", resume=True)
+    assert resumed["step"] == 6
+    assert resumed["loss"] == pytest.approx(full["loss"], rel=1e-5)
+    wa, _ = read_model(tmp_path / "a" / "model.safetensors")
+    wb, _ = read_model(tmp_path / "b" / "model.safetensors")
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in log].count("start") == 2
+
+
+def test_checkpoint_carries_config_and_rebuilds(tmp_path):
+    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path)
+    model, meta = models.load(tmp_path / "model.safetensors", "loopmdm", "sudoku")
+    assert meta["config"]["dim"] == 32 and meta["info"]["step"] == 2 and meta["info"]["train_flops"] > 0
+    assert isinstance(model, LoopMDM)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", b"\x00" * 100])
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(content)
+    with pytest.raises(CheckpointError, match="not a valid model checkpoint"):
+        models.load(bad)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        models.load(tmp_path / "missing.safetensors")
+
+
+def test_checkpoint_for_another_task_is_refused(tmp_path):
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path)
+    with pytest.raises(CheckpointError, match="trained for sudoku"):
+        models.load(tmp_path / "model.safetensors", task="maze")
+
+
+def test_distributed_training_with_two_cpu_processes(tmp_path):
+    """torchrun --nproc_per_node 2 (gloo) for a few steps; rank 0 writes the run."""
+    env = {**os.environ, "CSP_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "cli", "train", "loopmdm", "--steps", "3", "--batch-size", "4", "--pool-size", "32",
+           "--out", str(tmp_path / "run"), "--eval-every", "1000",
+           "--set", "dim=32", "--set", "heads=2", "--set", "max_loops=2"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _, meta = read_model(tmp_path / "run" / "model.safetensors")
+    assert meta["info"]["world_size"] == 2 and meta["info"]["step"] == 3
