@@ -1,0 +1,156 @@
+"""`csp solve maze` and `csp generate maze`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import typer
+
+from cli.app import generate_app, solve_app
+from cli.common import console, err_console, exit_for, fail, guarded, print_json, progress
+from puzzles import maze as mz
+from puzzles.errors import UserError
+from puzzles.result import Result
+
+# name -> function(mazes, time_limit) yielding one Result per maze, in order.
+# Adding a solver is one entry here.
+SolveFn = Callable[[list[mz.Maze], float], Iterator[Result]]
+
+
+def _cpsat(mazes: list[mz.Maze], time_limit: float) -> Iterator[Result]:
+    from puzzles.maze_oracle import solve_many
+
+    return solve_many(mazes, time_limit, workers=2)
+
+
+SOLVERS: dict[str, SolveFn] = {
+    "cpsat": _cpsat,
+}
+
+SHOW_EACH = 5  # up to this many mazes are drawn one by one; more get a progress bar and a summary
+
+
+def _status(k: int, r: Result) -> str:
+    head = f"maze {k}: " if k else ""
+    if r.solved:
+        length = r.extra.get("path_length")
+        path = f" · path {length} cells" if length is not None else ""
+        return f"{head}[bold green]solved[/] (verified){path} · {r.seconds:.3f} s"
+    return f"{head}[bold red]unsolved[/]: {r.error or 'no verified path'} · {r.seconds:.3f} s"
+
+
+def _show(k: int, maze: mz.Maze, r: Result) -> None:
+    shown = mz.parse(r.solution) if r.solution else maze.with_path(None)
+    console.print(mz.render(shown))
+    console.print(_status(k, r), highlight=False, soft_wrap=True)
+
+
+def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
+    from rich.table import Table
+
+    solved = [r for r in results if r.solved]
+    lengths = [r.extra["path_length"] for r in solved if "path_length" in r.extra]
+    table = Table(title="maze results", title_justify="left")
+    for col in ("mazes", "solved", "unsolved", "mean path", "mean s", "total s"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(len(results)),
+        str(len(solved)),
+        str(len(results) - len(solved)),
+        f"{sum(lengths) / len(lengths):.1f}" if lengths else "-",
+        f"{sum(r.seconds for r in results) / max(1, len(results)):.3f}",
+        f"{sum(r.seconds for r in results):.2f}",
+    )
+    console.print(table)
+    failed = [(k, r) for k, r in enumerate(results, start=1) if not r.solved]
+    for k, r in failed[:10]:
+        console.print(
+            f"{mazes[k - 1].source or f'maze {k}'}: [red]unsolved[/]: {r.error}", highlight=False, soft_wrap=True
+        )
+    if len(failed) > 10:
+        console.print(f"... and {len(failed) - 10} more unsolved", highlight=False)
+
+
+@solve_app.command("maze")
+@guarded
+def solve_maze(
+    file: str = typer.Argument(..., help="Maze file (mazes separated by empty lines), or - for stdin."),
+    solver: str = typer.Option("cpsat", "--solver", "-s", help=f"Solver: {', '.join(SOLVERS)}."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per maze per line on stdout."),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Seconds allowed per maze."),
+) -> None:
+    """Find a shortest path from S to G in each maze; exit 1 if any maze is left unsolved."""
+    if solver not in SOLVERS:
+        raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVERS)}")
+    mazes = mz.read_file(file)
+    stream = SOLVERS[solver](mazes, time_limit)  # a worker pool starts here, before any live display
+    results: list[Result] = []
+    many = len(mazes) > 1
+    if not many or (len(mazes) <= SHOW_EACH and not json_out):
+        for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
+            results.append(r)
+            _emit(k if many else 0, maze, r, json_out, show=True)
+    else:
+        with progress() as bar:
+            task = bar.add_task(f"solving ({solver})", total=len(mazes), status="")
+            for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
+                results.append(r)
+                _emit(k, maze, r, json_out, show=False)
+                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
+        if not json_out:
+            _summary(mazes, results)
+    exit_for(results)
+
+
+def _emit(k: int, maze: mz.Maze, r: Result, json_out: bool, show: bool) -> None:
+    if json_out:
+        print_json({**r.to_json(), "source": maze.source})
+    elif show:
+        _show(k, maze, r)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and a rename: an old file survives any error."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: no such folder {folder}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@generate_app.command("maze")
+@guarded
+def generate_maze(
+    n: int = typer.Option(1, "-n", "--count", min=1, help="How many mazes."),
+    size: int = typer.Option(11, "--size", min=5, help="Maze side in characters (odd sizes fill best)."),
+    kind: str = typer.Option("perfect", "--kind", help=f"Maze kind: {', '.join(mz.KINDS)}."),
+    min_path: Optional[int] = typer.Option(
+        None, "--min-path", min=2, help="Least shortest-path length, in cells with S and G."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same mazes)."),
+    algorithm: str = typer.Option("backtracker", "--algorithm", help=f"Perfect mazes: {', '.join(mz.ALGORITHMS)}."),
+    with_path: bool = typer.Option(False, "--with-path", help="Mark a shortest path with o."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default stdout)."),
+) -> None:
+    """Generate mazes, written as text separated by empty lines."""
+    mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm)
+    if with_path:
+        mazes = [mz.solve(m) for m in mazes]
+    text = mz.write_text(mazes, with_path=with_path)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    _write_atomic(output, text)
+    err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False)
