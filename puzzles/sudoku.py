@@ -148,20 +148,30 @@ def read_text(text: str, name: str = "<text>") -> list[Sudoku]:
 
 
 def _read_csv(text: str, name: str) -> list[Sudoku]:
-    reader = csv.DictReader(io.StringIO(text))
+    # The header is the first line that is neither blank nor a comment (as read_text
+    # found it); its names are matched without regard to case or spaces.
+    lines = text.splitlines(keepends=True)
+    skip = next(k for k, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#"))
+    reader = csv.DictReader(io.StringIO("".join(lines[skip:]), newline=""))
     puzzles = []
-    for n, row in enumerate(reader, start=2):
-        where = f"{name}:{n}"
-        try:
-            givens = parse(row["question"] or "")
-            answer = (row.get("answer") or "").strip()
-            solution = parse(answer) if answer else None
-            rating = int(row["rating"]) if (row.get("rating") or "").strip() else None
-        except (PuzzleError, ValueError, TypeError) as e:
-            raise PuzzleError(f"{where}: {e}") from None
-        if solution is not None:
-            _check_solution_field(givens, solution, where)
-        puzzles.append(Sudoku(givens, solution, source=row.get("source") or where, rating=rating))
+    try:
+        reader.fieldnames = [(f or "").strip().lower() for f in reader.fieldnames or []]
+        if "question" not in reader.fieldnames:
+            raise PuzzleError(f"{name}:{skip + 1}: the CSV header has no 'question' column")
+        for row in reader:
+            where = f"{name}:{reader.line_num + skip}"
+            try:
+                givens = parse(row["question"] or "")
+                answer = (row.get("answer") or "").strip()
+                solution = parse(answer) if answer else None
+                rating = int(row["rating"]) if (row.get("rating") or "").strip() else None
+            except (PuzzleError, ValueError, TypeError) as e:
+                raise PuzzleError(f"{where}: {e}") from None
+            if solution is not None:
+                _check_solution_field(givens, solution, where)
+            puzzles.append(Sudoku(givens, solution, source=row.get("source") or where, rating=rating))
+    except csv.Error as e:
+        raise PuzzleError(f"{name}:{reader.line_num + skip}: {e}") from None
     if not puzzles:
         raise PuzzleError(f"{name}: no puzzles found")
     return puzzles

@@ -1,0 +1,198 @@
+"""`csp solve sudoku` and `csp generate sudoku`."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.app import generate_app, solve_app
+from cli.common import console, err_console, exit_for, fail, guarded, print_json, progress
+from puzzles import sudoku as sd
+from puzzles import sudoku_oracle as oracle
+from puzzles.errors import UserError
+from puzzles.result import Result
+
+DEFAULT_SOLVER = "cpsat"
+SHOW_FAILED = 10  # unsolved puzzles listed under the summary table
+PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
+
+
+def _status(r: Result) -> str:
+    if r.solved:
+        return f"[bold green]solved[/] (verified) by {r.solver} in {r.seconds * 1000:.1f} ms"
+    return f"[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds * 1000:.1f} ms)"
+
+
+def _read_puzzles(file: str) -> list[sd.Sudoku]:
+    if file == "-":
+        return sd.read_text(sys.stdin.read(), name="<stdin>")
+    return sd.read_file(file)
+
+
+def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> None:
+    from rich.table import Table
+
+    n = len(results)
+    table = Table(title=f"sudoku · {results[0].solver if results else ''}", title_justify="left")
+    for col in ("puzzles", "solved", "verified", "unsolved", "puzzles/s", "median s", "wall s"):
+        table.add_column(col, justify="right")
+    median = statistics.median(r.seconds for r in results) if results else 0.0
+    table.add_row(
+        str(n),
+        str(sum(r.solution is not None for r in results)),
+        str(sum(r.verified for r in results)),
+        str(sum(not r.solved for r in results)),
+        f"{n / wall:.1f}" if wall > 0 else "-",
+        f"{median:.4f}",
+        f"{wall:.2f}",
+    )
+    console.print(table)
+    failed = [(s, r) for s, r in zip(puzzles, results) if not r.solved]
+    for s, r in failed[:SHOW_FAILED]:
+        console.print(f"{s.source}: [red]not solved[/]: {r.error}", highlight=False, soft_wrap=True)
+    if len(failed) > SHOW_FAILED:
+        console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
+
+
+@solve_app.command("sudoku")
+@guarded
+def solve_sudoku(
+    puzzle: Optional[str] = typer.Argument(
+        None, help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | - + are ignored)."
+    ),
+    file: Optional[str] = typer.Option(
+        None, "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin."
+    ),
+    solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(oracle.SOLVERS)}."),
+    time_limit: float = typer.Option(oracle.DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Seconds per puzzle."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per puzzle per line on stdout."),
+    workers: int = typer.Option(2, "--workers", "-w", help="Processes for a file of puzzles."),
+    check_unique: bool = typer.Option(
+        True, "--check-unique/--no-check-unique", help="Prove the solution unique (a 2nd solve); else stop at one."
+    ),
+) -> None:
+    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
+    if (puzzle is None) == (file is None):
+        raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
+    if solver not in oracle.SOLVERS:
+        raise fail(f"unknown solver {solver!r}; choose from {', '.join(oracle.SOLVERS)}")
+    if not time_limit > 0:
+        raise fail(f"--time-limit must be positive, got {time_limit:g}")
+    if workers < 1:
+        raise fail(f"--workers must be at least 1, got {workers}")
+
+    if puzzle is not None:
+        grid = sd.parse(puzzle)
+        r = oracle.solve(grid, solver, time_limit=time_limit, check_unique=check_unique)
+        if json_out:
+            print_json(r.to_json())
+        else:
+            shown = sd.parse(r.solution) if r.solution else None
+            console.print(sd.render(grid, shown))
+            console.print(_status(r), highlight=False, soft_wrap=True)
+        exit_for([r])
+        return
+
+    puzzles = _read_puzzles(file)
+    start = time.perf_counter()
+    stream = oracle.solve_many(  # parses and starts the workers before the live display
+        [s.givens for s in puzzles], solver, time_limit=time_limit, workers=workers, check_unique=check_unique
+    )
+    results: list[Result] = []
+    try:
+        with progress() as bar:
+            task = bar.add_task(f"solving ({solver})", total=len(puzzles), status="")
+            for k, (s, r) in enumerate(zip(puzzles, stream), start=1):
+                results.append(r)
+                if json_out:
+                    print_json({**r.to_json(), "source": s.source})
+                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    wall = time.perf_counter() - start
+    if not json_out:
+        _summary(puzzles, results, wall)
+    exit_for(results)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and a rename: an old file is never half-overwritten."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: no such folder {folder}")
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@generate_app.command("sudoku")
+@guarded
+def generate_sudoku(
+    n: int = typer.Option(1, "-n", "--count", help="How many puzzles."),
+    difficulty: str = typer.Option("hard", "--difficulty", "-d", help=f"One of {', '.join(sd.DIFFICULTIES)}."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed and n, same puzzles, whatever --workers)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default stdout)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes generating in parallel."),
+    csv: bool = typer.Option(False, "--csv", help="Write CSV source,question,answer,rating instead of lines."),
+) -> None:
+    """Generate puzzles with a unique solution: one per line, the solution as the second field."""
+    if n < 1:
+        raise fail(f"-n must be at least 1, got {n}")
+    if difficulty not in sd.DIFFICULTIES:
+        raise fail(f"unknown difficulty {difficulty!r}; choose from {', '.join(sd.DIFFICULTIES)}")
+    if seed < 0:
+        raise fail(f"--seed must be 0 or more, got {seed}")
+    if workers < 1:
+        raise fail(f"--workers must be at least 1, got {workers}")
+    if output is not None and not output.parent.is_dir():
+        raise fail(f"cannot write {output}: no such folder {output.parent}")
+
+    stream = sd.generate(n, difficulty, seed=seed, workers=workers)
+    if n >= PROGRESS_FROM:
+        made: list[sd.Sudoku] = []
+        with progress() as bar:
+            task = bar.add_task(f"generating ({difficulty})", total=n, status="")
+            for s in stream:
+                made.append(s)
+                bar.update(task, advance=1)
+    else:
+        made = list(stream)
+    text = sd.write_csv(made) if csv else sd.write_lines(made)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    _write_atomic(output, text)
+    err_console.print(
+        f"wrote {len(made)} {difficulty} puzzle{'s' if len(made) != 1 else ''} to {output}",
+        highlight=False,
+        soft_wrap=True,
+    )
