@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from cli.app import generate_app, solve_app
@@ -19,7 +20,9 @@ from puzzles import sudoku_oracle as oracle
 from puzzles.errors import UserError
 from puzzles.result import Result
 
-DEFAULT_SOLVER = "cpsat"
+DEFAULT_SOLVER = "loopmdm"
+NEURAL = ("loopmdm",)
+SOLVER_NAMES = (*NEURAL, *oracle.SOLVERS)
 SHOW_FAILED = 10  # unsolved puzzles listed under the summary table
 PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 
@@ -70,19 +73,39 @@ def solve_sudoku(
     file: Optional[str] = typer.Option(
         None, "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin."
     ),
-    solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(oracle.SOLVERS)}."),
+    solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(SOLVER_NAMES)}."),
     time_limit: float = typer.Option(oracle.DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Seconds per puzzle."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per puzzle per line on stdout."),
     workers: int = typer.Option(2, "--workers", "-w", help="Processes for a file of puzzles."),
     check_unique: bool = typer.Option(
         True, "--check-unique/--no-check-unique", help="Prove the solution unique (a 2nd solve); else stop at one."
     ),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N puzzles of the file."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
+    loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
+    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit."),
+    chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per puzzle (the first verified one is kept)."),
+    retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
+    show: bool = typer.Option(False, "--show", help="Neural, one puzzle: draw the denoising live."),
+    device: Optional[str] = typer.Option(None, "--device", help="Neural: cpu, cuda, ... (default: CUDA when present)."),
 ) -> None:
     """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
     if (puzzle is None) == (file is None):
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
-    if solver not in oracle.SOLVERS:
-        raise fail(f"unknown solver {solver!r}; choose from {', '.join(oracle.SOLVERS)}")
+    if solver not in SOLVER_NAMES:
+        raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVER_NAMES)}")
+    if limit is not None and limit < 1:
+        raise fail(f"--limit must be at least 1, got {limit}")
+    if solver in NEURAL:
+        if show and puzzle is None:
+            raise fail("--show draws one puzzle; give a PUZZLE, not --file")
+        for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains)):
+            if value < 1:
+                raise fail(f"{name} must be at least 1, got {value}")
+        neural = _neural_solver(solver, checkpoint, loops, steps, chains, retract, device)
+        grids = [sd.parse(puzzle)] if puzzle is not None else [s.givens for s in _read_puzzles(file)][:limit]
+        _solve_neural(neural, grids, puzzle is not None, json_out, show, check_unique)
+        return
     if not time_limit > 0:
         raise fail(f"--time-limit must be positive, got {time_limit:g}")
     if workers < 1:
@@ -100,7 +123,7 @@ def solve_sudoku(
         exit_for([r])
         return
 
-    puzzles = _read_puzzles(file)
+    puzzles = _read_puzzles(file)[:limit]
     start = time.perf_counter()
     stream = oracle.solve_many(  # parses and starts the workers before the live display
         [s.givens for s in puzzles], solver, time_limit=time_limit, workers=workers, check_unique=check_unique
@@ -121,6 +144,64 @@ def solve_sudoku(
     wall = time.perf_counter() - start
     if not json_out:
         _summary(puzzles, results, wall)
+    exit_for(results)
+
+
+def _neural_solver(kind, checkpoint, loops, steps, chains, retract, device):
+    from csp_diffusion.sampler import SamplerConfig
+    from csp_diffusion.solver import NeuralSolver
+
+    solver = NeuralSolver(kind, "sudoku", checkpoint, device)
+    solver.config = SamplerConfig(loops=loops or solver.model.config.max_loops, max_steps=steps, chains=chains,
+                                  retract=retract)
+    return solver
+
+
+def _invalid(grid: np.ndarray, check_unique: bool) -> str | None:
+    """Why a puzzle cannot have one verified answer (checked before the model runs), or None."""
+    n = sd.count_solutions(grid, 2 if check_unique else 1)
+    if n == 0:
+        return oracle.NO_SOLUTION
+    return oracle.SEVERAL_SOLUTIONS if n > 1 else None
+
+
+def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool, show: bool, check_unique: bool) -> None:
+    """Run a neural solver batched over the puzzles that have exactly one solution; print and exit as the oracles do."""
+    reasons = [_invalid(g, check_unique) for g in grids]
+    todo = [g for g, why in zip(grids, reasons) if why is None]
+    start = time.perf_counter()
+    results: list[Result] = []
+    if single:
+        if show and todo:
+            from cli.show import sudoku_live
+
+            solved = iter([sudoku_live(todo[0], solver)])
+        else:
+            solved = solver.solve(todo)
+        for g, why in zip(grids, reasons):
+            results.append(next(solved) if why is None else Result("sudoku", solver.name, sd.to_string(g), None, False, 0.0, why))
+    else:
+        with progress() as bar:
+            task = bar.add_task(f"solving ({solver.name}, {solver.config.chains} chain(s))", total=len(grids), status="")
+            stream = solver.solve(todo)
+            for g, why in zip(grids, reasons):
+                r = next(stream) if why is None else Result("sudoku", solver.name, sd.to_string(g), None, False, 0.0, why)
+                results.append(r)
+                if json_out:
+                    print_json(r.to_json())
+                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{len(results)} solved")
+    wall = time.perf_counter() - start
+    if single:
+        r = results[0]
+        if json_out:
+            print_json(r.to_json())
+        elif not show:
+            console.print(sd.render(grids[0], sd.parse(r.solution) if r.solution else None))
+        if not json_out:
+            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['loops']} loops" if r.extra else ""
+            console.print(_status(r) + detail, highlight=False, soft_wrap=True)
+    elif not json_out:
+        _summary([sd.Sudoku(g, source=f"puzzle {k + 1}") for k, g in enumerate(grids)], results, wall)
     exit_for(results)
 
 

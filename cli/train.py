@@ -57,6 +57,9 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
         raise fail(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
     from csp_diffusion.train import TrainConfig, train
 
+    if resume and not (Path(out) / "state.pt").is_file():
+        raise fail(f"no such training state: {Path(out) / 'state.pt'}")
+
     cfg = TrainConfig(task=task, model=model, model_config=overrides, steps=steps, minutes=minutes, seed=seed,
                       batch_size=batch_size, lr=lr, pool_size=pool_size, eval_every_minutes=eval_every,
                       device=device, autocast=bf16)

@@ -1,0 +1,122 @@
+"""`csp solve sudoku --solver loopmdm` and `csp train loopmdm` through CliRunner, with a tiny trained checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
+NO_SOLUTION = "12345678." + "." * 36 + "........9" + "." * 27
+TINY = ["--set", "dim=32", "--set", "heads=2", "--set", "max_loops=3"]
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    import os
+
+    os.environ["CSP_CACHE"] = str(out / "cache")
+    r = run("train", "loopmdm", "--steps", 3, "--batch-size", 8, "--pool-size", 32, "--out", out, *TINY)
+    assert r.exit_code == 0, r.output
+    assert "trained 3 steps" in r.stdout
+    return out / "model.safetensors"
+
+
+def test_train_writes_a_run_folder(checkpoint):
+    run_dir = checkpoint.parent
+    assert (run_dir / "state.pt").is_file()
+    events = [json.loads(line)["event"] for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert events[0] == "start" and events[-1] == "end" and "checkpoint" in events
+
+
+def test_train_resume_extends_the_run(checkpoint, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(checkpoint.parent, run_dir)
+    r = run("train", "loopmdm", "--steps", 5, "--resume", run_dir)
+    assert r.exit_code == 0, r.output
+    assert "trained 5 steps" in r.stdout
+
+
+def test_neural_json_reports_sampler_counters(checkpoint):
+    r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--steps", 3, "--loops", 2, "--json")
+    assert r.exit_code in (0, 1)
+    rec = json.loads(r.stdout)
+    for key in ("task", "solver", "puzzle", "solution", "solved", "verified", "seconds",
+                "steps", "commits", "retractions", "loops", "chains"):
+        assert key in rec
+    assert rec["solver"] == "loopmdm" and rec["loops"] == 2 and rec["steps"] <= 3
+    assert rec["solved"] == rec["verified"]
+    if not rec["solved"]:  # an unverified grid is never reported as a solution
+        assert rec["solution"] is None and r.exit_code == 1 and len(rec["final"]) == 81
+
+
+def test_no_retract_never_retracts(checkpoint):
+    r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--steps", 6, "--no-retract", "--json")
+    assert json.loads(r.stdout)["retractions"] == 0
+
+
+def test_file_with_limit_and_chains(checkpoint, tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("\n".join([P1] * 5) + "\n")
+    r = run("solve", "sudoku", "--file", f, "--limit", 2, "--chains", 3, "--checkpoint", checkpoint,
+            "--steps", 2, "--json")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 2 and all(x["chains"] == 3 for x in lines)
+    r = run("solve", "sudoku", "--file", f, "--checkpoint", checkpoint, "--steps", 2)
+    assert r.exit_code == 1 and "puzzles" in r.stdout
+
+
+def test_unsolvable_puzzle_is_reported_without_running_the_model(checkpoint):
+    r = run("solve", "sudoku", NO_SOLUTION, "--checkpoint", checkpoint, "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout)["error"] == "no solution"
+
+
+def test_show_draws_steps(checkpoint):
+    r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--steps", 2, "--show")
+    assert r.exit_code in (0, 1)
+    assert "step 2" in r.stdout and "retracted" in r.stdout
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage"])
+def test_corrupt_checkpoint_is_one_line(tmp_path, content):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(content)
+    line = one_line_error(run("solve", "sudoku", P1, "--checkpoint", bad))
+    assert "not a valid model checkpoint" in line
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["solve", "sudoku", P1, "--checkpoint", "/nonexistent.safetensors"], "no such checkpoint"),
+        (["solve", "sudoku", "--file", "x.txt", "--show"], "--show draws one puzzle"),
+        (["solve", "sudoku", P1, "--loops", "0"], "--loops must be at least 1"),
+        (["solve", "sudoku", P1, "--chains", "0"], "--chains must be at least 1"),
+        (["train", "loopmdm", "--task", "chess"], "unknown task"),
+        (["train", "loopmdm", "--resume", "/nonexistent-run"], "no such training state"),
+        (["train", "loopmdm", "--set", "dim"], "--set expects KEY=VALUE"),
+    ],
+)
+def test_bad_neural_usage_exits_2(args, message):
+    assert message in one_line_error(run(*args))
