@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import typer
 
 from cli.app import generate_app, solve_app
-from cli.common import console, err_console, exit_for, fail, guarded, print_json, progress
+from cli.common import (
+    console,
+    err_console,
+    exit_for,
+    fail,
+    guarded,
+    print_json,
+    progress,
+)
 from puzzles import maze as mz
-from puzzles.errors import UserError
+from puzzles.files import write_text
 from puzzles.result import Result
 
 # name -> function(mazes, time_limit) yielding one Result per maze, in order.
@@ -112,24 +118,6 @@ def _emit(k: int, maze: mz.Maze, r: Result, json_out: bool, show: bool) -> None:
         _show(k, maze, r)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename: an old file survives any error."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {path}: no such folder {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 @generate_app.command("maze")
 @guarded
 def generate_maze(
@@ -152,5 +140,5 @@ def generate_maze(
     if output is None:
         typer.echo(text, nl=False)
         return
-    _write_atomic(output, text)
+    write_text(output, text)
     err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False)

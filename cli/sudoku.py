@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -14,10 +12,18 @@ import numpy as np
 import typer
 
 from cli.app import generate_app, solve_app
-from cli.common import console, err_console, exit_for, fail, guarded, print_json, progress
+from cli.common import (
+    console,
+    err_console,
+    exit_for,
+    fail,
+    guarded,
+    print_json,
+    progress,
+)
 from puzzles import sudoku as sd
 from puzzles import sudoku_oracle as oracle
-from puzzles.errors import UserError
+from puzzles.files import write_text
 from puzzles.result import Result
 
 DEFAULT_SOLVER = "loopmdm"
@@ -94,6 +100,10 @@ def solve_sudoku(
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
     if solver not in SOLVER_NAMES:
         raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVER_NAMES)}")
+    if not time_limit > 0:
+        raise fail(f"--time-limit must be positive, got {time_limit:g}")
+    if workers < 1:
+        raise fail(f"--workers must be at least 1, got {workers}")
     if limit is not None and limit < 1:
         raise fail(f"--limit must be at least 1, got {limit}")
     if solver in NEURAL:
@@ -102,14 +112,10 @@ def solve_sudoku(
         for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains)):
             if value < 1:
                 raise fail(f"{name} must be at least 1, got {value}")
-        neural = _neural_solver(solver, checkpoint, loops, steps, chains, retract, device)
         grids = [sd.parse(puzzle)] if puzzle is not None else [s.givens for s in _read_puzzles(file)][:limit]
+        neural = _neural_solver(solver, checkpoint, loops, steps, chains, retract, device)
         _solve_neural(neural, grids, puzzle is not None, json_out, show, check_unique)
         return
-    if not time_limit > 0:
-        raise fail(f"--time-limit must be positive, got {time_limit:g}")
-    if workers < 1:
-        raise fail(f"--workers must be at least 1, got {workers}")
 
     if puzzle is not None:
         grid = sd.parse(puzzle)
@@ -205,35 +211,6 @@ def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool,
     exit_for(results)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder and a rename: an old file is never half-overwritten."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise UserError(f"cannot write {path}: no such folder {folder}")
-    if path.is_dir():
-        raise UserError(f"cannot write {path}: it is a folder")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 @generate_app.command("sudoku")
 @guarded
 def generate_sudoku(
@@ -271,7 +248,7 @@ def generate_sudoku(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    _write_atomic(output, text)
+    write_text(output, text)
     err_console.print(
         f"wrote {len(made)} {difficulty} puzzle{'s' if len(made) != 1 else ''} to {output}",
         highlight=False,

@@ -10,28 +10,13 @@ Every write goes to a temporary file first and is renamed into place.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from csp_diffusion.errors import CheckpointError
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path), then rename onto `path`: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from puzzles.files import atomic_write
 
 
 def save_model(path: Path, model: torch.nn.Module, kind: str, task: str, config: dict, info: dict) -> None:
@@ -39,6 +24,7 @@ def save_model(path: Path, model: torch.nn.Module, kind: str, task: str, config:
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"kind": kind, "task": task, "config": json.dumps(config), "info": json.dumps(info)}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 
@@ -65,6 +51,7 @@ def read_model(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 
 
 def save_state(path: Path, state: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
 
 

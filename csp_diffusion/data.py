@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from csp_diffusion.checkpoint import atomic_write
+from puzzles.files import atomic_write
 
 
 def cache_dir() -> Path:
@@ -35,6 +35,7 @@ def load_pool(task, size: int, seed: int, workers: int = 2) -> tuple[np.ndarray,
         with open(tmp, "wb") as f:
             np.savez(f, puzzles=puzzles, solutions=solutions)
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, write)
     return puzzles, solutions
 

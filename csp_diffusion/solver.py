@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+
 from csp_diffusion import models
 from csp_diffusion.blocks import pick_device
 from csp_diffusion.errors import CheckpointError

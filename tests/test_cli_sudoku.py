@@ -50,12 +50,18 @@ def test_solve_one_puzzle_renders_the_grid(solver):
     assert f"solved (verified) by {solver}" in out
 
 
-def test_solve_default_solver_is_cpsat_and_accepts_a_pretty_grid():
+def test_solve_accepts_a_pretty_grid():
     pretty = "\n".join(" ".join(P1[9 * r : 9 * r + 9]) for r in range(9))
-    r = run("solve", "sudoku", pretty, "--json")
+    r = run("solve", "sudoku", pretty, "--solver", "cpsat", "--json")
     assert r.exit_code == 0
     rec = json.loads(r.stdout)
     assert rec["solver"] == "cpsat" and rec["solution"] == S1
+
+
+def test_default_solver_is_the_shipped_loopmdm():
+    r = run("solve", "sudoku", P1, "--json", "--steps", "2")
+    assert r.exit_code in (0, 1), r.output
+    assert json.loads(r.stdout)["solver"] == "loopmdm"
 
 
 def test_solve_json_fields():
@@ -89,14 +95,14 @@ def test_unsolved_puzzle_exits_1(puzzle, error, solver):
 
 
 def test_no_check_unique_accepts_any_solution():
-    r = run("solve", "sudoku", EMPTY, "--no-check-unique", "--json")
+    r = run("solve", "sudoku", "--solver", "cpsat", EMPTY, "--no-check-unique", "--json")
     assert r.exit_code == 0
     rec = json.loads(r.stdout)
     assert rec["solved"] is True and sd.verify(np.zeros(81, np.int8), sd.parse(rec["solution"])) is None
 
 
 def test_time_limit_exits_1():
-    r = run("solve", "sudoku", P2, "--time-limit", "0.000001", "--json")
+    r = run("solve", "sudoku", "--solver", "cpsat", P2, "--time-limit", "0.000001", "--json")
     assert r.exit_code == 1
     assert json.loads(r.stdout)["error"] == "time limit"
 
@@ -112,7 +118,7 @@ def test_time_limit_exits_1():
         (["..5...5.." + "." * 72], "error: givens conflict: r1c3 and r1c7 are both 5"),
         ([], "error: give either a PUZZLE or --file FILE"),
         ([P1, "--file", "x.txt"], "error: give either a PUZZLE or --file FILE, not both"),
-        ([P1, "--solver", "magic"], "error: unknown solver 'magic'; choose from cpsat, constraint"),
+        ([P1, "--solver", "magic"], "error: unknown solver 'magic'; choose from loopmdm, cpsat, constraint"),
         ([P1, "--time-limit", "0"], "error: --time-limit must be positive, got 0"),
         ([P1, "--time-limit", "-2"], "error: --time-limit must be positive, got -2"),
         (["--file", "does/not/exist.txt"], "error: no such file: does/not/exist.txt"),
@@ -139,7 +145,7 @@ def test_bad_file_contents_exit_2(tmp_path):
 def test_solve_file_summary(tmp_path):
     f = tmp_path / "p.txt"
     f.write_text(f"# three puzzles\n{P1} {S1}\n\n{P2}\n{P1.replace('.', '0')}\n")
-    r = run("solve", "sudoku", "--file", str(f))
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(f))
     assert r.exit_code == 0, r.output
     out = r.stdout
     for col in ("puzzles", "solved", "verified", "puzzles/s", "median s"):
@@ -165,25 +171,25 @@ def test_solve_file_json_lines(tmp_path):
 def test_solve_file_lists_unsolved(tmp_path):
     f = tmp_path / "p.txt"
     f.write_text(f"{P1}\n{EMPTY}\n")
-    r = run("solve", "sudoku", "-f", str(f))
+    r = run("solve", "sudoku", "--solver", "cpsat", "-f", str(f))
     assert r.exit_code == 1
     assert f"{f}:2: not solved: more than one solution" in r.stdout
 
 
 def test_solve_stdin_and_csv():
     csv_text = f"source,question,answer,rating\nfirst,{P1},{S1},5\nsecond,{P2},,\n"
-    r = run("solve", "sudoku", "--file", "-", "--json", input=csv_text)
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", "-", "--json", input=csv_text)
     assert r.exit_code == 0, r.output
     recs = [json.loads(ln) for ln in r.stdout.strip().splitlines()]
     assert [rec["source"] for rec in recs] == ["first", "second"]
     assert recs[0]["solution"] == S1
-    r = run("solve", "sudoku", "--file", "-", input=f"{P1}\n")
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", "-", input=f"{P1}\n")
     assert r.exit_code == 0
     one_line_error(run("solve", "sudoku", "--file", "-", input="# nothing here\n"))
 
 
 def test_solve_bundled_sample():
-    r = run("solve", "sudoku", "--file", str(SAMPLE), "--json")
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(SAMPLE), "--json")
     assert r.exit_code == 0, r.output
     recs = [json.loads(ln) for ln in r.stdout.strip().splitlines()]
     assert 2 <= len(recs) <= 3 and all(rec["solved"] for rec in recs)
@@ -230,7 +236,7 @@ def test_generate_to_file_then_solve(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary new file, not mkstemp's 0600
-    r = run("solve", "sudoku", "--file", str(out), "--json")
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(out), "--json")
     assert r.exit_code == 0
     recs = [json.loads(ln) for ln in r.stdout.strip().splitlines()]
     assert [rec["solution"] for rec in recs] == [sd.to_string(s.solution) for s in got]

@@ -19,7 +19,6 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from csp_diffusion.train import TrainConfig, train
-from puzzles import sudoku
 from puzzles.domains import SudokuTask
 
 ROOT = Path(__file__).resolve().parents[1]

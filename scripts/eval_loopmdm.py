@@ -1,0 +1,159 @@
+"""Measure a LoopMDM Sudoku checkpoint on the real collections: the figures the README reports.
+
+    python scripts/eval_loopmdm.py [--checkpoint PATH] [--limit 1000] [--chains 1] [--out results/sudoku-loopmdm]
+
+Runs, pure neural (no search, no oracle, no propagation; conflicts in the model's own
+grid are detected, and with --chains C the first verified of C chains is kept):
+  1. each collection, first `--limit` puzzles, at the model's K_max loops with retraction;
+  2. retraction on vs off, same step and chain budget, on top95 and the first
+     `--ablation-limit` 17-clue puzzles;
+  3. solve rate at loops 1, 2, 4, 8, K_max (and beyond) on the same two sets;
+  4. the time to solve one puzzle.
+Writes OUT.json (every figure) and OUT.md (tables for the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+
+from csp_diffusion.sampler import SamplerConfig
+from csp_diffusion.solver import NeuralSolver
+from puzzles import sudoku
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = {
+    "norvig_top95": "norvig_top95.txt",
+    "tdoku_magictour_top1465": "tdoku_magictour_top1465.txt",
+    "sudokuexchange_diabolical_dev5000": "sudokuexchange_diabolical_dev5000.txt",
+    "tdoku_17_clue_dev5000": "tdoku_17_clue_dev5000.txt",
+}
+TARGETS = {"norvig_top95": 0.80, "tdoku_magictour_top1465": 0.80,
+           "sudokuexchange_diabolical_dev5000": 0.95, "tdoku_17_clue_dev5000": 0.60}
+console = Console(stderr=True)
+
+
+def run(solver: NeuralSolver, grids: list[np.ndarray], label: str, progress: Progress) -> dict:
+    task = progress.add_task(label, total=len(grids))
+    results = []
+    start = time.perf_counter()
+    for r in solver.solve(grids):
+        results.append(r)
+        progress.advance(task)
+    wall = time.perf_counter() - start
+    progress.remove_task(task)
+    solved = sum(r.verified for r in results)
+    return {
+        "puzzles": len(results), "solved": solved, "solve_rate": solved / len(results),
+        "puzzles_per_s": len(results) / wall, "wall_s": wall,
+        "mean_steps": statistics.mean(r.extra["steps"] for r in results),
+        "mean_retractions": statistics.mean(r.extra["retractions"] for r in results),
+        "loops": solver.config.loops, "chains": solver.config.chains, "retract": solver.config.retract,
+        "max_steps": solver.config.max_steps,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", type=Path, default=None)
+    ap.add_argument("--puzzles", type=Path, default=ROOT.parent / "shared" / "puzzles" / "sudoku")
+    ap.add_argument("--limit", type=int, default=1000)
+    ap.add_argument("--ablation-limit", type=int, default=200)
+    ap.add_argument("--chains", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=64)
+    ap.add_argument("--loop-counts", default="1,2,4,8,12,16")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: main,retraction,loops,latency")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-loopmdm")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
+    k_max = solver.model.config.max_loops
+    base = dict(loops=k_max, max_steps=args.steps, chains=args.chains)
+    grids = {name: [s.givens for s in sudoku.read_file(args.puzzles / f)] for name, f in SETS.items()}
+    report: dict = {"checkpoint": str(args.checkpoint or "shipped"), "params": solver.params,
+                    "flops_per_step": solver.model.flops(k_max, 81, 21), "k_max": k_max, "base": base}
+
+    with Progress(console=console) as progress:
+        if "main" not in skip:
+            report["main"] = {}
+            for name, gs in grids.items():
+                solver.config = SamplerConfig(**base)
+                report["main"][name] = run(solver, gs[: args.limit], name, progress)
+                console.print(name, report["main"][name])
+        ablation_sets = {"norvig_top95": grids["norvig_top95"],
+                         "tdoku_17_clue_dev5000": grids["tdoku_17_clue_dev5000"][: args.ablation_limit]}
+        if "retraction" not in skip:
+            report["retraction"] = {}
+            for name, gs in ablation_sets.items():
+                for retract in (True, False):
+                    solver.config = SamplerConfig(**{**base, "retract": retract})
+                    report["retraction"][f"{name}/{'on' if retract else 'off'}"] = r = run(
+                        solver, gs, f"{name} retract={retract}", progress)
+                    console.print(name, retract, r)
+        if "loops" not in skip:
+            report["loops"] = {}
+            for name, gs in ablation_sets.items():
+                for loops in sorted({*map(int, args.loop_counts.split(",")), k_max}):
+                    solver.config = SamplerConfig(**{**base, "loops": loops})
+                    report["loops"][f"{name}/{loops}"] = r = run(solver, gs, f"{name} loops={loops}", progress)
+                    console.print(name, loops, r)
+    if "latency" not in skip:
+        solver.config = SamplerConfig(**base)
+        one = grids["norvig_top95"][0]
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            r = next(iter(solver.solve([one])))
+            times.append(time.perf_counter() - t0)
+        report["latency"] = {"median_s": statistics.median(times), "verified": r.verified, "steps": r.extra["steps"]}
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(report, args) + "\n")
+    print(markdown(report, args))
+
+
+def markdown(rep: dict, args) -> str:
+    lines = [f"Checkpoint: {rep['checkpoint']} ({rep['params'] / 1e6:.2f}M parameters, "
+             f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
+             f"step limit {args.steps}, {args.chains} chain(s) per puzzle.", ""]
+    if "main" in rep:
+        lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, r in rep["main"].items():
+            lines.append(f"| {name} | {r['puzzles']} | {r['solved']} | {100 * r['solve_rate']:.1f}% | "
+                         f"{100 * TARGETS[name]:.0f}% | {r['puzzles_per_s']:.1f} | {r['mean_steps']:.1f} | "
+                         f"{r['mean_retractions']:.1f} |")
+        lines.append("")
+    if "retraction" in rep:
+        lines += ["| set | retraction | solved | rate | mean steps | mean retractions |", "|---|---|---|---|---|---|"]
+        for key, r in rep["retraction"].items():
+            name, mode = key.split("/")
+            lines.append(f"| {name} | {mode} | {r['solved']}/{r['puzzles']} | {100 * r['solve_rate']:.1f}% | "
+                         f"{r['mean_steps']:.1f} | {r['mean_retractions']:.1f} |")
+        lines.append("")
+    if "loops" in rep:
+        names = sorted({k.split("/")[0] for k in rep["loops"]})
+        counts = sorted({int(k.split("/")[1]) for k in rep["loops"]})
+        lines += ["| loops | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for c in counts:
+            cells = [f"{100 * rep['loops'][f'{n}/{c}']['solve_rate']:.1f}%" for n in names]
+            lines.append(f"| {c}{' (K_max)' if c == rep['k_max'] else ''} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if "latency" in rep:
+        lat = rep["latency"]
+        lines.append(f"One puzzle (top95 #1), model loaded: {lat['median_s']:.2f} s median of 5, "
+                     f"{'solved' if lat['verified'] else 'not solved'} in {lat['steps']} steps.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
