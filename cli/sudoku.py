@@ -29,7 +29,8 @@ from puzzles.result import Result
 DEFAULT_SOLVER = "loopmdm"
 NEURAL = ("loopmdm",)
 SOLVER_NAMES = (*NEURAL, *oracle.SOLVERS)
-SHOW_FAILED = 10  # unsolved puzzles listed under the summary table
+SHOW_FAILED = 10
+SHOW_GRIDS = 5  # a file this small has each grid drawn, not only the summary  # unsolved puzzles listed under the summary table
 PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 
 
@@ -207,7 +208,16 @@ def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool,
             detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['loops']} loops" if r.extra else ""
             console.print(_status(r) + detail, highlight=False, soft_wrap=True)
     elif not json_out:
+        if len(grids) <= SHOW_GRIDS:
+            for g, r in zip(grids, results):
+                console.print(sd.render(g, sd.parse(r.solution) if r.solution else None))
+                console.print(_status(r), highlight=False, soft_wrap=True)
         _summary([sd.Sudoku(g, source=f"puzzle {k + 1}") for k, g in enumerate(grids)], results, wall)
+        m = solver.model
+        console.print(f"model: {m.num_params() / 1e6:.2f}M parameters, "
+                      f"{m.flops(solver.config.loops, sd.CELLS, 21) / 1e9:.2f} GFLOP per puzzle per step at "
+                      f"{solver.config.loops} loops; {solver.config.chains} chain(s), step limit {solver.config.max_steps}",
+                      highlight=False, soft_wrap=True)
     exit_for(results)
 
 
