@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,6 +66,17 @@ def _dist() -> tuple[int, int]:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         torch.distributed.init_process_group(backend)
     return (torch.distributed.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _sigterm_as_interrupt():
+    """Make SIGTERM (a scheduler's or `kill`'s stop) behave like Ctrl-C, so the run checkpoints first."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def mdm_loss(model, task, structure, puzzle, solution, loops, grad_loops, gen, autocast):
@@ -130,7 +143,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
         torch.set_rng_state(state["torch_rng"])
         gen.set_state(state["gen_rng"])
         rng.bit_generator.state = json.loads(state["numpy_rng"])
-        running = state["running_loss"]
+        running = state.get("running_loss")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
     pool = load_pool(task, cfg.pool_size, cfg.pool_seed)
@@ -182,6 +195,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     last_ckpt = last_eval = elapsed
     tick = time.perf_counter()
     model.train()
+    previous = _sigterm_as_interrupt()
     try:
         while True:
             stop = torch.tensor(float(progress() >= 1.0))
@@ -223,6 +237,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     except KeyboardInterrupt:
         checkpoint()  # an interruption loses nothing: --resume continues from here
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     checkpoint()
     result = {"event": "end", "step": step, "minutes": round(elapsed / 60, 2), "loss": running}
     if eval_set is not None:
