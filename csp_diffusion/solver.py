@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from csp_diffusion import models
-from csp_diffusion.blocks import pick_device
+from csp_diffusion.blocks import fast_bf16, pick_device
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.sampler import Sampler, SamplerConfig, State
 from puzzles.domains import get_task
@@ -35,6 +35,7 @@ class NeuralSolver:
         self.name = kind
         self.config = sampler or SamplerConfig()
         self.batch_size = batch_size
+        self.autocast = fast_bf16(self.device)
 
     @property
     def params(self) -> int:
@@ -42,7 +43,7 @@ class NeuralSolver:
 
     def solve(self, puzzles: list[np.ndarray], on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order, one batch of puzzles (x chains) per sampler call."""
-        sampler = Sampler(self.model, self.task, self.config, self.device)
+        sampler = Sampler(self.model, self.task, self.config, self.device, self.autocast)
         per_batch = max(1, self.batch_size // max(1, self.config.chains))
         for start in range(0, len(puzzles), per_batch):
             chunk = np.stack([np.asarray(p, dtype=np.int64) for p in puzzles[start:start + per_batch]])
