@@ -55,7 +55,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
 
     if task not in TASKS:
         raise fail(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
-    from csp_diffusion.train import TrainConfig, train
+    from csp_diffusion.train import TrainConfig, check, train
 
     if resume and not (Path(out) / "state.pt").is_file():
         raise fail(f"no such training state: {Path(out) / 'state.pt'}")
@@ -63,6 +63,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
     cfg = TrainConfig(task=task, model=model, model_config=overrides, steps=steps, minutes=minutes, seed=seed,
                       batch_size=batch_size, lr=lr, pool_size=pool_size, eval_every_minutes=eval_every,
                       device=device, autocast=bf16)
+    check(cfg)
     status = {"step": 0, "loss": None, "solve_rate": None, "minutes": 0.0, "progress": 0.0, "note": "preparing data"}
 
     def view() -> Table:

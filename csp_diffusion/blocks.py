@@ -94,6 +94,16 @@ def fast_bf16(device: torch.device) -> bool:
 
 def pick_device(name: str | None = None) -> torch.device:
     """`name` if given, else CUDA when present, else CPU."""
-    if name:
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    from puzzles.errors import UserError
+
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r}; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device {name!r} asked for, but CUDA is not available here")
+    if device.type not in ("cpu", "cuda"):
+        raise UserError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
+    return device

@@ -33,6 +33,7 @@ from csp_diffusion.errors import CheckpointError
 from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from puzzles.domains import get_task
+from puzzles.errors import UserError
 
 
 @dataclass
@@ -98,10 +99,25 @@ def evaluate(model, task, puzzles: np.ndarray, loops: int, device, autocast: boo
     return {"solve_rate": float(np.mean([o.verified for o in outcomes])), "loops": loops}
 
 
+def check(cfg: TrainConfig) -> None:
+    """Raise UserError for settings that cannot train, before any work starts."""
+    for name, value in (("steps", cfg.steps), ("minutes", cfg.minutes), ("batch_size", cfg.batch_size),
+                        ("lr", cfg.lr), ("pool_size", cfg.pool_size)):
+        if value is not None and not value > 0:
+            raise UserError(f"{name} must be positive, got {value}")
+    config_cls, _ = models.MODELS[cfg.model]
+    unknown = sorted(set(cfg.model_config) - set(config_cls.__dataclass_fields__))
+    if unknown:
+        raise UserError(f"unknown {cfg.model} setting(s): {', '.join(unknown)}; "
+                        f"known: {', '.join(config_cls.__dataclass_fields__)}")
+    pick_device(cfg.device)
+
+
 def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[[dict], None] = lambda e: None) -> dict:
     """Train until cfg.steps or cfg.minutes (whichever is set; both: the first reached)."""
     if cfg.steps is None and cfg.minutes is None:
         cfg.steps = 1000
+    check(cfg)
     rank, world = _dist()
     device = pick_device(cfg.device)
     if world > 1 and device.type == "cuda":

@@ -116,6 +116,11 @@ def test_corrupt_checkpoint_is_one_line(tmp_path, content):
         (["train", "loopmdm", "--task", "chess"], "unknown task"),
         (["train", "loopmdm", "--resume", "/nonexistent-run"], "no such training state"),
         (["train", "loopmdm", "--set", "dim"], "--set expects KEY=VALUE"),
+        (["train", "loopmdm", "--set", "depth=3", "--steps", "1"], "unknown loopmdm setting(s): depth"),
+        (["train", "loopmdm", "--minutes", "-1"], "minutes must be positive"),
+        (["train", "loopmdm", "--device", "tpu"], "device"),
+        (["solve", "sudoku", P1, "--device", "cuda:0"] if not __import__("torch").cuda.is_available()
+         else ["solve", "sudoku", P1, "--device", "nonsense"], "device"),
     ],
 )
 def test_bad_neural_usage_exits_2(args, message):
