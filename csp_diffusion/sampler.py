@@ -10,7 +10,12 @@ One `step` looks at the model's predictions for the current grid and
      probability clears `confident`, at least the single best, never two that
      would clash with each other or with a filled peer; a cell just retracted
      waits `tabu` steps before it can be committed again;
-  3. stops a grid when it is full and verified.
+  3. restarts a chain whose grid has not grown for `patience` steps: everything
+     it committed after its first step is re-masked (retracted) and it goes on
+     with noisy commit order and sampled values, so it does not walk back into
+     the same self-consistent wrong grid (on such a grid the model is as sure of
+     the wrong cells as of the right ones, so thresholds alone cannot find them);
+  4. stops a grid when it is full and verified.
 Several chains per puzzle run in one batch; chain 0 is greedy, the others add
 Gumbel noise to the commit order and sample values at a temperature. A puzzle
 is solved when any of its chains is verified. Nothing here searches or
@@ -33,10 +38,12 @@ class SamplerConfig:
     max_steps: int = 64
     chains: int = 1
     retract: bool = True
-    confident: float = 0.9  # commit every masked cell at least this sure (early exit when all are)
+    confident: float = 0.99  # commit every masked cell at least this sure (early exit when all are)
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
-    temperature: float = 0.5  # for chains > 0
+    temperature: float = 1.0  # for chains > 0 and restarted chains
+    patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
+    # committed after its first step and goes on with noise (0 = off)
     seed: int = 0
 
 
@@ -95,6 +102,10 @@ class Sampler:
         given = values > 0
         N = P * C
         greedy = (torch.arange(N, device=self.device) % C == 0)[:, None]
+        first = torch.zeros(N, T, dtype=torch.bool, device=self.device)  # committed at step 1
+        best_filled = (values > 0).sum(-1)
+        last_progress = torch.zeros(N, dtype=torch.long, device=self.device)
+        restarts = torch.zeros(N, dtype=torch.long, device=self.device)
         tabu = torch.zeros(N, T, dtype=torch.long, device=self.device)
         commits = torch.zeros(N, dtype=torch.long, device=self.device)
         retractions = torch.zeros(N, dtype=torch.long, device=self.device)
@@ -138,7 +149,7 @@ class Sampler:
             top2 = probs.topk(2, dim=-1)
             margin = top2.values[..., 0] - top2.values[..., 1]
             choice = top2.indices[..., 0] + 1
-            if C > 1:
+            if C > 1 or cfg.patience:
                 gumbel = -torch.log(-torch.log(torch.rand(probs.shape[:2], generator=gen, device=self.device) + 1e-9) + 1e-9)
                 noisy_margin = margin + cfg.temperature * 0.1 * gumbel
                 margin = torch.where(sample_noise, noisy_margin, margin)
@@ -156,6 +167,24 @@ class Sampler:
             against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
             commit = want & ~beaten & ~(against_filled & ~(torch.arange(T, device=self.device)[None] == best[:, None]))
             v = torch.where(commit, choice, v)
+            if step == 0:
+                first[idx] = commit
+
+            # a chain that stopped growing starts over from its first-step commitments, with noise
+            if cfg.retract and cfg.patience:
+                n_filled = (v > 0).sum(-1)
+                grew = n_filled > best_filled[idx]
+                best_filled[idx] = torch.maximum(best_filled[idx], n_filled)
+                last_progress[idx] = torch.where(grew, step, last_progress[idx])
+                stuck = (step - last_progress[idx] >= cfg.patience) & ~(v > 0).all(-1)
+                if stuck.any():
+                    wipe = stuck[:, None] & (v > 0) & ~g & ~first[idx]
+                    v = torch.where(wipe, 0, v)
+                    retracted = retracted | wipe
+                    greedy[idx[stuck]] = False
+                    restarts[idx[stuck]] += 1
+                    best_filled[idx[stuck]] = (v[stuck] > 0).sum(-1)
+                    last_progress[idx[stuck]] = step
 
             values[idx] = v
             commits[idx] += commit.sum(-1)
@@ -195,6 +224,6 @@ class Sampler:
             out.append(Outcome(
                 values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
                 retractions=int(retractions[n]), seconds=seconds,
-                extra={"chains": C, "chain": int(n - p * C)},
+                extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n])},
             ))
         return out

@@ -19,6 +19,7 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from csp_diffusion.train import TrainConfig, train
+from puzzles import sudoku
 from puzzles.domains import SudokuTask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,3 +203,25 @@ def test_distributed_training_with_two_cpu_processes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, meta = read_model(tmp_path / "run" / "model.safetensors")
     assert meta["info"]["world_size"] == 2 and meta["info"]["step"] == 3
+
+
+def test_a_stuck_chain_restarts_and_never_reports_a_wrong_grid():
+    """A model stubbornly sure of a value that clashes with a given: the grid stops growing, the chain restarts."""
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+    cell = int((puzzle[0] == 0).nonzero()[0])
+    peer = next(int(j) for j in sudoku.PEERS[cell] if puzzle[0, j] > 0)
+
+    class Stubborn(_Oracle):
+        def forward(self, values, given, positions, adjacency, loops):
+            logits = super().forward(values, given, positions, adjacency, loops)
+            logits[:, cell] = -4.0
+            logits[:, cell, int(puzzle[0, peer]) - 1] = 9.0
+            return logits
+
+    cfg = SamplerConfig(loops=1, max_steps=20, patience=3)
+    out = Sampler(Stubborn(solution[0]), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
+    assert not out[0].verified and out[0].extra["restarts"] >= 1 and out[0].retractions >= 1
+    cfg = SamplerConfig(loops=1, max_steps=20, patience=0)
+    out = Sampler(Stubborn(solution[0]), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
+    assert not out[0].verified and out[0].extra["restarts"] == 0
