@@ -72,6 +72,18 @@ class State:
     loops: int
 
 
+def _clashes(task, v: torch.Tensor, peers: torch.Tensor) -> torch.Tensor:
+    """bool (n, T, T): pairs of filled cells that break a constraint together.
+
+    The domain names its kind of constraint; Sudoku's is all-different over the
+    constraint graph (two peers may not hold one value).
+    """
+    if task.constraint != "all-different":
+        raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints")
+    filled = v > 0
+    return (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+
+
 class Sampler:
     """Runs a masked-diffusion network over a batch of puzzles of one task and grid size.
 
@@ -130,7 +142,7 @@ class Sampler:
             if cfg.retract:
                 p_cur = probs.gather(-1, (v - 1).clamp(min=0)[..., None]).squeeze(-1)
                 conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
-                same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+                same = _clashes(self.task, v, peers)
                 # the less confident side of a clash goes (ties: the later cell)
                 order = torch.arange(T, device=self.device)
                 weaker = (conf[:, None, :] > conf[:, :, None]) | (

@@ -34,6 +34,7 @@ class Structure:
 class SudokuTask:
     name = "sudoku"
     n_values = 9
+    constraint = "all-different"  # neighbours in the constraint graph hold different values
     position_sizes = (9, 9, 9)  # rows, columns, boxes
 
     def __init__(self) -> None:
