@@ -205,7 +205,7 @@ def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool,
         elif not show:
             console.print(sd.render(grids[0], sd.parse(r.solution) if r.solution else None))
         if not json_out:
-            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['loops']} loops" if r.extra else ""
+            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['restarts']} restarts, {r.extra['loops']} loops" if r.extra else ""
             console.print(_status(r) + detail, highlight=False, soft_wrap=True)
     elif not json_out:
         if len(grids) <= SHOW_GRIDS:
