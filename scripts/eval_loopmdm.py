@@ -55,6 +55,8 @@ def run(solver: NeuralSolver, grids: list[np.ndarray], label: str, progress: Pro
         "puzzles_per_s": len(results) / wall, "wall_s": wall,
         "mean_steps": statistics.mean(r.extra["steps"] for r in results),
         "mean_retractions": statistics.mean(r.extra["retractions"] for r in results),
+        "mean_restarts": statistics.mean(r.extra["restarts"] for r in results),
+        "median_s": statistics.median(r.seconds for r in results),
         "loops": solver.config.loops, "chains": solver.config.chains, "retract": solver.config.retract,
         "max_steps": solver.config.max_steps,
     }
@@ -69,6 +71,7 @@ def main() -> None:
     ap.add_argument("--chains", type=int, default=1)
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--loop-counts", default="1,2,4,8,12,16")
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated collections for part 1")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: main,retraction,loops,latency")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-loopmdm")
     args = ap.parse_args()
@@ -84,7 +87,8 @@ def main() -> None:
     with Progress(console=console) as progress:
         if "main" not in skip:
             report["main"] = {}
-            for name, gs in grids.items():
+            for name in args.sets.split(","):
+                gs = grids[name]
                 solver.config = SamplerConfig(**base)
                 report["main"][name] = run(solver, gs[: args.limit], name, progress)
                 console.print(name, report["main"][name])
@@ -126,12 +130,12 @@ def markdown(rep: dict, args) -> str:
              f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
              f"step limit {args.steps}, {args.chains} chain(s) per puzzle.", ""]
     if "main" in rep:
-        lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions | mean restarts |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for name, r in rep["main"].items():
             lines.append(f"| {name} | {r['puzzles']} | {r['solved']} | {100 * r['solve_rate']:.1f}% | "
                          f"{100 * TARGETS[name]:.0f}% | {r['puzzles_per_s']:.1f} | {r['mean_steps']:.1f} | "
-                         f"{r['mean_retractions']:.1f} |")
+                         f"{r['mean_retractions']:.1f} | {r['mean_restarts']:.2f} |")
         lines.append("")
     if "retraction" in rep:
         lines += ["| set | retraction | solved | rate | mean steps | mean retractions |", "|---|---|---|---|---|---|"]
