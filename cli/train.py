@@ -74,7 +74,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
             f"[bold]{model}[/] on {task}",
             f"[green]{'█' * filled}[/][dim]{'░' * (bar_w - filled)}[/] {100 * status['progress']:5.1f}%",
             f"step {status['step']}",
-            f"loss {status['loss'] if status['loss'] is not None else '-'}",
+            "loss " + ("-" if status["loss"] is None else f"{status['loss']:.4f}"),
             "held-out solved " + ("-" if status["solve_rate"] is None else f"{100 * status['solve_rate']:.0f}%"),
             f"{status['minutes']:.1f} min",
             status["note"],

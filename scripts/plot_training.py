@@ -1,0 +1,39 @@
+"""Plot a training run's loss and held-out solve rate against training minutes (needs the `plot` extra).
+
+    python scripts/plot_training.py runs/sudoku-loopmdm/log.jsonl results/sudoku-loopmdm-training.png
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(log: Path, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    steps = [e for e in events if e["event"] == "step"]
+    evals = [e for e in events if e["event"] == "eval"]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot([e["minutes"] for e in steps], [e["loss"] for e in steps], color="tab:blue", label="training loss")
+    ax.axhline(2.1972, color="tab:blue", linestyle=":", linewidth=1, label="chance (ln 9)")
+    ax.set_xlabel("training minutes (2-core CPU)")
+    ax.set_ylabel("cross-entropy", color="tab:blue")
+    ax2 = ax.twinx()
+    ax2.plot([e["minutes"] for e in evals], [100 * e["solve_rate"] for e in evals], "o-", color="tab:green",
+             label="held-out solve rate")
+    ax2.set_ylabel("held-out generated hard puzzles solved (%)", color="tab:green")
+    ax2.set_ylim(0, 100)
+    fig.legend(loc="upper center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
