@@ -113,9 +113,9 @@ def solve_sudoku(
         for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains)):
             if value < 1:
                 raise fail(f"{name} must be at least 1, got {value}")
-        grids = [sd.parse(puzzle)] if puzzle is not None else [s.givens for s in _read_puzzles(file)][:limit]
+        puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
         neural = _neural_solver(solver, checkpoint, loops, steps, chains, retract, device)
-        _solve_neural(neural, grids, puzzle is not None, json_out, show, check_unique)
+        _solve_neural(neural, puzzles, puzzle is not None, json_out, show, check_unique)
         return
 
     if puzzle is not None:
@@ -172,8 +172,9 @@ def _invalid(grid: np.ndarray, check_unique: bool) -> str | None:
     return oracle.SEVERAL_SOLUTIONS if n > 1 else None
 
 
-def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool, show: bool, check_unique: bool) -> None:
+def _solve_neural(solver, puzzles: list[sd.Sudoku], single: bool, json_out: bool, show: bool, check_unique: bool) -> None:
     """Run a neural solver batched over the puzzles that have exactly one solution; print and exit as the oracles do."""
+    grids = [s.givens for s in puzzles]
     reasons = [_invalid(g, check_unique) for g in grids]
     todo = [g for g, why in zip(grids, reasons) if why is None]
     start = time.perf_counter()
@@ -195,7 +196,7 @@ def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool,
                 r = next(stream) if why is None else Result("sudoku", solver.name, sd.to_string(g), None, False, 0.0, why)
                 results.append(r)
                 if json_out:
-                    print_json(r.to_json())
+                    print_json({**r.to_json(), "source": puzzles[len(results) - 1].source})
                 bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{len(results)} solved")
     wall = time.perf_counter() - start
     if single:
@@ -212,7 +213,7 @@ def _solve_neural(solver, grids: list[np.ndarray], single: bool, json_out: bool,
             for g, r in zip(grids, results):
                 console.print(sd.render(g, sd.parse(r.solution) if r.solution else None))
                 console.print(_status(r), highlight=False, soft_wrap=True)
-        _summary([sd.Sudoku(g, source=f"puzzle {k + 1}") for k, g in enumerate(grids)], results, wall)
+        _summary(puzzles, results, wall)
         m = solver.model
         console.print(f"model: {m.num_params() / 1e6:.2f}M parameters, "
                       f"{m.flops(solver.config.loops, sd.CELLS, 21) / 1e9:.2f} GFLOP per puzzle per step at "

@@ -82,6 +82,7 @@ def test_file_with_limit_and_chains(checkpoint, tmp_path):
             "--steps", 2, "--json")
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert len(lines) == 2 and all(x["chains"] == 3 for x in lines)
+    assert [x["source"] for x in lines] == [f"{f}:1", f"{f}:2"]
     r = run("solve", "sudoku", "--file", f, "--checkpoint", checkpoint, "--steps", 2)
     assert r.exit_code == 1 and "puzzles" in r.stdout
 
