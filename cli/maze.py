@@ -14,6 +14,7 @@ from cli.common import (
     exit_for,
     fail,
     guarded,
+    neural_solver,
     print_json,
     progress,
 )
@@ -35,6 +36,28 @@ def _cpsat(mazes: list[mz.Maze], time_limit: float) -> Iterator[Result]:
 SOLVERS: dict[str, SolveFn] = {
     "cpsat": _cpsat,
 }
+NEURAL = ("loopmdm", "hrm")
+SOLVER_NAMES = (*NEURAL, *SOLVERS)
+DEFAULT_SOLVER = "loopmdm"
+
+
+def _neural(solver, mazes: list[mz.Maze], show: bool) -> Iterator[Result]:
+    """The neural solver on the mazes whose goal can be reached (the others are reported as such)."""
+    todo = [m for m in mazes if mz.shortest_length(m) is not None]
+    if show and todo:
+        from cli.show import maze_live
+
+        stream = iter([maze_live(todo[0], solver)])
+    else:
+        stream = solver.solve(todo)
+    for m in mazes:
+        if mz.shortest_length(m) is None:
+            yield Result("maze", solver.name, mz.to_text(m), None, False, 0.0, "the goal cannot be reached from the start")
+            continue
+        r = next(stream)
+        if r.solution is not None:
+            r.extra["path_length"] = int(mz.path_mask(mz.parse(r.solution)).sum()) + 2
+        yield r
 
 SHOW_EACH = 5  # up to this many mazes are drawn one by one; more get a progress bar and a summary
 
@@ -84,21 +107,39 @@ def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
 @guarded
 def solve_maze(
     file: str = typer.Argument(..., help="Maze file (mazes separated by empty lines), or - for stdin."),
-    solver: str = typer.Option("cpsat", "--solver", "-s", help=f"Solver: {', '.join(SOLVERS)}."),
+    solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(SOLVER_NAMES)}."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per maze per line on stdout."),
-    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Seconds allowed per maze."),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Oracles: seconds allowed per maze."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N mazes of the file."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
+    loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: K_max scaled by maze side / trained side)."),
+    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (scaled like --loops when --loops is not given)."),
+    chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per maze (the first verified one is kept)."),
+    retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract broken or doubtful path cells."),
+    show: bool = typer.Option(False, "--show", help="Neural, one maze: draw the path forming live."),
+    device: Optional[str] = typer.Option(None, "--device", help="Neural: cpu, cuda, ... (default: CUDA when present)."),
 ) -> None:
     """Find a shortest path from S to G in each maze; exit 1 if any maze is left unsolved."""
-    if solver not in SOLVERS:
-        raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVERS)}")
-    mazes = mz.read_file(file)
-    stream = SOLVERS[solver](mazes, time_limit)  # a worker pool starts here, before any live display
+    if solver not in SOLVER_NAMES:
+        raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVER_NAMES)}")
+    mazes = mz.read_file(file)[:limit]
+    if solver in NEURAL:
+        if show and len(mazes) > 1:
+            raise fail("--show draws one maze; give a file with one maze or --limit 1")
+        neural = neural_solver(solver, "maze", checkpoint, loops, steps, chains, retract, device)
+        stream = _neural(neural, mazes, show)
+    else:
+        stream = SOLVERS[solver](mazes, time_limit)  # a worker pool starts here, before any live display
     results: list[Result] = []
     many = len(mazes) > 1
     if not many or (len(mazes) <= SHOW_EACH and not json_out):
         for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
             results.append(r)
             _emit(k if many else 0, maze, r, json_out, show=True)
+            if "steps" in r.extra and not json_out:
+                e = r.extra
+                console.print(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
+                              f"{e['restarts']} restarts, {e['loops']} loops", highlight=False)
     else:
         with progress() as bar:
             task = bar.add_task(f"solving ({solver})", total=len(mazes), status="")

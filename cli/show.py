@@ -29,7 +29,7 @@ def sudoku_live(puzzle: np.ndarray, solver):
         header = Text(f"step {step}  loops {loops}  commits {totals['commits']}  retractions {totals['retractions']}")
         return Group(header, sudoku.render(puzzle, values, styles), legend)
 
-    with Live(frame(puzzle, np.zeros(81, bool), np.zeros(81, bool), 0, solver.config.loops),
+    with Live(frame(puzzle, np.zeros(81, bool), np.zeros(81, bool), 0, solver.plan((9, 9))[0]),
               console=console, refresh_per_second=30, transient=False) as live:
         def on_step(state) -> None:
             totals["commits"] += int(state.committed_now.sum())
@@ -38,3 +38,35 @@ def sudoku_live(puzzle: np.ndarray, solver):
             time.sleep(FRAME_DELAY)
 
         return next(iter(solver.solve([puzzle], on_step=on_step)))
+
+
+def maze_live(maze, solver):
+    """Solve one maze with a neural solver while redrawing it after every step; returns its Result."""
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    from puzzles import maze as mz
+
+    legend = Text.assemble(("path", "bold yellow"), "  ", ("just committed", "bold green"), "  ",
+                           ("retracted", "bold red"))
+    totals = {"commits": 0, "retractions": 0}
+    h, w = maze.shape
+
+    def frame(values, committed_now, retracted_now, step, loops) -> Group:
+        cells = lambda flags: [divmod(int(i), w) for i in np.flatnonzero(flags)]  # noqa: E731
+        styles = {c: "on green" for c in cells(committed_now & (values.reshape(-1) == 2))}
+        styles.update({c: "on red" for c in cells(retracted_now)})
+        header = Text(f"step {step}  loops {loops}  commits {totals['commits']}  retractions {totals['retractions']}")
+        return Group(header, mz.render(maze, values.reshape(h, w) == 2, styles), legend)
+
+    empty = np.zeros(h * w, bool)
+    with Live(frame(np.zeros(h * w), empty, empty, 0, solver.plan(maze.shape)[0]),
+              console=console, refresh_per_second=30, transient=False) as live:
+        def on_step(state) -> None:
+            totals["commits"] += int(state.committed_now.sum())
+            totals["retractions"] += int(state.retracted_now.sum())
+            live.update(frame(state.values, state.committed_now, state.retracted_now, state.step, state.loops))
+            time.sleep(FRAME_DELAY)
+
+        return next(iter(solver.solve([maze], on_step=on_step)))

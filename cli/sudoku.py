@@ -18,6 +18,7 @@ from cli.common import (
     exit_for,
     fail,
     guarded,
+    neural_solver,
     print_json,
     progress,
 )
@@ -27,7 +28,7 @@ from puzzles.files import write_text
 from puzzles.result import Result
 
 DEFAULT_SOLVER = "loopmdm"
-NEURAL = ("loopmdm",)
+NEURAL = ("loopmdm", "ar", "hrm")
 SOLVER_NAMES = (*NEURAL, *oracle.SOLVERS)
 SHOW_FAILED = 10
 SHOW_GRIDS = 5  # a file this small has each grid drawn, not only the summary  # unsolved puzzles listed under the summary table
@@ -90,10 +91,11 @@ def solve_sudoku(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N puzzles of the file."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
     loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
-    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit."),
+    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
     chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per puzzle (the first verified one is kept)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
     show: bool = typer.Option(False, "--show", help="Neural, one puzzle: draw the denoising live."),
+    legal: bool = typer.Option(False, "--legal", help="AR: never write a digit a peer already holds."),
     device: Optional[str] = typer.Option(None, "--device", help="Neural: cpu, cuda, ... (default: CUDA when present)."),
 ) -> None:
     """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
@@ -110,11 +112,8 @@ def solve_sudoku(
     if solver in NEURAL:
         if show and puzzle is None:
             raise fail("--show draws one puzzle; give a PUZZLE, not --file")
-        for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains)):
-            if value < 1:
-                raise fail(f"{name} must be at least 1, got {value}")
         puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
-        neural = _neural_solver(solver, checkpoint, loops, steps, chains, retract, device)
+        neural = neural_solver(solver, "sudoku", checkpoint, loops, steps, chains, retract, device, legal)
         _solve_neural(neural, puzzles, puzzle is not None, json_out, show, check_unique)
         return
 
@@ -152,16 +151,6 @@ def solve_sudoku(
     if not json_out:
         _summary(puzzles, results, wall)
     exit_for(results)
-
-
-def _neural_solver(kind, checkpoint, loops, steps, chains, retract, device):
-    from csp_diffusion.sampler import SamplerConfig
-    from csp_diffusion.solver import NeuralSolver
-
-    solver = NeuralSolver(kind, "sudoku", checkpoint, device)
-    solver.config = SamplerConfig(loops=loops or solver.model.config.max_loops, max_steps=steps, chains=chains,
-                                  retract=retract)
-    return solver
 
 
 def _invalid(grid: np.ndarray, check_unique: bool) -> str | None:
@@ -214,11 +203,7 @@ def _solve_neural(solver, puzzles: list[sd.Sudoku], single: bool, json_out: bool
                 console.print(sd.render(g, sd.parse(r.solution) if r.solution else None))
                 console.print(_status(r), highlight=False, soft_wrap=True)
         _summary(puzzles, results, wall)
-        m = solver.model
-        console.print(f"model: {m.num_params() / 1e6:.2f}M parameters, "
-                      f"{m.flops(solver.config.loops, sd.CELLS, 21) / 1e9:.2f} GFLOP per puzzle per step at "
-                      f"{solver.config.loops} loops; {solver.config.chains} chain(s), step limit {solver.config.max_steps}",
-                      highlight=False, soft_wrap=True)
+        console.print(solver.describe((9, 9)), highlight=False, soft_wrap=True)
     exit_for(results)
 
 

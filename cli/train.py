@@ -11,7 +11,7 @@ import typer
 from cli.app import train_app
 from cli.common import console, err_console, fail, guarded
 
-TASKS = ("sudoku",)
+TASKS = ("sudoku", "maze")
 
 
 def _parse_overrides(items: list[str]) -> dict:
@@ -27,26 +27,33 @@ def _parse_overrides(items: list[str]) -> dict:
     return out
 
 
-@train_app.command("loopmdm")
-@guarded
-def train_loopmdm(
-    task: Annotated[str, typer.Option(help="Puzzle task: sudoku.")] = "sudoku",
-    minutes: Annotated[Optional[float], typer.Option(help="Wall-clock training budget.")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Step budget (default 1000 when no --minutes).")] = None,
-    out: Annotated[Path, typer.Option(help="Run folder: model.safetensors, state.pt, log.jsonl.")] = Path("runs/loopmdm"),
-    resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of weights, data order and noise.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Puzzles per step (per process).")] = 128,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
-    pool_size: Annotated[int, typer.Option(help="Generated puzzles in the training pool (cached).")] = 60_000,
-    eval_every: Annotated[float, typer.Option(help="Minutes between held-out solve-rate checks.")] = 5.0,
-    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: CUDA when present).")] = None,
-    bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = False,
-    set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. --set loops=12.")] = [],
-) -> None:
-    """Train LoopMDM. CPU by default, CUDA when present; runs unchanged under torchrun."""
-    _train("loopmdm", task, minutes, steps, resume or out, resume is not None, seed, batch_size, lr, pool_size,
-           eval_every, device, bf16, _parse_overrides(set_))
+def _command(kind: str, blurb: str):
+    def command(
+        task: Annotated[str, typer.Option(help="Puzzle task: sudoku or maze.")] = "sudoku",
+        minutes: Annotated[Optional[float], typer.Option(help="Wall-clock training budget.")] = None,
+        steps: Annotated[Optional[int], typer.Option(help="Step budget (default 1000 when no --minutes).")] = None,
+        out: Annotated[Optional[Path], typer.Option(help="Run folder: model.safetensors, state.pt, log.jsonl (default runs/TASK-MODEL).")] = None,
+        resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
+        seed: Annotated[int, typer.Option(help="Seed of weights, data order and noise.")] = 0,
+        batch_size: Annotated[int, typer.Option(help="Puzzles per step (per process).")] = 128,
+        lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+        pool_size: Annotated[int, typer.Option(help="Generated puzzles in the training pool (cached).")] = 60_000,
+        eval_every: Annotated[float, typer.Option(help="Minutes between held-out solve-rate checks.")] = 5.0,
+        device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: CUDA when present).")] = None,
+        bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = False,
+        set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = [],
+    ) -> None:
+        folder = resume or out or Path("runs") / f"{task}-{kind}"
+        _train(kind, task, minutes, steps, folder, resume is not None, seed, batch_size, lr, pool_size,
+               eval_every, device, bf16, _parse_overrides(set_))
+
+    command.__doc__ = f"Train {blurb}. CPU by default, CUDA when present; runs unchanged under torchrun."
+    train_app.command(kind)(guarded(command))
+
+
+_command("loopmdm", "LoopMDM, the looped masked-diffusion solver")
+_command("ar", "the autoregressive baseline")
+_command("hrm", "the HRM-style dual-timescale baseline")
 
 
 def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_size, eval_every, device, bf16, overrides):

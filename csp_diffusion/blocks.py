@@ -18,20 +18,40 @@ class RMSNorm(nn.Module):
 
 
 class GraphAttention(nn.Module):
-    """Multi-head self-attention; `mask` (cells, cells) bool limits each cell to its constraint-graph
-    neighbours (None = full attention)."""
+    """Multi-head self-attention over a constraint graph, given as either
+    - a bool (cells, cells) mask limiting each cell to its neighbours (None = full attention), or
+    - a long (cells, slots) neighbour table, -1 = no neighbour, for large sparse grids: each cell
+      attends to its `slots` listed cells only, with a learned per-head bias for each slot (slot k
+      is a fixed direction, e.g. self/up/right/down/left), so direction is known without positions.
+    """
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int, slots: int = 0):
         super().__init__()
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=False)
         self.out = nn.Linear(dim, dim, bias=False)
+        self.slot_bias = nn.Parameter(torch.zeros(heads, slots)) if slots else None
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, graph: torch.Tensor | None) -> torch.Tensor:
         B, T, C = x.shape  # batch, cells, channels
         q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        if graph is not None and graph.dtype != torch.bool:
+            y = self._local(q, k, v, graph)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=graph)
         return self.out(y.transpose(1, 2).reshape(B, T, C))
+
+    def _local(self, q, k, v, table: torch.Tensor) -> torch.Tensor:
+        """q, k, v: (B, H, T, d); table (T, S) -> (B, H, T, d), O(T * S) instead of O(T^2)."""
+        B, H, T, d = q.shape
+        idx = table.clamp(min=0).reshape(-1)
+        kn = k.index_select(2, idx).view(B, H, T, -1, d)  # (B, H, T, S, d)
+        vn = v.index_select(2, idx).view(B, H, T, -1, d)
+        scores = torch.einsum("bhtd,bhtsd->bhts", q, kn) * d**-0.5
+        if self.slot_bias is not None:
+            scores = scores + self.slot_bias[None, :, None, :].to(scores.dtype)
+        scores = scores.masked_fill(table < 0, float("-inf"))
+        return torch.einsum("bhts,bhtsd->bhtd", scores.softmax(-1), vn)
 
 
 class MLP(nn.Module):
@@ -47,9 +67,9 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block."""
 
-    def __init__(self, dim: int, heads: int, mlp_ratio: int):
+    def __init__(self, dim: int, heads: int, mlp_ratio: int, slots: int = 0):
         super().__init__()
-        self.norm1, self.attn = RMSNorm(dim), GraphAttention(dim, heads)
+        self.norm1, self.attn = RMSNorm(dim), GraphAttention(dim, heads, slots)
         self.norm2, self.mlp = RMSNorm(dim), MLP(dim, mlp_ratio * dim)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -36,6 +36,7 @@ class LoopMDMConfig:
     grad_loops: int = 2  # backpropagate through the last this-many loops only (truncated BPTT)
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
+    slots: int = 0  # >0: sparse attention over a (cells, slots) neighbour table, one learned bias per slot
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,10 +53,10 @@ class LoopMDM(nn.Module):
         super().__init__()
         c = self.config = config
         self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, c.free_positions)
-        self.prelude = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.prelude))
+        self.prelude = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.prelude))
         self.inject = RMSNorm(c.dim)
-        self.core = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.core))
-        self.coda = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.coda))
+        self.core = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.core))
+        self.coda = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.coda))
         self.norm = RMSNorm(c.dim)
         self.head = nn.Linear(c.dim, c.n_values, bias=False)
         self.apply(self._init)
@@ -70,16 +71,17 @@ class LoopMDM(nn.Module):
         values: torch.Tensor,
         given: torch.Tensor,
         positions: torch.Tensor,
-        adjacency: torch.Tensor,
+        graph: torch.Tensor,
         loops: int,
         grad_loops: int | None = None,
     ) -> torch.Tensor:
-        """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); adjacency (T, T) bool.
+        """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); graph: the
+        structure's attention graph, bool (T, T) adjacency or long (T, slots) neighbour table.
 
         Returns logits (B, T, n_values). With grad_loops set, only the last grad_loops
         passes of the core are differentiated (the earlier ones run without grad).
         """
-        mask = adjacency if self.config.peer_attention else None
+        mask = graph if self.config.peer_attention else None
         e = self.embed(values, given, positions)
         for block in self.prelude:
             e = block(e, mask)

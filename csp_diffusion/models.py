@@ -8,9 +8,11 @@ import torch
 
 from csp_diffusion.checkpoint import read_model
 from csp_diffusion.errors import CheckpointError
+from csp_diffusion.ar import AR, ARConfig
+from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 
-MODELS = {"loopmdm": (LoopMDMConfig, LoopMDM)}
+MODELS = {"loopmdm": (LoopMDMConfig, LoopMDM), "ar": (ARConfig, AR), "hrm": (HRMConfig, HRM)}
 
 
 def build(kind: str, config: dict) -> torch.nn.Module:

@@ -34,7 +34,7 @@ import torch
 
 @dataclass
 class SamplerConfig:
-    loops: int = 8
+    loops: int = 0  # passes of the looped core per step; 0 = the model's K_max, scaled with grid size
     max_steps: int = 64
     chains: int = 1
     retract: bool = True
@@ -45,6 +45,7 @@ class SamplerConfig:
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
     # committed after its first step and goes on with noise (0 = off)
     seed: int = 0
+    legal: bool = False  # AR only: never write a value a peer already holds
 
 
 @dataclass
@@ -72,23 +73,51 @@ class State:
     loops: int
 
 
-def _clashes(task, v: torch.Tensor, peers: torch.Tensor) -> torch.Tensor:
-    """bool (n, T, T): pairs of filled cells that break a constraint together.
+def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+    """bool (n, T): committed cells to retract because the grid breaks a constraint there.
 
-    The domain names its kind of constraint; Sudoku's is all-different over the
-    constraint graph (two peers may not hold one value).
+    The domain names its kind of constraint:
+    - "all-different" (Sudoku): two peers (graph: bool adjacency) may not hold one value; the
+      less confident side of each such pair goes (ties: the later cell);
+    - "path" (mazes; graph: neighbour table self/up/right/down/left): an on-path cell needs two
+      on-path neighbours and S/G one, so an on-path cell that can no longer get them (a dead
+      end) goes, and where a cell has too many (a branch) its least confident committed
+      on-path neighbour, or itself, goes.
     """
-    if task.constraint != "all-different":
-        raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints")
-    filled = v > 0
-    return (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+    T = v.shape[1]
+    if task.constraint == "all-different":
+        peers = graph & ~torch.eye(T, dtype=torch.bool, device=v.device)
+        filled = v > 0
+        same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+        order = torch.arange(T, device=v.device)
+        weaker = (conf[:, None, :] > conf[:, :, None]) | (
+            (conf[:, None, :] == conf[:, :, None]) & (order[None, :] < order[:, None])[None]
+        )
+        return committed & (same & weaker).any(-1)
+    if task.constraint == "path":
+        nb, has = graph[:, 1:].clamp(min=0), graph[:, 1:] >= 0  # (T, 4)
+        on = v == task.ON
+        on_nb = on[:, nb] & has  # (n, T, 4)
+        may_nb = ((v == task.ON) | (v == 0))[:, nb] & has
+        end = on & ~committed  # S and G (the only given on-path cells)
+        need = torch.where(end, 1, 2)
+        dead = committed & on & (may_nb.sum(-1) < need)
+        branch = on & (on_nb.sum(-1) > need)
+        # among a branching cell and its on-path neighbours, the least confident committed one goes
+        mine = torch.where(committed & on, conf, torch.full_like(conf, float("inf")))
+        cand = torch.cat([mine[:, :, None], torch.where(on_nb, mine[:, nb], float("inf"))], dim=-1)  # (n, T, 5)
+        pick = graph.clamp(min=0)[None].expand(len(v), -1, -1).gather(-1, cand.argmin(-1, keepdim=True)).squeeze(-1)
+        ok = branch & torch.isfinite(cand.min(-1).values)
+        hit = torch.zeros_like(pick).scatter_add_(1, pick, ok.long()) > 0
+        return dead | (hit & committed & on)
+    raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints")
 
 
 class Sampler:
     """Runs a masked-diffusion network over a batch of puzzles of one task and grid size.
 
-    model(values, given, positions, adjacency, loops) -> logits; task supplies
-    structure(), conflicts(values) and verify(puzzle, values).
+    model(values, given, positions, graph, loops) -> logits; task supplies
+    structure(shape), conflicts(values) and verify(puzzle, values, shape).
     """
 
     def __init__(self, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):
@@ -103,9 +132,10 @@ class Sampler:
         cfg = self.config
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
+        shape = structure.shape
         positions = torch.as_tensor(structure.positions, device=self.device)
-        adjacency = torch.as_tensor(structure.adjacency, device=self.device)
-        peers = adjacency & ~torch.eye(adjacency.shape[0], dtype=torch.bool, device=self.device)
+        graph = torch.as_tensor(structure.graph, device=self.device)
+        all_different = self.task.constraint == "all-different"
         P, T = puzzles.shape
         C = cfg.chains
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
@@ -132,7 +162,7 @@ class Sampler:
                 break
             v, g = values[idx], given[idx]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-                logits = self.model(v, g, positions, adjacency, cfg.loops)
+                logits = self.model(v, g, positions, graph, cfg.loops)
             probs = logits.float().softmax(-1)  # (n, T, V)
             filled = v > 0
             committed = filled & ~g
@@ -142,13 +172,7 @@ class Sampler:
             if cfg.retract:
                 p_cur = probs.gather(-1, (v - 1).clamp(min=0)[..., None]).squeeze(-1)
                 conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
-                same = _clashes(self.task, v, peers)
-                # the less confident side of a clash goes (ties: the later cell)
-                order = torch.arange(T, device=self.device)
-                weaker = (conf[:, None, :] > conf[:, :, None]) | (
-                    (conf[:, None, :] == conf[:, :, None]) & (order[None, :] < order[:, None])[None]
-                )
-                clash = committed & (same & weaker).any(-1)
+                clash = _clashing(self.task, v, conf, committed, graph)
                 doubt = cfg.doubt * (1 - step / cfg.max_steps)
                 retracted = clash | (committed & (p_cur < doubt))
                 v = torch.where(retracted, 0, v)
@@ -173,11 +197,13 @@ class Sampler:
             best = score.argmax(-1)
             has_open = open_.any(-1)
             want[torch.arange(len(idx), device=self.device), best] |= has_open
-            # no two new commits that clash with each other (keep the higher score) or with a filled peer
-            same_new = (choice[:, :, None] == choice[:, None, :]) & want[:, :, None] & want[:, None, :] & peers
-            beaten = (same_new & (score[:, None, :] > score[:, :, None])).any(-1)
-            against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
-            commit = want & ~beaten & ~(against_filled & ~(torch.arange(T, device=self.device)[None] == best[:, None]))
+            commit = want
+            if all_different:  # no two new commits that clash with each other (keep the higher score) or a filled peer
+                peers = graph & ~torch.eye(T, dtype=torch.bool, device=self.device)
+                same_new = (choice[:, :, None] == choice[:, None, :]) & want[:, :, None] & want[:, None, :] & peers
+                beaten = (same_new & (score[:, None, :] > score[:, :, None])).any(-1)
+                against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
+                commit = want & ~beaten & ~(against_filled & ~(torch.arange(T, device=self.device)[None] == best[:, None]))
             v = torch.where(commit, choice, v)
             if step == 0:
                 first[idx] = commit
@@ -210,7 +236,7 @@ class Sampler:
                 ok = ~torch.as_tensor(self.task.conflicts(v[full].cpu().numpy()).any(-1), device=self.device)
                 for n in fidx[ok].tolist():
                     p = n // C
-                    if self.task.verify(puzzles[p], values[n].cpu().numpy()):
+                    if self.task.verify(puzzles[p], values[n].cpu().numpy(), shape):
                         verified[n] = True
                         puzzle_done[p] = True
                 if not cfg.retract:

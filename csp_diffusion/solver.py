@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -12,7 +13,8 @@ import torch
 from csp_diffusion import models
 from csp_diffusion.blocks import fast_bf16, pick_device
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.sampler import Sampler, SamplerConfig, State
+from csp_diffusion.decoders import decoder
+from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
 from puzzles.result import Result
 
@@ -43,7 +45,7 @@ def _threads(grids: int, device: torch.device):
 
 
 class NeuralSolver:
-    """A trained masked-diffusion model plus the retracting sampler, for one task."""
+    """A trained model of any kind plus its decoding (LoopMDM: the retracting sampler), for one task."""
 
     def __init__(self, kind: str, task: str, checkpoint: Path | None = None, device: str | None = None,
                  sampler: SamplerConfig | None = None, batch_size: int = 256):
@@ -59,22 +61,55 @@ class NeuralSolver:
     def params(self) -> int:
         return self.model.num_params()
 
-    def solve(self, puzzles: list[np.ndarray], on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
-        """Results in input order, one batch of puzzles (x chains) per sampler call."""
-        sampler = Sampler(self.model, self.task, self.config, self.device, self.autocast)
+    def describe(self, shape) -> str:
+        """One line on the model and its compute for a grid of `shape`."""
+        loops, steps = self.plan(shape)
+        st = self.task.structure(shape)
+        neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
+        flops = self.model.flops(loops, st.positions.shape[0], neighbours)
+        return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
+                f"{loops} loops; {self.config.chains} chain(s), step limit {steps}")
+
+    def plan(self, shape) -> tuple[int, int]:
+        """(loops, step limit) for a grid of `shape`: the configured ones, or when `loops` is 0 the
+        model's K_max, both scaled up with the grid's side over the side it was trained on
+        (larger mazes need information to travel further)."""
+        trained = max(self.task.structure().shape)
+        scale = max(1.0, max(shape) / trained)
+        if self.config.loops:
+            return self.config.loops, self.config.max_steps
+        k_max = getattr(self.model.config, "max_loops", 1)
+        return round(k_max * scale), round(self.config.max_steps * scale)
+
+    def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
+        """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
+        those of one shape run together, one batch of puzzles (x chains) per sampler call."""
+        encoded = [self.task.encode(p) for p in puzzles]
         per_batch = max(1, self.batch_size // max(1, self.config.chains))
-        for start in range(0, len(puzzles), per_batch):
-            chunk = np.stack([np.asarray(p, dtype=np.int64) for p in puzzles[start:start + per_batch]])
-            with _threads(len(chunk) * self.config.chains, self.device):
-                outcomes = sampler.solve(chunk, on_step=on_step if start == 0 else None)
-            for puzzle, o in zip(chunk, outcomes):
-                extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions,
-                         "loops": self.config.loops, **o.extra}
-                if not o.verified:
-                    extra["final"] = self.task.text(o.values)
-                yield Result(
-                    task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle),
-                    solution=self.task.text(o.values) if o.verified else None, verified=o.verified,
-                    seconds=o.seconds, error=None if o.verified else "not solved within the step limit",
-                    extra=extra,
-                )
+        start = 0
+        while start < len(encoded):
+            shape = encoded[start][1]
+            end = start + 1
+            while end < len(encoded) and end - start < per_batch and encoded[end][1] == shape:
+                end += 1
+            yield from self._solve_batch([v for v, _ in encoded[start:end]], shape, on_step if start == 0 else None)
+            start = end
+
+    def _solve_batch(self, rows: list[np.ndarray], shape, on_step) -> Iterator[Result]:
+        loops, max_steps = self.plan(shape)
+        config = replace(self.config, loops=loops, max_steps=max_steps)
+        sampler = decoder(self.name, self.model, self.task, config, self.device, self.autocast)
+        chunk = np.stack(rows).astype(np.int64)
+        with _threads(len(chunk) * config.chains, self.device):
+            outcomes = sampler.solve(chunk, on_step=on_step, shape=shape)
+        for puzzle, o in zip(chunk, outcomes):
+            extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra}
+            text = self.task.text(o.values, shape, puzzle)
+            if not o.verified:
+                extra["final"] = text
+            yield Result(
+                task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
+                solution=text if o.verified else None, verified=o.verified,
+                seconds=o.seconds, error=None if o.verified else "not solved within the step limit",
+                extra=extra,
+            )

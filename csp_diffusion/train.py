@@ -23,15 +23,15 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from csp_diffusion import models
 from csp_diffusion.blocks import pick_device
 from csp_diffusion.checkpoint import load_state, save_model, save_state
 from csp_diffusion.data import held_out, load_pool
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.noising import noise
-from csp_diffusion.sampler import Sampler, SamplerConfig
+from csp_diffusion.decoders import decoder
+from csp_diffusion.objectives import OBJECTIVES
+from csp_diffusion.sampler import SamplerConfig
 from puzzles.domains import get_task
 from puzzles.errors import UserError
 
@@ -80,21 +80,11 @@ def _sigterm_as_interrupt():
     return signal.signal(signal.SIGTERM, handler)
 
 
-def mdm_loss(model, task, structure, puzzle, solution, loops, grad_loops, gen, autocast):
-    """Cross-entropy on every non-given cell of a noised grid (masked and committed alike)."""
-    values, given = noise(puzzle, solution, task.n_values, gen)
-    with torch.autocast(puzzle.device.type, dtype=torch.bfloat16, enabled=autocast):
-        logits = model(values, given, structure[0], structure[1], loops, grad_loops)
-    free = ~given
-    return F.cross_entropy(logits[free].float(), solution[free] - 1)
-
-
-def evaluate(model, task, puzzles: np.ndarray, loops: int, device, autocast: bool) -> dict:
-    """Greedy solve rate on a small held-out set (one chain, retraction on)."""
+def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, autocast: bool) -> dict:
+    """Solve rate on a small held-out set (LoopMDM: one greedy chain with retraction, 48 steps)."""
     was_training = model.training
     model.eval()
-    sampler = Sampler(model, task, SamplerConfig(loops=loops, max_steps=48), device, autocast)
-    outcomes = sampler.solve(puzzles)
+    outcomes = decoder(kind, model, task, SamplerConfig(loops=loops, max_steps=48), device, autocast).solve(puzzles)
     model.train(was_training)
     return {"solve_rate": float(np.mean([o.verified for o in outcomes])), "loops": loops}
 
@@ -144,8 +134,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     gen = torch.Generator(device=device).manual_seed(seed)
 
     config_cls, _ = models.MODELS[cfg.model]
+    slots = 0 if structure_np.neighbours is None else structure_np.neighbours.shape[1]
     mc = config_cls.from_dict({**config_cls().to_dict(), "n_values": task.n_values,
-                               "position_sizes": task.position_sizes, **cfg.model_config})
+                               "position_sizes": task.position_sizes, "slots": slots, **cfg.model_config})
     model = models.build(cfg.model, mc.to_dict()).to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
@@ -165,9 +156,12 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     pool = load_pool(task, cfg.pool_size, cfg.pool_seed)
     eval_set = held_out(task, cfg.eval_puzzles, cfg.seed)[0] if rank == 0 and cfg.eval_puzzles else None
     positions = torch.as_tensor(structure_np.positions, device=device)
-    adjacency = torch.as_tensor(structure_np.adjacency, device=device)
-    neighbours = int(structure_np.adjacency.sum(1).mean())
-    cells = structure_np.positions.shape[0]
+    graph = torch.as_tensor(structure_np.graph, device=device)
+    objective = OBJECTIVES[cfg.model](net, model, task, pool, cfg.batch_size, device, gen, rng, (positions, graph),
+                                      cfg.autocast, world)
+    if state is not None:
+        objective.load_state_dict(state.get("objective", {}))
+    eval_loops = getattr(mc, "max_loops", 1)
     log_path = out / "log.jsonl"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -190,6 +184,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
             "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "elapsed": elapsed,
             "flops": flops_done, "running_loss": running, "train_config": asdict(cfg), "torch_rng": torch.get_rng_state(),
             "gen_rng": gen.get_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
+            "objective": objective.state_dict(),
         })
         log({"event": "checkpoint", "step": step, "minutes": round(elapsed / 60, 2)})
 
@@ -219,11 +214,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
                 torch.distributed.broadcast(stop, 0)
             if stop.item():
                 break
-            p, s = task.training_pairs(pool, cfg.batch_size, rng)
-            puzzle = torch.as_tensor(p, device=device)
-            solution = torch.as_tensor(s, device=device)
-            loops = int(rng.integers(1, mc.max_loops + 1))
-            loss = mdm_loss(net, task, (positions, adjacency), puzzle, solution, loops, mc.grad_loops, gen, cfg.autocast)
+            loss, flops, detail = objective.step()
             for group in opt.param_groups:
                 group["lr"] = lr_at(progress())
             opt.zero_grad(set_to_none=True)
@@ -231,20 +222,17 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             step += 1
-            # forward at `loops` plus backward (2x forward) through the differentiated part
-            back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
-            flops_done += cfg.batch_size * world * (model.flops(loops, cells, neighbours)
-                                                    * (1 + 2 * back / (mc.prelude + mc.coda + mc.core * loops)))
+            flops_done += flops
             now = time.perf_counter()
             elapsed += now - tick
             tick = now
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
             if step % cfg.log_every == 0:
                 log({"event": "step", "step": step, "loss": round(running, 4), "lr": opt.param_groups[0]["lr"],
-                     "loops": loops, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
+                     **detail, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
             if eval_set is not None and elapsed - last_eval >= 60 * cfg.eval_every_minutes:
                 log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2),
-                     **evaluate(model, task, eval_set, mc.max_loops, device, cfg.autocast)})
+                     **evaluate(model, cfg.model, task, eval_set, eval_loops, device, cfg.autocast)})
                 last_eval = elapsed
                 tick = time.perf_counter()  # evaluation time is not training time
             if elapsed - last_ckpt >= 60 * cfg.checkpoint_every_minutes:
@@ -259,7 +247,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     checkpoint()
     result = {"event": "end", "step": step, "minutes": round(elapsed / 60, 2), "loss": running}
     if eval_set is not None:
-        result.update(evaluate(model, task, eval_set, mc.max_loops, device, cfg.autocast))
+        result.update(evaluate(model, cfg.model, task, eval_set, eval_loops, device, cfg.autocast))
     log(result)
     if world > 1:
         torch.distributed.barrier()

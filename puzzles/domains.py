@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from puzzles import sudoku
+from puzzles import maze, sudoku
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,22 @@ class Structure:
 
     positions: int64 (cells, axes), each cell's index along each structural axis
         (Sudoku: row, column, box), so cell identity is learned from those.
-    adjacency: bool (cells, cells), the constraint graph with self-loops.
+    adjacency: bool (cells, cells), the constraint graph with self-loops; None when the grid is
+        large and sparse and `neighbours` describes it instead.
+    neighbours: int64 (cells, slots), each cell's neighbours in fixed slots (mazes: self, up,
+        right, down, left), -1 where there is none; None for small dense graphs.
+    shape: the grid's (rows, cols).
     """
 
     positions: np.ndarray
-    adjacency: np.ndarray
+    adjacency: np.ndarray | None
+    neighbours: np.ndarray | None = None
+    shape: tuple[int, int] = (9, 9)
+
+    @property
+    def graph(self) -> np.ndarray:
+        """What attention follows: the neighbour table when there is one, else the adjacency."""
+        return self.neighbours if self.neighbours is not None else self.adjacency
 
 
 class SudokuTask:
@@ -45,15 +56,19 @@ class SudokuTask:
     def structure(self, shape=None) -> Structure:
         return self._structure
 
+    def encode(self, grid: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """(values (81,), shape) of a puzzle grid."""
+        return np.asarray(grid, dtype=np.int64).reshape(-1), (9, 9)
+
     def conflicts(self, values: np.ndarray) -> np.ndarray:
         """bool (..., 81): filled cells sharing a value with a filled peer."""
         v = values[..., sudoku.PEERS]  # (..., 81, 20)
         return ((v == values[..., None]) & (values[..., None] > 0)).any(-1)
 
-    def text(self, values: np.ndarray) -> str:
+    def text(self, values: np.ndarray, shape=None, puzzle=None) -> str:
         return sudoku.to_string(np.asarray(values, np.int8))
 
-    def verify(self, puzzle: np.ndarray, values: np.ndarray) -> bool:
+    def verify(self, puzzle: np.ndarray, values: np.ndarray, shape=None) -> bool:
         return sudoku.verify(np.asarray(puzzle, np.int8), np.asarray(values, np.int8)) is None
 
     def training_pairs(self, pool: tuple[np.ndarray, np.ndarray], n: int, rng: np.random.Generator):
@@ -79,7 +94,94 @@ class SudokuTask:
         return np.stack(puzzles).astype(np.int8), np.stack(solutions).astype(np.int8)
 
 
-TASKS = {"sudoku": SudokuTask}
+class MazeTask:
+    """Shortest paths: walls are given off-path, S and G given on-path, every open cell is
+    unknown and predicted on-path (value 2) or off-path (value 1).
+
+    The graph is the 4-neighbourhood (slots self, up, right, down, left) and cells carry
+    no position at all, so one model runs on any maze size. Training grids are
+    TRAIN_SIZE square; smaller mazes are placed in them at a random offset, walled around.
+    """
+
+    name = "maze"
+    n_values = 2
+    OFF, ON = 1, 2
+    constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
+    position_sizes: tuple[int, ...] = ()
+    TRAIN_SIZE = 15
+    SLOTS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
+
+    def structure(self, shape=None) -> Structure:
+        h, w = shape or (self.TRAIN_SIZE, self.TRAIN_SIZE)
+        r, c = np.divmod(np.arange(h * w), w)
+        table = np.full((h * w, len(self.SLOTS)), -1, dtype=np.int64)
+        for k, (dr, dc) in enumerate(self.SLOTS):
+            rr, cc = r + dr, c + dc
+            ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            table[ok, k] = rr[ok] * w + cc[ok]
+        return Structure(np.zeros((h * w, 0), dtype=np.int64), None, table, (h, w))
+
+    def encode(self, m: maze.Maze) -> tuple[np.ndarray, tuple[int, int]]:
+        """(values (H*W,), shape): walls OFF, S and G ON, open cells 0."""
+        v = np.where(m.walls, self.OFF, 0).astype(np.int64)
+        v[m.start] = v[m.goal] = self.ON
+        return v.reshape(-1), m.shape
+
+    def decode(self, puzzle: np.ndarray, shape) -> maze.Maze:
+        grid = np.asarray(puzzle).reshape(shape)
+        ends = [tuple(int(x) for x in e) for e in np.argwhere(grid == self.ON)]
+        if len(ends) != 2:
+            raise ValueError(f"a maze grid needs two ends, got {len(ends)}")
+        return maze.Maze(grid == self.OFF, ends[0], ends[1])
+
+    def conflicts(self, values: np.ndarray) -> np.ndarray:  # the sampler's path rule works on tensors
+        return np.zeros(values.shape, dtype=bool)
+
+    def text(self, values: np.ndarray, shape=None, puzzle: np.ndarray | None = None) -> str:
+        """The maze of `puzzle` (needed: S and G look like path cells in `values`) with `values`' path."""
+        m = self.decode(values if puzzle is None else puzzle, shape)
+        return maze.to_text(m.with_path(np.asarray(values).reshape(shape) == self.ON))
+
+    def verify(self, puzzle: np.ndarray, values: np.ndarray, shape=None) -> bool:
+        m = self.decode(puzzle, shape)
+        return maze.verify(m, np.asarray(values).reshape(shape) == self.ON) is None
+
+    def training_pairs(self, pool: tuple[np.ndarray, np.ndarray], n: int, rng: np.random.Generator):
+        """n (puzzle, solution) pairs, int64 (n, TRAIN_SIZE**2), each under a random one of the 8 symmetries."""
+        puzzles, solutions = pool
+        idx = rng.integers(len(puzzles), size=n)
+        ks = rng.integers(8, size=n)
+        side = self.TRAIN_SIZE
+        p = np.stack([maze._apply(puzzles[i].reshape(side, side), k) for i, k in zip(idx, ks)])
+        s = np.stack([maze._apply(solutions[i].reshape(side, side), k) for i, k in zip(idx, ks)])
+        return p.reshape(n, -1).astype(np.int64), s.reshape(n, -1).astype(np.int64)
+
+    def make_pool(self, n: int, seed: int, workers: int = 2, difficulties=None):
+        """n solved mazes on TRAIN_SIZE grids: half perfect, half open; sides 7..TRAIN_SIZE (odd)."""
+        rng = np.random.default_rng(seed)
+        side = self.TRAIN_SIZE
+        sizes = np.arange(7, side + 1, 2)
+        puzzles = np.full((n, side, side), self.OFF, dtype=np.int8)
+        solutions = puzzles.copy()
+        for i in range(n):
+            size = int(sizes[rng.integers(len(sizes))]) if rng.random() < 0.3 else side
+            if i % 2 == 0:
+                algorithm = maze.ALGORITHMS[int(rng.integers(2))]
+                m = maze.perfect(size, size, rng, algorithm)
+            else:
+                m = maze.open_maze(size, rng, knock=float(rng.uniform(0.02, 0.2)))
+            m = maze.solve(m)
+            v, _ = self.encode(m)
+            sol = np.full(m.shape, self.OFF, dtype=np.int8)
+            sol[maze.path_mask(m)] = self.ON
+            sol[m.start] = sol[m.goal] = self.ON
+            r0, c0 = rng.integers(side - size + 1, size=2)
+            puzzles[i, r0:r0 + size, c0:c0 + size] = v.reshape(size, size)
+            solutions[i, r0:r0 + size, c0:c0 + size] = sol
+        return puzzles.reshape(n, -1), solutions.reshape(n, -1)
+
+
+TASKS = {"sudoku": SudokuTask, "maze": MazeTask}
 
 
 def get_task(name: str):

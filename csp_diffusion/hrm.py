@@ -1,0 +1,115 @@
+"""HRM: the hierarchical reasoning model baseline (Wang et al. 2025), at this project's scale.
+
+Two recurrent modules of transformer blocks share one state size: a slow H-module and a
+fast L-module. One *segment* runs `h_cycles` H-updates; before each, the L-module takes
+`l_cycles` steps. Every L-step sees the L-state plus the H-state plus the input embedding
+(input injection); every H-step sees the H-state plus the L-state. Only the last L-step and
+the last H-step of a segment are differentiated (the one-step gradient approximation);
+the rest run without a graph. A segment ends in a prediction for every cell (from the
+H-state) and two Q-values (halt, continue) for adaptive computation time. Training
+(deep supervision over segments with the state detached between them, and Q-learning of
+the halting head) is in objectives.py; inference in decoders.py.
+
+Cells are embedded and attend as in LoopMDM (row/column/box embeddings, peer attention;
+for mazes, the 4-neighbourhood), so the comparison isolates the recurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+
+from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
+from csp_diffusion.loopmdm import fix_givens
+
+
+@dataclass
+class HRMConfig:
+    n_values: int = 9
+    position_sizes: tuple[int, ...] = (9, 9, 9)
+    cells: int = 81
+    dim: int = 128
+    heads: int = 4
+    mlp_ratio: int = 4
+    h_layers: int = 2  # 2 + 2 blocks: LoopMDM's parameter count
+    l_layers: int = 2
+    h_cycles: int = 2
+    l_cycles: int = 2
+    segments: int = 8  # deep-supervision segments per training example at most
+    act: bool = True  # learn when to halt (Q-learning); False: always `segments`
+    explore: float = 0.1  # probability of a random least segment count in training
+    slots: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HRMConfig":
+        d = dict(d)
+        d["position_sizes"] = tuple(d["position_sizes"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+class HRM(nn.Module):
+    def __init__(self, config: HRMConfig):
+        super().__init__()
+        c = self.config = config
+        self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, False)
+        self.h_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.h_layers))
+        self.l_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.l_layers))
+        self.h_init = nn.Parameter(torch.randn(c.dim) * 0.02)
+        self.l_init = nn.Parameter(torch.randn(c.dim) * 0.02)
+        self.norm = RMSNorm(c.dim)
+        self.head = nn.Linear(c.dim, c.n_values, bias=False)
+        self.q_head = nn.Linear(c.dim, 2)  # halt, continue
+        self.apply(lambda m: nn.init.normal_(m.weight, std=0.02) if isinstance(m, (nn.Linear, nn.Embedding)) else None)
+        with torch.no_grad():  # start out preferring to continue, as HRM does
+            self.q_head.weight.zero_()
+            self.q_head.bias.fill_(-5.0)
+
+    def initial(self, batch: int, cells: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z_H, z_L), each (batch, cells, dim): the state a new puzzle starts from."""
+        shape = (batch, cells, self.config.dim)
+        return self.h_init.expand(shape).clone(), self.l_init.expand(shape).clone()
+
+    @staticmethod
+    def _run(blocks, z, inject, graph):
+        z = z + inject
+        for block in blocks:
+            z = block(z, graph)
+        return z
+
+    def forward(self, puzzle: torch.Tensor, z: tuple[torch.Tensor, torch.Tensor], positions: torch.Tensor,
+                graph: torch.Tensor):
+        """One segment from state z for puzzles (B, T), 0 = unknown.
+
+        Returns (new state, logits (B, T, n_values), q (B, 2) halt/continue logits).
+        """
+        c = self.config
+        given = puzzle > 0
+        x = self.embed(puzzle, given, positions)
+        z_h, z_l = z
+        with torch.no_grad():
+            for i in range(c.h_cycles * c.l_cycles - 1):
+                z_l = self._run(self.l_blocks, z_l, z_h + x, graph)
+                if (i + 1) % c.l_cycles == 0:
+                    z_h = self._run(self.h_blocks, z_h, z_l, graph)
+        z_l = self._run(self.l_blocks, z_l, z_h + x, graph)
+        z_h = self._run(self.h_blocks, z_h, z_l, graph)
+        logits = fix_givens(self.head(self.norm(z_h)), puzzle, given)
+        q = self.q_head(z_h.mean(1)).float()
+        return (z_h, z_l), logits, q
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
+        """x2 multiply-adds of `loops` segments for one puzzle (each segment: h_cycles x
+        (l_cycles L-passes + 1 H-pass))."""
+        c, d = self.config, self.config.dim
+        attended = neighbours or cells
+        per_block = 2 * cells * (4 * d * d + 2 * c.mlp_ratio * d * d) + 2 * 2 * cells * attended * d
+        blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
+        return int(max(1, loops) * (blocks * per_block + 2 * cells * d * c.n_values))

@@ -1,0 +1,138 @@
+"""Training objectives, one per model kind; train.py runs any of them the same way.
+
+An objective draws its own batch and returns the loss of one optimizer step plus the
+FLOPs that step cost (forward and backward, per the whole batch):
+- MDM (LoopMDM): a noised grid (some unknown cells revealed, a few of them wrong) and
+  cross-entropy on every non-given cell, at a loop count drawn from 1..K_max;
+- AR: teacher forcing over the unknown cells in row-major order;
+- HRM: deep supervision with a carry, as HRM trains: each step runs one more segment on
+  a persistent batch whose rows are replaced when they halt; the state is detached
+  between segments, and the halting head learns by Q-learning (halt target: is the
+  whole grid right; continue target: the next segment's best Q-value).
+`state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from csp_diffusion.noising import noise
+
+
+class Objective:
+    def __init__(self, net, model, task, pool, batch_size: int, device, gen: torch.Generator,
+                 rng: np.random.Generator, structure, autocast: bool, world: int = 1):
+        self.net, self.model, self.task, self.pool = net, model, task, pool
+        self.batch_size, self.device, self.gen, self.rng = batch_size, device, gen, rng
+        self.positions, self.graph = structure
+        self.cells = self.positions.shape[0]
+        self.neighbours = int(self.graph.shape[1]) if self.graph.dtype != torch.bool else int(self.graph.sum(1).float().mean())
+        self.autocast, self.world = autocast, world
+
+    def batch(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        p, s = self.task.training_pairs(self.pool, n or self.batch_size, self.rng)
+        return torch.as_tensor(p, device=self.device), torch.as_tensor(s, device=self.device)
+
+    def amp(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast)
+
+    def step(self) -> tuple[torch.Tensor, float, dict]:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class MDMObjective(Objective):
+    def step(self):
+        mc = self.model.config
+        puzzle, solution = self.batch()
+        loops = int(self.rng.integers(1, mc.max_loops + 1))
+        values, given = noise(puzzle, solution, self.task.n_values, self.gen)
+        with self.amp():
+            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops)
+        free = ~given
+        loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
+        # forward at `loops` plus backward (2x forward) through the differentiated part
+        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
+        total = mc.prelude + mc.coda + mc.core * loops
+        flops = self.batch_size * self.world * self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
+        return loss, flops, {"loops": loops}
+
+
+class ARObjective(Objective):
+    def step(self):
+        puzzle, solution = self.batch()
+        with self.amp():
+            logits = self.net(puzzle, solution, self.positions)
+        free = puzzle == 0
+        loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
+        return loss, 3 * self.batch_size * self.world * self.model.flops(1, self.cells), {}
+
+
+class HRMObjective(Objective):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.carry = None  # puzzle, solution, z_h, z_l, segments done, least segments
+
+    def _fresh(self, n: int):
+        mc = self.model.config
+        puzzle, solution = self.batch(n)
+        z_h, z_l = self.model.initial(n, self.cells)
+        explore = torch.rand(n, generator=self.gen, device=self.device) < mc.explore
+        least = torch.where(explore, torch.randint(2, mc.segments + 1, (n,), generator=self.gen, device=self.device),
+                            torch.ones(n, dtype=torch.long, device=self.device))
+        return [puzzle, solution, z_h.detach(), z_l.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least]
+
+    def step(self):
+        mc = self.model.config
+        if self.carry is None:
+            self.carry = self._fresh(self.batch_size)
+        puzzle, solution, z_h, z_l, done, least = self.carry
+        with self.amp():
+            (z_h, z_l), logits, q = self.net(puzzle, (z_h, z_l), self.positions, self.graph)
+        free = puzzle == 0
+        ce = F.cross_entropy(logits.float().transpose(1, 2), solution - 1, reduction="none")
+        ce = (ce * free).sum() / free.sum().clamp(min=1)
+        done = done + 1
+        correct = ((logits.argmax(-1) + 1) == solution).all(-1)
+        loss = ce
+        extra_forward = 0
+        if mc.act:
+            loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 0], correct.float())
+            with torch.no_grad(), self.amp():  # bootstrap target for "continue" from the next segment
+                _, _, q_next = self.model(puzzle, (z_h.detach(), z_l.detach()), self.positions, self.graph)
+            target = torch.sigmoid(torch.where(done >= mc.segments, q_next[:, 0], q_next.max(-1).values))
+            loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 1], target)
+            halt = (done >= mc.segments) | ((q[:, 0] > q[:, 1]) & (done >= least))
+            extra_forward = 1
+        else:
+            halt = done >= mc.segments
+        halt = halt.detach()
+        # the next step continues the rows that did not halt and starts new puzzles in the others
+        fresh = self._fresh(int(halt.sum())) if halt.any() else None
+        state = [puzzle, solution, z_h.detach(), z_l.detach(), done, least]
+        if fresh is not None:
+            for k, new in enumerate(fresh):
+                state[k] = state[k].clone()
+                state[k][halt] = new.to(state[k].dtype)
+        self.carry = state
+        c = mc
+        seg = self.model.flops(1, self.cells, self.neighbours)
+        grad_part = (c.l_layers + c.h_layers) / (c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers))
+        flops = self.batch_size * self.world * seg * (1 + 2 * grad_part + extra_forward)
+        return loss, flops, {"segments": float(done.float().mean()), "halted": float(halt.float().mean())}
+
+    def state_dict(self) -> dict:
+        return {"carry": self.carry}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.carry = state.get("carry")
+
+
+OBJECTIVES = {"loopmdm": MDMObjective, "ar": ARObjective, "hrm": HRMObjective}

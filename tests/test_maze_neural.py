@@ -1,0 +1,191 @@
+"""The maze task for neural models: encoding, structure, the path clash rule, size-free models, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from cli.app import app
+from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+from csp_diffusion.sampler import Sampler, SamplerConfig, _clashing
+from puzzles import maze as mz
+from puzzles.domains import MazeTask
+
+TINY = {"n_values": 2, "position_sizes": (), "dim": 32, "heads": 2, "max_loops": 3, "slots": 5}
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def _solution(task: MazeTask, m: mz.Maze) -> np.ndarray:
+    s = np.full(m.shape, task.OFF)
+    s[mz.path_mask(mz.solve(m))] = task.ON
+    s[m.start] = s[m.goal] = task.ON
+    return s.reshape(-1)
+
+
+def test_encode_decode_and_verify_round_trip():
+    task = MazeTask()
+    m = mz.generate(1, 11, seed=3)[0]
+    values, shape = task.encode(m)
+    assert shape == (11, 11) and set(np.unique(values)) <= {0, task.OFF, task.ON}
+    assert (values == task.ON).sum() == 2 and np.array_equal(values.reshape(shape) == task.OFF, m.walls)
+    back = task.decode(values, shape)
+    assert np.array_equal(back.walls, m.walls) and {back.start, back.goal} == {m.start, m.goal}
+    sol = _solution(task, m)
+    assert task.verify(values, sol, shape)
+    broken = sol.copy()
+    broken[np.flatnonzero((sol == task.ON) & (values == 0))[0]] = task.OFF
+    assert not task.verify(values, broken, shape)
+    assert mz.parse(task.text(sol, shape, values)) == mz.solve(m)
+
+
+def test_structure_lists_the_four_neighbours_in_fixed_slots():
+    st = MazeTask().structure((3, 4))
+    assert st.adjacency is None and st.shape == (3, 4) and st.positions.shape == (12, 0)
+    # cell 5 = (1, 1): self, up (0,1)=1, right (1,2)=6, down (2,1)=9, left (1,0)=4
+    assert st.neighbours[5].tolist() == [5, 1, 6, 9, 4]
+    assert st.neighbours[0].tolist() == [0, -1, 1, 4, -1]
+
+
+def test_training_pairs_are_solved_mazes_under_symmetries():
+    task = MazeTask()
+    pool = task.make_pool(20, seed=1)
+    p, s = task.training_pairs(pool, 16, np.random.default_rng(0))
+    side = task.TRAIN_SIZE
+    assert p.shape == s.shape == (16, side * side)
+    assert all(task.verify(a, b, (side, side)) for a, b in zip(p, s))
+
+
+def test_one_model_runs_on_any_maze_size():
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    task = MazeTask()
+    for size in (7, 15, 31):
+        m = mz.generate(1, size, seed=size)[0]
+        v, shape = task.encode(m)
+        st = task.structure(shape)
+        logits = model(torch.as_tensor(v)[None], torch.as_tensor(v > 0)[None], torch.as_tensor(st.positions),
+                       torch.as_tensor(st.graph), loops=2)
+        assert logits.shape == (1, size * size, 2)
+
+
+def test_local_attention_only_sees_the_neighbourhood():
+    """After one block, changing a cell moves only itself and its four neighbours."""
+    torch.manual_seed(0)
+    model = LoopMDM(LoopMDMConfig(**{**TINY, "prelude": 1, "core": 0, "coda": 0})).eval()
+    st = MazeTask().structure((7, 7))
+    graph = torch.as_tensor(st.graph)
+    a = torch.zeros(1, 49, dtype=torch.long)
+    b = a.clone()
+    b[0, 24] = 2  # the centre
+    g = torch.zeros_like(a, dtype=torch.bool)
+    diff = (model(a, g, torch.as_tensor(st.positions), graph, 1) - model(b, g, torch.as_tensor(st.positions), graph, 1))
+    moved = set(np.flatnonzero(diff.abs().sum(-1)[0].detach().numpy() > 1e-6).tolist())
+    assert moved <= {24, 17, 25, 31, 23} and 24 in moved
+
+
+def test_path_rule_retracts_dead_ends_and_the_weakest_branch():
+    task = MazeTask()
+    # a corridor S . . . G in a 3x7 box; cell values: wall OFF, ends ON
+    m = mz.parse("#######\n#S   G#\n#######")
+    v, shape = task.encode(m)
+    graph = torch.as_tensor(task.structure(shape).graph)
+    committed = torch.zeros(1, 21, dtype=torch.bool)
+    row = torch.as_tensor(v)[None].clone()
+    # a committed on-path cell walled in by a committed off-path cell: a dead end
+    row[0, 9], row[0, 10] = task.ON, task.OFF
+    committed[0, 9] = committed[0, 10] = True
+    conf = torch.ones(1, 21)
+    out = _clashing(task, row, conf, committed, graph)
+    assert out[0, 9] and not out[0, 10]
+    # on the open row of a 5x7 maze, a cell with three on-path neighbours branches; its weakest goes
+    m2 = mz.parse("#######\n#S    #\n#    G#\n#     #\n#######")
+    v2, shape2 = task.encode(m2)
+    g2 = torch.as_tensor(task.structure(shape2).graph)
+    row2 = torch.as_tensor(v2)[None].clone()
+    # committed on-path: (1,2) 0.9, (1,3) 0.95, (2,2) 0.3, (3,2) 0.8; (1,2) then touches S, (1,3) and (2,2)
+    committed2 = torch.zeros(1, 35, dtype=torch.bool)
+    conf2 = torch.ones(1, 35)
+    for c, p in {9: 0.9, 10: 0.95, 16: 0.3, 23: 0.8}.items():
+        row2[0, c] = task.ON
+        committed2[0, c] = True
+        conf2[0, c] = p
+    out2 = _clashing(task, row2, conf2, committed2, g2)
+    assert out2[0, 16] and not out2[0, 9] and not out2[0, 10] and not out2[0, 23]
+
+
+class _Knows(torch.nn.Module):
+    def __init__(self, solution: torch.Tensor):
+        super().__init__()
+        self.solution = solution
+
+    def forward(self, values, given, positions, graph, loops):
+        return torch.nn.functional.one_hot(self.solution - 1, 2).float().expand(len(values), -1, -1) * 8 - 4
+
+
+def test_sampler_finds_the_path_with_a_perfect_model_and_verifies_it():
+    task = MazeTask()
+    m = mz.generate(1, 13, kind="open", seed=2)[0]
+    v, shape = task.encode(m)
+    sol = torch.as_tensor(_solution(task, m))
+    out = Sampler(_Knows(sol), task, SamplerConfig(loops=1, max_steps=8), torch.device("cpu")).solve(v[None], shape=shape)
+    assert out[0].verified and out[0].retractions == 0
+    wrong = sol.clone()
+    wrong[int(np.flatnonzero((sol.numpy() == task.ON) & (v == 0))[0])] = task.OFF  # a gap in the path
+    out = Sampler(_Knows(wrong), task, SamplerConfig(loops=1, max_steps=8), torch.device("cpu")).solve(v[None], shape=shape)
+    assert not out[0].verified
+
+
+@pytest.fixture(scope="module")
+def maze_checkpoint(tmp_path_factory):
+    import os
+
+    out = tmp_path_factory.mktemp("maze-run")
+    os.environ["CSP_CACHE"] = str(out / "cache")
+    r = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--steps", "2", "--batch-size", "4",
+                            "--pool-size", "16", "--out", str(out), "--set", "dim=32", "--set", "heads=2",
+                            "--set", "max_loops=2"])
+    assert r.exit_code == 0, r.output
+    return out / "model.safetensors"
+
+
+def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_wrong_path(maze_checkpoint, tmp_path):
+    mazes = mz.generate(2, 9, seed=1) + mz.generate(1, 21, seed=2)
+    f = tmp_path / "m.txt"
+    f.write_text(mz.write_text(mazes, with_path=False))
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint), "--steps", "3", "--json"])
+    assert r.exit_code in (0, 1), r.output
+    import json
+
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 3 and all(row["solver"] == "loopmdm" for row in rows)
+    assert rows[2]["loops"] > rows[0]["loops"]  # loops scale with the maze's side
+    for row, m in zip(rows, mazes):
+        assert row["verified"] == (row["solution"] is not None)
+        if row["solution"]:
+            assert mz.is_solution(mz.parse(row["solution"]))
+
+
+def test_cli_maze_errors_are_one_line(maze_checkpoint, tmp_path):
+    f = tmp_path / "m.txt"
+    f.write_text("#####\n#S  #\n#####")  # no goal
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    sudoku_ckpt = tmp_path / "bad.safetensors"
+    sudoku_ckpt.write_bytes(b"junk")
+    f.write_text("#####\n#S G#\n#####")
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(sudoku_ckpt)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_unreachable_goal_is_reported_not_guessed(maze_checkpoint, tmp_path):
+    f = tmp_path / "m.txt"
+    f.write_text("#######\n#S # G#\n#######")
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint), "--json"])
+    assert r.exit_code == 1
+    assert "cannot be reached" in r.stdout
