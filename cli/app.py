@@ -22,6 +22,7 @@ app.add_typer(train_app, name="train")
 from cli import maze as _maze  # noqa: E402,F401
 from cli import sudoku as _sudoku  # noqa: E402,F401
 from cli import train as _train  # noqa: E402,F401
+from cli import bench as _bench  # noqa: E402,F401
 
 
 def main() -> None:

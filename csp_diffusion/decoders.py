@@ -40,6 +40,7 @@ class ARDecoder(_Decoder):
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
+        shape = structure.shape
         positions = torch.as_tensor(structure.positions, device=self.device)
         puzzle = torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
         P, T = puzzle.shape
@@ -75,6 +76,7 @@ class HRMDecoder(_Decoder):
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
+        shape = structure.shape
         positions = torch.as_tensor(structure.positions, device=self.device)
         graph = torch.as_tensor(structure.graph, device=self.device)
         puzzle = torch.as_tensor(puzzles, dtype=torch.long, device=self.device)

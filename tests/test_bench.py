@@ -1,0 +1,67 @@
+"""`csp bench`: puzzle sets from files and generator specs, per-solver rows, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from csp_diffusion import bench as b
+from puzzles.errors import UserError
+
+runner = CliRunner()
+
+
+def test_wilson_interval_brackets_the_rate():
+    lo, hi = b.wilson(8, 10)
+    assert lo < 0.8 < hi and 0 <= lo and hi <= 1
+    assert b.wilson(0, 10)[0] == 0.0 and b.wilson(10, 10)[1] == 1.0
+    assert b.wilson(500, 1000)[1] - b.wilson(500, 1000)[0] < b.wilson(5, 10)[1] - b.wilson(5, 10)[0]
+
+
+@pytest.mark.parametrize("spec", ["gen:hard", "gen:hard:x", "gen:hard:0", "gen:hard:3:seed=a", "hard:3"])
+def test_bad_generator_specs_are_clear_errors(spec, tmp_path):
+    with pytest.raises((UserError, FileNotFoundError)):
+        b.load("sudoku", spec if spec.startswith("gen") else str(tmp_path / spec))
+
+
+def test_generated_sets_are_reproducible_and_carry_references():
+    a = b.load("maze", "gen:open:3:size=13:seed=4")
+    again = b.load("maze", "gen:open:3:size=13:seed=4")
+    assert [m == n for m, n in zip(a.puzzles, again.puzzles)] == [True] * 3
+    assert all(r is not None and r.any() for r in a.references)
+
+
+def test_bench_oracles_on_a_generated_sudoku_set_as_json_and_csv(tmp_path):
+    out = tmp_path / "rows.csv"
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", "gen:easy:4:seed=2", "--solvers", "cpsat,constraint",
+                            "--json", "--csv", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [row["solver"] for row in rows] == ["cpsat", "constraint"]
+    for row in rows:
+        assert row["puzzles"] == 4 and row["solved"] == 4 and row["cell_accuracy"] == 1.0
+        assert row["ci95_low"] < 1.0 == row["ci95_high"]
+    assert out.read_text().splitlines()[0].startswith("task,")
+
+
+def test_bench_unknown_solver_is_one_line():
+    r = runner.invoke(app, ["bench", "--task", "maze", "--puzzles", "gen:perfect:2", "--solvers", "constraint"])
+    assert r.exit_code == 2 and "unknown solver" in r.stderr and "Traceback" not in r.output
+
+
+def test_bench_a_neural_solver_with_a_checkpoint_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
+    r = runner.invoke(app, ["train", "hrm", "--task", "maze", "--steps", "1", "--batch-size", "2", "--pool-size", "8",
+                            "--out", str(tmp_path / "run"), "--set", "dim=16", "--set", "heads=2"])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "ck").mkdir()
+    (tmp_path / "run" / "model.safetensors").rename(tmp_path / "ck" / "maze-hrm.safetensors")
+    r = runner.invoke(app, ["bench", "--task", "maze", "--puzzles", "gen:perfect:3:size=9", "--solvers", "hrm,cpsat",
+                            "--checkpoints", str(tmp_path / "ck"), "--steps", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    hrm, cpsat = json.loads(r.stdout)
+    assert hrm["params"] > 0 and hrm["flops_per_puzzle"] > 0 and hrm["mean_steps"] <= 2
+    assert cpsat["solved"] == 3 and 0 <= hrm["cell_accuracy"] <= 1
