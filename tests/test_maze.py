@@ -347,10 +347,10 @@ def _one_error_line(result) -> str:
 
 
 def test_cli_solve_file_and_stdin(cli):
-    r = cli("solve", "maze", str(SAMPLE))
+    r = cli("solve", "maze", str(SAMPLE), "--solver", "cpsat")
     assert r.exit_code == 0, r.output
     assert "solved (verified)" in r.stdout and "path 35 cells" in r.stdout
-    r = cli("solve", "maze", "-", input=SAMPLE.read_text())
+    r = cli("solve", "maze", "-", "--solver", "cpsat", input=SAMPLE.read_text())
     assert r.exit_code == 0, r.output
     assert "solved" in r.stdout
 
@@ -359,7 +359,7 @@ def test_cli_json(cli, tmp_path):
     mazes = mz.generate(4, 11, seed=5)
     path = tmp_path / "four.maze"
     path.write_text(mz.write_text(mazes))
-    r = cli("solve", "maze", str(path), "--json", "--time-limit", "5")
+    r = cli("solve", "maze", str(path), "--json", "--time-limit", "5", "--solver", "cpsat")
     assert r.exit_code == 0, r.output
     records = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(records) == 4
@@ -371,32 +371,32 @@ def test_cli_json(cli, tmp_path):
 
 
 def test_cli_unreachable_exits_1(cli, tmp_path):
-    r = cli("solve", "maze", "-", input="S#G\n ##\n")
+    r = cli("solve", "maze", "-", "--solver", "cpsat", input="S#G\n ##\n")
     assert r.exit_code == 1, r.output
     assert "unsolved" in r.stdout and "cannot be reached" in r.stdout
     path = tmp_path / "mixed.maze"
     path.write_text(mz.write_text(mz.generate(6, 9, seed=1)) + "\nS#G\n ##\n")
-    r = cli("solve", "maze", str(path), "--json")
+    r = cli("solve", "maze", str(path), "--json", "--solver", "cpsat")
     assert r.exit_code == 1, r.output
     records = [json.loads(line) for line in r.stdout.splitlines()]
     assert [rec["solved"] for rec in records] == [True] * 6 + [False]
     assert records[-1]["error"] == "the goal cannot be reached from the start"
-    r = cli("solve", "maze", str(path))
+    r = cli("solve", "maze", str(path), "--solver", "cpsat")
     assert r.exit_code == 1 and "maze results" in r.stdout and "maze 7" in r.stdout
 
 
 def test_cli_bad_input_exits_2(cli, tmp_path):
     bad = tmp_path / "bad.maze"
     bad.write_text("S  G\n# x#\n")
-    r = cli("solve", "maze", str(bad))
+    r = cli("solve", "maze", str(bad), "--solver", "cpsat")
     assert r.exit_code == 2
     assert "bad character 'x' at row 2, col 3" in _one_error_line(r)
-    r = cli("solve", "maze", str(tmp_path / "missing.maze"))
+    r = cli("solve", "maze", str(tmp_path / "missing.maze"), "--solver", "cpsat")
     assert r.exit_code == 2 and "no such file" in _one_error_line(r)
-    r = cli("solve", "maze", "-", input="")
+    r = cli("solve", "maze", "-", "--solver", "cpsat", input="")
     assert r.exit_code == 2 and "no mazes found" in _one_error_line(r)
     r = cli("solve", "maze", str(SAMPLE), "--solver", "magic")
-    assert r.exit_code == 2 and "unknown solver 'magic'; choose from cpsat" in _one_error_line(r)
+    assert r.exit_code == 2 and "unknown solver 'magic'; choose from loopmdm, hrm, cpsat" in _one_error_line(r)
 
 
 def test_cli_generate(cli, tmp_path):
