@@ -1,4 +1,4 @@
-"""`csp bench`: every solver on one puzzle set, one row each (rich table, --json rows, --csv file)."""
+"""`csp bench` (every solver on one puzzle set, one row each) and `csp compare` (the architecture study)."""
 
 from __future__ import annotations
 
@@ -94,3 +94,41 @@ def bench(
     for row in rows:
         table.add_row(*(show(row) for _, show in COLUMNS))
     console.print(table)
+
+
+@app.command("compare")
+@guarded
+def compare(
+    task: str = typer.Option("sudoku", "--task", help="sudoku or maze."),
+    budget: float = typer.Option(3.0, "--budget", min=0.05, help="Training minutes per run (every variant the same)."),
+    seeds: int = typer.Option(2, "--seeds", min=1, help="Runs per variant."),
+    out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for the runs, results.json, report.md, plots."),
+    eval_puzzles: int = typer.Option(100, "--eval-puzzles", min=1, help="Held-out generated puzzles to score on."),
+    k_max: int = typer.Option(4, "--k-max", min=2, help="LoopMDM's most loops in training (sets mdm-same-compute's depth)."),
+    dim: int = typer.Option(64, "--dim", min=8, help="Width of every variant."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, ..."),
+) -> None:
+    """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, AR and HRM with matched budgets and
+    seeds; evaluate them on one held-out set; write a report that says which claims held."""
+    if task not in ("sudoku", "maze"):
+        raise fail(f"unknown task {task!r}; choose from sudoku, maze")
+    from csp_diffusion.compare import Study, run
+
+    study = Study(task=task, budget_minutes=budget, seeds=seeds, k_max=k_max, dim=dim, eval_puzzles=eval_puzzles,
+                  device=device)
+    runs = len(study.variants()) * seeds
+    with progress() as bar:
+        job = bar.add_task("compare", total=runs, status="")
+
+        def on_event(e: dict) -> None:
+            if e.get("event") == "variant":
+                bar.update(job, status=f"training {e['name']} seed {e['seed']}")
+            elif e.get("event") == "step":
+                bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
+            elif e.get("event") == "evaluated":
+                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}%")
+
+        run(study, out, on_event)
+    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False)
+

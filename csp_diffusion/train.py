@@ -231,7 +231,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
                 log({"event": "step", "step": step, "loss": round(running, 4), "lr": opt.param_groups[0]["lr"],
                      **detail, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
             if eval_set is not None and elapsed - last_eval >= 60 * cfg.eval_every_minutes:
-                log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2),
+                log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2), "train_flops": flops_done,
                      **evaluate(model, cfg.model, task, eval_set, eval_loops, device, cfg.autocast)})
                 last_eval = elapsed
                 tick = time.perf_counter()  # evaluation time is not training time
