@@ -135,7 +135,10 @@ def solve_maze(
     if not many or (len(mazes) <= SHOW_EACH and not json_out):
         for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
             results.append(r)
-            _emit(k if many else 0, maze, r, json_out, show=True)
+            if show and not json_out:  # the live view already drew the maze
+                console.print(_status(k if many else 0, r), highlight=False, soft_wrap=True)
+            else:
+                _emit(k if many else 0, maze, r, json_out, show=True)
             if "steps" in r.extra and not json_out:
                 e = r.extra
                 console.print(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "

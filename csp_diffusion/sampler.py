@@ -38,7 +38,8 @@ class SamplerConfig:
     max_steps: int = 64
     chains: int = 1
     retract: bool = True
-    confident: float = 0.99  # commit every masked cell at least this sure (early exit when all are)
+    confident: float | None = None  # commit every masked cell at least this sure (early exit when all are);
+    # None = the task's own (Sudoku 0.99; mazes 0.9: measured 24/24 vs 14/24 mid-training 15x15 mazes at 64 steps)
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
     temperature: float = 1.0  # for chains > 0 and restarted chains
@@ -130,6 +131,7 @@ class Sampler:
     ) -> list[Outcome]:
         """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
         cfg = self.config
+        confident = cfg.confident if cfg.confident is not None else self.task.confident
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
         shape = structure.shape
@@ -193,7 +195,7 @@ class Sampler:
                 sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=gen).view(probs.shape[:2]) + 1
                 choice = torch.where(sample_noise, sampled, choice)
             score = torch.where(open_, margin, torch.full_like(margin, -1.0))
-            want = open_ & (top2.values[..., 0] >= cfg.confident)
+            want = open_ & (top2.values[..., 0] >= confident)
             best = score.argmax(-1)
             has_open = open_.any(-1)
             want[torch.arange(len(idx), device=self.device), best] |= has_open

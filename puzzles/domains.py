@@ -47,6 +47,7 @@ class SudokuTask:
     n_values = 9
     constraint = "all-different"  # neighbours in the constraint graph hold different values
     position_sizes = (9, 9, 9)  # rows, columns, boxes
+    confident = 0.99  # the sampler commits at once every cell a model is this sure of
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
@@ -107,6 +108,7 @@ class MazeTask:
     n_values = 2
     OFF, ON = 1, 2
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
+    confident = 0.9
     position_sizes: tuple[int, ...] = ()
     TRAIN_SIZE = 15
     SLOTS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
