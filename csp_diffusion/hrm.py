@@ -59,6 +59,7 @@ class HRM(nn.Module):
         self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, False)
         self.h_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.h_layers))
         self.l_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.l_layers))
+        self.l_in, self.h_in = RMSNorm(c.dim), RMSNorm(c.dim)  # keep the carried states' scale fixed
         self.h_init = nn.Parameter(torch.randn(c.dim) * 0.02)
         self.l_init = nn.Parameter(torch.randn(c.dim) * 0.02)
         self.norm = RMSNorm(c.dim)
@@ -75,8 +76,8 @@ class HRM(nn.Module):
         return self.h_init.expand(shape).clone(), self.l_init.expand(shape).clone()
 
     @staticmethod
-    def _run(blocks, z, inject, graph):
-        z = z + inject
+    def _run(blocks, norm, z, inject, graph):
+        z = norm(z + inject)
         for block in blocks:
             z = block(z, graph)
         return z
@@ -93,11 +94,11 @@ class HRM(nn.Module):
         z_h, z_l = z
         with torch.no_grad():
             for i in range(c.h_cycles * c.l_cycles - 1):
-                z_l = self._run(self.l_blocks, z_l, z_h + x, graph)
+                z_l = self._run(self.l_blocks, self.l_in, z_l, z_h + x, graph)
                 if (i + 1) % c.l_cycles == 0:
-                    z_h = self._run(self.h_blocks, z_h, z_l, graph)
-        z_l = self._run(self.l_blocks, z_l, z_h + x, graph)
-        z_h = self._run(self.h_blocks, z_h, z_l, graph)
+                    z_h = self._run(self.h_blocks, self.h_in, z_h, z_l, graph)
+        z_l = self._run(self.l_blocks, self.l_in, z_l, z_h + x, graph)
+        z_h = self._run(self.h_blocks, self.h_in, z_h, z_l, graph)
         logits = fix_givens(self.head(self.norm(z_h)), puzzle, given)
         q = self.q_head(z_h.mean(1)).float()
         return (z_h, z_l), logits, q
