@@ -189,3 +189,12 @@ def test_unreachable_goal_is_reported_not_guessed(maze_checkpoint, tmp_path):
     r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint), "--json"])
     assert r.exit_code == 1
     assert "cannot be reached" in r.stdout
+
+
+def test_cli_show_draws_the_path_live_and_reports_once(maze_checkpoint, tmp_path):
+    f = tmp_path / "m.txt"
+    f.write_text(mz.write_text(mz.generate(1, 9, seed=5), with_path=False))
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint), "--steps", "2", "--show"])
+    assert r.exit_code in (0, 1) and "Traceback" not in r.output
+    assert "step 2" in r.stdout and "loops" in r.stdout
+    assert r.stdout.count("solved (verified)") + r.stdout.count("unsolved") == 1
