@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -21,13 +22,14 @@ def main(log: Path, out: Path) -> None:
     evals = [e for e in events if e["event"] == "eval"]
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ax.plot([e["minutes"] for e in steps], [e["loss"] for e in steps], color="tab:blue", label="training loss")
-    ax.axhline(2.1972, color="tab:blue", linestyle=":", linewidth=1, label="chance (ln 9)")
+    n_values = events[0].get("config", {}).get("n_values", 9)
+    ax.axhline(math.log(n_values), color="tab:blue", linestyle=":", linewidth=1, label=f"chance (ln {n_values})")
     ax.set_xlabel("training minutes (2-core CPU)")
     ax.set_ylabel("cross-entropy", color="tab:blue")
     ax2 = ax.twinx()
     ax2.plot([e["minutes"] for e in evals], [100 * e["solve_rate"] for e in evals], "o-", color="tab:green",
              label="held-out solve rate")
-    ax2.set_ylabel("held-out generated hard puzzles solved (%)", color="tab:green")
+    ax2.set_ylabel("held-out generated puzzles solved (%)", color="tab:green")
     ax2.set_ylim(0, 100)
     fig.legend(loc="upper center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
