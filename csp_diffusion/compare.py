@@ -132,7 +132,7 @@ def claims(rows: list[dict], study: Study) -> list[dict]:
          "numbers": f"{100 * loop[0]:.1f} ± {100 * loop[1]:.1f}% vs {100 * deep[0]:.1f} ± {100 * deep[1]:.1f}% "
                     f"with {by['mdm-same-compute'][0]['params'] / by['loopmdm'][0]['params']:.1f}x the parameters"
          if "mdm-same-compute" in by else "-",
-         "held": None if "mdm-same-compute" not in by else loop[0] + loop[1] >= deep[0] - deep[1]},
+         "held": None if "mdm-same-compute" not in by else _not(_beats(deep, loop))},
     ]
     ratio = _flops_ratio(by.get("loopmdm", []), by.get("mdm-same-params", []))
     out.append({"claim": "looping reaches the same-size MDM's final accuracy with fewer training FLOPs (LoopMDM reports up to 3.3x)",
@@ -147,11 +147,15 @@ def claims(rows: list[dict], study: Study) -> list[dict]:
         curve = {k: _stat([r["by_loops"][k] for r in by["loopmdm"]])[0] for k in keys}
         out.append({"claim": "more loops at inference buy accuracy (up to K_max and beyond)",
                     "numbers": ", ".join(f"{k} loops {100 * v:.1f}%" for k, v in curve.items()),
-                    "held": curve[keys[-2]] > curve[keys[0]] if len(keys) > 1 else None})
+                    "held": _beats((curve[keys[-2]], 0.0), (curve[keys[0]], 0.0)) if len(keys) > 1 else None})
         nr = _stat([r["no_retract"] for r in by["loopmdm"]])
         out.append({"claim": "retraction helps (retract on > off)",
                     "numbers": f"{100 * loop[0]:.1f}% vs {100 * nr[0]:.1f}%", "held": _beats(loop, nr)})
     return out
+
+
+def _not(verdict: bool | None) -> bool | None:
+    return None if verdict is None else not verdict
 
 
 def _beats(a: tuple[float, float], b: tuple[float, float]) -> bool | None:
