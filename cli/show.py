@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -11,25 +12,22 @@ from cli.common import console
 FRAME_DELAY = 0.12  # seconds per step, so a person can follow the grid filling in
 
 
-def sudoku_live(puzzle: np.ndarray, solver):
-    """Solve one puzzle with a neural solver while redrawing the grid after every step; returns its Result."""
+def _live(solver, puzzle, cells: int, shape, draw: Callable, legend):
+    """Solve `puzzle` with `solver`, redrawing `draw(values, committed_now, retracted_now)` under a
+    step/loops/commits/retractions header after every step; returns its Result."""
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
-    from puzzles import sudoku
-
-    legend = Text.assemble(("given", "bold white"), "  ", ("committed", "cyan"), "  ",
-                           ("just committed", "bold green"), "  ", ("retracted", "bold red"))
     totals = {"commits": 0, "retractions": 0}
 
     def frame(values, committed_now, retracted_now, step, loops) -> Group:
-        styles = {int(i): "bold green" for i in np.flatnonzero(committed_now)}
-        styles.update({int(i): "bold red" for i in np.flatnonzero(retracted_now)})
         header = Text(f"step {step}  loops {loops}  commits {totals['commits']}  retractions {totals['retractions']}")
-        return Group(header, sudoku.render(puzzle, values, styles), legend)
+        return Group(header, draw(values, committed_now, retracted_now), legend)
 
-    with Live(frame(puzzle, np.zeros(81, bool), np.zeros(81, bool), 0, solver.plan((9, 9))[0]),
+    empty = np.zeros(cells, bool)
+    start = solver.task.encode(puzzle)[0]
+    with Live(frame(start, empty, empty, 0, solver.plan(shape)[0]),
               console=console, refresh_per_second=30, transient=False) as live:
         def on_step(state) -> None:
             totals["commits"] += int(state.committed_now.sum())
@@ -40,33 +38,37 @@ def sudoku_live(puzzle: np.ndarray, solver):
         return next(iter(solver.solve([puzzle], on_step=on_step)))
 
 
+def sudoku_live(puzzle: np.ndarray, solver):
+    """Solve one puzzle with a neural solver while redrawing the grid after every step; returns its Result."""
+    from rich.text import Text
+
+    from puzzles import sudoku
+
+    legend = Text.assemble(("given", "bold white"), "  ", ("committed", "cyan"), "  ",
+                           ("just committed", "bold green"), "  ", ("retracted", "bold red"))
+
+    def draw(values, committed_now, retracted_now):
+        styles = {int(i): "bold green" for i in np.flatnonzero(committed_now)}
+        styles.update({int(i): "bold red" for i in np.flatnonzero(retracted_now)})
+        return sudoku.render(puzzle, values, styles)
+
+    return _live(solver, puzzle, 81, (9, 9), draw, legend)
+
+
 def maze_live(maze, solver):
     """Solve one maze with a neural solver while redrawing it after every step; returns its Result."""
-    from rich.console import Group
-    from rich.live import Live
     from rich.text import Text
 
     from puzzles import maze as mz
 
     legend = Text.assemble(("path", "bold yellow"), "  ", ("just committed", "bold green"), "  ",
                            ("retracted", "bold red"))
-    totals = {"commits": 0, "retractions": 0}
     h, w = maze.shape
 
-    def frame(values, committed_now, retracted_now, step, loops) -> Group:
+    def draw(values, committed_now, retracted_now):
         cells = lambda flags: [divmod(int(i), w) for i in np.flatnonzero(flags)]  # noqa: E731
         styles = {c: "on green" for c in cells(committed_now & (values.reshape(-1) == 2))}
         styles.update({c: "on red" for c in cells(retracted_now)})
-        header = Text(f"step {step}  loops {loops}  commits {totals['commits']}  retractions {totals['retractions']}")
-        return Group(header, mz.render(maze, values.reshape(h, w) == 2, styles), legend)
+        return mz.render(maze, values.reshape(h, w) == 2, styles)
 
-    empty = np.zeros(h * w, bool)
-    with Live(frame(np.zeros(h * w), empty, empty, 0, solver.plan(maze.shape)[0]),
-              console=console, refresh_per_second=30, transient=False) as live:
-        def on_step(state) -> None:
-            totals["commits"] += int(state.committed_now.sum())
-            totals["retractions"] += int(state.retracted_now.sum())
-            live.update(frame(state.values, state.committed_now, state.retracted_now, state.step, state.loops))
-            time.sleep(FRAME_DELAY)
-
-        return next(iter(solver.solve([maze], on_step=on_step)))
+    return _live(solver, maze, h * w, maze.shape, draw, legend)

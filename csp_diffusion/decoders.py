@@ -28,6 +28,12 @@ class _Decoder:
     def amp(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast)
 
+    def _inputs(self, puzzles: np.ndarray, shape):
+        """(structure, its shape, positions tensor, puzzles as a long tensor) for one batch."""
+        structure = self.task.structure(shape)
+        positions = torch.as_tensor(structure.positions, device=self.device)
+        return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
+
     def _outcomes(self, puzzles, values, verified, steps, commits, t0, extra=None) -> list[Outcome]:
         seconds = (time.perf_counter() - t0) / max(len(puzzles), 1)
         return [Outcome(values=values[k], verified=bool(verified[k]), steps=int(steps[k]), commits=int(commits[k]),
@@ -39,10 +45,7 @@ class ARDecoder(_Decoder):
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()
-        structure = self.task.structure(shape)
-        shape = structure.shape
-        positions = torch.as_tensor(structure.positions, device=self.device)
-        puzzle = torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
+        structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
         answer = torch.zeros_like(puzzle)
         peers = None
@@ -75,11 +78,8 @@ class HRMDecoder(_Decoder):
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()
-        structure = self.task.structure(shape)
-        shape = structure.shape
-        positions = torch.as_tensor(structure.positions, device=self.device)
+        structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         graph = torch.as_tensor(structure.graph, device=self.device)
-        puzzle = torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
         P, T = puzzle.shape
         z_h, z_l = self.model.initial(P, T)
         values = puzzle.cpu().numpy().copy()

@@ -78,7 +78,7 @@ def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor
     """bool (n, T): committed cells to retract because the grid breaks a constraint there.
 
     The domain names its kind of constraint:
-    - "all-different" (Sudoku): two peers (graph: bool adjacency) may not hold one value; the
+    - "all-different" (Sudoku): two peers (graph: bool adjacency without self-loops) may not hold one value; the
       less confident side of each such pair goes (ties: the later cell);
     - "path" (mazes; graph: neighbour table self/up/right/down/left): an on-path cell needs two
       on-path neighbours and S/G one, so an on-path cell that can no longer get them (a dead
@@ -87,9 +87,8 @@ def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor
     """
     T = v.shape[1]
     if task.constraint == "all-different":
-        peers = graph & ~torch.eye(T, dtype=torch.bool, device=v.device)
         filled = v > 0
-        same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & peers
+        same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & graph
         order = torch.arange(T, device=v.device)
         weaker = (conf[:, None, :] > conf[:, :, None]) | (
             (conf[:, None, :] == conf[:, :, None]) & (order[None, :] < order[:, None])[None]
@@ -138,6 +137,7 @@ class Sampler:
         positions = torch.as_tensor(structure.positions, device=self.device)
         graph = torch.as_tensor(structure.graph, device=self.device)
         all_different = self.task.constraint == "all-different"
+        peers = graph & ~torch.eye(graph.shape[0], dtype=torch.bool, device=self.device) if all_different else None
         P, T = puzzles.shape
         C = cfg.chains
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
@@ -174,7 +174,7 @@ class Sampler:
             if cfg.retract:
                 p_cur = probs.gather(-1, (v - 1).clamp(min=0)[..., None]).squeeze(-1)
                 conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
-                clash = _clashing(self.task, v, conf, committed, graph)
+                clash = _clashing(self.task, v, conf, committed, peers if all_different else graph)
                 doubt = cfg.doubt * (1 - step / cfg.max_steps)
                 retracted = clash | (committed & (p_cur < doubt))
                 v = torch.where(retracted, 0, v)
@@ -201,7 +201,6 @@ class Sampler:
             want[torch.arange(len(idx), device=self.device), best] |= has_open
             commit = want
             if all_different:  # no two new commits that clash with each other (keep the higher score) or a filled peer
-                peers = graph & ~torch.eye(T, dtype=torch.bool, device=self.device)
                 same_new = (choice[:, :, None] == choice[:, None, :]) & want[:, :, None] & want[:, None, :] & peers
                 beaten = (same_new & (score[:, None, :] > score[:, :, None])).any(-1)
                 against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
