@@ -36,7 +36,7 @@ def _cpsat(mazes: list[mz.Maze], time_limit: float) -> Iterator[Result]:
 SOLVERS: dict[str, SolveFn] = {
     "cpsat": _cpsat,
 }
-NEURAL = ("loopmdm", "hrm")
+NEURAL = ("loopmdm", "ar", "hrm")
 SOLVER_NAMES = (*NEURAL, *SOLVERS)
 DEFAULT_SOLVER = "loopmdm"
 

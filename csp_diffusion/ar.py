@@ -5,7 +5,8 @@ The sequence is the puzzle (T cells, givens visible, unknowns as MASK), then the
 (T cells). The puzzle part attends to itself in both directions; answer slot t sees the
 whole puzzle and answer slots <= t, holds the value written for cell t - 1, and predicts
 cell t (a prefix language model). Cells are identified as LoopMDM's are (row/column/box
-embeddings; for mazes, row and column), so the comparison isolates the decoding order.
+embeddings; for mazes, row and column, which LoopMDM does without), so the comparison
+isolates the decoding order. Those embeddings bound the grid: mazes up to MazeTask.MAX_SIDE.
 Givens are fixed in the answer as in LoopMDM (their logits are set). Decoding lives in
 decoders.py; this file is only the network.
 """
@@ -43,6 +44,8 @@ class ARConfig:
 
 
 class AR(nn.Module):
+    needs_positions = True  # a fixed writing order needs to know which cell is which, even on mazes
+
     def __init__(self, config: ARConfig):
         super().__init__()
         c = self.config = config

@@ -6,7 +6,7 @@ Variants (all share the data, the width, the training loop and the wall-clock bu
   mdm-same-params  the same 4 blocks run once: same parameters, no looping
   mdm-same-compute prelude + K unshared copies of the core + coda: LoopMDM's per-step compute at
                    K loops, K times the core's parameters, no looping
-  ar               the autoregressive baseline (Sudoku only: it needs cell positions)
+  ar               the autoregressive baseline
   hrm              the HRM-style baseline
 Runs live in OUT/VARIANT-seedS (resumable: a finished run is not trained again); the report is
 OUT/report.md plus PNG plots when matplotlib is installed.
@@ -47,16 +47,13 @@ class Study:
 
     def variants(self) -> dict[str, tuple[str, dict]]:
         width = {"dim": self.dim}
-        out = {
+        return {
             "loopmdm": ("loopmdm", {**width, "max_loops": self.k_max}),
             "mdm-same-params": ("loopmdm", {**width, "max_loops": 1}),
             "mdm-same-compute": ("loopmdm", {**width, "max_loops": 1, "core": 2 * self.k_max}),
             "ar": ("ar", width),
             "hrm": ("hrm", width),
         }
-        if self.task == "maze":
-            out.pop("ar")
-        return out
 
 
 def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: None) -> dict:

@@ -95,7 +95,20 @@ class NeuralSolver:
             yield from self._solve_batch([v for v, _ in encoded[start:end]], shape, on_step if start == 0 else None)
             start = end
 
+    def fits(self, shape) -> bool:
+        """Whether the model can address every cell of a grid of `shape` (position embeddings
+        bound it; models without positions run on any size)."""
+        sizes = self.model.config.position_sizes
+        positions = self.task.structure(shape).positions[:, :len(sizes)]
+        return bool((positions < np.asarray(sizes, dtype=np.int64)).all()) if sizes else True
+
     def _solve_batch(self, rows: list[np.ndarray], shape, on_step) -> Iterator[Result]:
+        if not self.fits(shape):
+            for puzzle in rows:
+                yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
+                             solution=None, verified=False, seconds=0.0,
+                             error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
+            return
         loops, max_steps = self.plan(shape)
         config = replace(self.config, loops=loops, max_steps=max_steps)
         sampler = decoder(self.name, self.model, self.task, config, self.device, self.autocast)

@@ -133,10 +133,11 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     rng = np.random.default_rng(seed)
     gen = torch.Generator(device=device).manual_seed(seed)
 
-    config_cls, _ = models.MODELS[cfg.model]
+    config_cls, model_cls = models.MODELS[cfg.model]
     slots = 0 if structure_np.neighbours is None else structure_np.neighbours.shape[1]
+    sizes = task.axes if getattr(model_cls, "needs_positions", False) else task.position_sizes
     mc = config_cls.from_dict({**config_cls().to_dict(), "n_values": task.n_values,
-                               "position_sizes": task.position_sizes, "slots": slots, **cfg.model_config})
+                               "position_sizes": sizes, "slots": slots, **cfg.model_config})
     model = models.build(cfg.model, mc.to_dict()).to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]

@@ -47,6 +47,7 @@ class SudokuTask:
     n_values = 9
     constraint = "all-different"  # neighbours in the constraint graph hold different values
     position_sizes = (9, 9, 9)  # rows, columns, boxes
+    axes = position_sizes  # what the structure's positions index (models that need an order use them)
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
 
     def __init__(self) -> None:
@@ -100,7 +101,9 @@ class MazeTask:
     unknown and predicted on-path (value 2) or off-path (value 1).
 
     The graph is the 4-neighbourhood (slots self, up, right, down, left) and cells carry
-    no position at all, so one model runs on any maze size. Training grids are
+    no position (position_sizes is empty), so one model runs on any maze size. The structure
+    still lists each cell's row and column (`axes`, mazes up to MAX_SIDE a side) for a model
+    that must know the order it writes cells in (AR). Training grids are
     TRAIN_SIZE square; smaller mazes are placed in them at a random offset, walled around.
     """
 
@@ -110,6 +113,8 @@ class MazeTask:
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
     confident = 0.9
     position_sizes: tuple[int, ...] = ()
+    MAX_SIDE = 64
+    axes = (MAX_SIDE, MAX_SIDE)  # row, column
     TRAIN_SIZE = 15
     SLOTS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
 
@@ -121,7 +126,7 @@ class MazeTask:
             rr, cc = r + dr, c + dc
             ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
             table[ok, k] = rr[ok] * w + cc[ok]
-        return Structure(np.zeros((h * w, 0), dtype=np.int64), None, table, (h, w))
+        return Structure(np.stack([r, c], axis=1).astype(np.int64), None, table, (h, w))
 
     def encode(self, m: maze.Maze) -> tuple[np.ndarray, tuple[int, int]]:
         """(values (H*W,), shape): walls OFF, S and G ON, open cells 0."""

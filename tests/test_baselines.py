@@ -95,3 +95,19 @@ def test_hrm_decoder_reports_segments_and_verifies():
     puzzle, _ = _pair(2)
     out = HRMDecoder(model, SudokuTask(), SamplerConfig(max_steps=3), torch.device("cpu")).solve(puzzle.numpy())
     assert all(o.steps == 3 and not o.verified for o in out)  # an untrained model never verifies
+
+
+def test_ar_trains_on_mazes_with_row_column_positions_and_refuses_grids_it_cannot_address(tmp_path):
+    from csp_diffusion.solver import NeuralSolver
+    from puzzles import maze as mz
+
+    cfg = TrainConfig(task="maze", model="ar", batch_size=2, pool_size=8, eval_puzzles=2, log_every=1,
+                      model_config=TINY, eval_every_minutes=1000, steps=2)
+    train(cfg, tmp_path)
+    model, meta = models.load(tmp_path / "model.safetensors", "ar", "maze")
+    assert tuple(model.config.position_sizes) == (64, 64)  # row and column, mazes up to 64 a side
+    solver = NeuralSolver("ar", "maze", tmp_path / "model.safetensors")
+    small, big = mz.generate(1, 7, seed=1)[0], mz.generate(1, 65, seed=1)[0]
+    ok, too_big = list(solver.solve([small, big]))
+    assert ok.error != too_big.error and ok.extra["steps"] > 0
+    assert not too_big.verified and "larger than this ar model addresses" in too_big.error

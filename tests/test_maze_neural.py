@@ -47,7 +47,7 @@ def test_encode_decode_and_verify_round_trip():
 
 def test_structure_lists_the_four_neighbours_in_fixed_slots():
     st = MazeTask().structure((3, 4))
-    assert st.adjacency is None and st.shape == (3, 4) and st.positions.shape == (12, 0)
+    assert st.adjacency is None and st.shape == (3, 4) and st.positions.shape == (12, 2)
     # cell 5 = (1, 1): self, up (0,1)=1, right (1,2)=6, down (2,1)=9, left (1,0)=4
     assert st.neighbours[5].tolist() == [5, 1, 6, 9, 4]
     assert st.neighbours[0].tolist() == [0, -1, 1, 4, -1]
