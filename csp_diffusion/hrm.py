@@ -40,6 +40,7 @@ class HRMConfig:
     segments: int = 8  # deep-supervision segments per training example at most
     act: bool = True  # learn when to halt (Q-learning); False: always `segments`
     explore: float = 0.1  # probability of a random least segment count in training
+    hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
     slots: int = 0
 
     def to_dict(self) -> dict:

@@ -8,7 +8,11 @@ FLOPs that step cost (forward and backward, per the whole batch):
 - HRM: deep supervision with a carry, as HRM trains: each step runs one more segment on
   a persistent batch whose rows are replaced when they halt; the state is detached
   between segments, and the halting head learns by Q-learning (halt target: is the
-  whole grid right; continue target: the next segment's best Q-value).
+  whole grid right; continue target: the next segment's best Q-value). With `hints`, some
+  puzzles arrive with part of their answer given, as LoopMDM's training grids arrive partly
+  revealed. On bare 15x15 mazes the path is not a local property: trained on bare puzzles
+  only, HRM and LoopMDM alike stayed at loss ~0.66 for 60 steps, where LoopMDM on its
+  partly revealed grids was at 0.43 after 100.
 `state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
 """
 
@@ -83,6 +87,10 @@ class HRMObjective(Objective):
     def _fresh(self, n: int):
         mc = self.model.config
         puzzle, solution = self.batch(n)
+        if mc.hints > 0:  # a curriculum: a random fraction r ~ U(0, 1) of the unknown cells is given
+            rand = lambda *shape: torch.rand(*shape, generator=self.gen, device=self.device)  # noqa: E731
+            r = rand(n, 1) * (rand(n, 1) < mc.hints)
+            puzzle = torch.where((puzzle == 0) & (rand(*puzzle.shape) < r), solution, puzzle)
         z_h, z_l = self.model.initial(n, self.cells)
         explore = torch.rand(n, generator=self.gen, device=self.device) < mc.explore
         least = torch.where(explore, torch.randint(2, mc.segments + 1, (n,), generator=self.gen, device=self.device),
