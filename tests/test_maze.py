@@ -396,7 +396,7 @@ def test_cli_bad_input_exits_2(cli, tmp_path):
     r = cli("solve", "maze", "-", "--solver", "cpsat", input="")
     assert r.exit_code == 2 and "no mazes found" in _one_error_line(r)
     r = cli("solve", "maze", str(SAMPLE), "--solver", "magic")
-    assert r.exit_code == 2 and "unknown solver 'magic'; choose from loopmdm, hrm, cpsat" in _one_error_line(r)
+    assert r.exit_code == 2 and "unknown solver 'magic'; choose from loopmdm, ar, hrm, cpsat" in _one_error_line(r)
 
 
 def test_cli_generate(cli, tmp_path):
