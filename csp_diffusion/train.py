@@ -100,6 +100,13 @@ def check(cfg: TrainConfig) -> None:
     if unknown:
         raise UserError(f"unknown {cfg.model} setting(s): {', '.join(unknown)}; "
                         f"known: {', '.join(config_cls.__dataclass_fields__)}")
+    defaults = config_cls().to_dict()
+    for key, value in cfg.model_config.items():
+        want = type(defaults[key])
+        ok = isinstance(value, (list, tuple)) if want in (list, tuple) else (
+            isinstance(value, want) or (want is float and type(value) is int))
+        if not ok or (want is not bool and isinstance(value, bool)):
+            raise UserError(f"{cfg.model} setting {key} must be {want.__name__}, got {value!r}")
     pick_device(cfg.device)
 
 
