@@ -20,7 +20,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CSP_CACHE", Path.home() / ".cache" / "csp-diffusion"))
 
 
-def load_pool(task, size: int, seed: int, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed) and cached."""
     path = cache_dir() / f"{task.name}-pool-{size}-seed{seed}.npz"
     if path.exists():
@@ -29,7 +29,7 @@ def load_pool(task, size: int, seed: int, workers: int = 2) -> tuple[np.ndarray,
                 return z["puzzles"], z["solutions"]
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is regenerated
-    puzzles, solutions = task.make_pool(size, seed=seed, workers=workers)
+    puzzles, solutions = task.make_pool(size, seed=seed, workers=workers or os.cpu_count() or 1)
 
     def write(tmp):
         with open(tmp, "wb") as f:

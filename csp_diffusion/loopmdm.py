@@ -32,7 +32,7 @@ class LoopMDMConfig:
     prelude: int = 1
     core: int = 2
     coda: int = 1
-    max_loops: int = 8  # training samples 1..max_loops; any count works at inference
+    max_loops: int = 16  # training samples 1..max_loops; any count works at inference
     grad_loops: int = 2  # backpropagate through the last this-many loops only (truncated BPTT)
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)

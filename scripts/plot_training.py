@@ -24,7 +24,8 @@ def main(log: Path, out: Path) -> None:
     ax.plot([e["minutes"] for e in steps], [e["loss"] for e in steps], color="tab:blue", label="training loss")
     n_values = events[0].get("config", {}).get("n_values", 9)
     ax.axhline(math.log(n_values), color="tab:blue", linestyle=":", linewidth=1, label=f"chance (ln {n_values})")
-    ax.set_xlabel("training minutes (2-core CPU)")
+    device = events[0].get("device", "cpu")
+    ax.set_xlabel(f"training minutes ({'GPU' if device.startswith('cuda') else 'CPU'})")
     ax.set_ylabel("cross-entropy", color="tab:blue")
     ax2 = ax.twinx()
     ax2.plot([e["minutes"] for e in evals], [100 * e["solve_rate"] for e in evals], "o-", color="tab:green",
