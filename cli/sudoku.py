@@ -92,7 +92,7 @@ def solve_sudoku(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
     loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
     steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
-    chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per puzzle (the first verified one is kept)."),
+    chains: Optional[int] = typer.Option(None, "--chains", help="Neural: sampling chains per puzzle, the first verified one kept (default: loopmdm 8, the extra ones joining only for a puzzle unsolved after 4 steps; ar, hrm 1)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
     show: bool = typer.Option(False, "--show", help="Neural, one puzzle: draw the denoising live."),
     legal: bool = typer.Option(False, "--legal", help="AR: never write a digit a peer already holds."),
@@ -113,6 +113,8 @@ def solve_sudoku(
         if show and puzzle is None:
             raise fail("--show draws one puzzle; give a PUZZLE, not --file")
         puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
+        if chains is None:
+            chains = 8 if solver == "loopmdm" else 1
         neural = neural_solver(solver, "sudoku", checkpoint, loops, steps, chains, retract, device, legal)
         _solve_neural(neural, puzzles, puzzle is not None, json_out, show, check_unique)
         return

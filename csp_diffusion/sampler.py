@@ -17,8 +17,9 @@ One `step` looks at the model's predictions for the current grid and
      the wrong cells as of the right ones, so thresholds alone cannot find them);
   4. stops a grid when it is full and verified.
 Several chains per puzzle run in one batch; chain 0 is greedy, the others add
-Gumbel noise to the commit order and sample values at a temperature. A puzzle
-is solved when any of its chains is verified. Nothing here searches or
+Gumbel noise to the commit order and sample values at a temperature, and join
+only for puzzles that chain 0 has not solved within `spare_after` steps. A
+puzzle is solved when any of its chains is verified. Nothing here searches or
 propagates constraints: every value comes from the model.
 """
 
@@ -43,6 +44,8 @@ class SamplerConfig:
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
     temperature: float = 1.0  # for chains > 0 and restarted chains
+    spare_after: int = 4  # chains beyond the first join only for puzzles still unsolved after this many steps
+    # (0 = all start at once), so an easy puzzle costs one chain however many are allowed
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
     # committed after its first step and goes on with noise (0 = off)
     seed: int = 0
@@ -154,11 +157,14 @@ class Sampler:
         commits = torch.zeros(N, dtype=torch.long, device=self.device)
         retractions = torch.zeros(N, dtype=torch.long, device=self.device)
         steps = torch.zeros(N, dtype=torch.long, device=self.device)
-        active = torch.ones(N, dtype=torch.bool, device=self.device)
+        spare = ~greedy[:, 0]
+        active = ~spare if cfg.spare_after > 0 else torch.ones(N, dtype=torch.bool, device=self.device)
         verified = torch.zeros(N, dtype=torch.bool, device=self.device)
         puzzle_done = np.zeros(P, dtype=bool)
 
         for step in range(cfg.max_steps):
+            if C > 1 and (step == cfg.spare_after or not active.any()) and step <= cfg.spare_after:
+                active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
             idx = active.nonzero().squeeze(1)
             if idx.numel() == 0:
                 break

@@ -225,3 +225,36 @@ def test_a_stuck_chain_restarts_and_never_reports_a_wrong_grid():
     cfg = SamplerConfig(loops=1, max_steps=20, patience=0)
     out = Sampler(Stubborn(solution[0]), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
     assert not out[0].verified and out[0].extra["restarts"] == 0
+
+
+def test_spare_chains_join_only_for_puzzles_still_unsolved():
+    """With 4 chains, an easy puzzle runs one chain; a stuck one gets the other 3 after `spare_after` steps."""
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 2)
+
+    class Recording(_Oracle):
+        """Sure of the solution for puzzle 0; for puzzle 1, sure of a value that clashes with a given."""
+
+        def __init__(self):
+            super().__init__(solution[0])
+            self.rows = []
+
+        def forward(self, values, given, positions, adjacency, loops):
+            self.rows.append(values.shape[0])
+            logits = torch.full((*values.shape, 9), -4.0)
+            for i, v in enumerate(values):
+                easy = bool((given[i] == (puzzle[0] > 0)).all()) and bool((v[given[i]] == puzzle[0][given[i]]).all())
+                target = solution[0] if easy else torch.ones_like(solution[1])
+                logits[i].scatter_(-1, (target - 1)[:, None], 4.0)
+            return logits
+
+    model = Recording()
+    out = Sampler(model, task, SamplerConfig(loops=1, max_steps=8, chains=4, spare_after=3), torch.device("cpu")).solve(
+        puzzle.numpy())
+    assert out[0].verified and not out[1].verified
+    # steps 1-3: one chain each (2 rows); puzzle 0 is solved in step 1, so from step 4 on only puzzle 1's 4 chains run
+    assert model.rows[:3] == [2, 1, 1] and model.rows[3:] == [4] * 5
+    model = Recording()
+    Sampler(model, task, SamplerConfig(loops=1, max_steps=2, chains=4, spare_after=0), torch.device("cpu")).solve(
+        puzzle.numpy())
+    assert model.rows == [8, 4]
