@@ -85,7 +85,9 @@ class NeuralSolver:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
         those of one shape run together, one batch of puzzles (x chains) per sampler call."""
         encoded = [self.task.encode(p) for p in puzzles]
-        per_batch = max(1, self.batch_size // max(1, self.config.chains))
+        # spare chains join only for puzzles still unsolved, so a batch of puzzles is sized for one chain each
+        chains = 1 if self.config.spare_after > 0 else max(1, self.config.chains)
+        per_batch = max(1, self.batch_size // chains)
         start = 0
         while start < len(encoded):
             shape = encoded[start][1]
