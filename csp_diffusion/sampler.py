@@ -158,13 +158,15 @@ class Sampler:
         retractions = torch.zeros(N, dtype=torch.long, device=self.device)
         steps = torch.zeros(N, dtype=torch.long, device=self.device)
         spare = ~greedy[:, 0]
-        active = ~spare if cfg.spare_after > 0 else torch.ones(N, dtype=torch.bool, device=self.device)
+        waiting = C > 1 and cfg.spare_after > 0  # spare chains not yet joined
+        active = ~spare if waiting else torch.ones(N, dtype=torch.bool, device=self.device)
         verified = torch.zeros(N, dtype=torch.bool, device=self.device)
         puzzle_done = np.zeros(P, dtype=bool)
 
         for step in range(cfg.max_steps):
-            if C > 1 and (step == cfg.spare_after or not active.any()) and step <= cfg.spare_after:
+            if waiting and (step == cfg.spare_after or not active.any()):  # join now, or early if chain 0s all stopped
                 active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
+                waiting = False
             idx = active.nonzero().squeeze(1)
             if idx.numel() == 0:
                 break
