@@ -43,10 +43,11 @@ def bench(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N puzzles."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list of rows on stdout."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the rows to this CSV file."),
-    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Oracles: seconds per puzzle (a time-out is unsolved)."),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Seconds per puzzle, every solver (a time-out is unsolved; neural: the batch gets this per puzzle)."),
     steps: int = typer.Option(64, "--steps", min=1, help="Neural: step limit (HRM: segments)."),
     chains: int = typer.Option(1, "--chains", min=1, help="Neural: chains per puzzle (LoopMDM)."),
     loops: Optional[int] = typer.Option(None, "--loops", min=1, help="Neural: loops (default: K_max, scaled with size)."),
+    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", min=0, help="LoopMDM: loops per step after the first, from the last step's state (default: the task's)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="LoopMDM: retraction."),
     checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Folder of TASK-KIND.safetensors (default: shipped)."),
     device: Optional[str] = typer.Option(None, "--device", help="Neural: cpu, cuda, ..."),
@@ -64,7 +65,8 @@ def bench(
     pset = b.load(task, puzzles, limit)
     if not pset.puzzles:
         raise fail(f"no puzzles in {puzzles}")
-    sampler = dict(loops=loops or 0, max_steps=steps, chains=chains, retract=retract)
+    sampler = dict(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, warm_loops=warm_loops,
+                   time_limit=time_limit)
     rows = []
     with progress() as bar:
         for name in names:

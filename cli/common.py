@@ -82,14 +82,17 @@ def progress():
 
 
 def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: int, retract: bool, device,
-                  legal: bool = False):
-    """A NeuralSolver with the CLI's sampling options (loops None = the model's K_max, scaled with size)."""
-    for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains)):
-        if value < 1:
-            raise fail(f"{name} must be at least 1, got {value}")
+                  legal: bool = False, warm_loops: int | None = None, time_limit: float = 0.0):
+    """A NeuralSolver with the CLI's sampling options (loops None = the model's K_max, scaled with size;
+    warm_loops None = the task's default)."""
+    for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains),
+                        ("--warm-loops", warm_loops if warm_loops is not None else 0)):
+        if value < (0 if name == "--warm-loops" else 1):
+            raise fail(f"{name} must be at least {0 if name == '--warm-loops' else 1}, got {value}")
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
 
     solver = NeuralSolver(kind, task, checkpoint, device)
-    solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal)
+    solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal,
+                                  warm_loops=warm_loops, time_limit=time_limit)
     return solver

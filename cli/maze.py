@@ -109,10 +109,11 @@ def solve_maze(
     file: str = typer.Argument(..., help="Maze file (mazes separated by empty lines), or - for stdin."),
     solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(SOLVER_NAMES)}."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per maze per line on stdout."),
-    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Oracles: seconds allowed per maze."),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Seconds allowed per maze; a neural solver gives up a maze there (batched: the batch gets this per maze)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N mazes of the file."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
     loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: K_max scaled by maze side / trained side)."),
+    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 0)."),
     steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (scaled like --loops when --loops is not given)."),
     chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per maze (the first verified one is kept)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract broken or doubtful path cells."),
@@ -126,7 +127,7 @@ def solve_maze(
     if solver in NEURAL:
         if show and len(mazes) > 1:
             raise fail("--show draws one maze; give a file with one maze or --limit 1")
-        neural = neural_solver(solver, "maze", checkpoint, loops, steps, chains, retract, device)
+        neural = neural_solver(solver, "maze", checkpoint, loops, steps, chains, retract, device, warm_loops=warm_loops, time_limit=time_limit)
         stream = _neural(neural, mazes, show)
     else:
         stream = SOLVERS[solver](mazes, time_limit)  # a worker pool starts here, before any live display

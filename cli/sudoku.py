@@ -82,7 +82,7 @@ def solve_sudoku(
         None, "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin."
     ),
     solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(SOLVER_NAMES)}."),
-    time_limit: float = typer.Option(oracle.DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Seconds per puzzle."),
+    time_limit: float = typer.Option(oracle.DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Seconds per puzzle; a neural solver gives up a puzzle there (batched: the batch gets this per puzzle)."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per puzzle per line on stdout."),
     workers: int = typer.Option(2, "--workers", "-w", help="Processes for a file of puzzles."),
     check_unique: bool = typer.Option(
@@ -91,6 +91,7 @@ def solve_sudoku(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N puzzles of the file."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
     loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
+    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 0)."),
     steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
     chains: Optional[int] = typer.Option(None, "--chains", help="Neural: sampling chains per puzzle, the first verified one kept (default: loopmdm 8, the extra ones joining only for a puzzle unsolved after 4 steps; ar, hrm 1)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
@@ -115,7 +116,7 @@ def solve_sudoku(
         puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
         if chains is None:
             chains = 8 if solver == "loopmdm" else 1
-        neural = neural_solver(solver, "sudoku", checkpoint, loops, steps, chains, retract, device, legal)
+        neural = neural_solver(solver, "sudoku", checkpoint, loops, steps, chains, retract, device, legal, warm_loops, time_limit)
         _solve_neural(neural, puzzles, puzzle is not None, json_out, show, check_unique)
         return
 

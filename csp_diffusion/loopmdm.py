@@ -49,6 +49,8 @@ class LoopMDMConfig:
 
 
 class LoopMDM(nn.Module):
+    carries_state = True  # forward(state=..., return_state=True): the sampler may warm-start the core
+
     def __init__(self, config: LoopMDMConfig):
         super().__init__()
         c = self.config = config
@@ -74,28 +76,33 @@ class LoopMDM(nn.Module):
         graph: torch.Tensor,
         loops: int,
         grad_loops: int | None = None,
-    ) -> torch.Tensor:
+        state: torch.Tensor | None = None,
+        return_state: bool = False,
+    ):
         """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); graph: the
         structure's attention graph, bool (T, T) adjacency or long (T, slots) neighbour table.
 
         Returns logits (B, T, n_values). With grad_loops set, only the last grad_loops
-        passes of the core are differentiated (the earlier ones run without grad).
+        passes of the core are differentiated (the earlier ones run without grad). `state`
+        (B, T, dim) starts the core from an earlier call's final core state instead of zeros
+        (the sampler's warm start); return_state=True returns (logits, final core state).
         """
         mask = graph if self.config.peer_attention else None
         e = self.embed(values, given, positions)
         for block in self.prelude:
             e = block(e, mask)
-        h = torch.zeros_like(e)
+        h = torch.zeros_like(e) if state is None else state.to(e.dtype)
         free = loops if grad_loops is None else max(0, loops - grad_loops)
         with torch.no_grad():
             for _ in range(free):
                 h = self._loop(h, e, mask)
         for _ in range(loops - free):
             h = self._loop(h, e, mask)
+        core = h
         for block in self.coda:
             h = block(h, mask)
-        logits = self.head(self.norm(h))
-        return fix_givens(logits, values, given)
+        logits = fix_givens(self.head(self.norm(h)), values, given)
+        return (logits, core) if return_state else logits
 
     def _loop(self, h: torch.Tensor, e: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         h = self.inject(h + e)

@@ -48,6 +48,11 @@ class SamplerConfig:
     # (0 = all start at once), so an easy puzzle costs one chain however many are allowed
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
     # committed after its first step and goes on with noise (0 = off)
+    warm_loops: int | None = None  # >0: after a chain's first step, start the core from its state at the end
+    # of the previous step and run only this many loops (the grid changes by a few cells per step); 0 = every
+    # step cold; None = the task's own
+    time_limit: float = 0.0  # >0: seconds per puzzle; a call on P puzzles starts no step that would end past
+    # P x this, and gives up the puzzles still running (extra["timed_out"]); 0 = only the step limit
     seed: int = 0
     legal: bool = False  # AR only: never write a value a peer already holds
 
@@ -127,6 +132,25 @@ class Sampler:
         self.model, self.task, self.config, self.device = model, task, config, device
         self.autocast = autocast
 
+    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int):
+        """Logits for rows idx: cold rows run all loops from scratch, the others warm_loops from their
+        carried core state. Returns (logits, updated carried state)."""
+        cfg, logits = self.config, None
+        is_cold = cold[idx]
+        for rows, start in ((is_cold, False), (~is_cold, True)):
+            if not rows.any():
+                continue
+            sel = idx[rows]
+            loops, state = (warm_loops, carried[sel]) if start else (cfg.loops, None)
+            lg, h = self.model(v[rows], g[rows], positions, graph, loops, state=state, return_state=True)
+            if logits is None:
+                logits = lg.new_empty((len(idx), *lg.shape[1:]))
+            if carried is None:
+                carried = h.new_zeros((len(cold), *h.shape[1:]))
+            logits[rows], carried[sel] = lg, h.to(carried.dtype)
+        cold[idx] = False
+        return logits, carried
+
     @torch.no_grad()
     def solve(
         self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None
@@ -161,8 +185,13 @@ class Sampler:
         waiting = C > 1 and cfg.spare_after > 0  # spare chains not yet joined
         active = ~spare if waiting else torch.ones(N, dtype=torch.bool, device=self.device)
         verified = torch.zeros(N, dtype=torch.bool, device=self.device)
+        warm_loops = cfg.warm_loops if cfg.warm_loops is not None else getattr(self.task, "warm_loops", 0)
+        warm = warm_loops > 0 and getattr(self.model, "carries_state", False)
+        cold = torch.ones(N, dtype=torch.bool, device=self.device)  # no carried state yet (or restarted)
+        carried = None  # (N, T, dim) core state after each chain's last step
         puzzle_done = np.zeros(P, dtype=bool)
 
+        timed_out, step_start, rows = False, t0, 1
         for step in range(cfg.max_steps):
             if waiting and (step == cfg.spare_after or not active.any()):  # join now, or early if chain 0s all stopped
                 active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
@@ -170,9 +199,17 @@ class Sampler:
             idx = active.nonzero().squeeze(1)
             if idx.numel() == 0:
                 break
+            now = time.perf_counter()  # the next step costs about the last one's time per grid
+            if cfg.time_limit and step and now + (now - step_start) * len(idx) / rows > t0 + cfg.time_limit * P:
+                timed_out = True
+                break
+            step_start, rows = now, len(idx)
             v, g = values[idx], given[idx]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-                logits = self.model(v, g, positions, graph, cfg.loops)
+                if warm:
+                    logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops)
+                else:
+                    logits = self.model(v, g, positions, graph, cfg.loops)
             probs = logits.float().softmax(-1)  # (n, T, V)
             filled = v > 0
             committed = filled & ~g
@@ -229,6 +266,7 @@ class Sampler:
                     v = torch.where(wipe, 0, v)
                     retracted = retracted | wipe
                     greedy[idx[stuck]] = False
+                    cold[idx[stuck]] = True
                     restarts[idx[stuck]] += 1
                     best_filled[idx[stuck]] = (v[stuck] > 0).sum(-1)
                     last_progress[idx[stuck]] = step
@@ -271,6 +309,7 @@ class Sampler:
             out.append(Outcome(
                 values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
                 retractions=int(retractions[n]), seconds=seconds,
-                extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n])},
+                extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n]),
+                       "timed_out": timed_out and not puzzle_done[p]},
             ))
         return out

@@ -125,6 +125,7 @@ class NeuralSolver:
             yield Result(
                 task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
                 solution=text if o.verified else None, verified=o.verified,
-                seconds=o.seconds, error=None if o.verified else "not solved within the step limit",
+                seconds=o.seconds, error=None if o.verified else
+                "gave up at the time limit" if o.extra.get("timed_out") else "not solved within the step limit",
                 extra=extra,
             )

@@ -49,6 +49,7 @@ class SudokuTask:
     position_sizes = (9, 9, 9)  # rows, columns, boxes
     axes = position_sizes  # what the structure's positions index (models that need an order use them)
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
+    warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
@@ -112,6 +113,7 @@ class MazeTask:
     OFF, ON = 1, 2
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
     confident = 0.9
+    warm_loops = 0
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column

@@ -258,3 +258,57 @@ def test_spare_chains_join_only_for_puzzles_still_unsolved():
     Sampler(model, task, SamplerConfig(loops=1, max_steps=2, chains=4, spare_after=0), torch.device("cpu")).solve(
         puzzle.numpy())
     assert model.rows == [8, 4]
+
+
+def test_a_carried_state_continues_the_loops_exactly():
+    """Warm start: a loops, then b more from the returned core state, equals a + b loops on the same grid."""
+    task = SudokuTask()
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    puzzle, _ = _inputs(task, 2)
+    args = (puzzle, puzzle > 0, *_structure(task))
+    with torch.no_grad():
+        cold, state = model(*args, loops=2, return_state=True)
+        assert torch.allclose(cold, model(*args, loops=2)) and state.shape == (2, 81, TINY["dim"])
+        assert torch.allclose(model(*args, loops=2, state=torch.zeros_like(state)), cold)
+        warm = model(*args, loops=3, state=state)
+        assert torch.allclose(warm, model(*args, loops=5), atol=1e-5)
+        assert not torch.allclose(warm, model(*args, loops=3), atol=1e-3)
+
+
+def test_warm_steps_run_fewer_loops_and_a_restart_goes_cold_again():
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+    torch.manual_seed(0)
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()  # untrained: it stalls, so its chain restarts
+    calls = []
+    forward = model.forward
+
+    def spy(values, given, positions, graph, loops, **kw):
+        calls.append((loops, kw.get("state") is not None))
+        return forward(values, given, positions, graph, loops, **kw)
+
+    model.forward = spy
+    cfg = SamplerConfig(loops=3, max_steps=6, warm_loops=1, patience=2)
+    out = Sampler(model, task, cfg, torch.device("cpu")).solve(puzzle.numpy())
+    assert calls[0] == (3, False) and (1, True) in calls[1:]
+    assert all(warm == (loops == 1) for loops, warm in calls)
+    assert out[0].extra["restarts"] >= 1 and calls.count((3, False)) >= 2  # the step after a restart is cold
+
+
+def test_a_time_limit_gives_up_before_the_step_limit():
+    import time
+
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 2)
+
+    class Slow(_Oracle):
+        def forward(self, values, given, positions, adjacency, loops):
+            time.sleep(0.05)
+            logits = super().forward(values, given, positions, adjacency, loops)
+            return logits.index_fill(-1, torch.tensor([0]), 9.0)  # sure of 1 everywhere: never solves
+
+    start = time.perf_counter()
+    cfg = SamplerConfig(loops=1, max_steps=1000, time_limit=0.2, patience=0)
+    out = Sampler(Slow(solution[0]), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
+    assert time.perf_counter() - start < 2 * 0.2 + 0.1  # two puzzles, 0.2 s each, in one batch
+    assert all(o.extra["timed_out"] and not o.verified and 3 <= o.steps < 20 for o in out)
