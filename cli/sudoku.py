@@ -91,7 +91,7 @@ def solve_sudoku(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N puzzles of the file."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
     loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
-    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 0)."),
+    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 4)."),
     steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
     chains: Optional[int] = typer.Option(None, "--chains", help="Neural: sampling chains per puzzle, the first verified one kept (default: loopmdm 8, the extra ones joining only for a puzzle unsolved after 4 steps; ar, hrm 1)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),

@@ -113,7 +113,7 @@ class MazeTask:
     OFF, ON = 1, 2
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
     confident = 0.9
-    warm_loops = 0
+    warm_loops = 4  # measured: 300/300 perfect 15x15 both ways, open 15x15 78.7% vs 79.7% cold, 31x31 2/8 both, 4.4x faster
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column
