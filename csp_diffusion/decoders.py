@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from csp_diffusion.sampler import Outcome, Sampler, SamplerConfig, State
+from csp_diffusion.sampler import Deadline, Outcome, Sampler, SamplerConfig, State
 
 
 class _Decoder:
@@ -34,10 +34,11 @@ class _Decoder:
         positions = torch.as_tensor(structure.positions, device=self.device)
         return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
 
-    def _outcomes(self, puzzles, values, verified, steps, commits, t0, extra=None) -> list[Outcome]:
+    def _outcomes(self, puzzles, values, verified, steps, commits, t0, timed_out: bool) -> list[Outcome]:
         seconds = (time.perf_counter() - t0) / max(len(puzzles), 1)
         return [Outcome(values=values[k], verified=bool(verified[k]), steps=int(steps[k]), commits=int(commits[k]),
-                        retractions=0, seconds=seconds, extra={"chains": 1, "chain": 0, "restarts": 0, **(extra or {})})
+                        retractions=0, seconds=seconds,
+                        extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k]})
                 for k in range(len(puzzles))]
 
 
@@ -51,11 +52,14 @@ class ARDecoder(_Decoder):
         peers = None
         if self.config.legal and self.task.constraint == "all-different":
             peers = torch.as_tensor(structure.adjacency, device=self.device)
+        deadline = Deadline(self.config.time_limit, P)
         for t in range(T):
             given = puzzle[:, t] > 0
             if given.all():
                 answer[:, t] = puzzle[:, t]
                 continue
+            if not deadline.allows(P):
+                break
             with self.amp():
                 logits = self.model(puzzle, answer, positions)[:, t].float()
             if peers is not None:
@@ -71,7 +75,7 @@ class ARDecoder(_Decoder):
         values = answer.cpu().numpy()
         verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
         unknown = (puzzle == 0).sum(-1).cpu().numpy()
-        return self._outcomes(puzzles, values, verified, unknown, unknown, t0)
+        return self._outcomes(puzzles, values, verified, unknown, unknown, t0, deadline.hit)
 
 
 class HRMDecoder(_Decoder):
@@ -87,9 +91,10 @@ class HRMDecoder(_Decoder):
         halted = np.zeros(P, bool)
         steps = np.zeros(P, int)
         act = self.model.config.act
+        deadline = Deadline(self.config.time_limit, P)
         for segment in range(self.config.max_steps):
             idx = np.flatnonzero(~verified & ~halted)
-            if len(idx) == 0:
+            if len(idx) == 0 or not deadline.allows(len(idx)):
                 break
             sel = torch.as_tensor(idx, device=self.device)
             with self.amp():
@@ -105,7 +110,7 @@ class HRMDecoder(_Decoder):
             if on_step is not None and 0 in idx:
                 on_step(State(values[0], puzzles[0] > 0, np.zeros(T, bool), np.zeros(T, bool), segment + 1, 1))
         unknown = (puzzles == 0).sum(-1)
-        return self._outcomes(puzzles, values, verified, steps, unknown, t0)
+        return self._outcomes(puzzles, values, verified, steps, unknown, t0, deadline.hit)
 
 
 def decoder(kind: str, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):

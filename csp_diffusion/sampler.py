@@ -21,6 +21,11 @@ Gumbel noise to the commit order and sample values at a temperature, and join
 only for puzzles that chain 0 has not solved within `spare_after` steps. A
 puzzle is solved when any of its chains is verified. Nothing here searches or
 propagates constraints: every value comes from the model.
+
+Speed: with `warm_loops`, a chain's later steps start the model's looped core from
+the state it ended the previous step in and run only that many loops; with
+`time_limit`, puzzles still running when the next step would end past their share
+of it are given up.
 """
 
 from __future__ import annotations
@@ -80,6 +85,27 @@ class State:
     retracted_now: np.ndarray
     step: int
     loops: int
+
+
+class Deadline:
+    """A per-puzzle time limit for one call on `puzzles` puzzles (0 = none): `allows(rows)` says
+    whether a step over `rows` grids, costing what the last one did per grid, ends within the
+    call's share (puzzles x limit), and if so starts timing it."""
+
+    def __init__(self, limit: float, puzzles: int):
+        self.start = time.perf_counter()
+        self.end = self.start + limit * puzzles if limit else float("inf")
+        self.last: float | None = None
+        self.rows = 1
+        self.hit = False
+
+    def allows(self, rows: int) -> bool:
+        now = time.perf_counter()
+        if self.last is not None and now + (now - self.last) * rows / self.rows > self.end:
+            self.hit = True
+            return False
+        self.last, self.rows = now, rows
+        return True
 
 
 def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
@@ -191,7 +217,7 @@ class Sampler:
         carried = None  # (N, T, dim) core state after each chain's last step
         puzzle_done = np.zeros(P, dtype=bool)
 
-        timed_out, step_start, rows = False, t0, 1
+        deadline = Deadline(cfg.time_limit, P)
         for step in range(cfg.max_steps):
             if waiting and (step == cfg.spare_after or not active.any()):  # join now, or early if chain 0s all stopped
                 active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
@@ -199,11 +225,8 @@ class Sampler:
             idx = active.nonzero().squeeze(1)
             if idx.numel() == 0:
                 break
-            now = time.perf_counter()  # the next step costs about the last one's time per grid
-            if cfg.time_limit and step and now + (now - step_start) * len(idx) / rows > t0 + cfg.time_limit * P:
-                timed_out = True
+            if not deadline.allows(len(idx)):
                 break
-            step_start, rows = now, len(idx)
             v, g = values[idx], given[idx]
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 if warm:
@@ -310,6 +333,6 @@ class Sampler:
                 values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
                 retractions=int(retractions[n]), seconds=seconds,
                 extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n]),
-                       "timed_out": timed_out and not puzzle_done[p]},
+                       "timed_out": deadline.hit and not puzzle_done[p]},
             ))
         return out

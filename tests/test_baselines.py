@@ -97,6 +97,20 @@ def test_hrm_decoder_reports_segments_and_verifies():
     assert all(o.steps == 3 and not o.verified for o in out)  # an untrained model never verifies
 
 
+def test_baselines_give_up_at_the_time_limit():
+    """A limit far below one step's time: each decoder runs its first step only and reports the time-out."""
+    torch.manual_seed(0)
+    puzzle, _ = _pair(2)
+    cfg = SamplerConfig(max_steps=3, time_limit=1e-9)
+    for dec, model, steps in ((ARDecoder, AR(ARConfig(**TINY)), None), (HRMDecoder, HRM(HRMConfig(**TINY, act=False)), 1)):
+        out = dec(model.eval(), SudokuTask(), cfg, torch.device("cpu")).solve(puzzle.numpy())
+        assert all(o.extra["timed_out"] and not o.verified for o in out)
+        if steps is not None:
+            assert all(o.steps == steps for o in out)
+        else:  # AR wrote the first column any puzzle leaves open, then stopped
+            assert all((o.values > 0).sum() <= (p > 0).sum() + 1 for o, p in zip(out, puzzle.numpy()))
+
+
 def test_ar_trains_on_mazes_with_row_column_positions_and_refuses_grids_it_cannot_address(tmp_path):
     from csp_diffusion.solver import NeuralSolver
     from puzzles import maze as mz
