@@ -85,10 +85,10 @@ def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: i
                   legal: bool = False, warm_loops: int | None = None, time_limit: float = 0.0):
     """A NeuralSolver with the CLI's sampling options (loops None = the model's K_max, scaled with size;
     warm_loops None = the task's default)."""
-    for name, value in (("--loops", loops if loops is not None else 1), ("--steps", steps), ("--chains", chains),
-                        ("--warm-loops", warm_loops if warm_loops is not None else 0)):
-        if value < (0 if name == "--warm-loops" else 1):
-            raise fail(f"{name} must be at least {0 if name == '--warm-loops' else 1}, got {value}")
+    for name, value, least in (("--loops", loops if loops is not None else 1, 1), ("--steps", steps, 1),
+                               ("--chains", chains, 1), ("--warm-loops", warm_loops or 0, 0)):
+        if value < least:
+            raise fail(f"{name} must be at least {least}, got {value}")
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
 
@@ -96,3 +96,9 @@ def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: i
     solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal,
                                   warm_loops=warm_loops, time_limit=time_limit)
     return solver
+
+
+def loops_text(extra: dict) -> str:
+    """'16 loops', or '16 loops, then 4 warm' when later steps started from the carried state."""
+    warm = extra.get("warm_loops", 0)
+    return f"{extra['loops']} loops" + (f", then {warm} warm" if warm else "")

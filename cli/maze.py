@@ -14,6 +14,7 @@ from cli.common import (
     exit_for,
     fail,
     guarded,
+    loops_text,
     neural_solver,
     print_json,
     progress,
@@ -143,7 +144,7 @@ def solve_maze(
             if "steps" in r.extra and not json_out:
                 e = r.extra
                 console.print(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
-                              f"{e['restarts']} restarts, {e['loops']} loops", highlight=False)
+                              f"{e['restarts']} restarts, {loops_text(e)}", highlight=False)
     else:
         with progress() as bar:
             task = bar.add_task(f"solving ({solver})", total=len(mazes), status="")

@@ -18,6 +18,7 @@ from cli.common import (
     exit_for,
     fail,
     guarded,
+    loops_text,
     neural_solver,
     print_json,
     progress,
@@ -198,7 +199,7 @@ def _solve_neural(solver, puzzles: list[sd.Sudoku], single: bool, json_out: bool
         elif not show:
             console.print(sd.render(grids[0], sd.parse(r.solution) if r.solution else None))
         if not json_out:
-            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['restarts']} restarts, {r.extra['loops']} loops" if r.extra else ""
+            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['restarts']} restarts, {loops_text(r.extra)}" if r.extra else ""
             console.print(_status(r) + detail, highlight=False, soft_wrap=True)
     elif not json_out:
         if len(grids) <= SHOW_GRIDS:

@@ -93,8 +93,7 @@ class Deadline:
     call's share (puzzles x limit), and if so starts timing it."""
 
     def __init__(self, limit: float, puzzles: int):
-        self.start = time.perf_counter()
-        self.end = self.start + limit * puzzles if limit else float("inf")
+        self.end = time.perf_counter() + limit * puzzles if limit else float("inf")
         self.last: float | None = None
         self.rows = 1
         self.hit = False
@@ -163,11 +162,11 @@ class Sampler:
         carried core state. Returns (logits, updated carried state)."""
         cfg, logits = self.config, None
         is_cold = cold[idx]
-        for rows, start in ((is_cold, False), (~is_cold, True)):
+        for rows, from_state in ((is_cold, False), (~is_cold, True)):
             if not rows.any():
                 continue
             sel = idx[rows]
-            loops, state = (warm_loops, carried[sel]) if start else (cfg.loops, None)
+            loops, state = (warm_loops, carried[sel]) if from_state else (cfg.loops, None)
             lg, h = self.model(v[rows], g[rows], positions, graph, loops, state=state, return_state=True)
             if logits is None:
                 logits = lg.new_empty((len(idx), *lg.shape[1:]))
@@ -333,6 +332,7 @@ class Sampler:
                 values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
                 retractions=int(retractions[n]), seconds=seconds,
                 extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n]),
+                       "warm_loops": warm_loops if warm else 0,
                        "timed_out": deadline.hit and not puzzle_done[p]},
             ))
         return out

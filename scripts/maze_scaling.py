@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--kind", default="perfect", choices=("perfect", "open"))
     ap.add_argument("--sizes", default="11,15,21,31,41")
     ap.add_argument("--per-size", type=int, default=20)
-    ap.add_argument("--loops", default="4,8,16,32", help="loop counts for the loops curve (at --loops-size)")
+    ap.add_argument("--loops", default="4,8,16,32", help="loop counts for the loops curve (at --loops-size); empty: no loops curve")
     ap.add_argument("--loops-size", type=int, default=21)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
@@ -51,7 +51,7 @@ def main() -> None:
         print(f"size {size}: {100 * solved:.0f}% at {loops} loops / {steps} steps, {secs:.2f} s per maze", flush=True)
     size = args.loops_size
     mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
-    for loops in map(int, args.loops.split(",")):
+    for loops in [int(k) for k in args.loops.split(",") if k]:
         # every step cold, so each runs exactly `loops` loops (warm steps would run the task's warm_loops)
         fixed = NeuralSolver("loopmdm", "maze", args.checkpoint,
                              sampler=SamplerConfig(loops=loops, max_steps=auto.plan((size, size))[1], warm_loops=0))
@@ -65,8 +65,9 @@ def main() -> None:
              "| side | loops | step limit | solved | s per maze |", "|---|---|---|---|---|"]
     lines += [f"| {s} | {r['loops']} | {r['steps']} | {100 * r['solve_rate']:.0f}% | {r['seconds']:.2f} |"
               for s, r in report["by_size"].items()]
-    lines += ["", f"| loops per step, every step cold (side {size}) | solved |", "|---|---|"]
-    lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
+    if report["by_loops"]:
+        lines += ["", f"| loops per step, every step cold (side {size}) | solved |", "|---|---|"]
+        lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
     try:
         import matplotlib
@@ -75,17 +76,20 @@ def main() -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    ks = list(report["by_loops"])
+    fig, axes = plt.subplots(1, 2 if ks else 1, figsize=(9 if ks else 4.5, 3.4), squeeze=False)
+    a = axes[0, 0]
     sizes = list(report["by_size"])
     a.plot(sizes, [100 * report["by_size"][s]["solve_rate"] for s in sizes], "o-")
     a.axvline(15, color="grey", linestyle=":", label="largest trained")
     a.set_xlabel("maze side (loops and steps scaled with it)")
     a.set_ylabel("shortest paths found (%)")
     a.legend(fontsize=8)
-    ks = list(report["by_loops"])
-    b.plot(ks, [100 * report["by_loops"][k]["solve_rate"] for k in ks], "o-", color="tab:green")
-    b.set_xlabel(f"loops per step (side {size})")
-    b.set_xscale("log", base=2)
+    if ks:
+        b = axes[0, 1]
+        b.plot(ks, [100 * report["by_loops"][k]["solve_rate"] for k in ks], "o-", color="tab:green")
+        b.set_xlabel(f"loops per step, every step cold (side {size})")
+        b.set_xscale("log", base=2)
     fig.tight_layout()
     fig.savefig(args.out.with_suffix(".png"), dpi=110)
 
