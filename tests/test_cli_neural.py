@@ -71,6 +71,15 @@ def test_neural_json_reports_sampler_counters(checkpoint):
         assert rec["solution"] is None and r.exit_code == 1 and len(rec["final"]) == 81
 
 
+def test_warm_loops_and_time_limit_reach_the_sampler(checkpoint):
+    r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--chains", 1, "--steps", 50, "--loops", 3,
+            "--warm-loops", 1, "--time-limit", 0.001, "--json")
+    rec = json.loads(r.stdout)
+    assert rec["warm_loops"] == 1 and rec["loops"] == 3
+    assert r.exit_code == 1 and not rec["solved"] and rec["timed_out"] and rec["steps"] == 1
+    assert rec["error"] == "gave up at the time limit"
+
+
 def test_no_retract_never_retracts(checkpoint):
     r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--steps", 6, "--no-retract", "--json")
     assert json.loads(r.stdout)["retractions"] == 0
@@ -115,6 +124,7 @@ def test_corrupt_checkpoint_is_one_line(tmp_path, content):
         (["solve", "sudoku", "--file", "x.txt", "--show"], "--show draws one puzzle"),
         (["solve", "sudoku", P1, "--loops", "0"], "--loops must be at least 1"),
         (["solve", "sudoku", P1, "--chains", "0"], "--chains must be at least 1"),
+        (["solve", "sudoku", P1, "--warm-loops", "-1"], "--warm-loops must be at least 0"),
         (["train", "loopmdm", "--task", "chess"], "unknown task"),
         (["train", "loopmdm", "--resume", "/nonexistent-run"], "no such training state"),
         (["train", "loopmdm", "--set", "dim"], "--set expects KEY=VALUE"),
