@@ -227,6 +227,7 @@ class Sampler:
             if not deadline.allows(len(idx)):
                 break
             v, g = values[idx], given[idx]
+            loops_now = warm_loops if warm and not cold[0] else cfg.loops  # what chain 0 runs this step (live view)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 if warm:
                     logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops)
@@ -318,7 +319,7 @@ class Sampler:
                     values[0].cpu().numpy(), given[0].cpu().numpy(),
                     commit[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
                     retracted[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
-                    step + 1, cfg.loops,
+                    step + 1, loops_now,
                 ))
 
         seconds = (time.perf_counter() - t0) / max(P, 1)
