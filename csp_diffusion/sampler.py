@@ -210,7 +210,7 @@ class Sampler:
         waiting = C > 1 and cfg.spare_after > 0  # spare chains not yet joined
         active = ~spare if waiting else torch.ones(N, dtype=torch.bool, device=self.device)
         verified = torch.zeros(N, dtype=torch.bool, device=self.device)
-        warm_loops = cfg.warm_loops if cfg.warm_loops is not None else getattr(self.task, "warm_loops", 0)
+        warm_loops = cfg.warm_loops if cfg.warm_loops is not None else self.task.warm_loops
         warm = warm_loops > 0 and getattr(self.model, "carries_state", False)
         cold = torch.ones(N, dtype=torch.bool, device=self.device)  # no carried state yet (or restarted)
         carried = None  # (N, T, dim) core state after each chain's last step
@@ -227,7 +227,8 @@ class Sampler:
             if not deadline.allows(len(idx)):
                 break
             v, g = values[idx], given[idx]
-            loops_now = warm_loops if warm and not cold[0] else cfg.loops  # what chain 0 runs this step (live view)
+            # what chain 0 runs this step, for the live view (read before the forward pass clears `cold`)
+            loops_now = warm_loops if on_step is not None and warm and not cold[0] else cfg.loops
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 if warm:
                     logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops)

@@ -27,6 +27,7 @@ from rich.progress import Progress
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import sudoku
+from puzzles.domains import SudokuTask
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {
@@ -140,7 +141,7 @@ def main() -> None:
 def markdown(rep: dict, args) -> str:
     lines = [f"Checkpoint: {rep['checkpoint']} ({rep['params'] / 1e6:.2f}M parameters, "
              f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
-             f"step limit {args.steps}, {args.chains} chain(s) per puzzle, warm loops {args.warm_loops if args.warm_loops is not None else 'default (0)'}, "
+             f"step limit {args.steps}, {args.chains} chain(s) per puzzle, warm loops {args.warm_loops if args.warm_loops is not None else f'default ({SudokuTask.warm_loops})'}, "
              f"time limit {args.time_limit or 'none'}.", ""]
     if "main" in rep:
         lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions | mean restarts |",
