@@ -29,11 +29,12 @@ def _parse_overrides(items: list[str]) -> dict:
 
 def _command(kind: str, blurb: str):
     def command(
-        task: Annotated[str, typer.Option(help="Puzzle task: sudoku or maze.")] = "sudoku",
+        task: Annotated[Optional[str], typer.Option(help="Puzzle task: sudoku or maze (default sudoku; with --resume, the run's).")] = None,
         minutes: Annotated[Optional[float], typer.Option(help="Wall-clock training budget.")] = None,
         steps: Annotated[Optional[int], typer.Option(help="Step budget (default 1000 when no --minutes).")] = None,
         out: Annotated[Optional[Path], typer.Option(help="Run folder: model.safetensors, state.pt, log.jsonl (default runs/TASK-MODEL).")] = None,
         resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
+        init: Annotated[Optional[Path], typer.Option(help="Fine-tune: start from this model checkpoint's weights and config.")] = None,
         seed: Annotated[int, typer.Option(help="Seed of weights, data order and noise.")] = 0,
         batch_size: Annotated[int, typer.Option(help="Puzzles per step (per process).")] = 128,
         lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
@@ -43,9 +44,12 @@ def _command(kind: str, blurb: str):
         bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = False,
         set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = [],
     ) -> None:
+        if resume is not None and task is None:
+            task = _run_task(resume)
+        task = task or "sudoku"
         folder = resume or out or Path("runs") / f"{task}-{kind}"
         _train(kind, task, minutes, steps, folder, resume is not None, seed, batch_size, lr, pool_size,
-               eval_every, device, bf16, _parse_overrides(set_))
+               eval_every, device, bf16, _parse_overrides(set_), init)
 
     command.__doc__ = f"Train {blurb}. CPU by default, CUDA when present; runs unchanged under torchrun."
     train_app.command(kind)(guarded(command))
@@ -56,7 +60,16 @@ _command("ar", "the autoregressive baseline")
 _command("hrm", "the HRM-style dual-timescale baseline")
 
 
-def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_size, eval_every, device, bf16, overrides):
+def _run_task(folder: Path) -> str:
+    from csp_diffusion.checkpoint import load_state
+
+    if not (Path(folder) / "state.pt").is_file():
+        raise fail(f"no such training state: {Path(folder) / 'state.pt'}")
+    return load_state(Path(folder) / "state.pt")["train_config"]["task"]
+
+
+def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_size, eval_every, device, bf16, overrides,
+           init=None):
     from rich.live import Live
     from rich.table import Table
 
@@ -69,7 +82,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
 
     cfg = TrainConfig(task=task, model=model, model_config=overrides, steps=steps, minutes=minutes, seed=seed,
                       batch_size=batch_size, lr=lr, pool_size=pool_size, eval_every_minutes=eval_every,
-                      device=device, autocast=bf16)
+                      device=device, autocast=bf16, init=str(init) if init else None)
     check(cfg)
     status = {"step": 0, "loss": None, "solve_rate": None, "minutes": 0.0, "progress": 0.0, "note": "preparing data"}
 

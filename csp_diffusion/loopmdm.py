@@ -34,6 +34,8 @@ class LoopMDMConfig:
     coda: int = 1
     max_loops: int = 16  # training samples 1..max_loops; any count works at inference
     grad_loops: int = 2  # backpropagate through the last this-many loops only (truncated BPTT)
+    carry: float = 0.0  # training: the share of batches whose core starts from the state it reached on an
+    # earlier, sparser version of the grid, as the sampler's warm start runs it (0 = every batch cold)
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
     slots: int = 0  # >0: sparse attention over a (cells, slots) neighbour table, one learned bias per slot

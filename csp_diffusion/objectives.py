@@ -3,7 +3,10 @@
 An objective draws its own batch and returns the loss of one optimizer step plus the
 FLOPs that step cost (forward and backward, per the whole batch):
 - MDM (LoopMDM): a noised grid (some unknown cells revealed, a few of them wrong) and
-  cross-entropy on every non-given cell, at a loop count drawn from 1..K_max;
+  cross-entropy on every non-given cell, at a loop count drawn from 1..K_max; with `carry`,
+  that share of batches is a warm-start transition: the core first runs 1..K_max loops on
+  an earlier version of the grid (some of its revealed cells masked again), then goes on
+  from that state, without grad through it, for 1..K_max loops on the grid itself;
 - AR: teacher forcing over the unknown cells in row-major order;
 - HRM: deep supervision with a carry, as HRM trains: each step runs one more segment on
   a persistent batch whose rows are replaced when they halt; the state is detached
@@ -58,15 +61,30 @@ class MDMObjective(Objective):
         puzzle, solution = self.batch()
         loops = int(self.rng.integers(1, mc.max_loops + 1))
         values, given = noise(puzzle, solution, self.task.n_values, self.gen)
+        state, before = None, 0
+        if mc.carry and self.rng.random() < mc.carry:
+            before = int(self.rng.integers(1, mc.max_loops + 1))
+            earlier = self._earlier(values, given)
+            with torch.no_grad(), self.amp():
+                _, state = self.model(earlier, given, self.positions, self.graph, before, return_state=True)
         with self.amp():
-            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops)
+            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, state=state)
         free = ~given
         loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
         # forward at `loops` plus backward (2x forward) through the differentiated part
         back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
         total = mc.prelude + mc.coda + mc.core * loops
-        flops = self.batch_size * self.world * self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
-        return loss, flops, {"loops": loops}
+        flops = self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
+        if before:
+            flops += self.model.flops(before, self.cells, self.neighbours)
+        return loss, self.batch_size * self.world * flops, {"loops": loops, "carried": before}
+
+    def _earlier(self, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+        """The grid a few sampler steps back: each revealed cell masked again with a per-row chance
+        q ~ U(0, 0.5) (the sampler commits a few cells per step, so the grid changes little)."""
+        rand = lambda *shape: torch.rand(*shape, generator=self.gen, device=self.device)  # noqa: E731
+        back = (values > 0) & ~given & (rand(*values.shape) < 0.5 * rand(values.shape[0], 1))
+        return values.masked_fill(back, 0)
 
 
 class ARObjective(Objective):

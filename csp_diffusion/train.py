@@ -58,6 +58,7 @@ class TrainConfig:
     log_every: int = 20
     device: str | None = None
     autocast: bool = False  # bf16 autocast (fast on CPUs with AVX-512 BF16 and on recent GPUs)
+    init: str | None = None  # start from this model checkpoint's weights and config (fine-tuning)
 
 
 def _dist() -> tuple[int, int]:
@@ -143,9 +144,20 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     config_cls, model_cls = models.MODELS[cfg.model]
     slots = 0 if structure_np.neighbours is None else structure_np.neighbours.shape[1]
     sizes = task.axes if getattr(model_cls, "needs_positions", False) else task.position_sizes
-    mc = config_cls.from_dict({**config_cls().to_dict(), "n_values": task.n_values,
-                               "position_sizes": sizes, "slots": slots, **cfg.model_config})
+    base = {**config_cls().to_dict(), "n_values": task.n_values, "position_sizes": sizes, "slots": slots}
+    init_model = None
+    if cfg.init and state is None:  # fine-tuning: the checkpoint's config, then the overrides (a resumed
+        init_model, meta = models.load(Path(cfg.init), cfg.model, cfg.task)  # run has them in model_config)
+        base = meta["config"]
+    mc = config_cls.from_dict({**base, **cfg.model_config})
     model = models.build(cfg.model, mc.to_dict()).to(device)
+    if init_model is not None:
+        try:
+            model.load_state_dict(init_model.state_dict())
+        except RuntimeError:
+            raise UserError(f"--set changes the shape of {cfg.init}'s weights; only settings like "
+                            "max_loops, grad_loops or carry can change when fine-tuning") from None
+        cfg.model_config = mc.to_dict()
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},

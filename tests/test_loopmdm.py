@@ -169,6 +169,47 @@ def test_training_resumes_exactly(tmp_path):
     assert [e["event"] for e in log].count("start") == 2
 
 
+def test_carry_trains_warm_start_transitions_from_an_earlier_grid(tmp_path):
+    from csp_diffusion.objectives import MDMObjective
+
+    task = SudokuTask()
+    model = LoopMDM(LoopMDMConfig(**{**TINY, "carry": 1.0}))
+    puzzle, solution = _inputs(task, 8)
+    gen = torch.Generator().manual_seed(0)
+    obj = MDMObjective(model, model, task, (puzzle.numpy(), solution.numpy()), 8, torch.device("cpu"), gen,
+                       np.random.default_rng(0), _structure(task), False)
+    values, given = noise(puzzle, solution, 9, gen, p_start=0.0)
+    earlier = obj._earlier(values, given)
+    # an earlier grid only masks cells the later one has revealed: givens stay, nothing new appears
+    assert torch.equal(earlier[given], values[given]) and ((earlier == values) | (earlier == 0)).all()
+    assert (earlier == 0).sum() > (values == 0).sum()
+    loss, flops, detail = obj.step()
+    assert detail["carried"] >= 1 and torch.isfinite(loss) and flops > 0
+    loss.backward()
+    assert model.head.weight.grad is not None
+
+
+def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
+    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a")
+    start = tmp_path / "a" / "model.safetensors"
+    events = []
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, lr=1e-12, warmup=1, init=str(start),
+                      model_config={"carry": 1.0, "max_loops": 5}), tmp_path / "b", on_event=events.append)
+    wa, _ = read_model(start)
+    wb, meta = read_model(tmp_path / "b" / "model.safetensors")
+    assert meta["config"]["dim"] == 32 and meta["config"]["carry"] == 1.0 and meta["config"]["max_loops"] == 5
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)  # lr ~0: the weights it started from
+    # a resumed fine-tune needs only its own folder
+    start.unlink()
+    assert train(TrainConfig(steps=2), tmp_path / "b", resume=True)["step"] == 2
+    from puzzles.errors import UserError
+
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a")
+    with pytest.raises(UserError, match="changes the shape"):
+        train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, init=str(start),
+                          model_config={"dim": 48}), tmp_path / "c")
+
+
 def test_checkpoint_carries_config_and_rebuilds(tmp_path):
     train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path)
     model, meta = models.load(tmp_path / "model.safetensors", "loopmdm", "sudoku")
