@@ -63,23 +63,31 @@ class NeuralSolver:
 
     def describe(self, shape) -> str:
         """One line on the model and its compute for a grid of `shape`."""
-        loops, steps = self.plan(shape)
+        plan = self.plan(shape)
+        loops, steps = plan.loops, plan.max_steps
         st = self.task.structure(shape)
         neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
         flops = self.model.flops(loops, st.positions.shape[0], neighbours)
         return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
                 f"{loops} loops; {self.config.chains} chain(s), step limit {steps}")
 
-    def plan(self, shape) -> tuple[int, int]:
-        """(loops, step limit) for a grid of `shape`: the configured ones, or when `loops` is 0 the
-        model's K_max, both scaled up with the grid's side over the side it was trained on
-        (larger mazes need information to travel further)."""
+    def plan(self, shape) -> SamplerConfig:
+        """The sampler settings for a grid of `shape`: the configured ones when `loops` is set; else
+        the model's K_max with the step limit scaled up by the grid's side over the trained side,
+        except that on grids larger than the trained ones a task may name `beyond_loops`: that
+        many loops per step, every step cold (mazes: a model run at K_max on a maze larger than
+        any it saw is confidently wrong about far cells; at 2 loops a step it decides only what
+        it can see and the steps carry the rest, README "Mazes larger than trained")."""
         trained = max(self.task.structure().shape)
         scale = max(1.0, max(shape) / trained)
         if self.config.loops:
-            return self.config.loops, self.config.max_steps
-        k_max = getattr(self.model.config, "max_loops", 1)
-        return round(k_max * scale), round(self.config.max_steps * scale)
+            return self.config
+        steps = round(self.config.max_steps * scale)
+        beyond = getattr(self.task, "beyond_loops", 0)
+        if beyond and max(shape) > trained:
+            warm = self.config.warm_loops if self.config.warm_loops is not None else 0
+            return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)
+        return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale), max_steps=steps)
 
     def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
@@ -111,8 +119,8 @@ class NeuralSolver:
                              solution=None, verified=False, seconds=0.0,
                              error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
             return
-        loops, max_steps = self.plan(shape)
-        config = replace(self.config, loops=loops, max_steps=max_steps)
+        config = self.plan(shape)
+        loops = config.loops
         sampler = decoder(self.name, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
         with _threads(len(chunk) * config.chains, self.device):

@@ -114,6 +114,8 @@ class MazeTask:
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
     confident = 0.9
     warm_loops = 4  # measured: 300/300 perfect 15x15 both ways, open 15x15 78.7% vs 79.7% cold, 31x31 2/8 both, 4.4x faster
+    beyond_loops = 2  # on mazes larger than TRAIN_SIZE: loops per step, every step cold (measured, 16 perfect
+    # 31x31 mazes: 15 solved at 1 or 2 loops, 11 at 3, 4 at the size-scaled 33 loops; see the README)
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column

@@ -46,7 +46,8 @@ def main() -> None:
     for size in map(int, args.sizes.split(",")):
         mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
         solved, secs = rate(auto, mazes)
-        loops, steps = auto.plan((size, size))
+        plan = auto.plan((size, size))
+        loops, steps = plan.loops, plan.max_steps
         report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps}
         print(f"size {size}: {100 * solved:.0f}% at {loops} loops / {steps} steps, {secs:.2f} s per maze", flush=True)
     size = args.loops_size
@@ -54,7 +55,7 @@ def main() -> None:
     for loops in [int(k) for k in args.loops.split(",") if k]:
         # every step cold, so each runs exactly `loops` loops (warm steps would run the task's warm_loops)
         fixed = NeuralSolver("loopmdm", "maze", args.checkpoint,
-                             sampler=SamplerConfig(loops=loops, max_steps=auto.plan((size, size))[1], warm_loops=0))
+                             sampler=SamplerConfig(loops=loops, max_steps=auto.plan((size, size)).max_steps, warm_loops=0))
         solved, secs = rate(fixed, mazes)
         report["by_loops"][loops] = {"solve_rate": solved, "seconds": secs, "size": size}
         print(f"size {size}, {loops} loops: {100 * solved:.0f}%", flush=True)
@@ -82,7 +83,7 @@ def main() -> None:
     sizes = list(report["by_size"])
     a.plot(sizes, [100 * report["by_size"][s]["solve_rate"] for s in sizes], "o-")
     a.axvline(15, color="grey", linestyle=":", label="largest trained")
-    a.set_xlabel("maze side (loops and steps scaled with it)")
+    a.set_xlabel("maze side (automatic loops and step limit)")
     a.set_ylabel("shortest paths found (%)")
     a.legend(fontsize=8)
     if ks:

@@ -164,7 +164,7 @@ def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_
 
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 3 and all(row["solver"] == "loopmdm" for row in rows)
-    assert rows[2]["loops"] > rows[0]["loops"]  # loops scale with the maze's side
+    assert rows[2]["loops"] == MazeTask.beyond_loops  # larger than trained: few loops per step
     for row, m in zip(rows, mazes):
         assert row["verified"] == (row["solution"] is not None)
         if row["solution"]:
@@ -198,3 +198,26 @@ def test_cli_show_draws_the_path_live_and_reports_once(maze_checkpoint, tmp_path
     assert r.exit_code in (0, 1) and "Traceback" not in r.output
     assert "step 2" in r.stdout and "loops" in r.stdout
     assert r.stdout.count("solved (verified)") + r.stdout.count("unsolved") == 1
+
+
+def test_mazes_larger_than_trained_run_few_cold_loops_per_step_and_more_steps(maze_checkpoint):
+    from csp_diffusion.solver import NeuralSolver
+
+    task = MazeTask()
+    solver = NeuralSolver("loopmdm", "maze", maze_checkpoint)
+    solver.model.config.max_loops = 5
+    side = task.TRAIN_SIZE
+    at_trained = solver.plan((side, side))
+    assert (at_trained.loops, at_trained.max_steps, at_trained.warm_loops) == (5, 64, None)  # the task's warm default
+    larger = solver.plan((2 * side, 2 * side))
+    assert (larger.loops, larger.max_steps, larger.warm_loops) == (task.beyond_loops, 128, 0)
+    # what the user sets wins
+    solver.config.warm_loops = 3
+    assert solver.plan((2 * side, 2 * side)).warm_loops == 3
+    solver.config.loops = 7
+    assert solver.plan((2 * side, 2 * side)) is solver.config
+    # the plan reaches the sampler: results report the loops a 31x31 maze ran
+    solver.config.loops, solver.config.warm_loops, solver.config.max_steps = 0, None, 2
+    m = mz.generate(1, 31, seed=1)[0]
+    (result,) = solver.solve([m])
+    assert result.extra["loops"] == task.beyond_loops and result.extra["warm_loops"] == 0
