@@ -27,7 +27,7 @@ def _live(solver, puzzle, cells: int, shape, draw: Callable, legend):
 
     empty = np.zeros(cells, bool)
     start = solver.task.encode(puzzle)[0]
-    with Live(frame(start, empty, empty, 0, solver.plan(shape).loops),
+    with Live(frame(start, empty, empty, 0, solver.plan(shape, start).loops),
               console=console, refresh_per_second=30, transient=False) as live:
         def on_step(state) -> None:
             totals["commits"] += int(state.committed_now.sum())

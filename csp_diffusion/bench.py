@@ -119,7 +119,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         shape = (9, 9) if pset.task == "sudoku" else pset.puzzles[0].shape
         st = ns.task.structure(shape)
         neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
-        flops = ns.model.flops(ns.plan(shape).loops, st.positions.shape[0], neighbours)
+        flops = ns.model.flops(ns.plan(shape, ns.task.encode(pset.puzzles[0])[0]).loops, st.positions.shape[0], neighbours)
         stream: Iterator[Result] = _neural_stream(ns, pset)
     elif solver in ORACLES[pset.task]:
         if pset.task == "sudoku":

@@ -71,20 +71,21 @@ class NeuralSolver:
         return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
                 f"{loops} loops; {self.config.chains} chain(s), step limit {steps}")
 
-    def plan(self, shape) -> SamplerConfig:
-        """The sampler settings for a grid of `shape`: the configured ones when `loops` is set; else
-        the model's K_max with the step limit scaled up by the grid's side over the trained side,
-        except that on grids larger than the trained ones a task may name `beyond_loops`: that
-        many loops per step, every step cold (mazes: a model run at K_max on a maze larger than
-        any it saw is confidently wrong about far cells; at 2 loops a step it decides only what
-        it can see and the steps carry the rest, README "Mazes larger than trained")."""
+    def plan(self, shape, puzzle: np.ndarray | None = None) -> SamplerConfig:
+        """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
+        `loops` is set; else the model's K_max, both it and the step limit scaled up by the grid's
+        side over the trained side, except that on grids larger than the trained ones a task may
+        name `beyond_loops`: that many loops per step, every step cold, for the puzzles its
+        `one_route` accepts (mazes without cycles: a model run at K_max on a maze larger than any
+        it saw is confidently wrong about far cells; at 2 loops a step it decides only what it can
+        see and the steps carry the rest, README "Mazes larger than trained")."""
         trained = max(self.task.structure().shape)
         scale = max(1.0, max(shape) / trained)
         if self.config.loops:
             return self.config
         steps = round(self.config.max_steps * scale)
         beyond = getattr(self.task, "beyond_loops", 0)
-        if beyond and max(shape) > trained:
+        if beyond and max(shape) > trained and (puzzle is None or self.task.one_route(puzzle, shape)):
             warm = self.config.warm_loops if self.config.warm_loops is not None else 0
             return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)
         return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale), max_steps=steps)
@@ -96,13 +97,15 @@ class NeuralSolver:
         # spare chains join only for puzzles still unsolved, so a batch of puzzles is sized for one chain each
         chains = 1 if self.config.spare_after > 0 else max(1, self.config.chains)
         per_batch = max(1, self.batch_size // chains)
+        plans = [self.plan(shape, v) for v, shape in encoded]
         start = 0
         while start < len(encoded):
             shape = encoded[start][1]
             end = start + 1
-            while end < len(encoded) and end - start < per_batch and encoded[end][1] == shape:
+            while end < len(encoded) and end - start < per_batch and encoded[end][1] == shape and plans[end] == plans[start]:
                 end += 1
-            yield from self._solve_batch([v for v, _ in encoded[start:end]], shape, on_step if start == 0 else None)
+            yield from self._solve_batch([v for v, _ in encoded[start:end]], shape, plans[start],
+                                         on_step if start == 0 else None)
             start = end
 
     def fits(self, shape) -> bool:
@@ -112,14 +115,13 @@ class NeuralSolver:
         positions = self.task.structure(shape).positions[:, :len(sizes)]
         return bool((positions < np.asarray(sizes, dtype=np.int64)).all()) if sizes else True
 
-    def _solve_batch(self, rows: list[np.ndarray], shape, on_step) -> Iterator[Result]:
+    def _solve_batch(self, rows: list[np.ndarray], shape, config: SamplerConfig, on_step) -> Iterator[Result]:
         if not self.fits(shape):
             for puzzle in rows:
                 yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
                              solution=None, verified=False, seconds=0.0,
                              error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
             return
-        config = self.plan(shape)
         loops = config.loops
         sampler = decoder(self.name, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)

@@ -46,7 +46,7 @@ def main() -> None:
     for size in map(int, args.sizes.split(",")):
         mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
         solved, secs = rate(auto, mazes)
-        plan = auto.plan((size, size))
+        plan = auto.plan((size, size), auto.task.encode(mazes[0])[0])
         loops, steps = plan.loops, plan.max_steps
         report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps}
         print(f"size {size}: {100 * solved:.0f}% at {loops} loops / {steps} steps, {secs:.2f} s per maze", flush=True)
@@ -70,6 +70,11 @@ def main() -> None:
         lines += ["", f"| loops per step, every step cold (side {size}) | solved |", "|---|---|"]
         lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
+    plot(report, args.out.with_suffix(".png"), size)
+
+
+def plot(report: dict, path: Path, loops_size: int) -> None:
+    """The size curve (and the loops curve, if any) as a PNG; nothing without matplotlib."""
     try:
         import matplotlib
 
@@ -77,22 +82,23 @@ def main() -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    ks = list(report["by_loops"])
-    fig, axes = plt.subplots(1, 2 if ks else 1, figsize=(9 if ks else 4.5, 3.4), squeeze=False)
+    by_size = {int(k): v for k, v in report["by_size"].items()}
+    by_loops = {int(k): v for k, v in report["by_loops"].items()}
+    fig, axes = plt.subplots(1, 2 if by_loops else 1, figsize=(9 if by_loops else 4.5, 3.4), squeeze=False)
     a = axes[0, 0]
-    sizes = list(report["by_size"])
-    a.plot(sizes, [100 * report["by_size"][s]["solve_rate"] for s in sizes], "o-")
+    a.plot(list(by_size), [100 * r["solve_rate"] for r in by_size.values()], "o-")
     a.axvline(15, color="grey", linestyle=":", label="largest trained")
     a.set_xlabel("maze side (automatic loops and step limit)")
     a.set_ylabel("shortest paths found (%)")
+    a.set_ylim(0, 103)
     a.legend(fontsize=8)
-    if ks:
+    if by_loops:
         b = axes[0, 1]
-        b.plot(ks, [100 * report["by_loops"][k]["solve_rate"] for k in ks], "o-", color="tab:green")
-        b.set_xlabel(f"loops per step, every step cold (side {size})")
-        b.set_xscale("log", base=2)
+        b.plot(list(by_loops), [100 * r["solve_rate"] for r in by_loops.values()], "o-", color="tab:green")
+        b.set_xlabel(f"loops per step, every step cold (side {loops_size})")
+        b.set_ylim(0, 103)
     fig.tight_layout()
-    fig.savefig(args.out.with_suffix(".png"), dpi=110)
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
