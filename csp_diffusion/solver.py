@@ -78,14 +78,15 @@ class NeuralSolver:
         name `beyond_loops`: that many loops per step, every step cold, for the puzzles its
         `one_route` accepts (mazes without cycles: a model run at K_max on a maze larger than any
         it saw is confidently wrong about far cells; at 2 loops a step it decides only what it can
-        see and the steps carry the rest, README "Mazes larger than trained")."""
+        see and the steps carry the rest, README "Mazes larger than trained"). Without a puzzle,
+        the K_max rule."""
         trained = max(self.task.structure().shape)
         scale = max(1.0, max(shape) / trained)
         if self.config.loops:
             return self.config
         steps = round(self.config.max_steps * scale)
         beyond = getattr(self.task, "beyond_loops", 0)
-        if beyond and max(shape) > trained and (puzzle is None or self.task.one_route(puzzle, shape)):
+        if beyond and max(shape) > trained and puzzle is not None and self.task.one_route(puzzle, shape):
             warm = self.config.warm_loops if self.config.warm_loops is not None else 0
             return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)
         return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale), max_steps=steps)
