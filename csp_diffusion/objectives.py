@@ -42,6 +42,10 @@ class Objective:
         p, s = self.task.training_pairs(self.pool, n or self.batch_size, self.rng)
         return torch.as_tensor(p, device=self.device), torch.as_tensor(s, device=self.device)
 
+    def rand(self, *shape) -> torch.Tensor:
+        """Uniform noise from the objective's generator, on its device."""
+        return torch.rand(*shape, generator=self.gen, device=self.device)
+
     def amp(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast)
 
@@ -82,8 +86,7 @@ class MDMObjective(Objective):
     def _earlier(self, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
         """The grid a few sampler steps back: each revealed cell masked again with a per-row chance
         q ~ U(0, 0.5) (the sampler commits a few cells per step, so the grid changes little)."""
-        rand = lambda *shape: torch.rand(*shape, generator=self.gen, device=self.device)  # noqa: E731
-        back = (values > 0) & ~given & (rand(*values.shape) < 0.5 * rand(values.shape[0], 1))
+        back = (values > 0) & ~given & (self.rand(*values.shape) < 0.5 * self.rand(values.shape[0], 1))
         return values.masked_fill(back, 0)
 
 
@@ -106,11 +109,10 @@ class HRMObjective(Objective):
         mc = self.model.config
         puzzle, solution = self.batch(n)
         if mc.hints > 0:  # a curriculum: a random fraction r ~ U(0, 1) of the unknown cells is given
-            rand = lambda *shape: torch.rand(*shape, generator=self.gen, device=self.device)  # noqa: E731
-            r = rand(n, 1) * (rand(n, 1) < mc.hints)
-            puzzle = torch.where((puzzle == 0) & (rand(*puzzle.shape) < r), solution, puzzle)
+            r = self.rand(n, 1) * (self.rand(n, 1) < mc.hints)
+            puzzle = torch.where((puzzle == 0) & (self.rand(*puzzle.shape) < r), solution, puzzle)
         z_h, z_l = self.model.initial(n, self.cells)
-        explore = torch.rand(n, generator=self.gen, device=self.device) < mc.explore
+        explore = self.rand(n) < mc.explore
         least = torch.where(explore, torch.randint(2, mc.segments + 1, (n,), generator=self.gen, device=self.device),
                             torch.ones(n, dtype=torch.long, device=self.device))
         return [puzzle, solution, z_h.detach(), z_l.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least]

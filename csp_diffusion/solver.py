@@ -85,7 +85,7 @@ class NeuralSolver:
         if self.config.loops:
             return self.config
         steps = round(self.config.max_steps * scale)
-        beyond = getattr(self.task, "beyond_loops", 0)
+        beyond = self.task.beyond_loops
         if beyond and max(shape) > trained and puzzle is not None and self.task.one_route(puzzle, shape):
             warm = self.config.warm_loops if self.config.warm_loops is not None else 0
             return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)

@@ -50,6 +50,7 @@ class SudokuTask:
     axes = position_sizes  # what the structure's positions index (models that need an order use them)
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
     warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
+    beyond_loops = 0  # loops per step on grids larger than trained: none, the grid has one size
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
