@@ -47,7 +47,7 @@ class SmallMazeTask(MazeTask):
     TRAIN_SIZE = 11
 
 
-def waves(values: torch.Tensor, given: torch.Tensor, puzzle: torch.Tensor, graph: torch.Tensor, hops: int):
+def waves(puzzle: torch.Tensor, graph: torch.Tensor, hops: int):
     """(B, T, hops + 1) bool x 2: open cell within h steps of S (of G) for h = 0..hops, BFS over open cells."""
     open_ = puzzle != MazeTask.OFF
     ends = (puzzle == MazeTask.ON).nonzero()  # two per row, S then G in row-major order
@@ -98,62 +98,62 @@ def train(args) -> None:
                                       "step": step, "elapsed": elapsed, "rng": json.dumps(rng.bit_generator.state),
                                       "gen": gen.get_state()})
 
-    log = open(out / "log.jsonl", "a")
-    last_ckpt, running, tick = elapsed, None, time.perf_counter()
-    while elapsed < 60 * args.minutes:
-        p, s = task.training_pairs(pool, args.batch_size, rng)
-        puzzle, solution = torch.as_tensor(p), torch.as_tensor(s)
-        values, given = noise(puzzle, solution, 2, gen)
-        loops = int(rng.integers(1, cfg.max_loops + 1))
-        free_loops = max(0, loops - cfg.grad_loops)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            e = model.embed(values, given, positions)
-            for block in model.prelude:
-                e = block(e, graph)
-            h = torch.zeros_like(e)
-            with torch.no_grad():
-                for _ in range(free_loops):
+    with open(out / "log.jsonl", "a") as log:
+        last_ckpt, running, tick = elapsed, None, time.perf_counter()
+        while elapsed < 60 * args.minutes:
+            p, s = task.training_pairs(pool, args.batch_size, rng)
+            puzzle, solution = torch.as_tensor(p), torch.as_tensor(s)
+            values, given = noise(puzzle, solution, 2, gen)
+            loops = int(rng.integers(1, cfg.max_loops + 1))
+            free_loops = max(0, loops - cfg.grad_loops)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                e = model.embed(values, given, positions)
+                for block in model.prelude:
+                    e = block(e, graph)
+                h = torch.zeros_like(e)
+                with torch.no_grad():
+                    for _ in range(free_loops):
+                        h = model._loop(h, e, graph)
+                states = []
+                for _ in range(loops - free_loops):
                     h = model._loop(h, e, graph)
-            states = []
-            for _ in range(loops - free_loops):
-                h = model._loop(h, e, graph)
-                states.append(h)
-            x = h
-            for block in model.coda:
-                x = block(x, graph)
-            logits = fix_givens(model.head(model.norm(x)), values, given)
-        free = ~given
-        loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
-        path_loss = loss.item()
-        if args.waves:
-            ws, wg = waves(values, given, puzzle, graph, loops)
-            open_ = (puzzle != MazeTask.OFF)
-            wave_loss = 0.0
-            for i, hk in enumerate(states):
-                k = free_loops + i + 1
-                target = torch.stack([ws[..., k], wg[..., k]], -1).float()
-                pred = read_out(hk.float())
-                wave_loss = wave_loss + F.binary_cross_entropy_with_logits(pred[open_], target[open_])
-            loss = loss + args.waves * wave_loss / len(states)
-        lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / (60 * args.minutes)))))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        step += 1
-        now = time.perf_counter()
-        elapsed += now - tick
-        tick = now
-        running = path_loss if running is None else 0.98 * running + 0.02 * path_loss
-        if step % 20 == 0:
-            log.write(json.dumps({"step": step, "minutes": round(elapsed / 60, 2), "path_loss": round(running, 4),
-                                  "loss": round(loss.item(), 4)}) + "\n")
-            log.flush()
-        if elapsed - last_ckpt > 180:
-            checkpoint()
-            last_ckpt = elapsed
+                    states.append(h)
+                x = h
+                for block in model.coda:
+                    x = block(x, graph)
+                logits = fix_givens(model.head(model.norm(x)), values, given)
+            free = ~given
+            loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
+            path_loss = loss.item()
+            if args.waves:
+                ws, wg = waves(puzzle, graph, loops)
+                open_ = (puzzle != MazeTask.OFF)
+                wave_loss = 0.0
+                for i, hk in enumerate(states):
+                    k = free_loops + i + 1
+                    target = torch.stack([ws[..., k], wg[..., k]], -1).float()
+                    pred = read_out(hk.float())
+                    wave_loss = wave_loss + F.binary_cross_entropy_with_logits(pred[open_], target[open_])
+                loss = loss + args.waves * wave_loss / len(states)
+            lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / (60 * args.minutes)))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            step += 1
+            now = time.perf_counter()
+            elapsed += now - tick
+            tick = now
+            running = path_loss if running is None else 0.98 * running + 0.02 * path_loss
+            if step % 20 == 0:
+                log.write(json.dumps({"step": step, "minutes": round(elapsed / 60, 2), "path_loss": round(running, 4),
+                                      "loss": round(loss.item(), 4)}) + "\n")
+                log.flush()
+            if elapsed - last_ckpt > 180:
+                checkpoint()
+                last_ckpt = elapsed
     checkpoint()
 
 
@@ -168,8 +168,8 @@ def evaluate(args) -> None:
             mazes = maze.generate(args.n, size, "open", seed=args.seed)
             task = MazeTask()
             scale = max(1.0, size / trained)
-            loops = args.loops or int(round(model.config.max_loops * scale))
-            cfg = SamplerConfig(loops=loops, max_steps=int(round(64 * scale)), warm_loops=0)
+            loops = args.loops or round(model.config.max_loops * scale)
+            cfg = SamplerConfig(loops=loops, max_steps=round(64 * scale), warm_loops=0)
             enc = [task.encode(m) for m in mazes]
             t0 = time.perf_counter()
             outs = Sampler(model, task, cfg, torch.device("cpu"), autocast=True).solve(
@@ -195,7 +195,7 @@ def probe(args) -> None:
     positions, graph = torch.as_tensor(st.positions), torch.as_tensor(st.graph)
     values = torch.as_tensor(enc)
     given = values > 0
-    ws, wg = waves(values, given, values, graph, args.loops)
+    ws, wg = waves(values, graph, args.loops)
     open_ = values != MazeTask.OFF
     with torch.no_grad():
         e = model.embed(values, given, positions)
