@@ -27,7 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +38,12 @@ import torch.nn.functional as F
 
 from csp_diffusion import models
 from csp_diffusion.checkpoint import load_state, save_model, save_state
-from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig, fix_givens
+from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from puzzles import maze
 from puzzles.domains import MazeTask
+from puzzles.errors import UserError
 
 
 class SmallMazeTask(MazeTask):
@@ -65,6 +68,18 @@ def waves(puzzle: torch.Tensor, graph: torch.Tensor, hops: int):
             seen.append(reached)
         out.append(torch.stack(seen, -1))
     return out
+
+
+@contextmanager
+def core_states(model: LoopMDM):
+    """Collects the looped core's state after every loop of the forward passes run inside it, as a
+    list indexed by loop - 1 (a forward hook on the core's last block; the model is unchanged)."""
+    states: list[torch.Tensor] = []
+    handle = model.core[-1].register_forward_hook(lambda mod, inp, out: states.append(out))
+    try:
+        yield states
+    finally:
+        handle.remove()
 
 
 def train(args) -> None:
@@ -105,23 +120,8 @@ def train(args) -> None:
             puzzle, solution = torch.as_tensor(p), torch.as_tensor(s)
             values, given = noise(puzzle, solution, 2, gen)
             loops = int(rng.integers(1, cfg.max_loops + 1))
-            free_loops = max(0, loops - cfg.grad_loops)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                e = model.embed(values, given, positions)
-                for block in model.prelude:
-                    e = block(e, graph)
-                h = torch.zeros_like(e)
-                with torch.no_grad():
-                    for _ in range(free_loops):
-                        h = model._loop(h, e, graph)
-                states = []
-                for _ in range(loops - free_loops):
-                    h = model._loop(h, e, graph)
-                    states.append(h)
-                x = h
-                for block in model.coda:
-                    x = block(x, graph)
-                logits = fix_givens(model.head(model.norm(x)), values, given)
+            with torch.autocast("cpu", dtype=torch.bfloat16), core_states(model) as states:
+                logits = model(values, given, positions, graph, loops, cfg.grad_loops)
             free = ~given
             loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
             path_loss = loss.item()
@@ -129,12 +129,12 @@ def train(args) -> None:
                 ws, wg = waves(puzzle, graph, loops)
                 open_ = (puzzle != MazeTask.OFF)
                 wave_loss = 0.0
-                for i, hk in enumerate(states):
-                    k = free_loops + i + 1
+                trained = [(k, hk) for k, hk in enumerate(states, start=1) if hk.requires_grad]  # the last grad_loops
+                for k, hk in trained:
                     target = torch.stack([ws[..., k], wg[..., k]], -1).float()
                     pred = read_out(hk.float())
                     wave_loss = wave_loss + F.binary_cross_entropy_with_logits(pred[open_], target[open_])
-                loss = loss + args.waves * wave_loss / len(states)
+                loss = loss + args.waves * wave_loss / len(trained)
             lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / (60 * args.minutes)))))
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -159,6 +159,7 @@ def train(args) -> None:
 
 def evaluate(args) -> None:
     torch.set_num_threads(args.threads)
+    task = MazeTask()
     rows = []
     for run in args.runs:
         path = Path(run) / "model.safetensors" if Path(run).is_dir() else Path(run)
@@ -166,7 +167,6 @@ def evaluate(args) -> None:
         trained = meta["info"].get("train_size", MazeTask.TRAIN_SIZE)
         for size in [int(x) for x in args.sizes.split(",")]:
             mazes = maze.generate(args.n, size, "open", seed=args.seed)
-            task = MazeTask()
             scale = max(1.0, size / trained)
             loops = args.loops or round(model.config.max_loops * scale)
             cfg = SamplerConfig(loops=loops, max_steps=round(64 * scale), warm_loops=0)
@@ -197,13 +197,10 @@ def probe(args) -> None:
     given = values > 0
     ws, wg = waves(values, graph, args.loops)
     open_ = values != MazeTask.OFF
+    with torch.no_grad(), core_states(model) as states:
+        model(values, given, positions, graph, args.loops)
     with torch.no_grad():
-        e = model.embed(values, given, positions)
-        for block in model.prelude:
-            e = block(e, graph)
-        h = torch.zeros_like(e)
-        for k in range(1, args.loops + 1):
-            h = model._loop(h, e, graph)
+        for k, h in enumerate(states, start=1):
             pred = read_out(h) > 0
             target = torch.stack([ws[..., k], wg[..., k]], -1)
             wrong = (pred != target)[open_].float().mean().item()
@@ -243,7 +240,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    {"train": train, "eval": evaluate, "probe": probe}[args.cmd](args)
+    try:
+        {"train": train, "eval": evaluate, "probe": probe}[args.cmd](args)
+    except UserError as e:  # a missing or damaged checkpoint, a bad maze size: one line, exit 2
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
