@@ -105,7 +105,7 @@ class NeuralSolver:
             end = start + 1
             while end < len(encoded) and end - start < per_batch and encoded[end][1] == shape and plans[end] == plans[start]:
                 end += 1
-            yield from self._solve_batch([v for v, _ in encoded[start:end]], shape, plans[start],
+            yield from self._solve_batch([v for v, _ in encoded[start:end]], puzzles[start:end], shape, plans[start],
                                          on_step if start == 0 else None)
             start = end
 
@@ -116,10 +116,13 @@ class NeuralSolver:
         positions = self.task.structure(shape).positions[:, :len(sizes)]
         return bool((positions < np.asarray(sizes, dtype=np.int64)).all()) if sizes else True
 
-    def _solve_batch(self, rows: list[np.ndarray], shape, config: SamplerConfig, on_step) -> Iterator[Result]:
+    def _solve_batch(self, rows: list[np.ndarray], originals: list, shape, config: SamplerConfig,
+                     on_step) -> Iterator[Result]:
+        """`rows` encoded, `originals` as given (the text of a result is drawn from the original:
+        an encoded maze no longer tells S from G)."""
         if not self.fits(shape):
-            for puzzle in rows:
-                yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
+            for puzzle, original in zip(rows, originals):
+                yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
                              solution=None, verified=False, seconds=0.0,
                              error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
             return
@@ -128,13 +131,13 @@ class NeuralSolver:
         chunk = np.stack(rows).astype(np.int64)
         with _threads(len(chunk) * config.chains, self.device):
             outcomes = sampler.solve(chunk, on_step=on_step, shape=shape)
-        for puzzle, o in zip(chunk, outcomes):
+        for puzzle, original, o in zip(chunk, originals, outcomes):
             extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra}
-            text = self.task.text(o.values, shape, puzzle)
+            text = self.task.text(o.values, shape, original)
             if not o.verified:
                 extra["final"] = text
             yield Result(
-                task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, puzzle),
+                task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
                 solution=text if o.verified else None, verified=o.verified,
                 seconds=o.seconds, error=None if o.verified else
                 "gave up at the time limit" if o.extra.get("timed_out") else "not solved within the step limit",

@@ -155,9 +155,10 @@ class MazeTask:
     def conflicts(self, values: np.ndarray) -> np.ndarray:  # the sampler's path rule works on tensors
         return np.zeros(values.shape, dtype=bool)
 
-    def text(self, values: np.ndarray, shape=None, puzzle: np.ndarray | None = None) -> str:
-        """The maze of `puzzle` (needed: S and G look like path cells in `values`) with `values`' path."""
-        m = self.decode(values if puzzle is None else puzzle, shape)
+    def text(self, values: np.ndarray, shape=None, puzzle: maze.Maze | None = None) -> str:
+        """`puzzle` (the maze as given; without it, one decoded from `values`, where the first end in
+        row-major order becomes S) with `values`' path."""
+        m = self.decode(values, shape) if puzzle is None else puzzle
         return maze.to_text(m.with_path(np.asarray(values).reshape(shape) == self.ON))
 
     def verify(self, puzzle: np.ndarray, values: np.ndarray, shape=None) -> bool:

@@ -42,7 +42,7 @@ def test_encode_decode_and_verify_round_trip():
     broken = sol.copy()
     broken[np.flatnonzero((sol == task.ON) & (values == 0))[0]] = task.OFF
     assert not task.verify(values, broken, shape)
-    assert mz.parse(task.text(sol, shape, values)) == mz.solve(m)
+    assert mz.parse(task.text(sol, shape, m)) == mz.solve(m)
 
 
 def test_structure_lists_the_four_neighbours_in_fixed_slots():
@@ -171,6 +171,23 @@ def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_
             assert mz.is_solution(mz.parse(row["solution"]))
 
 
+def test_results_keep_s_and_g_where_the_maze_has_them(tmp_path):
+    """The model sees S and G as the same token; the text it returns must still be the user's maze
+    (a goal above the start once came back with the two swapped)."""
+    f = tmp_path / "m.txt"
+    f.write_text("#######\n#G    #\n# ### #\n#    S#\n#######\n")
+    r = runner.invoke(app, ["solve", "maze", str(f), "--json"])  # the shipped model
+    import json
+
+    row = json.loads(r.stdout)
+    assert r.exit_code == 0 and row["verified"], r.output
+    given = mz.parse(f.read_text())
+    for text in (row["puzzle"], row["solution"]):
+        m = mz.parse(text)
+        assert (m.start, m.goal) == (given.start, given.goal)
+    assert mz.is_solution(mz.parse(row["solution"]))
+
+
 def test_cli_maze_errors_are_one_line(maze_checkpoint, tmp_path):
     f = tmp_path / "m.txt"
     f.write_text("#####\n#S  #\n#####")  # no goal
@@ -226,7 +243,7 @@ def test_mazes_with_one_route_larger_than_trained_run_few_cold_loops_per_step(ma
     mazes = [mz.generate(1, 31, seed=s, kind=k)[0] for s, k in ((1, "perfect"), (2, "open"), (3, "perfect"))]
     results = list(solver.solve(mazes))
     assert [r.extra["loops"] for r in results] == [task.beyond_loops, round(5 * 31 / side), task.beyond_loops]
-    assert [r.puzzle for r in results] == [task.text(task.encode(m)[0], m.shape, task.encode(m)[0]) for m in mazes]
+    assert [r.puzzle for r in results] == [mz.to_text(m) for m in mazes]
 
 
 def test_has_cycle_finds_a_second_route():
