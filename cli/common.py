@@ -36,10 +36,14 @@ def guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except UserError as e:
             raise fail(str(e)) from None
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as e:
             raise fail(f"{e.strerror}: {e.filename}") from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except SystemError as e:  # numba-compiled code hit by Ctrl-C reports the interrupt this way
+            if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):
+                raise fail("interrupted", 130) from None
+            raise
 
     return wrapper  # type: ignore[return-value]
 

@@ -128,6 +128,8 @@ def solve_maze(
     if solver in NEURAL:
         if show and len(mazes) > 1:
             raise fail("--show draws one maze; give a file with one maze or --limit 1")
+        if show and json_out:
+            raise fail("--show draws for people and --json writes for scripts; give one of them")
         neural = neural_solver(solver, "maze", checkpoint, loops, steps, chains, retract, device, warm_loops=warm_loops, time_limit=time_limit)
         stream = _neural(neural, mazes, show)
     else:

@@ -114,6 +114,8 @@ def solve_sudoku(
     if solver in NEURAL:
         if show and puzzle is None:
             raise fail("--show draws one puzzle; give a PUZZLE, not --file")
+        if show and json_out:
+            raise fail("--show draws for people and --json writes for scripts; give one of them")
         puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
         if chains is None:
             chains = 8 if solver == "loopmdm" else 1

@@ -27,8 +27,8 @@ def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[n
         try:
             with np.load(path) as z:
                 return z["puzzles"], z["solutions"]
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is regenerated
+        except (OSError, ValueError, KeyError, EOFError):
+            pass  # a damaged (or empty) cache is regenerated
     puzzles, solutions = task.make_pool(size, seed=seed, workers=workers or os.cpu_count() or 1)
 
     def write(tmp):

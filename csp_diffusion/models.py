@@ -8,6 +8,7 @@ import torch
 
 from csp_diffusion.checkpoint import read_model
 from csp_diffusion.errors import CheckpointError
+from puzzles.errors import UserError
 from csp_diffusion.ar import AR, ARConfig
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
@@ -15,9 +16,22 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 MODELS = {"loopmdm": (LoopMDMConfig, LoopMDM), "ar": (ARConfig, AR), "hrm": (HRMConfig, HRM)}
 
 
+def check_config(config: dict) -> None:
+    """UserError on settings no network can have (from --set or a hand-edited checkpoint): a size
+    below 1, or a width the attention heads do not divide."""
+    for key, value in config.items():
+        if isinstance(value, int) and not isinstance(value, bool) and key not in ("slots", "prelude", "coda") and value < 1:
+            raise UserError(f"model setting {key}={value} must be at least 1")
+    if config.get("dim", 1) % config.get("heads", 1):
+        raise UserError(f"model setting dim={config['dim']} must be a multiple of heads={config['heads']}")
+
+
 def build(kind: str, config: dict) -> torch.nn.Module:
+    """The network of `kind` from its config (checked by `check_config`)."""
     config_cls, model_cls = MODELS[kind]
-    return model_cls(config_cls.from_dict(config))
+    c = config_cls.from_dict(config)
+    check_config(c.to_dict())
+    return model_cls(c)
 
 
 def load(path: Path, kind: str | None = None, task: str | None = None, device: torch.device | None = None):

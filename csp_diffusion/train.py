@@ -108,6 +108,8 @@ def check(cfg: TrainConfig) -> None:
             isinstance(value, want) or (want is float and type(value) is int))
         if not ok or (want is not bool and isinstance(value, bool)):
             raise UserError(f"{cfg.model} setting {key} must be {want.__name__}, got {value!r}")
+    if not cfg.init:  # a fine-tune's sizes come from its checkpoint
+        models.check_config({**defaults, **cfg.model_config})
     pick_device(cfg.device)
 
 

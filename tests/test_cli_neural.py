@@ -130,6 +130,9 @@ def test_corrupt_checkpoint_is_one_line(tmp_path, content):
         (["train", "loopmdm", "--set", "dim"], "--set expects KEY=VALUE"),
         (["train", "loopmdm", "--set", "depth=3", "--steps", "1"], "unknown loopmdm setting(s): depth"),
         (["train", "loopmdm", "--minutes", "-1"], "minutes must be positive"),
+        (["train", "loopmdm", "--set", "heads=3", "--steps", "1"], "dim=128 must be a multiple of heads=3"),
+        (["train", "loopmdm", "--set", "dim=-4", "--steps", "1"], "dim=-4 must be at least 1"),
+        (["solve", "sudoku", P1, "--show", "--json"], "give one of them"),
         (["train", "loopmdm", "--device", "tpu"], "device"),
         (["solve", "sudoku", P1, "--device", "cuda:0"] if not __import__("torch").cuda.is_available()
          else ["solve", "sudoku", P1, "--device", "nonsense"], "device"),
