@@ -19,8 +19,8 @@ supervised on the differentiated loops (the last 3 of K, K drawn across the whol
 earlier loops without grad). Inference is pure neural: the model alone, no read-out needed.
 
     python scripts/maze_hints.py train --out runs/hints9 --minutes 40
-    python scripts/maze_hints.py eval runs/hints9 --sizes 9,15,21 -n 32
-    python scripts/maze_hints.py eval runs/hints9 --sizes 30 --min-path 110 -n 20
+    python scripts/maze_hints.py eval results/maze-hints9 --sizes 9,15,21 -n 32
+    python scripts/maze_hints.py eval results/maze-hints9 --sizes 30 --min-path 110 -n 200 --loops-per-cell 1
 
 `eval` runs each maze for 2 dist(S, G) + 4 loops ("enough", from the true length) and, with
 --loops-per-cell F, for F x (open cells) loops, which needs no oracle; it reports mazes solved
