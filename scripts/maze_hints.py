@@ -44,7 +44,7 @@ from csp_diffusion.checkpoint import load_state, save_state
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from puzzles import maze
 from puzzles.domains import MazeTask
-from puzzles.errors import PuzzleError
+from puzzles.errors import UserError
 
 OFF, ON = MazeTask.OFF, MazeTask.ON
 
@@ -209,10 +209,7 @@ def evaluate(args) -> None:
     model.eval()
     task = MazeTask()
     for size in [int(x) for x in args.sizes.split(",")]:
-        try:
-            mazes = maze.generate(args.n, size, args.kind, min_path=args.min_path, seed=args.seed)
-        except PuzzleError as e:
-            sys.exit(f"error: {e}")
+        mazes = maze.generate(args.n, size, args.kind, min_path=args.min_path, seed=args.seed)
         st = task.structure(mazes[0].shape)
         positions, graph = torch.as_tensor(st.positions), torch.as_tensor(st.graph)
         tr = traces(mazes)
@@ -259,7 +256,11 @@ def main() -> None:
     e.add_argument("--seed", type=int, default=1)
     e.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    {"train": train, "eval": evaluate}[args.cmd](args)
+    try:
+        {"train": train, "eval": evaluate}[args.cmd](args)
+    except UserError as e:  # a missing or damaged state, an impossible maze size
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
