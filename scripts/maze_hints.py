@@ -125,6 +125,8 @@ def build(dim: int) -> HintModel:
 
 
 def train(args) -> None:
+    if args.side < 5 or args.minutes <= 0 or args.batch_size < 1 or args.pool < 1:
+        raise UserError("--side must be at least 5, and --minutes, --batch-size and --pool positive")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
