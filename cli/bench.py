@@ -60,6 +60,8 @@ def bench(
     for name in names:
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
+    if csv_out is not None and csv_out.is_dir():
+        raise fail(f"cannot write {csv_out}: it is a folder")
     if csv_out is not None and not csv_out.parent.is_dir():
         raise fail(f"cannot write {csv_out}: no such folder {csv_out.parent}")
     pset = b.load(task, puzzles, limit)

@@ -42,6 +42,7 @@ def _command(kind: str, blurb: str):
         eval_every: Annotated[float, typer.Option(help="Minutes between held-out solve-rate checks.")] = 5.0,
         device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: CUDA when present).")] = None,
         bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = False,
+        grid: Annotated[Optional[int], typer.Option(help="Mazes: side of the training grids (default 15); smaller mazes sit inside.")] = None,
         set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = [],
     ) -> None:
         if resume is not None and task is None:
@@ -49,7 +50,7 @@ def _command(kind: str, blurb: str):
         task = task or "sudoku"
         folder = resume or out or Path("runs") / f"{task}-{kind}"
         _train(kind, task, minutes, steps, folder, resume is not None, seed, batch_size, lr, pool_size,
-               eval_every, device, bf16, _parse_overrides(set_), init)
+               eval_every, device, bf16, _parse_overrides(set_), init, grid)
 
     command.__doc__ = f"Train {blurb}. CPU by default, CUDA when present; runs unchanged under torchrun."
     train_app.command(kind)(guarded(command))
@@ -67,7 +68,7 @@ def _run_task(folder: Path) -> str:
 
 
 def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_size, eval_every, device, bf16, overrides,
-           init=None):
+           init=None, grid=None):
     from rich.live import Live
     from rich.table import Table
 
@@ -80,7 +81,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
 
     cfg = TrainConfig(task=task, model=model, model_config=overrides, steps=steps, minutes=minutes, seed=seed,
                       batch_size=batch_size, lr=lr, pool_size=pool_size, eval_every_minutes=eval_every,
-                      device=device, autocast=bf16, init=str(init) if init else None)
+                      device=device, autocast=bf16, init=str(init) if init else None, grid=grid)
     check(cfg)
     status = {"step": 0, "loss": None, "solve_rate": None, "minutes": 0.0, "progress": 0.0, "note": "preparing data"}
 

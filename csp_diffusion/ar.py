@@ -25,6 +25,7 @@ from csp_diffusion.loopmdm import fix_givens
 @dataclass
 class ARConfig:
     n_values: int = 9
+    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
     position_sizes: tuple[int, ...] = (9, 9, 9)
     cells: int = 81  # unused (LoopMDM's free-position ablation); kept so configs share keys
     dim: int = 128
@@ -49,7 +50,7 @@ class AR(nn.Module):
     def __init__(self, config: ARConfig):
         super().__init__()
         c = self.config = config
-        self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, False)
+        self.embed = CellEmbedding(c.dim, c.tokens or c.n_values + 1, c.position_sizes, c.cells, False)
         self.segment = nn.Embedding(2, c.dim)  # puzzle part, answer part
         self.blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.layers))
         self.norm = RMSNorm(c.dim)

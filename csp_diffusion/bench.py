@@ -76,7 +76,7 @@ def load(task: str, source: str, limit: int | None = None, on_progress: Callable
         items = sd.read_file(source)[:limit]
         refs = []
         for k, s in enumerate(items):
-            refs.append(s.solution if s.solution is not None else _sudoku_reference(s.givens))
+            refs.append(_sudoku_reference(s.givens, f"{source}: puzzle {k + 1}", s.solution))
             if on_progress:
                 on_progress(k + 1)
         return PuzzleSet(task, [s.givens for s in items], refs, source)
@@ -84,11 +84,16 @@ def load(task: str, source: str, limit: int | None = None, on_progress: Callable
     return PuzzleSet(task, mazes, [None if mz.shortest_path(m) is None else mz.path_mask(mz.solve(m)) for m in mazes], source)
 
 
-def _sudoku_reference(grid: np.ndarray) -> np.ndarray | None:
+def _sudoku_reference(grid: np.ndarray, where: str, given: np.ndarray | None = None) -> np.ndarray:
+    """The one solution of `grid` (`given`, when the file has it); UserError when it has none or
+    several (a verified answer to such a puzzle would not be "the" answer the benchmark scores)."""
     from puzzles.sudoku_search import search
 
-    n, _, sol = search(grid, 1)
-    return sol if n else None
+    n, _, sol = search(grid, 2)
+    if n != 1:
+        raise UserError(f"{where} has {'no solution' if n == 0 else 'several solutions'}; a benchmark "
+                        "scores puzzles with exactly one")
+    return given if given is not None else sol
 
 
 @dataclass

@@ -80,12 +80,13 @@ class Block(nn.Module):
 class CellEmbedding(nn.Module):
     """Value token + given/unknown flag + one learned embedding per structural axis (row, column, box).
 
-    With `free_positions`, cells get a free embedding each instead (the ablation).
+    With `free_positions`, cells get a free embedding each instead (the ablation). `tokens` counts
+    the value tokens, MASK included (n_values + 1, plus any input-only marks a task adds).
     """
 
-    def __init__(self, dim: int, n_values: int, position_sizes: tuple[int, ...], cells: int, free_positions: bool):
+    def __init__(self, dim: int, tokens: int, position_sizes: tuple[int, ...], cells: int, free_positions: bool):
         super().__init__()
-        self.value = nn.Embedding(n_values + 1, dim)  # 0 = MASK
+        self.value = nn.Embedding(tokens, dim)  # 0 = MASK
         self.given = nn.Embedding(2, dim)
         self.free_positions = free_positions
         if free_positions:

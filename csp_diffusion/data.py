@@ -22,7 +22,8 @@ def cache_dir() -> Path:
 
 def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed) and cached."""
-    path = cache_dir() / f"{task.name}-pool-{size}-seed{seed}.npz"
+    grid = f"-side{task.train_size}-v2" if hasattr(task, "train_size") else ""  # v2: mazes mark S as START
+    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}.npz"
     if path.exists():
         try:
             with np.load(path) as z:

@@ -28,6 +28,7 @@ from csp_diffusion.loopmdm import fix_givens
 @dataclass
 class HRMConfig:
     n_values: int = 9
+    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
     position_sizes: tuple[int, ...] = (9, 9, 9)
     cells: int = 81
     dim: int = 128
@@ -57,7 +58,7 @@ class HRM(nn.Module):
     def __init__(self, config: HRMConfig):
         super().__init__()
         c = self.config = config
-        self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, False)
+        self.embed = CellEmbedding(c.dim, c.tokens or c.n_values + 1, c.position_sizes, c.cells, False)
         self.h_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.h_layers))
         self.l_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.l_layers))
         self.l_in, self.h_in = RMSNorm(c.dim), RMSNorm(c.dim)  # keep the carried states' scale fixed

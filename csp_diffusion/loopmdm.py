@@ -24,6 +24,7 @@ from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
 @dataclass
 class LoopMDMConfig:
     n_values: int = 9
+    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
     position_sizes: tuple[int, ...] = (9, 9, 9)
     cells: int = 81  # used only by free positions
     dim: int = 128
@@ -39,6 +40,8 @@ class LoopMDMConfig:
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
     slots: int = 0  # >0: sparse attention over a (cells, slots) neighbour table, one learned bias per slot
+    trace: int = 0  # >0: a training-only linear read-out of this many outputs from the core after each loop,
+    # supervised with the task's execution trace (mazes: 5); then loops run to the puzzle's size, not max_loops
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,13 +59,14 @@ class LoopMDM(nn.Module):
     def __init__(self, config: LoopMDMConfig):
         super().__init__()
         c = self.config = config
-        self.embed = CellEmbedding(c.dim, c.n_values, c.position_sizes, c.cells, c.free_positions)
+        self.embed = CellEmbedding(c.dim, c.tokens or c.n_values + 1, c.position_sizes, c.cells, c.free_positions)
         self.prelude = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.prelude))
         self.inject = RMSNorm(c.dim)
         self.core = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.core))
         self.coda = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.coda))
         self.norm = RMSNorm(c.dim)
         self.head = nn.Linear(c.dim, c.n_values, bias=False)
+        self.trace_head = nn.Linear(c.dim, c.trace) if c.trace else None  # training only
         self.apply(self._init)
 
     @staticmethod
@@ -80,6 +84,7 @@ class LoopMDM(nn.Module):
         grad_loops: int | None = None,
         state: torch.Tensor | None = None,
         return_state: bool = False,
+        states: list | None = None,
     ):
         """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); graph: the
         structure's attention graph, bool (T, T) adjacency or long (T, slots) neighbour table.
@@ -87,7 +92,8 @@ class LoopMDM(nn.Module):
         Returns logits (B, T, n_values). With grad_loops set, only the last grad_loops
         passes of the core are differentiated (the earlier ones run without grad). `state`
         (B, T, dim) starts the core from an earlier call's final core state instead of zeros
-        (the sampler's warm start); return_state=True returns (logits, final core state).
+        (the sampler's warm start); return_state=True returns (logits, final core state). A list
+        passed as `states` receives the core state after each differentiated pass (for the trace loss).
         """
         mask = graph if self.config.peer_attention else None
         e = self.embed(values, given, positions)
@@ -100,6 +106,8 @@ class LoopMDM(nn.Module):
                 h = self._loop(h, e, mask)
         for _ in range(loops - free):
             h = self._loop(h, e, mask)
+            if states is not None:
+                states.append(h)
         core = h
         for block in self.coda:
             h = block(h, mask)
@@ -126,7 +134,8 @@ class LoopMDM(nn.Module):
 
 
 def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
-    """Replace a given cell's logits by 0 for its value and -inf elsewhere."""
-    onehot = torch.nn.functional.one_hot((values - 1).clamp(min=0), logits.shape[-1]).bool()
+    """Replace a given cell's logits by 0 for its value and -inf elsewhere (a mark token above
+    n_values, such as a maze's START, is a given of the top value)."""
+    onehot = torch.nn.functional.one_hot((values - 1).clamp(0, logits.shape[-1] - 1), logits.shape[-1]).bool()
     fixed = torch.zeros_like(logits).masked_fill(~onehot, float("-inf"))
     return torch.where(given[..., None], fixed, logits)

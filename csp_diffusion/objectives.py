@@ -62,6 +62,8 @@ class Objective:
 class MDMObjective(Objective):
     def step(self):
         mc = self.model.config
+        if mc.trace:
+            return self._trace_step()
         puzzle, solution = self.batch()
         loops = int(self.rng.integers(1, mc.max_loops + 1))
         values, given = noise(puzzle, solution, self.task.n_values, self.gen)
@@ -82,6 +84,47 @@ class MDMObjective(Objective):
         if before:
             flops += self.model.flops(before, self.cells, self.neighbours)
         return loss, self.batch_size * self.world * flops, {"loops": loops, "carried": before}
+
+    def _trace_step(self):
+        """A model with a trace read-out (mazes): the loop count K is drawn around what the batch needs
+        (need = 2 x its longest S-G distance: half the batches need + U[1, 8], half U[1, need + 8]);
+        the read-out of the core after each differentiated pass is supervised with the task's trace at
+        that pass, and the coda's output with the answer on rows whose trace is complete (2T <= K).
+        Half the rows are bare mazes, the rest partly revealed and partly wrong (as the sampler's
+        later steps see them)."""
+        mc = self.model.config
+        puzzle, solution = self.batch()
+        side = self.task.structure().shape
+        rows = [self.task.trace(p, side) for p in puzzle.cpu().numpy()]
+        dist = torch.as_tensor(np.stack([r[0] for r in rows]), device=self.device)
+        on = torch.as_tensor(np.stack([r[1] for r in rows]), device=self.device)
+        t = torch.as_tensor([r[2] for r in rows], device=self.device)[:, None]
+        need = 2 * int(t.max())
+        if self.rng.random() < 0.5:
+            loops = need + int(self.rng.integers(1, 9))
+        else:
+            loops = int(self.rng.integers(1, need + 9))
+        values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_start=0.5)
+        states: list[torch.Tensor] = []
+        with self.amp():
+            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states)
+        reach = dist >= 0
+        trace_loss = 0.0
+        for j, h in enumerate(states):
+            k = loops - len(states) + 1 + j  # the pass this state ends
+            wave = torch.where(dist > k, 0, 1 + dist % 3)
+            walk = (on & (2 * t - dist <= k)).float()
+            out = self.model.trace_head(h.float())
+            trace_loss = trace_loss + F.cross_entropy(out[..., :4][reach], wave[reach]) \
+                + F.binary_cross_entropy_with_logits(out[..., 4][reach], walk[reach])
+        trace_loss = trace_loss / max(1, len(states))
+        done = (2 * t <= loops) & ~given
+        path_loss = F.cross_entropy(logits[done].float(), solution[done] - 1) if done.any() else torch.zeros((), device=self.device)
+        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
+        total = mc.prelude + mc.coda + mc.core * loops
+        flops = self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
+        return path_loss + trace_loss, self.batch_size * self.world * flops, {
+            "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
 
     def _earlier(self, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
         """The grid a few sampler steps back: each revealed cell masked again with a per-row chance

@@ -129,9 +129,9 @@ def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor
         return committed & (same & weaker).any(-1)
     if task.constraint == "path":
         nb, has = graph[:, 1:].clamp(min=0), graph[:, 1:] >= 0  # (T, 4)
-        on = v == task.ON
+        on = v >= task.ON  # ON, or the START mark
         on_nb = on[:, nb] & has  # (n, T, 4)
-        may_nb = ((v == task.ON) | (v == 0))[:, nb] & has
+        may_nb = (on | (v == 0))[:, nb] & has
         end = on & ~committed  # S and G (the only given on-path cells)
         need = torch.where(end, 1, 2)
         dead = committed & on & (may_nb.sum(-1) < need)
@@ -241,7 +241,7 @@ class Sampler:
             # 1. retract
             retracted = torch.zeros_like(filled)
             if cfg.retract:
-                p_cur = probs.gather(-1, (v - 1).clamp(min=0)[..., None]).squeeze(-1)
+                p_cur = probs.gather(-1, (v - 1).clamp(0, probs.shape[-1] - 1)[..., None]).squeeze(-1)
                 conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
                 clash = _clashing(self.task, v, conf, committed, peers if all_different else graph)
                 doubt = cfg.doubt * (1 - step / cfg.max_steps)

@@ -50,8 +50,8 @@ class NeuralSolver:
     def __init__(self, kind: str, task: str, checkpoint: Path | None = None, device: str | None = None,
                  sampler: SamplerConfig | None = None, batch_size: int = 256):
         self.device = pick_device(device)
-        self.task = get_task(task)
         self.model, self.meta = models.load(checkpoint or shipped_checkpoint(kind, task), kind, task, self.device)
+        self.task = get_task(task, self.meta["info"].get("train_config", {}).get("grid"))  # trained grid size
         self.name = kind
         self.config = sampler or SamplerConfig()
         self.batch_size = batch_size
@@ -85,16 +85,28 @@ class NeuralSolver:
         if self.config.loops:
             return self.config
         steps = round(self.config.max_steps * scale)
+        if getattr(self.model.config, "trace", 0):
+            return replace(self.config, loops=self.trace_loops(shape, puzzle), max_steps=steps)
         beyond = self.task.beyond_loops
         if beyond and max(shape) > trained and puzzle is not None and self.task.one_route(puzzle, shape):
             warm = self.config.warm_loops if self.config.warm_loops is not None else 0
             return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)
         return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale), max_steps=steps)
 
+    @staticmethod
+    def trace_loops(shape, puzzle: np.ndarray | None = None) -> int:
+        """Loops for a model that learned an execution trace (one cell per loop): one per unknown cell
+        (every cell without a puzzle), rounded up to a multiple of 32 so similar puzzles share a batch.
+        The trace needs 2 x the path length, which no solver knows beforehand; this bounds it."""
+        unknown = int((puzzle == 0).sum()) if puzzle is not None else shape[0] * shape[1]
+        return 32 * max(1, -(-unknown // 32))
+
     def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
         those of one shape run together, one batch of puzzles (x chains) per sampler call."""
         encoded = [self.task.encode(p) for p in puzzles]
+        if (self.model.config.tokens or self.model.config.n_values + 1) < self.task.tokens:  # a model from before
+            encoded = [(self.task.classes(v), shape) for v, shape in encoded]  # the task's marks reads plain values
         # spare chains join only for puzzles still unsolved, so a batch of puzzles is sized for one chain each
         chains = 1 if self.config.spare_after > 0 else max(1, self.config.chains)
         per_batch = max(1, self.batch_size // chains)

@@ -59,6 +59,7 @@ class TrainConfig:
     device: str | None = None
     autocast: bool = False  # bf16 autocast (fast on CPUs with AVX-512 BF16 and on recent GPUs)
     init: str | None = None  # start from this model checkpoint's weights and config (fine-tuning)
+    grid: int | None = None  # mazes: the training grids' side (default the task's, 15); smaller mazes sit inside
 
 
 def _dist() -> tuple[int, int]:
@@ -110,6 +111,10 @@ def check(cfg: TrainConfig) -> None:
             raise UserError(f"{cfg.model} setting {key} must be {want.__name__}, got {value!r}")
     if not cfg.init:  # a fine-tune's sizes come from its checkpoint
         models.check_config({**defaults, **cfg.model_config})
+    task = get_task(cfg.task, cfg.grid)
+    if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
+        raise UserError(f"{cfg.task} has " + (f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace")
+                        + f"; got trace={cfg.model_config['trace']}")
     pick_device(cfg.device)
 
 
@@ -124,7 +129,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
     out = Path(out)
-    task = get_task(cfg.task)
+    task = get_task(cfg.task, cfg.grid)
     structure_np = task.structure()
 
     state = None
@@ -146,7 +151,10 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     config_cls, model_cls = models.MODELS[cfg.model]
     slots = 0 if structure_np.neighbours is None else structure_np.neighbours.shape[1]
     sizes = task.axes if getattr(model_cls, "needs_positions", False) else task.position_sizes
-    base = {**config_cls().to_dict(), "n_values": task.n_values, "position_sizes": sizes, "slots": slots}
+    base = {**config_cls().to_dict(), "n_values": task.n_values, "tokens": task.tokens, "position_sizes": sizes,
+            "slots": slots}
+    if cfg.model == "loopmdm":  # LoopMDM learns a task's execution trace where it has one (--set trace=0: not)
+        base["trace"] = task.trace_size
     init_model = None
     if cfg.init and state is None:  # fine-tuning: the checkpoint's config, then the overrides (a resumed
         init_model, meta = models.load(Path(cfg.init), cfg.model, cfg.task)  # run has them in model_config)
@@ -183,7 +191,8 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
                                       cfg.autocast, world)
     if state is not None:
         objective.load_state_dict(state.get("objective", {}))
-    eval_loops = getattr(mc, "max_loops", 1)
+    # a trace model runs a loop per cell (the trace needs fewer: 2 x the path length)
+    eval_loops = positions.shape[0] if getattr(mc, "trace", 0) else getattr(mc, "max_loops", 1)
     log_path = out / "log.jsonl"
     out.mkdir(parents=True, exist_ok=True)
 

@@ -90,7 +90,7 @@ def train(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     st = task.structure()
     positions, graph = torch.as_tensor(st.positions), torch.as_tensor(st.graph)
-    cfg = LoopMDMConfig(n_values=2, position_sizes=(), dim=64, max_loops=args.max_loops, grad_loops=3, slots=5)
+    cfg = LoopMDMConfig(n_values=2, tokens=MazeTask.tokens, position_sizes=(), dim=64, max_loops=args.max_loops, grad_loops=3, slots=5)
     model = LoopMDM(cfg)
     read_out = torch.nn.Linear(cfg.dim, 2)
     params = list(model.parameters()) + list(read_out.parameters())

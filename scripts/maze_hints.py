@@ -82,7 +82,7 @@ def traces(mazes: list[maze.Maze]):
 
 
 def encode(mazes: list[maze.Maze]):
-    values = np.stack([MazeTask().encode(m)[0] for m in mazes])
+    values = np.stack([MazeTask().classes(MazeTask().encode(m)[0]) for m in mazes])  # S marked below, not as START
     is_s = np.zeros_like(values, dtype=bool)
     for i, m in enumerate(mazes):
         is_s[i, m.start[0] * m.shape[1] + m.start[1]] = True

@@ -62,7 +62,9 @@ def main() -> None:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_text(args.out.with_suffix(".json"), json.dumps(report, indent=1))
-    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on 15x15 and smaller.", "",
+    trained = max(auto.task.structure().shape)
+    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on "
+             f"{trained}x{trained} and smaller.", "",
              "| side | loops | step limit | solved | s per maze |", "|---|---|---|---|---|"]
     lines += [f"| {s} | {r['loops']} | {r['steps']} | {100 * r['solve_rate']:.0f}% | {r['seconds']:.2f} |"
               for s, r in report["by_size"].items()]
@@ -70,10 +72,10 @@ def main() -> None:
         lines += ["", f"| loops per step, every step cold (side {size}) | solved |", "|---|---|"]
         lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
-    plot(report, args.out.with_suffix(".png"), size)
+    plot(report, args.out.with_suffix(".png"), size, max(auto.task.structure().shape))
 
 
-def plot(report: dict, path: Path, loops_size: int) -> None:
+def plot(report: dict, path: Path, loops_size: int, trained: int) -> None:
     """The size curve (and the loops curve, if any) as a PNG; nothing without matplotlib."""
     try:
         import matplotlib
@@ -87,7 +89,7 @@ def plot(report: dict, path: Path, loops_size: int) -> None:
     fig, axes = plt.subplots(1, 2 if by_loops else 1, figsize=(9 if by_loops else 4.5, 3.4), squeeze=False)
     a = axes[0, 0]
     a.plot(list(by_size), [100 * r["solve_rate"] for r in by_size.values()], "o-")
-    a.axvline(15, color="grey", linestyle=":", label="largest trained")
+    a.axvline(trained, color="grey", linestyle=":", label="largest trained")
     a.set_xlabel("maze side (automatic loops and step limit)")
     a.set_ylabel("shortest paths found (%)")
     a.set_ylim(0, 103)

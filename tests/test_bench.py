@@ -47,6 +47,16 @@ def test_bench_oracles_on_a_generated_sudoku_set_as_json_and_csv(tmp_path):
     assert out.read_text().splitlines()[0].startswith("task,")
 
 
+def test_bench_refuses_sudoku_files_with_a_puzzle_that_has_not_one_solution(tmp_path):
+    f = tmp_path / "p.txt"
+    one = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
+    f.write_text(one + "\n" + "." * 81 + "\n")  # the second has many solutions
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat"])
+    assert r.exit_code == 2 and "puzzle 2 has several solutions" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat", "--csv", str(tmp_path)])
+    assert r.exit_code == 2 and "is a folder" in r.stderr  # refused before any work
+
+
 def test_bench_unknown_solver_is_one_line():
     r = runner.invoke(app, ["bench", "--task", "maze", "--puzzles", "gen:perfect:2", "--solvers", "constraint"])
     assert r.exit_code == 2 and "unknown solver" in r.stderr and "Traceback" not in r.output

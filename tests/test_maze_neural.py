@@ -13,7 +13,7 @@ from csp_diffusion.sampler import Sampler, SamplerConfig, _clashing
 from puzzles import maze as mz
 from puzzles.domains import MazeTask
 
-TINY = {"n_values": 2, "position_sizes": (), "dim": 32, "heads": 2, "max_loops": 3, "slots": 5}
+TINY = {"n_values": 2, "tokens": 4, "position_sizes": (), "dim": 32, "heads": 2, "max_loops": 3, "slots": 5}
 runner = CliRunner()
 
 
@@ -33,10 +33,13 @@ def test_encode_decode_and_verify_round_trip():
     task = MazeTask()
     m = mz.generate(1, 11, seed=3)[0]
     values, shape = task.encode(m)
-    assert shape == (11, 11) and set(np.unique(values)) <= {0, task.OFF, task.ON}
-    assert (values == task.ON).sum() == 2 and np.array_equal(values.reshape(shape) == task.OFF, m.walls)
+    assert shape == (11, 11) and set(np.unique(values)) <= {0, task.OFF, task.ON, task.START}
+    assert (values == task.ON).sum() == 1 and values.reshape(shape)[m.start] == task.START
+    assert np.array_equal(values.reshape(shape) == task.OFF, m.walls)
     back = task.decode(values, shape)
-    assert np.array_equal(back.walls, m.walls) and {back.start, back.goal} == {m.start, m.goal}
+    assert np.array_equal(back.walls, m.walls) and (back.start, back.goal) == (m.start, m.goal)
+    plain = task.decode(task.classes(values), shape)  # without the mark: S is the first end in row-major order
+    assert {plain.start, plain.goal} == {m.start, m.goal}
     sol = _solution(task, m)
     assert task.verify(values, sol, shape)
     broken = sol.copy()
@@ -141,17 +144,27 @@ def test_sampler_finds_the_path_with_a_perfect_model_and_verifies_it():
     assert not out[0].verified
 
 
-@pytest.fixture(scope="module")
-def maze_checkpoint(tmp_path_factory):
+def _train_tiny(out, *extra: str):
     import os
 
-    out = tmp_path_factory.mktemp("maze-run")
     os.environ["CSP_CACHE"] = str(out / "cache")
     r = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--steps", "2", "--batch-size", "4",
                             "--pool-size", "16", "--out", str(out), "--set", "dim=32", "--set", "heads=2",
-                            "--set", "max_loops=2"])
+                            "--set", "max_loops=2", *extra])
     assert r.exit_code == 0, r.output
     return out / "model.safetensors"
+
+
+@pytest.fixture(scope="module")
+def maze_checkpoint(tmp_path_factory):
+    """The product's kind: a trace model (trained on 7x7 grids)."""
+    return _train_tiny(tmp_path_factory.mktemp("maze-run"), "--grid", "7")
+
+
+@pytest.fixture(scope="module")
+def plain_maze_checkpoint(tmp_path_factory):
+    """A model without the trace read-out (--set trace=0), on the default 15x15 grids."""
+    return _train_tiny(tmp_path_factory.mktemp("maze-plain"), "--set", "trace=0")
 
 
 def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_wrong_path(maze_checkpoint, tmp_path):
@@ -164,7 +177,8 @@ def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_
 
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 3 and all(row["solver"] == "loopmdm" for row in rows)
-    assert rows[2]["loops"] == MazeTask.beyond_loops  # larger than trained: few loops per step
+    # a trace model runs a loop per unknown cell, rounded up to a multiple of 32
+    assert [row["loops"] for row in rows] == [32 * -(-int((MazeTask().encode(m)[0] == 0).sum()) // 32) for m in mazes]
     for row, m in zip(rows, mazes):
         assert row["verified"] == (row["solution"] is not None)
         if row["solution"]:
@@ -217,11 +231,11 @@ def test_cli_show_draws_the_path_live_and_reports_once(maze_checkpoint, tmp_path
     assert r.stdout.count("solved (verified)") + r.stdout.count("unsolved") == 1
 
 
-def test_mazes_with_one_route_larger_than_trained_run_few_cold_loops_per_step(maze_checkpoint):
+def test_mazes_with_one_route_larger_than_trained_run_few_cold_loops_per_step(plain_maze_checkpoint):
     from csp_diffusion.solver import NeuralSolver
 
     task = MazeTask()
-    solver = NeuralSolver("loopmdm", "maze", maze_checkpoint)
+    solver = NeuralSolver("loopmdm", "maze", plain_maze_checkpoint)
     solver.model.config.max_loops = 5
     side = task.TRAIN_SIZE
     tree = task.encode(mz.generate(1, 2 * side, seed=1, kind="perfect")[0])[0]
@@ -253,3 +267,52 @@ def test_has_cycle_finds_a_second_route():
     walls[1:4, 3] = False  # close it into a ring
     assert mz.has_cycle(walls)
     assert mz.has_cycle(np.zeros((2, 2), dtype=bool))  # an open 2x2 block is a cycle
+
+
+def test_trace_is_a_wave_from_g_then_a_walk_from_s():
+    task = MazeTask()
+    m = mz.generate(1, 11, seed=4, kind="open")[0]
+    values, shape = task.encode(m)
+    dist, on, t = task.trace(values, shape)
+    w = shape[1]
+    assert dist[m.goal[0] * w + m.goal[1]] == 0 and dist[m.start[0] * w + m.start[1]] == t
+    assert (dist[values.reshape(-1) == task.OFF] == -1).all()
+    # the walked cells are one shortest path: S and G plus one cell at each distance in between
+    assert sorted(dist[on].tolist()) == list(range(t + 1))
+    assert task.verify(values, np.where(on, task.ON, task.OFF), shape)
+
+
+def test_a_trace_model_trains_on_its_trace_and_the_coda_on_finished_walks():
+    from csp_diffusion.objectives import MDMObjective
+
+    torch.manual_seed(0)
+    task = MazeTask(7)
+    model = LoopMDM(LoopMDMConfig(**{**TINY, "grad_loops": 3, "trace": task.trace_size}))
+    st = task.structure()
+    rng = np.random.default_rng(0)
+    obj = MDMObjective(model, model, task, task.make_pool(32, seed=0), 8, torch.device("cpu"),
+                       torch.Generator().manual_seed(0), rng, (torch.as_tensor(st.positions), torch.as_tensor(st.graph)), False)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(25):
+        loss, flops, detail = obj.step()
+        assert torch.isfinite(loss) and flops > 0 and detail["loops"] >= 1
+        opt.zero_grad()
+        loss.backward()
+        assert model.trace_head.weight.grad.abs().sum() > 0
+        assert model.embed.value.weight.grad[task.START].abs().sum() > 0  # S has its own token
+        opt.step()
+        first = detail["trace_loss"] if first is None else first
+    assert detail["trace_loss"] < first  # learning something of the trace
+
+
+def test_start_is_a_given_on_path_cell_to_the_network():
+    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    task = MazeTask()
+    m = mz.generate(1, 7, seed=2)[0]
+    v, shape = task.encode(m)
+    st = task.structure(shape)
+    logits = model(torch.as_tensor(v)[None], torch.as_tensor(v > 0)[None], torch.as_tensor(st.positions),
+                   torch.as_tensor(st.graph), loops=2)
+    s = m.start[0] * shape[1] + m.start[1]
+    assert logits[0, s].argmax().item() + 1 == task.ON and torch.isinf(logits[0, s, task.OFF - 1])
