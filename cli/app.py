@@ -26,4 +26,23 @@ from cli import bench as _bench  # noqa: E402,F401
 
 
 def main() -> None:
-    app()
+    """The console entry point: as `app()`, except that a usage error (an unknown option, a missing
+    argument, a bad value) is one red line on stderr, exit 2, like every other error."""
+    import sys
+
+    from cli.common import fail
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        code = fail("aborted", 1).exit_code
+    except Exception as e:  # click's exceptions (Typer vendors click, so they are matched by shape)
+        if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as click prints it
+            e.show()
+            sys.exit(e.exit_code)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        code = fail(e.format_message() + hint, e.exit_code).exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -57,7 +57,8 @@ class SamplerConfig:
     # of the previous step and run only this many loops (the grid changes by a few cells per step); 0 = every
     # step cold; None = the task's own
     time_limit: float = 0.0  # >0: seconds per puzzle; a call on P puzzles starts no step that would end past
-    # P x this, and gives up the puzzles still running (extra["timed_out"]); 0 = only the step limit
+    # P x this, and gives up the puzzles still running (extra["timed_out"]); a step of many loops is cut between
+    # chunks of them when the time is up; 0 = only the step limit
     seed: int = 0
     legal: bool = False  # AR only: never write a value a peer already holds
 
@@ -97,6 +98,11 @@ class Deadline:
         self.last: float | None = None
         self.rows = 1
         self.hit = False
+
+    def passed(self) -> bool:
+        """Whether the call's time is up (checked inside long steps too)."""
+        self.hit = self.hit or time.perf_counter() > self.end
+        return self.hit
 
     def allows(self, rows: int) -> bool:
         now = time.perf_counter()
@@ -157,7 +163,26 @@ class Sampler:
         self.model, self.task, self.config, self.device = model, task, config, device
         self.autocast = autocast
 
-    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int):
+    CHUNK = 64  # with a time limit, a step of more loops runs in chunks of this many, the deadline checked between
+
+    def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None):
+        """(logits, final core state) after `loops` passes (state None for models that carry none); with a
+        deadline and a model that carries state, in chunks, and (None, None) once the deadline passes."""
+        if not getattr(self.model, "carries_state", False):
+            return self.model(v, g, positions, graph, loops), None
+        if deadline is None or deadline.end == float("inf") or loops <= self.CHUNK:
+            return self.model(v, g, positions, graph, loops, state=state, return_state=True)
+        done = 0
+        while True:
+            n = min(self.CHUNK, loops - done)
+            logits, state = self.model(v, g, positions, graph, n, state=state, return_state=True)
+            done += n
+            if done == loops:
+                return logits, state
+            if deadline.passed():
+                return None, None
+
+    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, deadline=None):
         """Logits for rows idx: cold rows run all loops from scratch, the others warm_loops from their
         carried core state. Returns (logits, updated carried state)."""
         cfg, logits = self.config, None
@@ -167,7 +192,9 @@ class Sampler:
                 continue
             sel = idx[rows]
             loops, state = (warm_loops, carried[sel]) if from_state else (cfg.loops, None)
-            lg, h = self.model(v[rows], g[rows], positions, graph, loops, state=state, return_state=True)
+            lg, h = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline)
+            if lg is None:
+                return None, carried
             if logits is None:
                 logits = lg.new_empty((len(idx), *lg.shape[1:]))
             if carried is None:
@@ -231,9 +258,11 @@ class Sampler:
             loops_now = warm_loops if on_step is not None and warm and not cold[0] else cfg.loops
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 if warm:
-                    logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops)
+                    logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops, deadline)
                 else:
-                    logits = self.model(v, g, positions, graph, cfg.loops)
+                    logits, _ = self._forward(v, g, positions, graph, cfg.loops, deadline=deadline)
+            if logits is None:  # the time limit passed inside this step
+                break
             probs = logits.float().softmax(-1)  # (n, T, V)
             filled = v > 0
             committed = filled & ~g

@@ -272,3 +272,15 @@ def test_help():
     for args in (["solve", "sudoku", "--help"], ["generate", "sudoku", "--help"]):
         r = run(*args)
         assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+@pytest.mark.parametrize("argv", [["solve", "sudoku", "--bogus"], ["solve", "sudoku", "--chains", "x", "1" * 81],
+                                  ["bench"]])
+def test_usage_errors_are_one_line_from_the_console_entry_point(argv):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "cli", *argv], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--help" in lines[0], r.stderr

@@ -316,3 +316,18 @@ def test_start_is_a_given_on_path_cell_to_the_network():
                    torch.as_tensor(st.graph), loops=2)
     s = m.start[0] * shape[1] + m.start[1]
     assert logits[0, s].argmax().item() + 1 == task.ON and torch.isinf(logits[0, s, task.OFF - 1])
+
+
+def test_time_limit_cuts_a_long_step_between_chunks_of_loops(maze_checkpoint, tmp_path):
+    """A trace model runs a loop per open cell: on a large maze one step is long, and --time-limit
+    must still hold."""
+    import json
+    import time
+
+    f = tmp_path / "big.txt"
+    f.write_text(mz.write_text(mz.generate(1, 61, seed=1, kind="open"), with_path=False))
+    t0 = time.perf_counter()
+    r = runner.invoke(app, ["solve", "maze", str(f), "--checkpoint", str(maze_checkpoint), "--json", "--time-limit", "0.2"])
+    row = json.loads(r.stdout)
+    assert r.exit_code == 1 and row["error"] == "gave up at the time limit" and row["loops"] > 1000
+    assert time.perf_counter() - t0 < 5 and row["seconds"] < 1.0
