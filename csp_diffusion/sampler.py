@@ -22,6 +22,11 @@ only for puzzles that chain 0 has not solved within `spare_after` steps. A
 puzzle is solved when any of its chains is verified. Nothing here searches or
 propagates constraints: every value comes from the model.
 
+A model that learned an execution trace (mazes) runs its first step in chunks of loops
+up to a cap, and a puzzle stops looping as soon as the model's own argmax verifies as an
+answer; that answer is then committed whole (the early exit, with "verified" in place of
+"confident").
+
 Speed: with `warm_loops`, a chain's later steps start the model's looped core from
 the state it ended the previous step in and run only that many loops; with
 `time_limit`, puzzles still running when the next step would end past their share
@@ -163,45 +168,67 @@ class Sampler:
         self.model, self.task, self.config, self.device = model, task, config, device
         self.autocast = autocast
 
-    CHUNK = 64  # with a time limit, a step of more loops runs in chunks of this many, the deadline checked between
+    CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
 
-    def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None):
-        """(logits, final core state) after `loops` passes (state None for models that carry none); with a
-        deadline and a model that carries state, in chunks, and (None, None) once the deadline passes."""
+    def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None,
+                 settled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None):
+        """(logits, final core state, loops run per row, rows answered) after up to `loops` passes (state None for models
+        that carry none). With a deadline or a `settled` rule (settled(logits, rows): which of those rows
+        have an answer already verified) and a model that carries state, the loops run in chunks: a row
+        stops where it settled, keeping that chunk's logits and state, the step ends when every row has,
+        and (None, None, None) once the deadline passes."""
+        full = torch.full((len(v),), loops, device=v.device)
+        answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         if not getattr(self.model, "carries_state", False):
-            return self.model(v, g, positions, graph, loops), None
-        if deadline is None or deadline.end == float("inf") or loops <= self.CHUNK:
-            return self.model(v, g, positions, graph, loops, state=state, return_state=True)
-        done = 0
+            return self.model(v, g, positions, graph, loops), None, full, answered
+        timed = deadline is not None and deadline.end != float("inf")
+        if not (timed or settled) or loops <= self.CHUNK:
+            return (*self.model(v, g, positions, graph, loops, state=state, return_state=True), full, answered)
+        done, kept, ran = 0, None, full.clone()
+        open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
             n = min(self.CHUNK, loops - done)
-            logits, state = self.model(v, g, positions, graph, n, state=state, return_state=True)
+            lg, h = self.model(v[open_], g[open_], positions, graph, n,
+                               state=None if state is None else state[open_], return_state=True)
+            if kept is None:
+                kept, state = lg.new_empty((len(v), *lg.shape[1:])), h.new_zeros((len(v), *h.shape[1:]))
+            kept[open_], state[open_] = lg, h.to(state.dtype)
             done += n
-            if done == loops:
-                return logits, state
-            if deadline.passed():
-                return None, None
+            if settled is not None:
+                now = settled(lg, open_)
+                ran[open_[now]] = done
+                answered[open_[now]] = True
+                open_ = open_[~now]
+            if done == loops or len(open_) == 0:
+                return kept, state, ran, answered
+            if timed and deadline.passed():
+                return None, None, None, None
 
-    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, deadline=None):
-        """Logits for rows idx: cold rows run all loops from scratch, the others warm_loops from their
-        carried core state. Returns (logits, updated carried state)."""
+    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, deadline=None,
+                      settled=None):
+        """Logits for rows idx: cold rows run all loops from scratch (or until `settled(rows)` says they
+        are answered), the others warm_loops from their carried core state. Returns (logits, updated
+        carried state, loops run per row, rows answered)."""
         cfg, logits = self.config, None
         is_cold = cold[idx]
+        ran = torch.full((len(idx),), warm_loops, device=v.device)
+        answered = torch.zeros(len(idx), dtype=torch.bool, device=v.device)
         for rows, from_state in ((is_cold, False), (~is_cold, True)):
             if not rows.any():
                 continue
             sel = idx[rows]
             loops, state = (warm_loops, carried[sel]) if from_state else (cfg.loops, None)
-            lg, h = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline)
+            lg, h, r, a = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline,
+                                        None if from_state or settled is None else settled(sel))
             if lg is None:
-                return None, carried
+                return None, carried, None, None
             if logits is None:
                 logits = lg.new_empty((len(idx), *lg.shape[1:]))
             if carried is None:
                 carried = h.new_zeros((len(cold), *h.shape[1:]))
-            logits[rows], carried[sel] = lg, h.to(carried.dtype)
+            logits[rows], carried[sel], ran[rows], answered[rows] = lg, h.to(carried.dtype), r, a
         cold[idx] = False
-        return logits, carried
+        return logits, carried, ran, answered
 
     @torch.no_grad()
     def solve(
@@ -244,6 +271,19 @@ class Sampler:
         puzzle_done = np.zeros(P, dtype=bool)
 
         deadline = Deadline(cfg.time_limit, P)
+        first_loops = torch.zeros(N, dtype=torch.long, device=self.device)  # loops run by each row's first step
+
+        def settled(rows: torch.Tensor):
+            """For a model that learned an execution trace: check(logits, part) says which of rows[part]
+            already have a verified answer in the model's argmax (their loops can stop; `loops` is a cap)."""
+            def check(logits: torch.Tensor, part: torch.Tensor) -> torch.Tensor:
+                sub = rows[part]
+                pred = torch.where(given[sub], values[sub], logits.argmax(-1) + 1).cpu().numpy()
+                ok = [self.task.verify(puzzles[n // C], pred[k], shape) for k, n in enumerate(sub.tolist())]
+                return torch.as_tensor(ok, dtype=torch.bool, device=self.device)
+            return check
+
+        settle = settled if getattr(getattr(self.model, "config", None), "trace", 0) else None
         for step in range(cfg.max_steps):
             if waiting and (step == cfg.spare_after or not active.any()):  # join now, or early if chain 0s all stopped
                 active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
@@ -258,11 +298,15 @@ class Sampler:
             loops_now = warm_loops if on_step is not None and warm and not cold[0] else cfg.loops
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 if warm:
-                    logits, carried = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops, deadline)
+                    logits, carried, ran, answered = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops,
+                                                              deadline, settle)
                 else:
-                    logits, _ = self._forward(v, g, positions, graph, cfg.loops, deadline=deadline)
+                    logits, _, ran, answered = self._forward(v, g, positions, graph, cfg.loops, deadline=deadline,
+                                                   settled=settle(idx) if settle else None)
             if logits is None:  # the time limit passed inside this step
                 break
+            if step == 0:
+                first_loops[idx] = ran.long()
             probs = logits.float().softmax(-1)  # (n, T, V)
             filled = v > 0
             committed = filled & ~g
@@ -294,6 +338,9 @@ class Sampler:
                 choice = torch.where(sample_noise, sampled, choice)
             score = torch.where(open_, margin, torch.full_like(margin, -1.0))
             want = open_ & (top2.values[..., 0] >= confident)
+            # a row whose argmax already verified as an answer (a trace model's settled step) commits all of it
+            want |= open_ & answered[:, None]
+            choice = torch.where(answered[:, None], top2.indices[..., 0] + 1, choice)
             best = score.argmax(-1)
             has_open = open_.any(-1)
             want[torch.arange(len(idx), device=self.device), best] |= has_open
@@ -363,7 +410,7 @@ class Sampler:
                 values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
                 retractions=int(retractions[n]), seconds=seconds,
                 extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n]),
-                       "warm_loops": warm_loops if warm else 0,
+                       "warm_loops": warm_loops if warm else 0, "first_step_loops": int(first_loops[n]),
                        "timed_out": deadline.hit and not puzzle_done[p]},
             ))
         return out

@@ -85,8 +85,8 @@ class NeuralSolver:
         if self.config.loops:
             return self.config
         steps = round(self.config.max_steps * scale)
-        if getattr(self.model.config, "trace", 0):
-            return replace(self.config, loops=self.trace_loops(shape, puzzle), max_steps=steps)
+        if getattr(self.model.config, "trace", 0):  # the first step settles most puzzles; the step limit is not scaled
+            return replace(self.config, loops=self.trace_loops(shape, puzzle))
         beyond = self.task.beyond_loops
         if beyond and max(shape) > trained and puzzle is not None and self.task.one_route(puzzle, shape):
             warm = self.config.warm_loops if self.config.warm_loops is not None else 0
@@ -95,11 +95,12 @@ class NeuralSolver:
 
     @staticmethod
     def trace_loops(shape, puzzle: np.ndarray | None = None) -> int:
-        """Loops for a model that learned an execution trace (one cell per loop): one per unknown cell
-        (every cell without a puzzle), rounded up to a multiple of 32 so similar puzzles share a batch.
-        The trace needs 2 x the path length, which no solver knows beforehand; this bounds it."""
+        """The loop cap for a model that learned an execution trace (one cell per loop; done at loop
+        2 x the path length, which no solver knows beforehand): 2 per unknown cell (every cell without a
+        puzzle) + 64, rounded up to a multiple of 32 so similar puzzles share a batch. The sampler
+        stops a puzzle's loops early once the model's answer verifies."""
         unknown = int((puzzle == 0).sum()) if puzzle is not None else shape[0] * shape[1]
-        return 32 * max(1, -(-unknown // 32))
+        return 32 * -(-(2 * unknown + 64) // 32)
 
     def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);

@@ -8,7 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from cli.app import app
-from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig, fix_givens
 from csp_diffusion.sampler import Sampler, SamplerConfig, _clashing
 from puzzles import maze as mz
 from puzzles.domains import MazeTask
@@ -177,8 +177,10 @@ def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_
 
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 3 and all(row["solver"] == "loopmdm" for row in rows)
-    # a trace model runs a loop per unknown cell, rounded up to a multiple of 32
-    assert [row["loops"] for row in rows] == [32 * -(-int((MazeTask().encode(m)[0] == 0).sum()) // 32) for m in mazes]
+    # a trace model's loop cap: 2 per unknown cell + 64, rounded up to a multiple of 32
+    caps = [32 * -(-(2 * int((MazeTask().encode(m)[0] == 0).sum()) + 64) // 32) for m in mazes]
+    assert [row["loops"] for row in rows] == caps
+    assert all(32 <= row["first_step_loops"] <= cap for row, cap in zip(rows, caps))
     for row, m in zip(rows, mazes):
         assert row["verified"] == (row["solution"] is not None)
         if row["solution"]:
@@ -331,3 +333,34 @@ def test_time_limit_cuts_a_long_step_between_chunks_of_loops(maze_checkpoint, tm
     row = json.loads(r.stdout)
     assert r.exit_code == 1 and row["error"] == "gave up at the time limit" and row["loops"] > 1000
     assert time.perf_counter() - t0 < 5 and row["seconds"] < 1.0
+
+
+class _TraceOracleModel(torch.nn.Module):
+    """A stand-in trace model for the sampler: its argmax is the maze's shortest path once the core
+    has run `ready` loops in all (state counts them), and only 60% sure of it; off-path before."""
+
+    carries_state = True
+
+    def __init__(self, solution: np.ndarray, ready: int):
+        super().__init__()
+        self.config = LoopMDMConfig(**{**TINY, "trace": 5})
+        self.solution, self.ready = torch.as_tensor(solution), ready
+
+    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False):
+        ran = (torch.zeros(len(values)) if state is None else state[:, 0, 0]) + loops  # (B,)
+        on = (self.solution == MazeTask.ON)[None] & (ran[:, None] >= self.ready)
+        p = torch.where(on[..., None], torch.tensor([0.4, 0.6]), torch.tensor([0.6, 0.4]))
+        logits = fix_givens(p.log(), values, given)
+        return (logits, ran[:, None, None].expand(-1, values.shape[1], 1)) if return_state else logits
+
+
+def test_a_trace_model_stops_looping_once_its_answer_verifies_and_commits_it_whole():
+    task = MazeTask()
+    m = mz.generate(1, 15, seed=3, kind="open")[0]
+    values, shape = task.encode(m)
+    model = _TraceOracleModel(_solution(task, m), ready=70)
+    sampler = Sampler(model, task, SamplerConfig(loops=320, max_steps=8), torch.device("cpu"))
+    out = sampler.solve(values[None], shape=shape)[0]
+    # chunks of 32 loops: the answer first verifies after the third; unsure (60%) cells commit all at once
+    assert out.verified and out.steps == 1 and out.extra["first_step_loops"] == 96
+    assert out.commits == int((values == 0).sum())
