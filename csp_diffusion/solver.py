@@ -73,25 +73,16 @@ class NeuralSolver:
 
     def plan(self, shape, puzzle: np.ndarray | None = None) -> SamplerConfig:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
-        `loops` is set; else the model's K_max, both it and the step limit scaled up by the grid's
-        side over the trained side, except that on grids larger than the trained ones a task may
-        name `beyond_loops`: that many loops per step, every step cold, for the puzzles its
-        `one_route` accepts (mazes without cycles: a model run at K_max on a maze larger than any
-        it saw is confidently wrong about far cells; at 2 loops a step it decides only what it can
-        see and the steps carry the rest, README "Mazes larger than trained"). Without a puzzle,
-        the K_max rule."""
-        trained = max(self.task.structure().shape)
-        scale = max(1.0, max(shape) / trained)
+        `loops` is set; for a model that learned an execution trace, a loop cap from the puzzle's size
+        (`trace_loops`); else the model's K_max, both it and the step limit scaled up by the grid's
+        side over the trained side."""
         if self.config.loops:
             return self.config
-        steps = round(self.config.max_steps * scale)
         if getattr(self.model.config, "trace", 0):  # the first step settles most puzzles; the step limit is not scaled
             return replace(self.config, loops=self.trace_loops(shape, puzzle))
-        beyond = self.task.beyond_loops
-        if beyond and max(shape) > trained and puzzle is not None and self.task.one_route(puzzle, shape):
-            warm = self.config.warm_loops if self.config.warm_loops is not None else 0
-            return replace(self.config, loops=beyond, max_steps=steps, warm_loops=warm)
-        return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale), max_steps=steps)
+        scale = max(1.0, max(shape) / max(self.task.structure().shape))
+        return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale),
+                       max_steps=round(self.config.max_steps * scale))
 
     @staticmethod
     def trace_loops(shape, puzzle: np.ndarray | None = None) -> int:

@@ -56,7 +56,6 @@ class SudokuTask:
     axes = position_sizes  # what the structure's positions index (models that need an order use them)
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
     warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
-    beyond_loops = 0  # loops per step on grids larger than trained: none, the grid has one size
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
@@ -134,8 +133,6 @@ class MazeTask:
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
     confident = 0.9
     warm_loops = 4  # measured: 300/300 perfect 15x15 both ways, open 15x15 78.7% vs 79.7% cold, 31x31 2/8 both, 4.4x faster
-    beyond_loops = 2  # on one-route mazes larger than TRAIN_SIZE: loops per step, every step cold (measured, 16
-    # perfect 31x31 mazes: 15 solved at 1 or 2 loops, 11 at 3, 4 at the size-scaled 33 loops; see the README)
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column
@@ -185,12 +182,6 @@ class MazeTask:
         on = np.zeros(d.shape, dtype=bool) if path is None else path.reshape(-1).copy()
         on[m.start[0] * shape[1] + m.start[1]] = on[m.goal[0] * shape[1] + m.goal[1]] = True
         return d, on, int(d[m.start[0] * shape[1] + m.start[1]])
-
-    def one_route(self, puzzle: np.ndarray, shape) -> bool:
-        """Whether an encoded maze has no cycle (one route between any two cells, as a perfect maze):
-        where `beyond_loops` applies. With cycles the path depends on distances, which steps of a few
-        loops cannot carry; there the many-loop passes do better (README, "Mazes larger than trained")."""
-        return not maze.has_cycle(np.asarray(puzzle).reshape(shape) == self.OFF)
 
     def conflicts(self, values: np.ndarray) -> np.ndarray:  # the sampler's path rule works on tensors
         return np.zeros(values.shape, dtype=bool)

@@ -258,31 +258,6 @@ def _bfs(open_flat: list[bool], h: int, w: int, src: int) -> list[int]:
     return dist
 
 
-def has_cycle(walls: np.ndarray) -> bool:
-    """Whether the open cells of a wall grid hold a cycle, i.e. two routes between some pair of
-    cells (a perfect maze has none). Union-find over the grid's open edges."""
-    h, w = walls.shape
-    open_flat = (~np.asarray(walls, dtype=bool)).reshape(-1).tolist()
-    parent = list(range(h * w))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, is_open in enumerate(open_flat):
-        if not is_open:
-            continue
-        for j in (i + 1 if (i + 1) % w else -1, i + w if i + w < h * w else -1):
-            if j >= 0 and open_flat[j]:
-                a, b = root(i), root(j)
-                if a == b:
-                    return True
-                parent[a] = b
-    return False
-
-
 def distances(maze: Maze, source: Cell | None = None) -> np.ndarray:
     """int (H, W): steps from `source` (default the start) to each cell, -1 for walls and unreachable cells."""
     h, w = maze.shape

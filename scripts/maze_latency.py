@@ -20,8 +20,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per maze (0 = only the step limit)")
+    ap.add_argument("--checkpoint", default=None, help="a maze LoopMDM checkpoint (default: the shipped one)")
     args = ap.parse_args()
-    solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(time_limit=args.time_limit))
+    solver = NeuralSolver("loopmdm", "maze", args.checkpoint, sampler=SamplerConfig(time_limit=args.time_limit))
     times = []
     for maze in mz.read_file(args.file):
         start = time.perf_counter()

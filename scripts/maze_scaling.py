@@ -1,10 +1,11 @@
 """Maze LoopMDM: solve rate against maze size, and against loops, on freshly generated mazes.
 
-    python scripts/maze_scaling.py --per-size 20 --sizes 11,15,21,31,41 --loops 4,8,16,32 \
-        --out results/maze-scaling
+    python scripts/maze_scaling.py --per-size 50 --sizes 10,15,20,25,30,35,40 --loops 128,256,384,512,768 \
+        --loops-size 30 --out results/maze-trace-scaling-open
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
-The size curve runs the solver's defaults (warm steps included); the loops curve runs every step cold.
+The size curve runs the solver's defaults; the loops curve runs every step cold at a fixed loop count
+(a trace model: one step, with that loop cap).
 Writes OUT.json, OUT.md and, with matplotlib, OUT.png. Pure neural; every path is verified.
 """
 
@@ -23,16 +24,18 @@ from csp_diffusion.solver import NeuralSolver
 from puzzles.files import write_text
 
 
-def rate(solver: NeuralSolver, mazes) -> tuple[float, float]:
+def rate(solver: NeuralSolver, mazes) -> tuple[float, float, float]:
+    """(solve rate, seconds per maze, mean loops the first step ran)."""
     start = time.perf_counter()
     results = list(solver.solve(mazes))
-    return float(np.mean([r.solved for r in results])), (time.perf_counter() - start) / len(mazes)
+    loops = float(np.mean([r.extra.get("first_step_loops", r.extra["loops"]) for r in results]))
+    return float(np.mean([r.solved for r in results])), (time.perf_counter() - start) / len(mazes), loops
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", type=Path, default=None)
-    ap.add_argument("--kind", default="perfect", choices=("perfect", "open"))
+    ap.add_argument("--kind", default="open", choices=("perfect", "open"))
     ap.add_argument("--sizes", default="11,15,21,31,41")
     ap.add_argument("--per-size", type=int, default=20)
     ap.add_argument("--loops", default="4,8,16,32", help="loop counts for the loops curve (at --loops-size); empty: no loops curve")
@@ -45,18 +48,21 @@ def main() -> None:
     auto = NeuralSolver("loopmdm", "maze", args.checkpoint)
     for size in map(int, args.sizes.split(",")):
         mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
-        solved, secs = rate(auto, mazes)
+        solved, secs, ran = rate(auto, mazes)
         plan = auto.plan((size, size), auto.task.encode(mazes[0])[0])
         loops, steps = plan.loops, plan.max_steps
-        report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps}
-        print(f"size {size}: {100 * solved:.0f}% at {loops} loops / {steps} steps, {secs:.2f} s per maze", flush=True)
+        report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps, "first_step_loops": ran}
+        print(f"size {size}: {100 * solved:.0f}% at {loops} loops (first step ran {ran:.0f}) / {steps} steps, "
+              f"{secs:.2f} s per maze", flush=True)
     size = args.loops_size
     mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
     for loops in [int(k) for k in args.loops.split(",") if k]:
-        # every step cold, so each runs exactly `loops` loops (warm steps would run the task's warm_loops)
+        # every step cold, so each runs `loops` loops (warm steps would run the task's warm_loops); a trace
+        # model runs one step, so the curve is of one pass with this loop cap
+        steps = 1 if getattr(auto.model.config, "trace", 0) else auto.plan((size, size)).max_steps
         fixed = NeuralSolver("loopmdm", "maze", args.checkpoint,
-                             sampler=SamplerConfig(loops=loops, max_steps=auto.plan((size, size)).max_steps, warm_loops=0))
-        solved, secs = rate(fixed, mazes)
+                             sampler=SamplerConfig(loops=loops, max_steps=steps, warm_loops=0))
+        solved, secs, _ = rate(fixed, mazes)
         report["by_loops"][loops] = {"solve_rate": solved, "seconds": secs, "size": size}
         print(f"size {size}, {loops} loops: {100 * solved:.0f}%", flush=True)
 
@@ -65,11 +71,11 @@ def main() -> None:
     trained = max(auto.task.structure().shape)
     lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on "
              f"{trained}x{trained} and smaller.", "",
-             "| side | loops | step limit | solved | s per maze |", "|---|---|---|---|---|"]
-    lines += [f"| {s} | {r['loops']} | {r['steps']} | {100 * r['solve_rate']:.0f}% | {r['seconds']:.2f} |"
-              for s, r in report["by_size"].items()]
+             "| side | loop cap | first step ran (mean) | step limit | solved | s per maze |", "|---|---|---|---|---|---|"]
+    lines += [f"| {s} | {r['loops']} | {r['first_step_loops']:.0f} | {r['steps']} | {100 * r['solve_rate']:.0f}% | "
+              f"{r['seconds']:.2f} |" for s, r in report["by_size"].items()]
     if report["by_loops"]:
-        lines += ["", f"| loops per step, every step cold (side {size}) | solved |", "|---|---|"]
+        lines += ["", f"| loops (side {size}; a trace model: one step with this cap) | solved |", "|---|---|"]
         lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
     plot(report, args.out.with_suffix(".png"), size, max(auto.task.structure().shape))
@@ -90,14 +96,14 @@ def plot(report: dict, path: Path, loops_size: int, trained: int) -> None:
     a = axes[0, 0]
     a.plot(list(by_size), [100 * r["solve_rate"] for r in by_size.values()], "o-")
     a.axvline(trained, color="grey", linestyle=":", label="largest trained")
-    a.set_xlabel("maze side (automatic loops and step limit)")
+    a.set_xlabel("maze side (automatic loops)")
     a.set_ylabel("shortest paths found (%)")
     a.set_ylim(0, 103)
     a.legend(fontsize=8)
     if by_loops:
         b = axes[0, 1]
         b.plot(list(by_loops), [100 * r["solve_rate"] for r in by_loops.values()], "o-", color="tab:green")
-        b.set_xlabel(f"loops per step, every step cold (side {loops_size})")
+        b.set_xlabel(f"loops (side {loops_size})")
         b.set_ylim(0, 103)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -161,12 +161,6 @@ def maze_checkpoint(tmp_path_factory):
     return _train_tiny(tmp_path_factory.mktemp("maze-run"), "--grid", "7")
 
 
-@pytest.fixture(scope="module")
-def plain_maze_checkpoint(tmp_path_factory):
-    """A model without the trace read-out (--set trace=0), on the default 15x15 grids."""
-    return _train_tiny(tmp_path_factory.mktemp("maze-plain"), "--set", "trace=0")
-
-
 def test_cli_solves_mazes_of_several_sizes_with_a_checkpoint_and_never_claims_a_wrong_path(maze_checkpoint, tmp_path):
     mazes = mz.generate(2, 9, seed=1) + mz.generate(1, 21, seed=2)
     f = tmp_path / "m.txt"
@@ -231,44 +225,6 @@ def test_cli_show_draws_the_path_live_and_reports_once(maze_checkpoint, tmp_path
     assert r.exit_code in (0, 1) and "Traceback" not in r.output
     assert "step 2" in r.stdout and "loops" in r.stdout
     assert r.stdout.count("solved (verified)") + r.stdout.count("unsolved") == 1
-
-
-def test_mazes_with_one_route_larger_than_trained_run_few_cold_loops_per_step(plain_maze_checkpoint):
-    from csp_diffusion.solver import NeuralSolver
-
-    task = MazeTask()
-    solver = NeuralSolver("loopmdm", "maze", plain_maze_checkpoint)
-    solver.model.config.max_loops = 5
-    side = task.TRAIN_SIZE
-    tree = task.encode(mz.generate(1, 2 * side, seed=1, kind="perfect")[0])[0]
-    loops = task.encode(mz.generate(1, 2 * side, seed=1, kind="open")[0])[0]
-    assert task.one_route(tree, (2 * side, 2 * side)) and not task.one_route(loops, (2 * side, 2 * side))
-    at_trained = solver.plan((side, side))
-    assert (at_trained.loops, at_trained.max_steps, at_trained.warm_loops) == (5, 64, None)  # the task's warm default
-    larger = solver.plan((2 * side, 2 * side), tree)
-    assert (larger.loops, larger.max_steps, larger.warm_loops) == (task.beyond_loops, 128, 0)
-    with_cycles = solver.plan((2 * side, 2 * side), loops)  # K_max scaled like the step limit
-    assert (with_cycles.loops, with_cycles.max_steps, with_cycles.warm_loops) == (10, 128, None)
-    # what the user sets wins
-    solver.config.warm_loops = 3
-    assert solver.plan((2 * side, 2 * side), tree).warm_loops == 3
-    solver.config.loops = 7
-    assert solver.plan((2 * side, 2 * side), tree) is solver.config
-    # the plan reaches the sampler, per maze, in input order
-    solver.config.loops, solver.config.warm_loops, solver.config.max_steps = 0, None, 2
-    mazes = [mz.generate(1, 31, seed=s, kind=k)[0] for s, k in ((1, "perfect"), (2, "open"), (3, "perfect"))]
-    results = list(solver.solve(mazes))
-    assert [r.extra["loops"] for r in results] == [task.beyond_loops, round(5 * 31 / side), task.beyond_loops]
-    assert [r.puzzle for r in results] == [mz.to_text(m) for m in mazes]
-
-
-def test_has_cycle_finds_a_second_route():
-    walls = np.ones((5, 5), dtype=bool)
-    walls[1, 1:4] = walls[3, 1:4] = walls[1:4, 1] = False  # a U: one route
-    assert not mz.has_cycle(walls)
-    walls[1:4, 3] = False  # close it into a ring
-    assert mz.has_cycle(walls)
-    assert mz.has_cycle(np.zeros((2, 2), dtype=bool))  # an open 2x2 block is a cycle
 
 
 def test_trace_is_a_wave_from_g_then_a_walk_from_s():
