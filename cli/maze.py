@@ -113,9 +113,10 @@ def solve_maze(
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.001, help="Seconds allowed per maze; a neural solver gives up a maze there (batched: the batch gets this per maze)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N mazes of the file."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
-    loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: K_max, scaled by maze side / trained side; 2 on a larger maze without cycles)."),
+    loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: a trace model, up to 2 per open cell + 64, "
+                               "stopping once its answer verifies; other models, K_max scaled by maze side / trained side)."),
     warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 4)."),
-    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (scaled like --loops when --loops is not given)."),
+    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (scaled like --loops for a model without a trace)."),
     chains: int = typer.Option(1, "--chains", help="Neural: sampling chains per maze (the first verified one is kept)."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract broken or doubtful path cells."),
     show: bool = typer.Option(False, "--show", help="Neural, one maze: draw the path forming live."),

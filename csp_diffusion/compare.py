@@ -47,10 +47,11 @@ class Study:
 
     def variants(self) -> dict[str, tuple[str, dict]]:
         width = {"dim": self.dim}
+        mdm = {**width, "trace": 0}  # the plain objective, so the variants differ only in their loops and depth
         return {
-            "loopmdm": ("loopmdm", {**width, "max_loops": self.k_max}),
-            "mdm-same-params": ("loopmdm", {**width, "max_loops": 1}),
-            "mdm-same-compute": ("loopmdm", {**width, "max_loops": 1, "core": 2 * self.k_max}),
+            "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),
+            "mdm-same-params": ("loopmdm", {**mdm, "max_loops": 1}),
+            "mdm-same-compute": ("loopmdm", {**mdm, "max_loops": 1, "core": 2 * self.k_max}),
             "ar": ("ar", width),
             "hrm": ("hrm", width),
         }
