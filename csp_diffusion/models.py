@@ -20,7 +20,7 @@ def check_config(config: dict) -> None:
     """UserError on settings no network can have (from --set or a hand-edited checkpoint): a size
     below 1, or a width the attention heads do not divide."""
     for key, value in config.items():
-        if isinstance(value, int) and not isinstance(value, bool) and key not in ("slots", "prelude", "coda", "tokens", "trace") and value < 1:
+        if isinstance(value, int) and not isinstance(value, bool) and key not in ("slots", "prelude", "coda", "tokens", "trace", "trace_reveal") and value < 1:
             raise UserError(f"model setting {key}={value} must be at least 1")
     if config.get("dim", 1) % config.get("heads", 1):
         raise UserError(f"model setting dim={config['dim']} must be a multiple of heads={config['heads']}")

@@ -89,9 +89,10 @@ class MDMObjective(Objective):
         """A model with a trace read-out (mazes): the loop count K is drawn around what the batch needs
         (need = 2 x its longest S-G distance: half the batches need + U[1, 8], half U[1, need + 8]);
         the read-out of the core after each differentiated pass is supervised with the task's trace at
-        that pass, and the coda's output with the answer on rows whose trace is complete (2T <= K).
-        Half the rows are bare mazes, the rest partly revealed and partly wrong (as the sampler's
-        later steps see them)."""
+        that pass, and the model's answer (for a trace model, the read-out's last output) with the
+        solution on rows whose trace is complete (2T <= K).
+        A share `trace_reveal` of the rows is partly revealed and partly wrong (as the sampler's later
+        steps see them), the rest bare."""
         mc = self.model.config
         puzzle, solution = self.batch()
         side = self.task.structure().shape
@@ -104,7 +105,7 @@ class MDMObjective(Objective):
             loops = need + int(self.rng.integers(1, 9))
         else:
             loops = int(self.rng.integers(1, need + 9))
-        values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_start=0.5)
+        values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_start=1 - mc.trace_reveal)
         states: list[torch.Tensor] = []
         with self.amp():
             logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states)
