@@ -103,6 +103,9 @@ def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: i
 
 
 def loops_text(extra: dict) -> str:
-    """'16 loops', or '16 loops, then 4 warm' when later steps started from the carried state."""
+    """'16 loops'; '64 loops (cap 160)' when the first step stopped early (a trace model whose answer
+    verified); ', then 4 warm' when later steps started from the carried state."""
+    loops, first = extra["loops"], extra.get("first_step_loops", 0)
+    text = f"{first} loops (cap {loops})" if 0 < first < loops else f"{loops} loops"
     warm = extra.get("warm_loops", 0)
-    return f"{extra['loops']} loops" + (f", then {warm} warm" if warm else "")
+    return text + (f", then {warm} warm" if warm and extra.get("steps", 2) > 1 else "")
