@@ -22,6 +22,8 @@ def check_config(config: dict) -> None:
     for key, value in config.items():
         if isinstance(value, int) and not isinstance(value, bool) and key not in ("slots", "prelude", "coda", "tokens", "trace", "trace_reveal") and value < 1:
             raise UserError(f"model setting {key}={value} must be at least 1")
+    if not 0 <= config.get("trace_reveal", 0) <= 1:
+        raise UserError(f"model setting trace_reveal={config['trace_reveal']} must be between 0 and 1")
     if config.get("dim", 1) % config.get("heads", 1):
         raise UserError(f"model setting dim={config['dim']} must be a multiple of heads={config['heads']}")
 

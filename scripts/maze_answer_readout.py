@@ -12,6 +12,7 @@ output on the core's final state, what a trace model answers with).
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ import torch
 from csp_diffusion import bench, models
 from csp_diffusion.loopmdm import fix_givens
 from puzzles.domains import MazeTask
+from puzzles.errors import UserError
 
 
 @torch.no_grad()
@@ -29,11 +31,16 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     task = MazeTask()
-    model, _ = models.load(args.checkpoint, "loopmdm", "maze")
+    try:  # a missing or damaged checkpoint, a bad generator spec: one line
+        model, _ = models.load(args.checkpoint, "loopmdm", "maze")
+        mazes = bench.load("maze", args.puzzles).puzzles
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     if not model.config.trace:
-        raise SystemExit("error: not a trace model (it has no walk flag)")
+        print("error: not a trace model (it has no walk flag)", file=sys.stderr)
+        sys.exit(2)
     coda = flag = 0
-    mazes = bench.load("maze", args.puzzles).puzzles
     for m in mazes:
         v, shape = task.encode(m)
         st = task.structure(shape)
