@@ -77,13 +77,17 @@ class MDMObjective(Objective):
             logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, state=state)
         free = ~given
         loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
-        # forward at `loops` plus backward (2x forward) through the differentiated part
-        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
-        total = mc.prelude + mc.coda + mc.core * loops
-        flops = self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
+        flops = self._flops(loops)
         if before:
             flops += self.model.flops(before, self.cells, self.neighbours)
         return loss, self.batch_size * self.world * flops, {"loops": loops, "carried": before}
+
+    def _flops(self, loops: int) -> float:
+        """One grid's forward at `loops` plus backward (2x forward) through the differentiated part."""
+        mc = self.model.config
+        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
+        total = mc.prelude + mc.coda + mc.core * loops
+        return self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
 
     def _trace_step(self):
         """A model with a trace read-out (mazes): the loop count K is drawn around what the batch needs
@@ -121,10 +125,7 @@ class MDMObjective(Objective):
         trace_loss = trace_loss / max(1, len(states))
         done = (2 * t <= loops) & ~given
         path_loss = F.cross_entropy(logits[done].float(), solution[done] - 1) if done.any() else torch.zeros((), device=self.device)
-        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
-        total = mc.prelude + mc.coda + mc.core * loops
-        flops = self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
-        return path_loss + trace_loss, self.batch_size * self.world * flops, {
+        return path_loss + trace_loss, self.batch_size * self.world * self._flops(loops), {
             "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
 
     def _earlier(self, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:

@@ -176,7 +176,7 @@ class Sampler:
         that carry none). With a deadline or a `settled` rule (settled(logits, rows): which of those rows
         have an answer already verified) and a model that carries state, the loops run in chunks: a row
         stops where it settled, keeping that chunk's logits and state, the step ends when every row has,
-        and (None, None, None) once the deadline passes."""
+        and (None, None, None, None) once the deadline passes."""
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         if not getattr(self.model, "carries_state", False):

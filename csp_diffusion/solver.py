@@ -97,8 +97,8 @@ class NeuralSolver:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
         those of one shape run together, one batch of puzzles (x chains) per sampler call."""
         encoded = [self.task.encode(p) for p in puzzles]
-        if (self.model.config.tokens or self.model.config.n_values + 1) < self.task.tokens:  # a model from before
-            encoded = [(self.task.classes(v), shape) for v, shape in encoded]  # the task's marks reads plain values
+        if self.model.embed.value.num_embeddings < self.task.tokens:  # a model from before the task's marks
+            encoded = [(self.task.classes(v), shape) for v, shape in encoded]  # reads plain values
         # spare chains join only for puzzles still unsolved, so a batch of puzzles is sized for one chain each
         chains = 1 if self.config.spare_after > 0 else max(1, self.config.chains)
         per_batch = max(1, self.batch_size // chains)
