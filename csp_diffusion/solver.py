@@ -56,6 +56,8 @@ class NeuralSolver:
         self.config = sampler or SamplerConfig()
         self.batch_size = batch_size
         self.autocast = fast_bf16(self.device)
+        if self.autocast:  # bf16 weights too: no recasting per call, 1.1-2x faster (README, "Speed"), same solve rates
+            self.model.to(torch.bfloat16)
 
     @property
     def params(self) -> int:
