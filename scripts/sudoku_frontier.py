@@ -1,0 +1,121 @@
+"""Sudoku LoopMDM: solve rate against speed, over the sampler's settings (where 80% and 20 puzzles/s meet, or not).
+
+    python scripts/sudoku_frontier.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
+        --out results/sudoku-frontier
+
+Runs the shipped model (or --checkpoint) on each set under each profile below, the first `--limit`
+puzzles, one file's puzzles at a time as `csp solve sudoku --file` runs them, and records solve rate
+and puzzles/s. Pure neural; every solution is verified. Resumable: finished (set, profile) pairs are
+kept in OUT.json, which is rewritten after each. Writes OUT.json, OUT.md and, with matplotlib, OUT.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.progress import Progress
+
+from eval_loopmdm import ROOT, SETS, TARGETS, console, run
+from csp_diffusion.sampler import SamplerConfig
+from csp_diffusion.solver import NeuralSolver
+from puzzles import sudoku
+from puzzles.files import write_text
+
+# name -> sampler settings (the rest are the CLI's defaults: 16 loops, retraction on, time limit 10 s)
+PROFILES = {
+    "1 chain, warm 4, 20 steps": dict(chains=1, warm_loops=4, max_steps=20),
+    "1 chain, warm 4, 64 steps": dict(chains=1, warm_loops=4, max_steps=64),
+    "1 chain, 64 steps": dict(chains=1, max_steps=64),
+    "8 chains, warm 4, 20 steps": dict(chains=8, warm_loops=4, max_steps=20),
+    "4 chains at once, 10 steps": dict(chains=4, spare_after=0, max_steps=10),
+    "8 chains at once, 6 steps": dict(chains=8, spare_after=0, max_steps=6),
+    "8 chains at once, 10 steps": dict(chains=8, spare_after=0, max_steps=10),
+    "8 chains at once, warm 4, 16 steps": dict(chains=8, spare_after=0, warm_loops=4, max_steps=16),
+    "8 chains at once, 16 steps": dict(chains=8, spare_after=0, max_steps=16),
+    "8 chains, 20 steps": dict(chains=8, max_steps=20),
+    "8 chains, 32 steps": dict(chains=8, max_steps=32),
+    "8 chains, 64 steps (default)": dict(chains=8, max_steps=64),
+    "default, time limit 0.05 s": dict(chains=8, max_steps=64, time_limit=0.05),
+}
+SPEED_TARGET = 20.0  # puzzles/s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", type=Path, default=None)
+    ap.add_argument("--puzzles", type=Path, default=ROOT.parent / "shared" / "puzzles" / "sudoku")
+    ap.add_argument("--sets", default="norvig_top95,tdoku_magictour_top1465")
+    ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-frontier")
+    args = ap.parse_args()
+    unknown = [s for s in args.sets.split(",") if s not in SETS]
+    if unknown:
+        ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")
+
+    path = args.out.with_suffix(".json")
+    report = json.loads(path.read_text()) if path.exists() else {}
+    solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
+    with Progress(console=console) as progress:
+        for name in args.sets.split(","):
+            grids = [s.givens for s in sudoku.read_file(args.puzzles / SETS[name])][: args.limit]
+            for profile in PROFILES:
+                key = f"{name}/{profile}"
+                if key in report and report[key]["puzzles"] == len(grids):
+                    continue
+                solver.config = SamplerConfig(**PROFILES[profile])
+                report[key] = run(solver, grids, key, progress)
+                console.print(f"{key}: {100 * report[key]['solve_rate']:.1f}% at {report[key]['puzzles_per_s']:.1f}/s")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_text(path, json.dumps(report, indent=1))
+
+    lines = ["| set | profile | puzzles | solved | puzzles/s | both targets |", "|---|---|---|---|---|---|"]
+    for key, r in report.items():
+        name, profile = key.split("/", 1)
+        both = r["solve_rate"] >= TARGETS[name] and r["puzzles_per_s"] >= SPEED_TARGET
+        lines.append(f"| {name} | {profile} | {r['puzzles']} | {100 * r['solve_rate']:.1f}% | "
+                     f"{r['puzzles_per_s']:.1f} | {'yes' if both else 'no'} |")
+    write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
+    plot(report, args.out.with_suffix(".png"))
+
+
+def plot(report: dict, path: Path) -> None:
+    """Solve rate against puzzles/s, one panel per set: the settings nothing beats on both joined and
+    named, the others grey, the target corner shaded; nothing without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    sets = list(dict.fromkeys(k.split("/", 1)[0] for k in report))
+    fig, axes = plt.subplots(1, len(sets), figsize=(5.2 * len(sets), 4.2), squeeze=False)
+    for a, name in zip(axes[0], sets):
+        rows = {k.split("/", 1)[1]: r for k, r in report.items() if k.startswith(name + "/")}
+        pts = {p: (r["puzzles_per_s"], 100 * r["solve_rate"]) for p, r in rows.items()}
+        # the settings no other beats on both speed and solve rate, joined and labelled; the rest grey
+        best = sorted((xy, p) for p, xy in pts.items()
+                      if not any(o[0] >= xy[0] and o[1] >= xy[1] and o != xy for o in pts.values()))
+        a.plot([x for x, _ in pts.values()], [y for _, y in pts.values()], "o", color="lightgrey", ms=5)
+        a.plot([xy[0] for xy, _ in best], [xy[1] for xy, _ in best], "o-", color="tab:blue", ms=5)
+        for (x, y), profile in best:
+            a.annotate(profile, (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        a.axhline(100 * TARGETS[name], color="grey", linestyle=":")
+        a.axvline(SPEED_TARGET, color="grey", linestyle=":")
+        a.fill_between([SPEED_TARGET, 200], 100 * TARGETS[name], 100, color="tab:green", alpha=0.1,
+                       label="both targets")
+        a.set_xscale("log")
+        a.set_xlim(0.5, 100)
+        a.set_ylim(40, 100)
+        a.set_xlabel("puzzles/s (this machine)")
+        a.set_ylabel("solved (%)")
+        a.set_title(f"{name} (first {max(r['puzzles'] for r in rows.values())})", fontsize=9)
+        a.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
