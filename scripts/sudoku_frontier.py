@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.progress import Progress
@@ -21,6 +22,7 @@ from eval_loopmdm import ROOT, SETS, TARGETS, console, run
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import sudoku
+from puzzles.errors import UserError
 from puzzles.files import write_text
 
 # name -> sampler settings (the rest are the CLI's defaults: 16 loops, retraction on, time limit 10 s)
@@ -55,11 +57,19 @@ def main() -> None:
         ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")
 
     path = args.out.with_suffix(".json")
-    report = json.loads(path.read_text()) if path.exists() else {}
-    solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
+    try:  # a missing puzzle file or checkpoint, a damaged earlier report: one line
+        report = json.loads(path.read_text()) if path.exists() else {}
+        solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
+        sets = {name: [s.givens for s in sudoku.read_file(args.puzzles / SETS[name])][: args.limit]
+                for name in args.sets.split(",")}
+    except json.JSONDecodeError as e:
+        print(f"error: {path} is not a report this script wrote ({e}); move it away to start over", file=sys.stderr)
+        sys.exit(2)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     with Progress(console=console) as progress:
-        for name in args.sets.split(","):
-            grids = [s.givens for s in sudoku.read_file(args.puzzles / SETS[name])][: args.limit]
+        for name, grids in sets.items():
             for profile in PROFILES:
                 key = f"{name}/{profile}"
                 if key in report and report[key]["puzzles"] == len(grids):
