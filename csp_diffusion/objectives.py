@@ -87,14 +87,15 @@ class MDMObjective(Objective):
         mc = self.model.config
         back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
         total = mc.prelude + mc.coda + mc.core * loops
-        return self.model.flops(loops, self.cells, self.neighbours) * (1 + 2 * back / total)
+        return self.model.flops(loops, self.cells, self.neighbours, training=True) * (1 + 2 * back / total)
 
     def _trace_step(self):
         """A model with a trace read-out (mazes): the loop count K is drawn around what the batch needs
         (need = 2 x its longest S-G distance: half the batches need + U[1, 8], half U[1, need + 8]);
         the read-out of the core after each differentiated pass is supervised with the task's trace at
-        that pass, and the model's answer (for a trace model, the read-out's last output) with the
-        solution on rows whose trace is complete (2T <= K).
+        that pass, and the coda's answer with the solution on rows whose trace is complete (2T <= K).
+        (The model answers with the read-out's last output, the walk flag, which the trace supervises;
+        the coda's loss shapes the core as it shaped the shipped model's.)
         A share `trace_reveal` of the rows is partly revealed and partly wrong (as the sampler's later
         steps see them), the rest bare."""
         mc = self.model.config
@@ -112,7 +113,9 @@ class MDMObjective(Objective):
         values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_start=1 - mc.trace_reveal)
         states: list[torch.Tensor] = []
         with self.amp():
-            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states)
+            _, core = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states,
+                               return_state=True)
+            logits = self.model.coda_logits(core, values, given, self.graph)
         reach = dist >= 0
         trace_loss = 0.0
         for j, h in enumerate(states):

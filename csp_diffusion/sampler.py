@@ -177,6 +177,16 @@ class Sampler:
         have an answer already verified) and a model that carries state, the loops run in chunks: a row
         stops where it settled, keeping that chunk's logits and state, the step ends when every row has,
         and (None, None, None, None) once the deadline passes."""
+        if state is None and settled is None:
+            # identical grids (a puzzle's chains before they diverge: all of them at step 1, spares as they
+            # join) run once; the network is deterministic, so each copy gets the same logits
+            key = v * 2 + g.long()
+            uniq, inverse = torch.unique(key, dim=0, return_inverse=True)
+            if len(uniq) < len(v):
+                rep = torch.empty(len(uniq), dtype=torch.long, device=v.device)
+                rep[inverse] = torch.arange(len(v), device=v.device)
+                out = self._forward(v[rep], g[rep], positions, graph, loops, None, deadline, None)
+                return (None,) * 4 if out[0] is None else tuple(None if x is None else x[inverse] for x in out)
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         if not getattr(self.model, "carries_state", False):

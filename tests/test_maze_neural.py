@@ -251,7 +251,7 @@ def test_a_trace_model_trains_on_its_trace_and_the_coda_on_finished_walks():
     obj = MDMObjective(model, model, task, task.make_pool(32, seed=0), 8, torch.device("cpu"),
                        torch.Generator().manual_seed(0), rng, (torch.as_tensor(st.positions), torch.as_tensor(st.graph)), False)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    first = None
+    first, coda_trained = None, False
     for _ in range(25):
         loss, flops, detail = obj.step()
         assert torch.isfinite(loss) and flops > 0 and detail["loops"] >= 1
@@ -259,9 +259,11 @@ def test_a_trace_model_trains_on_its_trace_and_the_coda_on_finished_walks():
         loss.backward()
         assert model.trace_head.weight.grad.abs().sum() > 0
         assert model.embed.value.weight.grad[task.START].abs().sum() > 0  # S has its own token
+        coda_trained |= model.head.weight.grad is not None and bool(model.head.weight.grad.abs().sum() > 0)
         opt.step()
         first = detail["trace_loss"] if first is None else first
     assert detail["trace_loss"] < first  # learning something of the trace
+    assert coda_trained  # the coda learns the path on finished walks (the shipped recipe), though the flag answers
 
 
 def test_start_is_a_given_on_path_cell_to_the_network():
