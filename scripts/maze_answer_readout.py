@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from csp_diffusion import bench, models
-from csp_diffusion.loopmdm import fix_givens
 from puzzles.domains import MazeTask
 from puzzles.errors import UserError
 
@@ -49,10 +48,7 @@ def main() -> None:
         graph = torch.as_tensor(st.graph)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             by_flag, core = model(values, given, torch.as_tensor(st.positions), graph, 2 * t + 8, return_state=True)
-            h = core
-            for block in model.coda:
-                h = block(h, graph)
-            by_coda = fix_givens(model.head(model.norm(h)).float(), values, given)
+            by_coda = model.coda_logits(core, values, given, graph).float()
         for logits, hit in ((by_coda, "coda"), (by_flag, "flag")):
             answer = np.where(v > 0, v, logits.argmax(-1)[0].numpy() + 1)
             ok = task.verify(v, answer, shape)
