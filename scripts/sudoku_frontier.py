@@ -43,6 +43,7 @@ PROFILES = {
     "8 chains, 20 steps": dict(chains=8, max_steps=20),
     "8 chains, 32 steps": dict(chains=8, max_steps=32),
     "8 chains, 64 steps (default)": dict(chains=8, max_steps=64),
+    "default, temperature 1.5": dict(chains=8, max_steps=64, temperature=1.5),
     "default, time limit 0.05 s": dict(chains=8, max_steps=64, time_limit=0.05),
 }
 SPEED_TARGET = 20.0  # puzzles/s
