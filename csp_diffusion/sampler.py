@@ -53,7 +53,7 @@ class SamplerConfig:
     # None = the task's own (Sudoku 0.99; mazes 0.9: measured 24/24 vs 14/24 mid-training 15x15 mazes at 64 steps)
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
-    temperature: float = 1.0  # for chains > 0 and restarted chains
+    temperature: float | None = None  # for chains > 0 and restarted chains; None = the task's own (Sudoku 1.5, mazes 1.0)
     spare_after: int = 4  # chains beyond the first join only for puzzles still unsolved after this many steps
     # (0 = all start at once), so an easy puzzle costs one chain however many are allowed
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
@@ -247,6 +247,7 @@ class Sampler:
         """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
         cfg = self.config
         confident = cfg.confident if cfg.confident is not None else self.task.confident
+        temperature = cfg.temperature if cfg.temperature is not None else getattr(self.task, "temperature", 1.0)
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
         shape = structure.shape
@@ -341,9 +342,9 @@ class Sampler:
             choice = top2.indices[..., 0] + 1
             if C > 1 or cfg.patience:
                 gumbel = -torch.log(-torch.log(torch.rand(probs.shape[:2], generator=gen, device=self.device) + 1e-9) + 1e-9)
-                noisy_margin = margin + cfg.temperature * 0.1 * gumbel
+                noisy_margin = margin + temperature * 0.1 * gumbel
                 margin = torch.where(sample_noise, noisy_margin, margin)
-                tempered = (probs.clamp_min(1e-9).log() / cfg.temperature).softmax(-1)
+                tempered = (probs.clamp_min(1e-9).log() / temperature).softmax(-1)
                 sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=gen).view(probs.shape[:2]) + 1
                 choice = torch.where(sample_noise, sampled, choice)
             score = torch.where(open_, margin, torch.full_like(margin, -1.0))

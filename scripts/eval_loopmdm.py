@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--warm-loops", type=int, default=None, help="loops per step after the first, warm (default: the task's)")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per puzzle (0 = only the step limit)")
+    ap.add_argument("--temperature", type=float, default=None, help="the noisy chains' temperature (default: the task's, 1.5)")
     ap.add_argument("--latency-limit", type=int, default=95, help="top95 puzzles solved one at a time for part 4")
     ap.add_argument("--loop-counts", default="1,2,4,8,12,16")
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated collections for part 1")
@@ -89,7 +90,7 @@ def main() -> None:
     solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
     k_max = solver.model.config.max_loops
     base = dict(loops=k_max, max_steps=args.steps, chains=args.chains, warm_loops=args.warm_loops,
-                time_limit=args.time_limit)
+                time_limit=args.time_limit, temperature=args.temperature)
     grids = {name: [s.givens for s in sudoku.read_file(args.puzzles / f)] for name, f in SETS.items()}
     report: dict = {"checkpoint": str(args.checkpoint or "shipped"), "params": solver.params,
                     "flops_per_step": solver.model.flops(k_max, 81, 21), "k_max": k_max, "base": base}
@@ -142,7 +143,7 @@ def markdown(rep: dict, args) -> str:
     lines = [f"Checkpoint: {rep['checkpoint']} ({rep['params'] / 1e6:.2f}M parameters, "
              f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
              f"step limit {args.steps}, {args.chains} chain(s) per puzzle, warm loops {args.warm_loops if args.warm_loops is not None else f'default ({SudokuTask.warm_loops})'}, "
-             f"time limit {args.time_limit or 'none'}.", ""]
+             f"time limit {args.time_limit or 'none'}, noisy chains' temperature {args.temperature or SudokuTask.temperature}.", ""]
     if "main" in rep:
         lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions | mean restarts |",
                   "|---|---|---|---|---|---|---|---|---|"]

@@ -79,7 +79,8 @@ def main() -> None:
                 key = f"{name}/{profile}"
                 if key in report and report[key]["puzzles"] == len(grids):
                     continue
-                solver.config = SamplerConfig(**PROFILES[profile])
+                # a profile naming no temperature runs at 1.0, the default when they were measured (session 11)
+                solver.config = SamplerConfig(**{"temperature": 1.0, **PROFILES[profile]})
                 report[key] = run(solver, grids, key, progress)
                 console.print(f"{key}: {100 * report[key]['solve_rate']:.1f}% at {report[key]['puzzles_per_s']:.1f}/s")
                 path.parent.mkdir(parents=True, exist_ok=True)
