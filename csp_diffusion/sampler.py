@@ -186,7 +186,7 @@ class Sampler:
                 rep = torch.empty(len(uniq), dtype=torch.long, device=v.device)
                 rep[inverse] = torch.arange(len(v), device=v.device)
                 out = self._forward(v[rep], g[rep], positions, graph, loops, None, deadline, None)
-                return (None,) * 4 if out[0] is None else tuple(None if x is None else x[inverse] for x in out)
+                return tuple(None if x is None else x[inverse] for x in out)  # all None past the deadline
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         if not getattr(self.model, "carries_state", False):
@@ -247,7 +247,7 @@ class Sampler:
         """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
         cfg = self.config
         confident = cfg.confident if cfg.confident is not None else self.task.confident
-        temperature = cfg.temperature if cfg.temperature is not None else getattr(self.task, "temperature", 1.0)
+        temperature = cfg.temperature if cfg.temperature is not None else self.task.temperature
         t0 = time.perf_counter()
         structure = self.task.structure(shape)
         shape = structure.shape

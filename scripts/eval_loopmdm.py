@@ -85,6 +85,8 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: main,retraction,loops,latency")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-loopmdm")
     args = ap.parse_args()
+    if args.temperature is not None and args.temperature <= 0:
+        ap.error("--temperature must be above 0")
     skip = set(filter(None, args.skip.split(",")))
 
     solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
@@ -143,7 +145,7 @@ def markdown(rep: dict, args) -> str:
     lines = [f"Checkpoint: {rep['checkpoint']} ({rep['params'] / 1e6:.2f}M parameters, "
              f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
              f"step limit {args.steps}, {args.chains} chain(s) per puzzle, warm loops {args.warm_loops if args.warm_loops is not None else f'default ({SudokuTask.warm_loops})'}, "
-             f"time limit {args.time_limit or 'none'}, noisy chains' temperature {args.temperature or SudokuTask.temperature}.", ""]
+             f"time limit {args.time_limit or 'none'}, noisy chains' temperature {args.temperature if args.temperature is not None else SudokuTask.temperature}.", ""]
     if "main" in rep:
         lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions | mean restarts |",
                   "|---|---|---|---|---|---|---|---|---|"]
