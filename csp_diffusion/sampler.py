@@ -9,7 +9,9 @@ One `step` looks at the model's predictions for the current grid and
      (Kim et al.: the order decides everything): every cell whose top
      probability clears `confident`, at least the single best, never two that
      would clash with each other or with a filled peer; a cell just retracted
-     waits `tabu` steps before it can be committed again;
+     waits `tabu` steps before it can be committed again; where the model's
+     most probable values fill the grid with no clash (all-different tasks),
+     all of them at once, since that grid is a solution;
   3. restarts a chain whose grid has not grown for `patience` steps: everything
      it committed after its first step is re-masked (retracted) and it goes on
      with noisy commit order and sampled values, so it does not walk back into
@@ -155,6 +157,15 @@ def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor
         hit = torch.zeros_like(pick).scatter_add_(1, pick, ok.long()) > 0
         return dead | (hit & committed & on)
     raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints")
+
+
+def _completes(v: torch.Tensor, argmax: torch.Tensor, peers: torch.Tensor) -> torch.Tensor:
+    """bool (n,): rows whose grid `v` (0 = masked), its masked cells filled with the model's `argmax`, has no
+    two peers holding one value. Givens are fixed in the network, so such a grid is a solution: committing it
+    whole ends the chain a step or more early (measured, 8 chains at once, 8 steps: 10-17% more puzzles/s, the
+    same or more solved; README, "Speed")."""
+    pred = torch.where(v > 0, v, argmax)
+    return ~((pred[:, :, None] == pred[:, None, :]) & peers).flatten(1).any(-1)
 
 
 class Sampler:
@@ -347,9 +358,12 @@ class Sampler:
                 tempered = (probs.clamp_min(1e-9).log() / temperature).softmax(-1)
                 sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=gen).view(probs.shape[:2]) + 1
                 choice = torch.where(sample_noise, sampled, choice)
+            if all_different:  # the model's argmax fills the grid without a clash: an answer, taken whole
+                answered = answered | _completes(v, top2.indices[..., 0] + 1, peers)
+                open_ = open_ | (~filled & answered[:, None])  # cells under tabu too
             score = torch.where(open_, margin, torch.full_like(margin, -1.0))
             want = open_ & (top2.values[..., 0] >= confident)
-            # a row whose argmax already verified as an answer (a trace model's settled step) commits all of it
+            # a row whose argmax is already an answer (a trace model's settled step, a clash-free completion) commits all of it
             want |= open_ & answered[:, None]
             choice = torch.where(answered[:, None], top2.indices[..., 0] + 1, choice)
             best = score.argmax(-1)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.blocks import fast_bf16, pick_device
+from csp_diffusion.blocks import fast_bf16, keep_freed_memory, pick_device
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.decoders import decoder
 from csp_diffusion.sampler import SamplerConfig, State
@@ -50,6 +50,8 @@ class NeuralSolver:
     def __init__(self, kind: str, task: str, checkpoint: Path | None = None, device: str | None = None,
                  sampler: SamplerConfig | None = None, batch_size: int = 256):
         self.device = pick_device(device)
+        if self.device.type == "cpu":
+            keep_freed_memory()
         self.model, self.meta = models.load(checkpoint or shipped_checkpoint(kind, task), kind, task, self.device)
         self.task = get_task(task, self.meta["info"].get("train_config", {}).get("grid"))  # trained grid size
         self.name = kind

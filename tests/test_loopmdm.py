@@ -149,6 +149,29 @@ def test_sampler_retracts_a_wrong_commitment_and_recovers():
     assert not off[0].verified and off[0].retractions == 0
 
 
+def test_an_unsure_model_whose_best_values_solve_the_grid_is_taken_whole_at_once():
+    """No cell clears the commit threshold, but the argmax fills the grid without a clash: solved in one step.
+    One argmax cell made to clash with a peer: the grid is not taken whole, and fills a cell or so per step."""
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+
+    class Unsure(_Oracle):
+        def __init__(self, target):
+            super().__init__(target)
+
+        def forward(self, values, given, positions, adjacency, loops):
+            return super().forward(values, given, positions, adjacency, loops) / 4  # top probability 0.25
+
+    out = Sampler(Unsure(solution[0]), task, SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve(puzzle.numpy())
+    assert out[0].verified and out[0].steps == 1 and out[0].commits == int((puzzle == 0).sum())
+    open_cells = (puzzle[0] == 0).nonzero()[:, 0].tolist()
+    a, b = next((i, j) for i in open_cells for j in open_cells if j in sudoku.PEERS[i])
+    wrong = solution[0].clone()
+    wrong[a] = wrong[b]  # two peers with one value: the argmax grid clashes
+    out = Sampler(Unsure(wrong), task, SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve(puzzle.numpy())
+    assert not out[0].verified and out[0].steps == 10 and out[0].commits < int((puzzle == 0).sum())
+
+
 def test_training_resumes_exactly(tmp_path):
     cfg = dict(batch_size=8, pool_size=64, eval_puzzles=0, log_every=1, model_config=TINY)
     full = train(TrainConfig(**{**cfg, "steps": 6}), tmp_path / "a")
