@@ -86,11 +86,13 @@ def progress():
 
 
 def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: int, retract: bool, device,
-                  legal: bool = False, warm_loops: int | None = None, time_limit: float = 0.0):
+                  legal: bool = False, warm_loops: int | None = None, time_limit: float = 0.0,
+                  spare_after: int | None = None):
     """A NeuralSolver with the CLI's sampling options (loops None = the model's K_max, scaled with size;
     warm_loops None = the task's default)."""
     for name, value, least in (("--loops", loops if loops is not None else 1, 1), ("--steps", steps, 1),
-                               ("--chains", chains, 1), ("--warm-loops", warm_loops or 0, 0)):
+                               ("--chains", chains, 1), ("--warm-loops", warm_loops or 0, 0),
+                               ("--spare-after", spare_after or 0, 0)):
         if value < least:
             raise fail(f"{name} must be at least {least}, got {value}")
     from csp_diffusion.sampler import SamplerConfig
@@ -99,6 +101,8 @@ def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: i
     solver = NeuralSolver(kind, task, checkpoint, device)
     solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal,
                                   warm_loops=warm_loops, time_limit=time_limit)
+    if spare_after is not None:
+        solver.config.spare_after = spare_after
     return solver
 
 

@@ -55,7 +55,7 @@ class SamplerConfig:
     # None = the task's own (Sudoku 0.99; mazes 0.9: measured 24/24 vs 14/24 mid-training 15x15 mazes at 64 steps)
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
-    temperature: float | None = None  # for chains > 0 and restarted chains; None = the task's own (Sudoku 1.5, mazes 1.0)
+    temperature: float | None = None  # for chains > 0 and restarted chains; None = the task's own (Sudoku 2.5, mazes 1.0)
     spare_after: int = 4  # chains beyond the first join only for puzzles still unsolved after this many steps
     # (0 = all start at once), so an easy puzzle costs one chain however many are allowed
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it

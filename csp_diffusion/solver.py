@@ -72,8 +72,9 @@ class NeuralSolver:
         st = self.task.structure(shape)
         neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
         flops = self.model.flops(loops, st.positions.shape[0], neighbours)
+        together = " started together" if self.config.chains > 1 and self.config.spare_after == 0 else ""
         return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
-                f"{loops} loops; {self.config.chains} chain(s), step limit {steps}")
+                f"{loops} loops; {self.config.chains} chain(s){together}, step limit {steps}")
 
     def plan(self, shape, puzzle: np.ndarray | None = None) -> SamplerConfig:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when

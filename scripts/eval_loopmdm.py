@@ -28,6 +28,7 @@ from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import sudoku
 from puzzles.domains import SudokuTask
+from puzzles.files import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {
@@ -78,7 +79,11 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--warm-loops", type=int, default=None, help="loops per step after the first, warm (default: the task's)")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per puzzle (0 = only the step limit)")
-    ap.add_argument("--temperature", type=float, default=None, help="the noisy chains' temperature (default: the task's, 1.5)")
+    ap.add_argument("--temperature", type=float, default=None,
+                    help=f"the noisy chains' temperature (default: the task's, {SudokuTask.temperature})")
+    ap.add_argument("--spare-after", type=int, default=SamplerConfig.spare_after,
+                    help="steps before the extra chains join a puzzle still unsolved (0 = all start together)")
+    ap.add_argument("--offset", type=int, default=0, help="skip this many puzzles of each file first (part 1)")
     ap.add_argument("--latency-limit", type=int, default=95, help="top95 puzzles solved one at a time for part 4")
     ap.add_argument("--loop-counts", default="1,2,4,8,12,16")
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated collections for part 1")
@@ -87,12 +92,14 @@ def main() -> None:
     args = ap.parse_args()
     if args.temperature is not None and args.temperature <= 0:
         ap.error("--temperature must be above 0")
+    if args.spare_after < 0 or args.offset < 0:
+        ap.error("--spare-after and --offset must be 0 or more")
     skip = set(filter(None, args.skip.split(",")))
 
     solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
     k_max = solver.model.config.max_loops
     base = dict(loops=k_max, max_steps=args.steps, chains=args.chains, warm_loops=args.warm_loops,
-                time_limit=args.time_limit, temperature=args.temperature)
+                time_limit=args.time_limit, temperature=args.temperature, spare_after=args.spare_after)
     grids = {name: [s.givens for s in sudoku.read_file(args.puzzles / f)] for name, f in SETS.items()}
     report: dict = {"checkpoint": str(args.checkpoint or "shipped"), "params": solver.params,
                     "flops_per_step": solver.model.flops(k_max, 81, 21), "k_max": k_max, "base": base}
@@ -103,7 +110,7 @@ def main() -> None:
             for name in args.sets.split(","):
                 gs = grids[name]
                 solver.config = SamplerConfig(**base)
-                report["main"][name] = run(solver, gs[: args.limit], name, progress)
+                report["main"][name] = run(solver, gs[args.offset: args.offset + args.limit], name, progress)
                 console.print(name, report["main"][name])
         ablation_sets = {"norvig_top95": grids["norvig_top95"],
                          "tdoku_17_clue_dev5000": grids["tdoku_17_clue_dev5000"][: args.ablation_limit]}
@@ -136,8 +143,8 @@ def main() -> None:
                              "given_up_max_s": max(given_up, default=None)}
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(report, args) + "\n")
+    write_text(args.out.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
+    write_text(args.out.with_suffix(".md"), markdown(report, args) + "\n")
     print(markdown(report, args))
 
 
@@ -145,7 +152,8 @@ def markdown(rep: dict, args) -> str:
     lines = [f"Checkpoint: {rep['checkpoint']} ({rep['params'] / 1e6:.2f}M parameters, "
              f"{rep['flops_per_step'] / 1e9:.2f} GFLOP per puzzle per step at K_max={rep['k_max']} loops); "
              f"step limit {args.steps}, {args.chains} chain(s) per puzzle, warm loops {args.warm_loops if args.warm_loops is not None else f'default ({SudokuTask.warm_loops})'}, "
-             f"time limit {args.time_limit or 'none'}, noisy chains' temperature {args.temperature if args.temperature is not None else SudokuTask.temperature}.", ""]
+             f"time limit {args.time_limit or 'none'}, noisy chains' temperature {args.temperature if args.temperature is not None else SudokuTask.temperature}, "
+             f"extra chains join after {args.spare_after} steps{f'; puzzles from number {args.offset + 1} of each file' if args.offset else ''}.", ""]
     if "main" in rep:
         lines += ["| set | puzzles | solved | rate | target | puzzles/s | mean steps | mean retractions | mean restarts |",
                   "|---|---|---|---|---|---|---|---|---|"]

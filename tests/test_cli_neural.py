@@ -97,10 +97,23 @@ def test_file_with_limit_and_chains(checkpoint, tmp_path):
     assert r.exit_code == 1 and "puzzles" in r.stdout
 
 
-def test_unsolvable_puzzle_is_reported_without_running_the_model(checkpoint):
-    r = run("solve", "sudoku", NO_SOLUTION, "--checkpoint", checkpoint, "--json")
-    assert r.exit_code == 1
-    assert json.loads(r.stdout)["error"] == "no solution"
+def test_unsolvable_puzzle_is_reported_as_such(checkpoint, tmp_path):
+    """Told apart once the model fails it (before, with --check-unique), alone or among others in a file."""
+    for extra in ([], ["--check-unique"]):
+        r = run("solve", "sudoku", NO_SOLUTION, "--checkpoint", checkpoint, "--steps", 2, "--json", *extra)
+        assert r.exit_code == 1
+        assert json.loads(r.stdout)["error"] == "no solution"
+    f = tmp_path / "p.txt"
+    f.write_text(f"{P1}\n{NO_SOLUTION}\n")
+    r = run("solve", "sudoku", "--file", f, "--checkpoint", checkpoint, "--steps", 2, "--spare-after", 0, "--json")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["source"] for x in lines] == [f"{f}:1", f"{f}:2"] and lines[1]["error"] == "no solution"
+    assert lines[0]["error"] != "no solution"
+
+
+def test_spare_after_below_zero_is_one_line(checkpoint):
+    r = run("solve", "sudoku", P1, "--checkpoint", checkpoint, "--spare-after", -1)
+    assert r.exit_code == 2 and "--spare-after must be at least 0" in r.output
 
 
 def test_show_draws_steps(checkpoint):
