@@ -180,6 +180,24 @@ class Sampler:
         self.autocast = autocast
 
     CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
+    CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids: their activations stay in cache
+    # (measured, Sudoku: 256 grids 390 grids/s in pieces of 128 vs 339 whole, 512: 379 vs 324); GPUs take them whole
+
+    def _model(self, v, g, positions, graph, loops: int, state=None):
+        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU."""
+        carries = getattr(self.model, "carries_state", False)
+        step = self.CPU_ROWS if self.device.type == "cpu" else len(v)
+        outs = []
+        for i in range(0, len(v), max(step, 1)):
+            sl = slice(i, i + step)
+            if carries:
+                outs.append(self.model(v[sl], g[sl], positions, graph, loops,
+                                       state=None if state is None else state[sl], return_state=True))
+            else:
+                outs.append((self.model(v[sl], g[sl], positions, graph, loops), None))
+        if len(outs) == 1:
+            return outs[0]
+        return torch.cat([o[0] for o in outs]), None if outs[0][1] is None else torch.cat([o[1] for o in outs])
 
     def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None,
                  settled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None):
@@ -200,17 +218,14 @@ class Sampler:
                 return tuple(None if x is None else x[inverse] for x in out)  # all None past the deadline
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
-        if not getattr(self.model, "carries_state", False):
-            return self.model(v, g, positions, graph, loops), None, full, answered
         timed = deadline is not None and deadline.end != float("inf")
-        if not (timed or settled) or loops <= self.CHUNK:
-            return (*self.model(v, g, positions, graph, loops, state=state, return_state=True), full, answered)
+        if not getattr(self.model, "carries_state", False) or not (timed or settled) or loops <= self.CHUNK:
+            return (*self._model(v, g, positions, graph, loops, state), full, answered)
         done, kept, ran = 0, None, full.clone()
         open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
             n = min(self.CHUNK, loops - done)
-            lg, h = self.model(v[open_], g[open_], positions, graph, n,
-                               state=None if state is None else state[open_], return_state=True)
+            lg, h = self._model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_])
             if kept is None:
                 kept, state = lg.new_empty((len(v), *lg.shape[1:])), h.new_zeros((len(v), *h.shape[1:]))
             kept[open_], state[open_] = lg, h.to(state.dtype)
