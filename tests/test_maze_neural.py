@@ -322,3 +322,34 @@ def test_a_trace_model_stops_looping_once_its_answer_verifies_and_commits_it_who
     # chunks of 32 loops: the answer first verifies after the third; unsure (60%) cells commit all at once
     assert out.verified and out.steps == 1 and out.extra["first_step_loops"] == 96
     assert out.commits == int((values == 0).sum())
+
+
+def test_neighbour_table_attention_equals_dense_attention_over_the_same_neighbours():
+    """The gathered O(T x slots) attention is dense attention restricted to each cell's listed neighbours, plus
+    each slot's learned bias (missing neighbours, -1, left out), in value and gradient."""
+    from csp_diffusion.blocks import GraphAttention
+
+    torch.manual_seed(0)
+    B, T, C, H, S = 2, 12, 16, 2, 5
+    att = GraphAttention(C, H, S)
+    torch.nn.init.normal_(att.slot_bias)
+    # slot 0 the cell itself, then distinct other cells or -1 (no neighbour there), as a grid's table has
+    others = [[o for o in torch.randperm(T).tolist() if o != t][: S - 1] for t in range(T)]
+    table = torch.tensor([[t] + others[t] for t in range(T)])
+    table[torch.rand(T, S) < 0.3] = -1
+    table[:, 0] = torch.arange(T)
+    table[3, 1:] = -1  # a cell with no neighbours but itself
+    bias = torch.full((H, T, T), float("-inf"))
+    for t in range(T):
+        for s in range(S):
+            if table[t, s] >= 0:
+                bias[:, t, table[t, s]] = att.slot_bias[:, s]
+    x = torch.randn(B, T, C, requires_grad=True)
+    q, k, v = att.qkv(x).view(B, T, 3, H, C // H).permute(2, 0, 3, 1, 4)
+    dense = att.out(torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias[None])
+                    .transpose(1, 2).reshape(B, T, C))
+    local = att(x, table)
+    assert torch.allclose(local, dense, atol=1e-5)
+    g_local, = torch.autograd.grad(local.square().sum(), x)
+    g_dense, = torch.autograd.grad(dense.square().sum(), x)
+    assert torch.allclose(g_local, g_dense, atol=1e-5)
