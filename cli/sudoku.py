@@ -96,7 +96,7 @@ def solve_sudoku(
     warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 4)."),
     steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
     chains: Optional[int] = typer.Option(None, "--chains", help="Neural: sampling chains per puzzle, the first verified one kept (default: loopmdm 8, the extra ones joining only for a puzzle unsolved after 4 steps; ar, hrm 1)."),
-    spare_after: Optional[int] = typer.Option(None, "--spare-after", help="LoopMDM: steps before the extra chains join a puzzle still unsolved (default 4; 0 = all chains start together, and with --steps 6 that is the fast profile: README, \"Speed\")."),
+    spare_after: Optional[int] = typer.Option(None, "--spare-after", help="LoopMDM: steps before the extra chains join a puzzle still unsolved (default 4; 0 = all chains start together, and with --steps 5 that is the fast profile: README, \"Speed\")."),
     retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
     show: bool = typer.Option(False, "--show", help="Neural, one puzzle: draw the denoising live."),
     legal: bool = typer.Option(False, "--legal", help="AR: never write a digit a peer already holds."),
