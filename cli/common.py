@@ -100,9 +100,8 @@ def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: i
 
     solver = NeuralSolver(kind, task, checkpoint, device)
     solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal,
-                                  warm_loops=warm_loops, time_limit=time_limit)
-    if spare_after is not None:
-        solver.config.spare_after = spare_after
+                                  warm_loops=warm_loops, time_limit=time_limit,
+                                  spare_after=SamplerConfig.spare_after if spare_after is None else spare_after)
     return solver
 
 

@@ -186,9 +186,9 @@ class Sampler:
     def _model(self, v, g, positions, graph, loops: int, state=None):
         """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU."""
         carries = getattr(self.model, "carries_state", False)
-        step = self.CPU_ROWS if self.device.type == "cpu" else len(v)
+        step = self.CPU_ROWS if self.device.type == "cpu" else max(len(v), 1)
         outs = []
-        for i in range(0, len(v), max(step, 1)):
+        for i in range(0, len(v), step):
             sl = slice(i, i + step)
             if carries:
                 outs.append(self.model(v[sl], g[sl], positions, graph, loops,
