@@ -13,16 +13,15 @@ app = typer.Typer(
 )
 solve_app = typer.Typer(help="Solve puzzles.", no_args_is_help=True)
 generate_app = typer.Typer(help="Generate puzzles.", no_args_is_help=True)
-train_app = typer.Typer(help="Train neural solvers.", no_args_is_help=True)
+
+# Each module registers its commands on `app` or on the sub-apps above (one per puzzle domain: its
+# solve and generate commands); `csp train` is a sub-app of its own.
+from cli import bench, compare, maze, sudoku  # noqa: E402,F401
+from cli.train import train_app  # noqa: E402
+
 app.add_typer(solve_app, name="solve")
 app.add_typer(generate_app, name="generate")
 app.add_typer(train_app, name="train")
-
-# Each module registers its commands on the sub-apps above.
-from cli import maze as _maze  # noqa: E402,F401
-from cli import sudoku as _sudoku  # noqa: E402,F401
-from cli import train as _train  # noqa: E402,F401
-from cli import bench as _bench  # noqa: E402,F401
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -85,24 +87,66 @@ def progress():
     )
 
 
-def neural_solver(kind: str, task: str, checkpoint, loops, steps: int, chains: int, retract: bool, device,
-                  legal: bool = False, warm_loops: int | None = None, time_limit: float = 0.0,
-                  spare_after: int | None = None):
-    """A NeuralSolver with the CLI's sampling options (loops None = the model's K_max, scaled with size;
-    warm_loops None = the task's default)."""
-    for name, value, least in (("--loops", loops if loops is not None else 1, 1), ("--steps", steps, 1),
-                               ("--chains", chains, 1), ("--warm-loops", warm_loops or 0, 0),
-                               ("--spare-after", spare_after or 0, 0)):
-        if value < least:
+def at_least(*checks: tuple[str, int | float | None, int]) -> None:
+    """For each (option, value, least): one line and exit 2 when a given value is below `least`."""
+    for name, value, least in checks:
+        if value is not None and value < least:
             raise fail(f"{name} must be at least {least}, got {value}")
+
+
+def positive_time_limit(time_limit: float) -> None:
+    if not time_limit > 0:
+        raise fail(f"--time-limit must be positive, got {time_limit:g}")
+
+
+def writable(path: Path | None) -> None:
+    """One line and exit 2 unless a file can be written at `path` (None: none asked for), before any work."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise fail(f"cannot write {path}: it is a folder")
+    if not path.parent.is_dir():
+        raise fail(f"cannot write {path}: no such folder {path.parent}")
+
+
+def sampler_fields(loops: int | None = None, steps: int | None = None, chains: int | None = None,
+                   spare_after: int | None = None, warm_loops: int | None = None, retract: bool = True,
+                   legal: bool = False, time_limit: float = 0.0) -> dict:
+    """SamplerConfig's fields from the neural options, checked; an option not given (None) is left out,
+    so the library's default holds (loops: the model's K_max or trace cap; warm_loops: the task's)."""
+    at_least(("--loops", loops, 1), ("--steps", steps, 1), ("--chains", chains, 1), ("--warm-loops", warm_loops, 0),
+             ("--spare-after", spare_after, 0))
+    given = {"loops": loops, "max_steps": steps, "chains": chains, "spare_after": spare_after,
+             "warm_loops": warm_loops}
+    return {**{k: v for k, v in given.items() if v is not None}, "retract": retract, "legal": legal,
+            "time_limit": time_limit}
+
+
+def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options):
+    """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains None = the
+    kind's own)."""
+    fields = sampler_fields(**options)
+    from csp_diffusion import models
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
 
-    solver = NeuralSolver(kind, task, checkpoint, device)
-    solver.config = SamplerConfig(loops=loops or 0, max_steps=steps, chains=chains, retract=retract, legal=legal,
-                                  warm_loops=warm_loops, time_limit=time_limit,
-                                  spare_after=SamplerConfig.spare_after if spare_after is None else spare_after)
-    return solver
+    fields.setdefault("chains", models.MODELS[kind].chains)
+    return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
+
+
+def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
+    """(the solver `name` names for `task`, whether it is neural); None names the default model. An exact
+    oracle is told apart without loading the model registry (and torch)."""
+    from puzzles.domains import get_task
+
+    if name in get_task(task).oracles:
+        return name, False
+    from csp_diffusion import bench, models
+
+    name = name or models.DEFAULT
+    if name not in models.MODELS:
+        raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
+    return name, True
 
 
 def loops_text(extra: dict) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import replace
-from pathlib import Path
-from typing import Optional
+from collections.abc import Iterator
+from contextlib import nullcontext
+from typing import Annotated
 
-import numpy as np
 import typer
 
+from cli import render
 from cli.app import generate_app, solve_app
 from cli.common import (
+    at_least,
     console,
     err_console,
     exit_for,
@@ -21,19 +22,43 @@ from cli.common import (
     guarded,
     loops_text,
     neural_solver,
+    pick_solver,
+    positive_time_limit,
     print_json,
     progress,
+    writable,
 )
+from cli.options import (
+    DEFAULT_TIME_LIMIT,
+    Checkpoint,
+    Count,
+    JsonLines,
+    KindChains,
+    Legal,
+    Limit,
+    Loops,
+    NeuralDevice,
+    Output,
+    Retract,
+    Seed,
+    Show,
+    Solver,
+    SpareAfter,
+    Steps,
+    TimeLimit,
+    WarmLoops,
+    Workers,
+    library_help,
+    neural_facts,
+)
+from cli.show import sudoku_live
 from puzzles import sudoku as sd
 from puzzles import sudoku_oracle as oracle
 from puzzles.files import write_text
 from puzzles.result import Result
 
-DEFAULT_SOLVER = "loopmdm"
-NEURAL = ("loopmdm", "ar", "hrm")
-SOLVER_NAMES = (*NEURAL, *oracle.SOLVERS)
 SHOW_FAILED = 10
-SHOW_GRIDS = 5  # a file this small has each grid drawn, not only the summary
+SHOW_GRIDS = 5  # a file this small has each grid drawn by a neural solver, not only the summary
 PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 
 
@@ -43,6 +68,19 @@ def _status(r: Result) -> str:
     return f"[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds * 1000:.1f} ms)"
 
 
+def _counters(r: Result) -> str:
+    """' · 3 steps, ...' for a neural solver's result, else ''."""
+    e = r.extra
+    if "steps" not in e:
+        return ""
+    return (f" · {e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, {e['restarts']} restarts, "
+            f"{loops_text(e)}")
+
+
+def _grid(grid, r: Result):
+    return render.sudoku(grid, sd.parse(r.solution) if r.solution else None)
+
+
 def _read_puzzles(file: str) -> list[sd.Sudoku]:
     if file == "-":
         return sd.read_text(sys.stdin.read(), name="<stdin>")
@@ -50,22 +88,18 @@ def _read_puzzles(file: str) -> list[sd.Sudoku]:
 
 
 def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> None:
+    """The table (solved = verified) and the first puzzles not solved."""
     from rich.table import Table
 
     n = len(results)
-    table = Table(title=f"sudoku · {results[0].solver if results else ''}", title_justify="left")
-    for col in ("puzzles", "solved", "verified", "unsolved", "puzzles/s", "median s", "wall s"):
+    title = f"sudoku · {results[0].solver if results else ''} (solved = verified)"
+    table = Table(title=title, title_justify="left")
+    for col in ("puzzles", "solved", "unsolved", "puzzles/s", "median s", "wall s"):
         table.add_column(col, justify="right")
     median = statistics.median(r.seconds for r in results) if results else 0.0
-    table.add_row(
-        str(n),
-        str(sum(r.solution is not None for r in results)),
-        str(sum(r.verified for r in results)),
-        str(sum(not r.solved for r in results)),
-        f"{n / wall:.1f}" if wall > 0 else "-",
-        f"{median:.4f}",
-        f"{wall:.2f}",
-    )
+    solved = sum(r.solved for r in results)
+    table.add_row(str(n), str(solved), str(n - solved), f"{n / wall:.1f}" if wall > 0 else "-", f"{median:.4f}",
+                  f"{wall:.2f}")
     console.print(table)
     failed = [(s, r) for s, r in zip(puzzles, results) if not r.solved]
     for s, r in failed[:SHOW_FAILED]:
@@ -74,181 +108,140 @@ def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> No
         console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
 
 
-@solve_app.command("sudoku")
+@solve_app.command("sudoku", cls=library_help(lambda: neural_facts("sudoku")))
 @guarded
 def solve_sudoku(
-    puzzle: Optional[str] = typer.Argument(
-        None, help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | - + are ignored)."
-    ),
-    file: Optional[str] = typer.Option(
-        None, "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin."
-    ),
-    solver: str = typer.Option(DEFAULT_SOLVER, "--solver", "-s", help=f"Solver: {', '.join(SOLVER_NAMES)}."),
-    time_limit: float = typer.Option(oracle.DEFAULT_TIME_LIMIT, "--time-limit", "-t", help="Seconds per puzzle; a neural solver gives up a puzzle there (batched: the batch gets this per puzzle)."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per puzzle per line on stdout."),
-    workers: int = typer.Option(2, "--workers", "-w", help="Processes for a file of puzzles."),
-    check_unique: bool = typer.Option(
-        True, "--check-unique/--no-check-unique", help="Prove the solution unique (a 2nd solve); else stop at one."
-    ),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N puzzles of the file."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Neural: a trained model (default: the shipped one)."),
-    loops: Optional[int] = typer.Option(None, "--loops", help="Neural: passes of the looped core per step (default: the model's K_max)."),
-    warm_loops: Optional[int] = typer.Option(None, "--warm-loops", help="LoopMDM: loops per step after the first, started from the last step's state (0 = every step from scratch; default: the task's, sudoku 0, maze 4)."),
-    steps: int = typer.Option(64, "--steps", help="Neural: denoising step limit (HRM: segments)."),
-    chains: Optional[int] = typer.Option(None, "--chains", help="Neural: sampling chains per puzzle, the first verified one kept (default: loopmdm 8, the extra ones joining only for a puzzle unsolved after 4 steps; ar, hrm 1)."),
-    spare_after: Optional[int] = typer.Option(None, "--spare-after", help="LoopMDM: steps before the extra chains join a puzzle still unsolved (default 4; 0 = all chains start together, and with --steps 5 that is the fast profile: README, \"Speed\")."),
-    retract: bool = typer.Option(True, "--retract/--no-retract", help="Neural: retract conflicting or doubtful cells."),
-    show: bool = typer.Option(False, "--show", help="Neural, one puzzle: draw the denoising live."),
-    legal: bool = typer.Option(False, "--legal", help="AR: never write a digit a peer already holds."),
-    device: Optional[str] = typer.Option(None, "--device", help="Neural: cpu, cuda, ... (default: CUDA when present)."),
+    puzzle: Annotated[str | None, typer.Argument(
+        help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | - + are ignored).")] = None,
+    file: Annotated[str | None, typer.Option(
+        "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin.")] = None,
+    solver: Solver = None,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
+    json_out: JsonLines = False,
+    workers: Workers = 2,
+    check_unique: Annotated[bool, typer.Option(
+        "--check-unique/--no-check-unique",
+        help="Refuse a puzzle without exactly one solution (a 2nd solve proves it unique); else stop at one.")] = True,
+    limit: Limit = None,
+    checkpoint: Checkpoint = None,
+    loops: Loops = None,
+    warm_loops: WarmLoops = None,
+    steps: Steps = None,
+    chains: KindChains = None,
+    spare_after: SpareAfter = None,
+    retract: Retract = True,
+    show: Show = False,
+    legal: Legal = False,
+    device: NeuralDevice = None,
 ) -> None:
     """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
     if (puzzle is None) == (file is None):
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
-    if solver not in SOLVER_NAMES:
-        raise fail(f"unknown solver {solver!r}; choose from {', '.join(SOLVER_NAMES)}")
-    if not time_limit > 0:
-        raise fail(f"--time-limit must be positive, got {time_limit:g}")
-    if workers < 1:
-        raise fail(f"--workers must be at least 1, got {workers}")
-    if limit is not None and limit < 1:
-        raise fail(f"--limit must be at least 1, got {limit}")
-    if solver in NEURAL:
-        if show and puzzle is None:
-            raise fail("--show draws one puzzle; give a PUZZLE, not --file")
-        if show and json_out:
-            raise fail("--show draws for people and --json writes for scripts; give one of them")
-        puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
-        if chains is None:
-            chains = 8 if solver == "loopmdm" else 1
-        neural = neural_solver(solver, "sudoku", checkpoint, loops, steps, chains, retract, device, legal, warm_loops, time_limit,
-                               spare_after)
-        _solve_neural(neural, puzzles, puzzle is not None, json_out, show, check_unique)
+    solver, neural = pick_solver(solver, "sudoku")
+    positive_time_limit(time_limit)
+    at_least(("--workers", workers, 1), ("--limit", limit, 1))
+    if neural and show and puzzle is None:
+        raise fail("--show draws one puzzle; give a PUZZLE, not --file")
+    if neural and show and json_out:
+        raise fail("--show draws for people and --json writes for scripts; give one of them")
+    puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
+    if not neural:
+        _solve_exact(solver, puzzles, puzzle is not None, json_out, time_limit, workers, check_unique)
         return
+    ns = neural_solver(solver, "sudoku", checkpoint, device, loops=loops, steps=steps, chains=chains,
+                       spare_after=spare_after, warm_loops=warm_loops, retract=retract, legal=legal,
+                       time_limit=time_limit)
+    _solve_neural(ns, puzzles, puzzle is not None, json_out, show, check_unique)
 
-    if puzzle is not None:
-        grid = sd.parse(puzzle)
-        r = oracle.solve(grid, solver, time_limit=time_limit, check_unique=check_unique)
-        if json_out:
-            print_json(r.to_json())
-        else:
-            shown = sd.parse(r.solution) if r.solution else None
-            console.print(sd.render(grid, shown))
-            console.print(_status(r), highlight=False, soft_wrap=True)
-        exit_for([r])
+
+def _print_one(grid, r: Result, json_out: bool, drawn: bool) -> None:
+    """One puzzle's result: its JSON, or its grid (unless the live view `drawn` it) and status."""
+    if json_out:
+        print_json(r.to_json())
         return
+    if not drawn:
+        console.print(_grid(grid, r))
+    console.print(_status(r) + _counters(r), highlight=False, soft_wrap=True)
 
-    puzzles = _read_puzzles(file)[:limit]
-    start = time.perf_counter()
-    stream = oracle.solve_many(  # parses and starts the workers before the live display
-        [s.givens for s in puzzles], solver, time_limit=time_limit, workers=workers, check_unique=check_unique
-    )
+
+def _stream(puzzles: list[sd.Sudoku], stream: Iterator[Result], label: str, json_out: bool) -> list[Result]:
+    """The results of a file's puzzles, with a progress bar on stderr and, for --json, each one's line."""
     results: list[Result] = []
     try:
         with progress() as bar:
-            task = bar.add_task(f"solving ({solver})", total=len(puzzles), status="")
+            task = bar.add_task(label, total=len(puzzles), status="")
             for k, (s, r) in enumerate(zip(puzzles, stream), start=1):
                 results.append(r)
                 if json_out:
                     print_json({**r.to_json(), "source": s.source})
                 bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
     finally:
-        close = getattr(stream, "close", None)
+        close = getattr(stream, "close", None)  # stops an exact solver's workers
         if close is not None:
             close()
-    wall = time.perf_counter() - start
+    return results
+
+
+def _solve_exact(solver: str, puzzles: list[sd.Sudoku], single: bool, json_out: bool, time_limit: float,
+                 workers: int, check_unique: bool) -> None:
+    grids = [s.givens for s in puzzles]
+    if single:
+        r = oracle.solve(grids[0], solver, time_limit=time_limit, check_unique=check_unique)
+        _print_one(grids[0], r, json_out, drawn=False)
+        exit_for([r])
+        return
+    start = time.perf_counter()
+    stream = oracle.solve_many(  # parses and starts the workers before the live display
+        grids, solver, time_limit=time_limit, workers=workers, check_unique=check_unique
+    )
+    results = _stream(puzzles, stream, f"solving ({solver})", json_out)
     if not json_out:
-        _summary(puzzles, results, wall)
+        _summary(puzzles, results, time.perf_counter() - start)
     exit_for(results)
 
 
-def _invalid(grid: np.ndarray, check_unique: bool) -> str | None:
-    """With `check_unique`, why a puzzle has not exactly one solution (checked before the model runs), or None.
-    Clashing givens never get here (parsing refuses them); a puzzle with no solution otherwise is told
-    apart only once the model fails it (`_explained`), so puzzles the model solves cost no search (3 ms a
-    hard puzzle, 7% of a file's time at 20 puzzles/s)."""
-    if not check_unique:
-        return None
-    n = sd.count_solutions(grid, 2)
-    if n == 0:
-        return oracle.NO_SOLUTION
-    return oracle.SEVERAL_SOLUTIONS if n > 1 else None
-
-
-def _explained(r: Result, grid: np.ndarray) -> Result:
-    """`r`, its error "no solution" where the model did not solve the puzzle because there is none."""
-    if r.verified or sd.count_solutions(grid, 1):
-        return r
-    return replace(r, error=oracle.NO_SOLUTION)
-
-
-def _solve_neural(solver, puzzles: list[sd.Sudoku], single: bool, json_out: bool, show: bool, check_unique: bool) -> None:
-    """Run a neural solver batched over the puzzles that have exactly one solution; print and exit as the oracles do."""
+def _solve_neural(ns, puzzles: list[sd.Sudoku], single: bool, json_out: bool, show: bool, unique: bool) -> None:
+    """Solve with a NeuralSolver, batched; a puzzle without exactly one solution (with `unique`) is refused
+    before the model runs, one without any is told apart once the model fails it."""
     grids = [s.givens for s in puzzles]
-    reasons = [_invalid(g, check_unique) for g in grids]
-    todo = [g for g, why in zip(grids, reasons) if why is None]
+    if single:
+        with sudoku_live(grids[0], ns) if show else nullcontext() as on_step:
+            r = next(ns.solve_screened(grids, unique, on_step=on_step))
+        _print_one(grids[0], r, json_out, drawn=show)
+        exit_for([r])
+        return
     start = time.perf_counter()
-    results: list[Result] = []
-    if single:
-        if show and todo:
-            from cli.show import sudoku_live
-
-            solved = iter([sudoku_live(todo[0], solver)])
-        else:
-            solved = solver.solve(todo)
-        for g, why in zip(grids, reasons):
-            results.append(_explained(next(solved), g) if why is None else Result("sudoku", solver.name, sd.to_string(g), None, False, 0.0, why))
-    else:
-        with progress() as bar:
-            task = bar.add_task(f"solving ({solver.name}, {solver.config.chains} chain(s))", total=len(grids), status="")
-            stream = solver.solve(todo)
-            for g, why in zip(grids, reasons):
-                r = _explained(next(stream), g) if why is None else Result("sudoku", solver.name, sd.to_string(g), None, False, 0.0, why)
-                results.append(r)
-                if json_out:
-                    print_json({**r.to_json(), "source": puzzles[len(results) - 1].source})
-                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{len(results)} solved")
+    results = _stream(puzzles, ns.solve_screened(grids, unique), f"solving ({ns.name}, {ns.config.chains} chain(s))",
+                      json_out)
     wall = time.perf_counter() - start
-    if single:
-        r = results[0]
-        if json_out:
-            print_json(r.to_json())
-        elif not show:
-            console.print(sd.render(grids[0], sd.parse(r.solution) if r.solution else None))
-        if not json_out:
-            detail = f" · {r.extra['steps']} steps, {r.extra['commits']} commits, {r.extra['retractions']} retractions, {r.extra['restarts']} restarts, {loops_text(r.extra)}" if r.extra else ""
-            console.print(_status(r) + detail, highlight=False, soft_wrap=True)
-    elif not json_out:
+    if not json_out:
         if len(grids) <= SHOW_GRIDS:
             for g, r in zip(grids, results):
-                console.print(sd.render(g, sd.parse(r.solution) if r.solution else None))
+                console.print(_grid(g, r))
                 console.print(_status(r), highlight=False, soft_wrap=True)
         _summary(puzzles, results, wall)
-        console.print(solver.describe((9, 9)), highlight=False, soft_wrap=True)
+        console.print(ns.describe((9, 9)), highlight=False, soft_wrap=True)
     exit_for(results)
 
 
 @generate_app.command("sudoku")
 @guarded
 def generate_sudoku(
-    n: int = typer.Option(1, "-n", "--count", help="How many puzzles."),
-    difficulty: str = typer.Option("hard", "--difficulty", "-d", help=f"One of {', '.join(sd.DIFFICULTIES)}."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed and n, same puzzles, whatever --workers)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default stdout)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Processes generating in parallel."),
-    csv: bool = typer.Option(False, "--csv", help="Write CSV source,question,answer,rating instead of lines."),
+    n: Count = 1,
+    difficulty: Annotated[str, typer.Option("--difficulty", "-d", help=f"One of {', '.join(sd.DIFFICULTIES)}.")] = "hard",
+    seed: Seed = 0,
+    output: Output = None,
+    workers: Workers = 1,
+    csv: Annotated[bool, typer.Option("--csv", help="Write CSV source,question,answer,rating instead of lines.")] = False,
 ) -> None:
     """Generate puzzles with a unique solution: one per line, the solution as the second field."""
-    if n < 1:
-        raise fail(f"-n must be at least 1, got {n}")
+    at_least(("-n", n, 1))
     if difficulty not in sd.DIFFICULTIES:
         raise fail(f"unknown difficulty {difficulty!r}; choose from {', '.join(sd.DIFFICULTIES)}")
     if seed < 0:
         raise fail(f"--seed must be 0 or more, got {seed}")
-    if workers < 1:
-        raise fail(f"--workers must be at least 1, got {workers}")
-    if output is not None and not output.parent.is_dir():
-        raise fail(f"cannot write {output}: no such folder {output.parent}")
+    at_least(("--workers", workers, 1))
+    writable(output)
 
     stream = sd.generate(n, difficulty, seed=seed, workers=workers)
     if n >= PROGRESS_FROM:

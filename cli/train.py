@@ -1,17 +1,19 @@
 """`csp train MODEL --task TASK`: train a neural solver with a live progress display."""
 
-from __future__ import annotations
-
 import json
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
-from cli.app import train_app
 from cli.common import console, err_console, fail, guarded
+from cli.options import Device
+from puzzles.domains import TASKS, MazeTask, get_task
 
-TASKS = ("sudoku", "maze")
+# Without `from __future__ import annotations`: the options' help below is made from TrainConfig's
+# defaults inside `_command`, so its annotations are evaluated there, not looked up as names later.
 
 
 def _parse_overrides(items: list[str]) -> dict:
@@ -27,38 +29,102 @@ def _parse_overrides(items: list[str]) -> dict:
     return out
 
 
-def _command(kind: str, blurb: str):
+class _ModelKinds(TyperGroup):
+    """`csp train`'s commands, one per model kind, made when first listed or called: the kinds and the
+    training defaults live in modules that load torch, which `csp --help` should not wait for."""
+
+    def _made(self) -> dict:
+        if not self.commands:
+            from csp_diffusion import models
+
+            kinds = typer.Typer()
+            for kind, spec in models.MODELS.items():
+                kinds.command(kind, help=f"Train {spec.blurb}. CPU by default, CUDA when present; runs unchanged "
+                              "under torchrun.")(guarded(_command(kind)))
+            self.commands.update(typer.main.get_group(kinds).commands)
+        return self.commands
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(self._made())
+
+    def get_command(self, ctx, cmd_name: str):
+        return self._made().get(cmd_name)
+
+
+train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.", no_args_is_help=True)
+
+
+def _command(kind: str):
+    """`csp train KIND`, its defaults TrainConfig's."""
+    from csp_diffusion.train import DEFAULT_STEPS, TrainConfig, check
+
+    default = {f.name: f.default for f in fields(TrainConfig)}
+
     def command(
-        task: Annotated[Optional[str], typer.Option(help="Puzzle task: sudoku or maze (default sudoku; with --resume, the run's).")] = None,
-        minutes: Annotated[Optional[float], typer.Option(help="Wall-clock training budget.")] = None,
-        steps: Annotated[Optional[int], typer.Option(help="Step budget (default 1000 when no --minutes).")] = None,
-        out: Annotated[Optional[Path], typer.Option(help="Run folder: model.safetensors, state.pt, log.jsonl (default runs/TASK-MODEL).")] = None,
-        resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
-        init: Annotated[Optional[Path], typer.Option(help="Fine-tune: start from this model checkpoint's weights and config.")] = None,
-        seed: Annotated[int, typer.Option(help="Seed of weights, data order and noise.")] = 0,
-        batch_size: Annotated[int, typer.Option(help="Puzzles per step (per process).")] = 128,
-        lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
-        pool_size: Annotated[int, typer.Option(help="Generated puzzles in the training pool (cached).")] = 60_000,
-        eval_every: Annotated[float, typer.Option(help="Minutes between held-out solve-rate checks.")] = 5.0,
-        device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: CUDA when present).")] = None,
-        bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = False,
-        grid: Annotated[Optional[int], typer.Option(help="Mazes: side of the training grids (default 15); smaller mazes sit inside.")] = None,
-        set_: Annotated[list[str], typer.Option("--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = [],
+        task: Annotated[str | None, typer.Option(help=f"Puzzle task: {' or '.join(TASKS)} (default {default['task']}; "
+                                                 "with --resume, the run's).")] = None,
+        minutes: Annotated[float | None, typer.Option(
+            help="Training budget in minutes of training: evaluations and checkpoints are not counted.")] = None,
+        steps: Annotated[int | None, typer.Option(help=f"Step budget (default {DEFAULT_STEPS} when no --minutes).")] = None,
+        out: Annotated[Path | None, typer.Option(
+            help="Run folder: model.safetensors, state.pt, log.jsonl (default runs/TASK-MODEL).")] = None,
+        resume: Annotated[Path | None, typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
+        force: Annotated[bool, typer.Option(
+            help="Start over in an --out folder that holds a run (its log and state go).")] = False,
+        checkpoint_every: Annotated[str, typer.Option(
+            help="Checkpoint every N minutes of training (e.g. 3), or every N steps (e.g. 200steps); the "
+                 "first comes after step 1. A kill loses at most this much work.")] = str(
+                     default["checkpoint_every_minutes"]),
+        init: Annotated[Path | None, typer.Option(
+            help="Fine-tune: start from this model checkpoint's weights and config.")] = None,
+        seed: Annotated[int, typer.Option(help="Seed of weights, data order and noise.")] = default["seed"],
+        batch_size: Annotated[int, typer.Option(help="Puzzles per step (per process).")] = default["batch_size"],
+        lr: Annotated[float, typer.Option(help="Peak learning rate.")] = default["lr"],
+        pool_size: Annotated[int, typer.Option(
+            help="Generated puzzles in the training pool (cached).")] = default["pool_size"],
+        eval_every: Annotated[float, typer.Option(
+            help="Minutes between held-out solve-rate checks.")] = default["eval_every_minutes"],
+        device: Device = None,
+        bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = default["autocast"],
+        grid: Annotated[int | None, typer.Option(help=f"Mazes: side of the training grids (default {MazeTask.TRAIN_SIZE}); "
+                                                 "smaller mazes sit inside.")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = None,
     ) -> None:
         if resume is not None and task is None:
             task = _run_task(resume)
-        task = task or "sudoku"
+        task = task or default["task"]
+        get_task(task)  # an unknown task is one line, before the run's folder is looked at
         folder = resume or out or Path("runs") / f"{task}-{kind}"
-        _train(kind, task, minutes, steps, folder, resume is not None, seed, batch_size, lr, pool_size,
-               eval_every, device, bf16, _parse_overrides(set_), init, grid)
+        if resume is not None and not (folder / "state.pt").is_file():
+            raise fail(f"no such training state: {folder / 'state.pt'}")
+        every_minutes, every_steps = _interval(checkpoint_every)
+        cfg = TrainConfig(task=task, model=kind, model_config=_parse_overrides(set_ or []), steps=steps,
+                          minutes=minutes, seed=seed, batch_size=batch_size, lr=lr, pool_size=pool_size,
+                          eval_every_minutes=eval_every, device=device, autocast=bf16,
+                          init=str(init) if init else None, grid=grid, checkpoint_every_minutes=every_minutes,
+                          checkpoint_every_steps=every_steps)
+        check(cfg)
+        _train(cfg, folder, resume is not None, force)
 
-    command.__doc__ = f"Train {blurb}. CPU by default, CUDA when present; runs unchanged under torchrun."
-    train_app.command(kind)(guarded(command))
+    return command
 
 
-_command("loopmdm", "LoopMDM, the looped masked-diffusion solver")
-_command("ar", "the autoregressive baseline")
-_command("hrm", "the HRM-style dual-timescale baseline")
+def _interval(text: str) -> tuple[float | None, int | None]:
+    """(minutes, steps) of a --checkpoint-every value: "3" or "2.5" minutes, "200steps" steps."""
+    raw = text.strip().lower()
+    try:
+        if raw.endswith("steps"):
+            steps = int(raw[:-5].strip())
+            if steps >= 1:
+                return None, steps
+        else:
+            minutes = float(raw.removesuffix("min").removesuffix("m").strip())
+            if minutes > 0:
+                return minutes, None
+    except ValueError:
+        pass
+    raise fail(f"--checkpoint-every takes minutes (3) or steps (200steps), got {text!r}")
 
 
 def _run_task(folder: Path) -> str:
@@ -67,22 +133,13 @@ def _run_task(folder: Path) -> str:
     return load_state(Path(folder) / "state.pt")["train_config"]["task"]
 
 
-def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_size, eval_every, device, bf16, overrides,
-           init=None, grid=None):
+def _train(cfg, out: Path, resume: bool, force: bool = False) -> None:
     from rich.live import Live
     from rich.table import Table
 
-    if task not in TASKS:
-        raise fail(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
-    from csp_diffusion.train import TrainConfig, check, train
+    from csp_diffusion.train import train
 
-    if resume and not (Path(out) / "state.pt").is_file():
-        raise fail(f"no such training state: {Path(out) / 'state.pt'}")
-
-    cfg = TrainConfig(task=task, model=model, model_config=overrides, steps=steps, minutes=minutes, seed=seed,
-                      batch_size=batch_size, lr=lr, pool_size=pool_size, eval_every_minutes=eval_every,
-                      device=device, autocast=bf16, init=str(init) if init else None, grid=grid)
-    check(cfg)
+    model, task = cfg.model, cfg.task
     status = {"step": 0, "loss": None, "solve_rate": None, "minutes": 0.0, "progress": 0.0, "note": "preparing data"}
 
     def view() -> Table:
@@ -95,7 +152,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
             f"step {status['step']}",
             "loss " + ("-" if status["loss"] is None else f"{status['loss']:.4f}"),
             "held-out solved " + ("-" if status["solve_rate"] is None else f"{100 * status['solve_rate']:.0f}%"),
-            f"{status['minutes']:.1f} min",
+            f"{status['minutes']:.1f} training min",
             status["note"],
         )
         return t
@@ -112,7 +169,7 @@ def _train(model, task, minutes, steps, out, resume, seed, batch_size, lr, pool_
                 status["note"] = f"checkpoint at step {e['step']}"
             live.update(view())
 
-        result = train(cfg, Path(out), resume=resume, on_event=on_event)
-    console.print(f"trained {result['step']} steps in {result['minutes']:.1f} min; final loss {result['loss']:.4f}"
+        result = train(cfg, Path(out), resume=resume, on_event=on_event, force=force)
+    console.print(f"trained {result['step']} steps in {result['minutes']:.1f} training minutes; final loss {result['loss']:.4f}"
                   + (f"; held-out solve rate {100 * result['solve_rate']:.1f}%" if "solve_rate" in result else "")
                   + f"; weights in {Path(out) / 'model.safetensors'}")

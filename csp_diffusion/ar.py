@@ -13,38 +13,22 @@ decoders.py; this file is only the network.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
-from csp_diffusion.loopmdm import fix_givens
+from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
+from csp_diffusion.network import ModelConfig, Network, block_flops
 
 
 @dataclass
-class ARConfig:
-    n_values: int = 9
-    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
-    position_sizes: tuple[int, ...] = (9, 9, 9)
-    cells: int = 81  # unused (LoopMDM's free-position ablation); kept so configs share keys
-    dim: int = 128
-    heads: int = 4
-    mlp_ratio: int = 4
-    layers: int = 4  # LoopMDM's 1 + 2 + 1 distinct blocks: the same parameters
-    slots: int = 0  # unused; the AR model always attends over the whole sequence
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ARConfig":
-        d = dict(d)
-        d["position_sizes"] = tuple(d["position_sizes"])
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+class ARConfig(ModelConfig):
+    layers: int = 4  # LoopMDM's 1 + 2 + 1 distinct blocks: the same parameters (slots unused: it attends over
+    # the whole sequence)
 
 
-class AR(nn.Module):
+class AR(Network):
     needs_positions = True  # a fixed writing order needs to know which cell is which, even on mazes
 
     def __init__(self, config: ARConfig):
@@ -55,7 +39,7 @@ class AR(nn.Module):
         self.blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.layers))
         self.norm = RMSNorm(c.dim)
         self.head = nn.Linear(c.dim, c.n_values, bias=False)
-        self.apply(lambda m: nn.init.normal_(m.weight, std=0.02) if isinstance(m, (nn.Linear, nn.Embedding)) else None)
+        self.apply(self.init_weights)
 
     @staticmethod
     def mask(T: int, device) -> torch.Tensor:
@@ -81,11 +65,8 @@ class AR(nn.Module):
         logits = self.head(self.norm(x[:, T:]))
         return fix_givens(logits, puzzle, given)
 
-    def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
         """x2 multiply-adds of one full forward pass (2T tokens; `loops` is ignored)."""
         c, d, n = self.config, self.config.dim, 2 * cells
-        per_block = 2 * n * (4 * d * d + 2 * c.mlp_ratio * d * d) + 2 * 2 * n * n * d
+        per_block = block_flops(n, n, d, c.mlp_ratio)
         return int(c.layers * per_block + 2 * cells * d * c.n_values)

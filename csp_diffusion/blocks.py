@@ -1,4 +1,5 @@
-"""Transformer pieces shared by the models: attention over a constraint graph, MLP, block, cell embedding."""
+"""Transformer pieces shared by the models: attention over a constraint graph, MLP, block, cell embedding,
+and the parameterization that pins given cells."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x / rms(x) as x * sqrt(dim) / ||x||: one fused reduction instead of square, mean, add and rsqrt
-        # (measured on this project's CPU: the Sudoku model's forward pass 10% faster); the clamp plays eps
+        # (a faster forward pass on CPU); the clamp plays eps
         d = x.shape[-1]
         return x * ((self.weight * d**0.5) / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min((self.eps * d) ** 0.5))
 
@@ -48,7 +49,7 @@ class GraphAttention(nn.Module):
     def _local(self, qkv: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """qkv (B, T, 3C); table (T, S) -> (B, T, H, d), O(T * S) instead of O(T^2). Each cell's neighbours'
         keys and values are gathered as whole rows, and heads stay in the last axes, so nothing is permuted
-        (measured: 30x30 mazes alone 20% faster than gathering per head and contracting with einsum)."""
+        (faster than gathering per head and contracting with einsum)."""
         B, T, C3 = qkv.shape
         C, H = C3 // 3, self.heads
         d, S = C // H, table.shape[1]
@@ -109,46 +110,9 @@ class CellEmbedding(nn.Module):
         return x + sum(emb(positions[:, a]) for a, emb in enumerate(self.axes))
 
 
-def fast_bf16(device: torch.device) -> bool:
-    """Whether bf16 is native here (AVX-512 BF16/AMX CPUs, bf16-capable GPUs): inference then runs
-    with bf16 weights under bf16 autocast. Measured on this project's CPU: autocast alone 1.6x faster than
-    fp32, and bf16 weights on top of it 1.15x (Sudoku, one chain) to 1.9x (8 chains) more, with the same
-    solve rates; elsewhere bf16 would be emulated and slow."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def keep_freed_memory() -> None:
-    """On glibc, let freed blocks of up to 256 MB be reused instead of handed back to the system. A forward
-    pass frees and reallocates activations of tens of MB; returned to the system, each one comes back as
-    fresh pages, faulted in on first touch. Measured on this project's CPU: the Sudoku model's forward
-    pass 1.5x faster at 256 grids, files solved 3-12% faster. A process-wide setting; elsewhere (no glibc) nothing."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD: blocks below this come from the heap, not fresh mmaps
-        libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: keep this much freed heap rather than trimming it
-    except (OSError, AttributeError):
-        pass
-
-
-def pick_device(name: str | None = None) -> torch.device:
-    """`name` if given, else CUDA when present, else CPU."""
-    from puzzles.errors import UserError
-
-    if not name:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"unknown device {name!r}; use cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device {name!r} asked for, but CUDA is not available here")
-    if device.type not in ("cpu", "cuda"):
-        raise UserError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
-    return device
+def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+    """Replace a given cell's logits by 0 for its value and -inf elsewhere (a mark token above
+    n_values, such as a maze's START, is a given of the top value)."""
+    onehot = F.one_hot((values - 1).clamp(0, logits.shape[-1] - 1), logits.shape[-1]).bool()
+    fixed = torch.zeros_like(logits).masked_fill(~onehot, float("-inf"))
+    return torch.where(given[..., None], fixed, logits)

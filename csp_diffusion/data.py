@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from puzzles.files import atomic_write
+from puzzles.seeds import stream
 
 
 def cache_dir() -> Path:
@@ -22,15 +23,15 @@ def cache_dir() -> Path:
 
 def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed) and cached."""
-    grid = f"-side{task.train_size}-v2" if hasattr(task, "train_size") else ""  # v2: mazes mark S as START
-    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}.npz"
+    grid = f"-side{task.train_size}" if hasattr(task, "train_size") else ""
+    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}-v3.npz"  # v3: named seed streams
     if path.exists():
         try:
             with np.load(path) as z:
                 return z["puzzles"], z["solutions"]
         except (OSError, ValueError, KeyError, EOFError):
             pass  # a damaged (or empty) cache is regenerated
-    puzzles, solutions = task.make_pool(size, seed=seed, workers=workers or os.cpu_count() or 1)
+    puzzles, solutions = task.make_pool(size, seed=stream("pool", seed), workers=workers or os.cpu_count() or 1)
 
     def write(tmp):
         with open(tmp, "wb") as f:
@@ -42,5 +43,5 @@ def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[n
 
 
 def held_out(task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A small generated evaluation set from a seed range the training pools never use."""
-    return task.make_pool(n, seed=10_000_000 + seed, workers=1, difficulties=("hard",))
+    """A small generated evaluation set from its own stream, apart from every training pool."""
+    return task.make_pool(n, seed=stream("held-out", seed), workers=1, difficulties=("hard",))

@@ -1,24 +1,25 @@
 """Inference for the baselines, with the sampler's interface and result fields.
 
 - AR: greedy, one unknown cell per step in row-major order, never revisited. `legal`
-  masks values a peer already holds (all-different tasks), which is as much constraint
-  knowledge as it may use; it still cannot take a cell back.
+  masks the values the task's clash rule forbids there (all-different: a peer's value),
+  which is as much constraint knowledge as it may use; it still cannot take a cell back.
 - HRM: segment after segment from the initial state; after each, the predicted grid is
   checked and a verified one stops the puzzle; with ACT, the halting head may stop it
   earlier. `max_steps` caps the segments.
-Both verify every grid with the task's verifier, as the sampler does; `decoder()` picks
-the decoding for a model kind (LoopMDM's is the retracting sampler).
+Both verify every grid with the task's verifier, as the sampler does; `models.decoder()`
+picks the decoding for a model kind (LoopMDM's is the retracting sampler).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from csp_diffusion.sampler import Deadline, Outcome, Sampler, SamplerConfig, State
+from csp_diffusion.constraints import rule_for
+from csp_diffusion.sampler import Deadline, Outcome, SamplerConfig, State
 
 
 class _Decoder:
@@ -34,11 +35,16 @@ class _Decoder:
         positions = torch.as_tensor(structure.positions, device=self.device)
         return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
 
-    def _outcomes(self, puzzles, values, verified, steps, commits, t0, timed_out: bool) -> list[Outcome]:
-        seconds = (time.perf_counter() - t0) / max(len(puzzles), 1)
+    def _outcomes(self, puzzles, values, verified, steps, commits, passes, t0, timed_out: bool,
+                  finished: np.ndarray | None = None) -> list[Outcome]:
+        """`passes`: forward passes each puzzle took part in (each one loop); `finished`: seconds from t0 to
+        each puzzle's end (nan or None: the call's end)."""
+        end = time.perf_counter() - t0
+        done = np.full(len(puzzles), np.nan) if finished is None else finished
         return [Outcome(values=values[k], verified=bool(verified[k]), steps=int(steps[k]), commits=int(commits[k]),
-                        retractions=0, seconds=seconds,
-                        extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k]})
+                        retractions=0, seconds=end if np.isnan(done[k]) else float(done[k]),
+                        extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k],
+                               "passes": int(passes[k]), "loops_run": int(passes[k])})
                 for k in range(len(puzzles))]
 
 
@@ -49,10 +55,9 @@ class ARDecoder(_Decoder):
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
         answer = torch.zeros_like(puzzle)
-        peers = None
-        if self.config.legal and self.task.constraint == "all-different":
-            peers = torch.as_tensor(structure.adjacency, device=self.device)
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device)) if self.config.legal else None
         deadline = Deadline(self.config.time_limit, P)
+        calls = 0
         for t in range(T):
             given = puzzle[:, t] > 0
             if given.all():
@@ -62,10 +67,9 @@ class ARDecoder(_Decoder):
                 break
             with self.amp():
                 logits = self.model(puzzle, answer, positions)[:, t].float()
-            if peers is not None:
-                taken = torch.zeros_like(logits, dtype=torch.bool)
-                held = torch.where(puzzle > 0, puzzle, answer) * peers[t]  # values of cell t's peers
-                taken.scatter_(1, (held - 1).clamp(min=0), held > 0)
+            calls += 1
+            taken = None if rule is None else rule.taken(torch.where(puzzle > 0, puzzle, answer), t, logits.shape[-1])
+            if taken is not None:
                 logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True), float("-inf"))
             answer[:, t] = torch.where(given, puzzle[:, t], logits.argmax(-1) + 1)
             if on_step is not None:
@@ -75,7 +79,7 @@ class ARDecoder(_Decoder):
         values = answer.cpu().numpy()
         verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
         unknown = (puzzle == 0).sum(-1).cpu().numpy()
-        return self._outcomes(puzzles, values, verified, unknown, unknown, t0, deadline.hit)
+        return self._outcomes(puzzles, values, verified, unknown, unknown, np.full(P, calls), t0, deadline.hit)
 
 
 class HRMDecoder(_Decoder):
@@ -90,6 +94,7 @@ class HRMDecoder(_Decoder):
         verified = np.zeros(P, bool)
         halted = np.zeros(P, bool)
         steps = np.zeros(P, int)
+        finished = np.full(P, np.nan)
         act = self.model.config.act
         deadline = Deadline(self.config.time_limit, P)
         for segment in range(self.config.max_steps):
@@ -107,16 +112,8 @@ class HRMDecoder(_Decoder):
                 verified[k] = self.task.verify(puzzles[k], pred[j], shape)
             if act:
                 halted[idx] = (q[:, 0] > q[:, 1]).cpu().numpy()
+            finished[idx[verified[idx] | halted[idx]]] = time.perf_counter() - t0
             if on_step is not None and 0 in idx:
                 on_step(State(values[0], puzzles[0] > 0, np.zeros(T, bool), np.zeros(T, bool), segment + 1, 1))
         unknown = (puzzles == 0).sum(-1)
-        return self._outcomes(puzzles, values, verified, steps, unknown, t0, deadline.hit)
-
-
-def decoder(kind: str, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):
-    """The inference procedure for a model kind, with `solve(puzzles, on_step=None, shape=None)`."""
-    if kind == "ar":
-        return ARDecoder(model, task, config, device, autocast)
-    if kind == "hrm":
-        return HRMDecoder(model, task, config, device, autocast)
-    return Sampler(model, task, config, device, autocast)
+        return self._outcomes(puzzles, values, verified, steps, unknown, steps, t0, deadline.hit, finished)

@@ -16,24 +16,17 @@ for mazes, the 4-neighbourhood), so the comparison isolates the recurrence.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
-from csp_diffusion.loopmdm import fix_givens
+from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
+from csp_diffusion.network import ModelConfig, Network, block_flops
 
 
 @dataclass
-class HRMConfig:
-    n_values: int = 9
-    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
-    position_sizes: tuple[int, ...] = (9, 9, 9)
-    cells: int = 81
-    dim: int = 128
-    heads: int = 4
-    mlp_ratio: int = 4
+class HRMConfig(ModelConfig):
     h_layers: int = 2  # 2 + 2 blocks: LoopMDM's parameter count
     l_layers: int = 2
     h_cycles: int = 2
@@ -42,19 +35,9 @@ class HRMConfig:
     act: bool = True  # learn when to halt (Q-learning); False: always `segments`
     explore: float = 0.1  # probability of a random least segment count in training
     hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
-    slots: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "HRMConfig":
-        d = dict(d)
-        d["position_sizes"] = tuple(d["position_sizes"])
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-class HRM(nn.Module):
+class HRM(Network):
     def __init__(self, config: HRMConfig):
         super().__init__()
         c = self.config = config
@@ -67,7 +50,7 @@ class HRM(nn.Module):
         self.norm = RMSNorm(c.dim)
         self.head = nn.Linear(c.dim, c.n_values, bias=False)
         self.q_head = nn.Linear(c.dim, 2)  # halt, continue
-        self.apply(lambda m: nn.init.normal_(m.weight, std=0.02) if isinstance(m, (nn.Linear, nn.Embedding)) else None)
+        self.apply(self.init_weights)
         with torch.no_grad():  # start out preferring to continue, as HRM does
             self.q_head.weight.zero_()
             self.q_head.bias.fill_(-5.0)
@@ -105,14 +88,11 @@ class HRM(nn.Module):
         q = self.q_head(z_h.mean(1)).float()
         return (z_h, z_l), logits, q
 
-    def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
         """x2 multiply-adds of `loops` segments for one puzzle (each segment: h_cycles x
         (l_cycles L-passes + 1 H-pass))."""
         c, d = self.config, self.config.dim
         attended = neighbours or cells
-        per_block = 2 * cells * (4 * d * d + 2 * c.mlp_ratio * d * d) + 2 * 2 * cells * attended * d
+        per_block = block_flops(cells, attended, d, c.mlp_ratio)
         blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
         return int(max(1, loops) * (blocks * per_block + 2 * cells * d * c.n_values))

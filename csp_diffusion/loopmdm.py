@@ -15,23 +15,17 @@ sampler.py). Givens are fixed by the parameterization: a given cell's logits are
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
+from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
+from csp_diffusion.network import ModelConfig, Network, block_flops
 
 
 @dataclass
-class LoopMDMConfig:
-    n_values: int = 9
-    tokens: int = 0  # input tokens, MASK included (a task's marks too); 0 = n_values + 1
-    position_sizes: tuple[int, ...] = (9, 9, 9)
-    cells: int = 81  # used only by free positions
-    dim: int = 128
-    heads: int = 4
-    mlp_ratio: int = 4
+class LoopMDMConfig(ModelConfig):
     prelude: int = 1
     core: int = 2
     coda: int = 1
@@ -41,26 +35,15 @@ class LoopMDMConfig:
     # earlier, sparser version of the grid, as the sampler's warm start runs it (0 = every batch cold)
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
-    slots: int = 0  # >0: sparse attention over a (cells, slots) neighbour table, one learned bias per slot
     trace: int = 0  # >0: a linear read-out of this many outputs from the core after each loop, supervised with
-    # the task's execution trace (mazes: 5); loops then run to the puzzle's size, not max_loops, and the answer
-    # is the trace's last output (a two-valued task's on-flag: the maze walk), not the coda's
-    trace_reveal: float = 0.0  # trace training: the share of grids partly revealed (and partly wrong) as the sampler's
-    # later steps see them; the rest are bare. Measured: 0.5 left the coda reading revealed cells, 16 of 100
-    # Maze-Hard-like mazes at 2T + 8 loops against 90 for bare training (README, "Mazes")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "LoopMDMConfig":
-        d = dict(d)
-        d["position_sizes"] = tuple(d["position_sizes"])
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+    # the task's execution trace; loops then run to the puzzle's size, not max_loops, and the answer is the
+    # trace's last output (a two-valued task's on-flag, such as the maze walk), not the coda's
+    trace_reveal: float = 0.0  # trace training: the share of grids partly revealed (and partly wrong) as the
+    # sampler's later steps see them; the rest bare (a revealed share teaches the coda to copy revealed cells)
 
 
-class LoopMDM(nn.Module):
-    carries_state = True  # forward(state=..., return_state=True): the sampler may warm-start the core
+class LoopMDM(Network):
+    carries_state = True
 
     def __init__(self, config: LoopMDMConfig):
         super().__init__()
@@ -75,12 +58,15 @@ class LoopMDM(nn.Module):
         self.trace_head = nn.Linear(c.dim, c.trace) if c.trace else None
         if c.trace and c.n_values != 2:
             raise ValueError("a trace model answers with its trace's last output, an on/off flag: n_values must be 2")
-        self.apply(self._init)
+        self.apply(self.init_weights)
 
-    @staticmethod
-    def _init(m: nn.Module) -> None:
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
+    @property
+    def max_loops(self) -> int:
+        return self.config.max_loops
+
+    @property
+    def trace(self) -> int:
+        return self.config.trace
 
     def forward(
         self,
@@ -118,8 +104,8 @@ class LoopMDM(nn.Module):
                 states.append(h)
         core = h
         if self.trace_head is not None:
-            # the answer is the trace's last output once the trace is complete (the walk's on-path flag): measured,
-            # the coda read the same state into 20 of 100 Maze-Hard-like paths, the flag into 99 (README, "Mazes")
+            # the answer is the trace's last output once the trace is complete (the walk's on-path flag): it reads
+            # long paths far better than the coda does (docs/results.md, "Mazes")
             flag = self.trace_head(core.float())[..., -1]
             logits = fix_givens(torch.stack([-flag / 2, flag / 2], -1), values, given)
             return (logits, core) if return_state else logits
@@ -128,9 +114,8 @@ class LoopMDM(nn.Module):
 
     def coda_logits(self, core: torch.Tensor, values: torch.Tensor, given: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
         """The coda's answer from a final core state. A trace model answers with its flag instead, but trains
-        the coda on finished walks too, as the shipped maze model was made: rerun so, its training commands
-        gave a model solving 100 of the first 100 Maze-Hard-like mazes; with the path loss on the flag
-        instead (no coda gradient into the core), 52 (README, "Mazes")."""
+        the coda on finished walks too: that gradient into the core is what made the shipped maze model
+        (docs/results.md, "Mazes")."""
         mask = graph if self.config.peer_attention else None
         h = core
         for block in self.coda:
@@ -143,25 +128,14 @@ class LoopMDM(nn.Module):
             h = block(h, mask)
         return h
 
-    def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     def flops(self, loops: int, cells: int, neighbours: int | None = None, training: bool = False) -> int:
         """Multiply-adds x2 of one forward pass for one puzzle at `loops` (matmuls and attention); with
         `training`, as training runs it (a trace model's coda too)."""
         c = self.config
         d = c.dim
         attended = cells if (neighbours is None or not c.peer_attention) else neighbours
-        per_block = 2 * cells * (4 * d * d + 2 * c.mlp_ratio * d * d) + 2 * 2 * cells * attended * d
+        per_block = block_flops(cells, attended, d, c.mlp_ratio)
         coda = c.coda * per_block + 2 * cells * d * c.n_values
         if c.trace:  # the answer comes from the trace read-out; the coda runs only in training
             return int((c.prelude + c.core * loops) * per_block + 2 * cells * d * c.trace + coda * training)
         return int((c.prelude + c.core * loops) * per_block + coda)
-
-
-def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
-    """Replace a given cell's logits by 0 for its value and -inf elsewhere (a mark token above
-    n_values, such as a maze's START, is a given of the top value)."""
-    onehot = torch.nn.functional.one_hot((values - 1).clamp(0, logits.shape[-1] - 1), logits.shape[-1]).bool()
-    fixed = torch.zeros_like(logits).masked_fill(~onehot, float("-inf"))
-    return torch.where(given[..., None], fixed, logits)

@@ -1,26 +1,56 @@
-"""The registry of model kinds: config class, network class, and loading from a checkpoint."""
+"""The registry of model kinds (config, network, decoding, training objective), building and loading.
+
+Adding a model kind is one file for its network (and, if it needs them, its decoding in
+decoders.py and its objective in objectives.py) plus one entry in MODELS; the CLI, training,
+bench and compare read the kinds from here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from csp_diffusion.checkpoint import read_model
-from csp_diffusion.errors import CheckpointError
-from puzzles.errors import UserError
 from csp_diffusion.ar import AR, ARConfig
+from csp_diffusion.checkpoint import read_model
+from csp_diffusion.decoders import ARDecoder, HRMDecoder
+from csp_diffusion.errors import CheckpointError
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+from csp_diffusion.objectives import ARObjective, HRMObjective, MDMObjective
+from csp_diffusion.sampler import Sampler
+from puzzles.errors import UserError
 
-MODELS = {"loopmdm": (LoopMDMConfig, LoopMDM), "ar": (ARConfig, AR), "hrm": (HRMConfig, HRM)}
+
+@dataclass(frozen=True)
+class Kind:
+    config: type
+    network: type
+    decoder: type  # decoder(model, task, SamplerConfig, device, autocast).solve(puzzles, on_step, shape)
+    objective: type  # what one training step optimizes
+    blurb: str
+    chains: int = 1  # chains per puzzle by default
+
+
+MODELS = {
+    "loopmdm": Kind(LoopMDMConfig, LoopMDM, Sampler, MDMObjective, "LoopMDM, the looped masked-diffusion solver", 8),
+    "ar": Kind(ARConfig, AR, ARDecoder, ARObjective, "the autoregressive baseline"),
+    "hrm": Kind(HRMConfig, HRM, HRMDecoder, HRMObjective, "the HRM-style dual-timescale baseline"),
+}
+DEFAULT = "loopmdm"  # the solver people get unless they name another
+
+
+def decoder(kind: str, model, task, config, device: torch.device, autocast: bool = False):
+    """The inference procedure for a model kind, with `solve(puzzles, on_step=None, shape=None)`."""
+    return MODELS[kind].decoder(model, task, config, device, autocast)
 
 
 def check_config(config: dict) -> None:
     """UserError on settings no network can have (from --set or a hand-edited checkpoint): a size
     below 1, or a width the attention heads do not divide."""
     for key, value in config.items():
-        if isinstance(value, int) and not isinstance(value, bool) and key not in ("slots", "prelude", "coda", "tokens", "trace", "trace_reveal") and value < 1:
+        may_be_zero = ("slots", "prelude", "coda", "tokens", "trace", "trace_reveal")
+        if isinstance(value, int) and not isinstance(value, bool) and key not in may_be_zero and value < 1:
             raise UserError(f"model setting {key}={value} must be at least 1")
     if not 0 <= config.get("trace_reveal", 0) <= 1:
         raise UserError(f"model setting trace_reveal={config['trace_reveal']} must be between 0 and 1")
@@ -30,10 +60,9 @@ def check_config(config: dict) -> None:
 
 def build(kind: str, config: dict) -> torch.nn.Module:
     """The network of `kind` from its config (checked by `check_config`)."""
-    config_cls, model_cls = MODELS[kind]
-    c = config_cls.from_dict(config)
+    c = MODELS[kind].config.from_dict(config)
     check_config(c.to_dict())
-    return model_cls(c)
+    return MODELS[kind].network(c)
 
 
 def load(path: Path, kind: str | None = None, task: str | None = None, device: torch.device | None = None):
@@ -45,6 +74,10 @@ def load(path: Path, kind: str | None = None, task: str | None = None, device: t
         raise CheckpointError(f"{path} holds a {meta['kind']} model, not {kind}")
     if task and meta["task"] != task:
         raise CheckpointError(f"{path} was trained for {meta['task']}, not {task}")
+    broken = [k for k, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if broken:
+        raise CheckpointError(f"{path} holds non-finite weights (NaN or infinity, as a diverged run leaves) in "
+                              f"{broken[0]}" + (f" and {len(broken) - 1} more" if len(broken) > 1 else ""))
     try:
         model = build(meta["kind"], meta["config"])
         model.load_state_dict(tensors)

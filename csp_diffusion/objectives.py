@@ -13,9 +13,8 @@ FLOPs that step cost (forward and backward, per the whole batch):
   between segments, and the halting head learns by Q-learning (halt target: is the
   whole grid right; continue target: the next segment's best Q-value). With `hints`, some
   puzzles arrive with part of their answer given, as LoopMDM's training grids arrive partly
-  revealed. On bare 15x15 mazes the path is not a local property: trained on bare puzzles
-  only, HRM and LoopMDM alike stayed at loss ~0.66 for 60 steps, where LoopMDM on its
-  partly revealed grids was at 0.43 after 100.
+  revealed (a maze's path is not a local property: on bare mazes only, both stall; see
+  docs/results.md, "Baselines").
 `state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
 """
 
@@ -90,44 +89,38 @@ class MDMObjective(Objective):
         return self.model.flops(loops, self.cells, self.neighbours, training=True) * (1 + 2 * back / total)
 
     def _trace_step(self):
-        """A model with a trace read-out (mazes): the loop count K is drawn around what the batch needs
-        (need = 2 x its longest S-G distance: half the batches need + U[1, 8], half U[1, need + 8]);
+        """A model with a trace read-out: the loop count K is drawn around what the batch needs (`need`,
+        the task's loops for its longest trace: half the batches need + U[1, 8], half U[1, need + 8]);
         the read-out of the core after each differentiated pass is supervised with the task's trace at
-        that pass, and the coda's answer with the solution on rows whose trace is complete (2T <= K).
-        (The model answers with the read-out's last output, the walk flag, which the trace supervises;
-        the coda's loss shapes the core as it shaped the shipped model's.)
-        A share `trace_reveal` of the rows is partly revealed and partly wrong (as the sampler's later
-        steps see them), the rest bare."""
-        mc = self.model.config
+        that pass (its classes by cross-entropy, its flags by logistic loss), and the coda's answer with
+        the solution on rows whose trace is complete. (The model answers with the read-out's last
+        output, which the trace supervises; the coda's loss shapes the core.) A share `trace_reveal` of
+        the rows is partly revealed and partly wrong (as the sampler's later steps see them), the rest bare."""
+        mc, task = self.model.config, self.task
         puzzle, solution = self.batch()
-        side = self.task.structure().shape
-        rows = [self.task.trace(p, side) for p in puzzle.cpu().numpy()]
-        dist = torch.as_tensor(np.stack([r[0] for r in rows]), device=self.device)
-        on = torch.as_tensor(np.stack([r[1] for r in rows]), device=self.device)
-        t = torch.as_tensor([r[2] for r in rows], device=self.device)[:, None]
-        need = 2 * int(t.max())
+        trace = task.trace(puzzle.cpu().numpy(), task.structure().shape)
+        need = task.trace_loops(trace)
         if self.rng.random() < 0.5:
             loops = need + int(self.rng.integers(1, 9))
         else:
             loops = int(self.rng.integers(1, need + 9))
-        values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_start=1 - mc.trace_reveal)
+        values, given = noise(puzzle, solution, task.n_values, self.gen, p_start=1 - mc.trace_reveal)
         states: list[torch.Tensor] = []
         with self.amp():
             _, core = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states,
                                return_state=True)
             logits = self.model.coda_logits(core, values, given, self.graph)
-        reach = dist >= 0
         trace_loss = 0.0
         for j, h in enumerate(states):
             k = loops - len(states) + 1 + j  # the pass this state ends
-            wave = torch.where(dist > k, 0, 1 + dist % 3)
-            walk = (on & (2 * t - dist <= k)).float()
+            classes, flags, cells = (torch.as_tensor(a, device=self.device) for a in task.trace_targets(trace, k))
             out = self.model.trace_head(h.float())
-            trace_loss = trace_loss + F.cross_entropy(out[..., :4][reach], wave[reach]) \
-                + F.binary_cross_entropy_with_logits(out[..., 4][reach], walk[reach])
+            trace_loss = trace_loss + F.cross_entropy(out[..., :task.trace_classes][cells], classes[cells]) \
+                + F.binary_cross_entropy_with_logits(out[..., task.trace_classes:][cells], flags[cells])
         trace_loss = trace_loss / max(1, len(states))
-        done = (2 * t <= loops) & ~given
-        path_loss = F.cross_entropy(logits[done].float(), solution[done] - 1) if done.any() else torch.zeros((), device=self.device)
+        done = torch.as_tensor(task.trace_done(trace, loops), device=self.device)[:, None] & ~given
+        path_loss = (F.cross_entropy(logits[done].float(), solution[done] - 1) if done.any()
+                     else torch.zeros((), device=self.device))
         return path_loss + trace_loss, self.batch_size * self.world * self._flops(loops), {
             "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
 
@@ -209,6 +202,3 @@ class HRMObjective(Objective):
 
     def load_state_dict(self, state: dict) -> None:
         self.carry = state.get("carry")
-
-
-OBJECTIVES = {"loopmdm": MDMObjective, "ar": ARObjective, "hrm": HRMObjective}

@@ -8,10 +8,10 @@ One `step` looks at the model's predictions for the current grid and
   2. commits masked cells by the margin between their two most probable values
      (Kim et al.: the order decides everything): every cell whose top
      probability clears `confident`, at least the single best, never two that
-     would clash with each other or with a filled peer; a cell just retracted
-     waits `tabu` steps before it can be committed again; where the model's
-     most probable values fill the grid with no clash (all-different tasks),
-     all of them at once, since that grid is a solution;
+     the task's clash rule refuses (all-different: two that would clash with
+     each other or with a filled peer); a cell just retracted waits `tabu`
+     steps before it can be committed again; where the model's most probable
+     values complete the grid without breaking the rule, all of them at once;
   3. restarts a chain whose grid has not grown for `patience` steps: everything
      it committed after its first step is re-masked (retracted) and it goes on
      with noisy commit order and sampled values, so it does not walk back into
@@ -22,7 +22,8 @@ Several chains per puzzle run in one batch; chain 0 is greedy, the others add
 Gumbel noise to the commit order and sample values at a temperature, and join
 only for puzzles that chain 0 has not solved within `spare_after` steps. A
 puzzle is solved when any of its chains is verified. Nothing here searches or
-propagates constraints: every value comes from the model.
+propagates constraints: every value comes from the model. The clash rules live in
+constraints.py, keyed by the kind of constraint the task names.
 
 A model that learned an execution trace (mazes) runs its first step in chunks of loops
 up to a cap, and a puzzle stops looping as soon as the model's own argmax verifies as an
@@ -38,11 +39,15 @@ of it are given up.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import ClassVar
 
 import numpy as np
 import torch
+
+from csp_diffusion.constraints import rule_for
+from puzzles.errors import UserError
 
 
 @dataclass
@@ -52,10 +57,10 @@ class SamplerConfig:
     chains: int = 1
     retract: bool = True
     confident: float | None = None  # commit every masked cell at least this sure (early exit when all are);
-    # None = the task's own (Sudoku 0.99; mazes 0.9: measured 24/24 vs 14/24 mid-training 15x15 mazes at 64 steps)
+    # None = the task's own
     doubt: float = 0.2  # retract a committed cell whose value's probability fell below this (decays to 0)
     tabu: int = 2  # steps a retracted cell stays masked
-    temperature: float | None = None  # for chains > 0 and restarted chains; None = the task's own (Sudoku 2.5, mazes 1.0)
+    temperature: float | None = None  # for chains > 0 and restarted chains; None = the task's own
     spare_after: int = 4  # chains beyond the first join only for puzzles still unsolved after this many steps
     # (0 = all start at once), so an easy puzzle costs one chain however many are allowed
     patience: int = 5  # >0: a chain whose grid has not grown for this many steps re-masks everything it
@@ -79,13 +84,14 @@ class Outcome:
     steps: int
     commits: int
     retractions: int
-    seconds: float
+    seconds: float  # from the start of the call (the puzzle's batch) to its answer, or to the call's end
     extra: dict = field(default_factory=dict)
 
 
 @dataclass
 class State:
-    """What a live view needs after each step (for chain 0 of puzzle 0)."""
+    """What a live view needs after each step: chain 0 of puzzle 0, then, if another chain of that puzzle
+    was verified, a last State of that chain's answer (`chain` > 0)."""
 
     values: np.ndarray
     given: np.ndarray
@@ -93,6 +99,7 @@ class State:
     retracted_now: np.ndarray
     step: int
     loops: int
+    chain: int = 0
 
 
 class Deadline:
@@ -120,54 +127,6 @@ class Deadline:
         return True
 
 
-def _clashing(task, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
-    """bool (n, T): committed cells to retract because the grid breaks a constraint there.
-
-    The domain names its kind of constraint:
-    - "all-different" (Sudoku): two peers (graph: bool adjacency without self-loops) may not hold one value; the
-      less confident side of each such pair goes (ties: the later cell);
-    - "path" (mazes; graph: neighbour table self/up/right/down/left): an on-path cell needs two
-      on-path neighbours and S/G one, so an on-path cell that can no longer get them (a dead
-      end) goes, and where a cell has too many (a branch) its least confident committed
-      on-path neighbour, or itself, goes.
-    """
-    T = v.shape[1]
-    if task.constraint == "all-different":
-        filled = v > 0
-        same = (v[:, :, None] == v[:, None, :]) & filled[:, :, None] & filled[:, None, :] & graph
-        order = torch.arange(T, device=v.device)
-        weaker = (conf[:, None, :] > conf[:, :, None]) | (
-            (conf[:, None, :] == conf[:, :, None]) & (order[None, :] < order[:, None])[None]
-        )
-        return committed & (same & weaker).any(-1)
-    if task.constraint == "path":
-        nb, has = graph[:, 1:].clamp(min=0), graph[:, 1:] >= 0  # (T, 4)
-        on = v >= task.ON  # ON, or the START mark
-        on_nb = on[:, nb] & has  # (n, T, 4)
-        may_nb = (on | (v == 0))[:, nb] & has
-        end = on & ~committed  # S and G (the only given on-path cells)
-        need = torch.where(end, 1, 2)
-        dead = committed & on & (may_nb.sum(-1) < need)
-        branch = on & (on_nb.sum(-1) > need)
-        # among a branching cell and its on-path neighbours, the least confident committed one goes
-        mine = torch.where(committed & on, conf, torch.full_like(conf, float("inf")))
-        cand = torch.cat([mine[:, :, None], torch.where(on_nb, mine[:, nb], float("inf"))], dim=-1)  # (n, T, 5)
-        pick = graph.clamp(min=0)[None].expand(len(v), -1, -1).gather(-1, cand.argmin(-1, keepdim=True)).squeeze(-1)
-        ok = branch & torch.isfinite(cand.min(-1).values)
-        hit = torch.zeros_like(pick).scatter_add_(1, pick, ok.long()) > 0
-        return dead | (hit & committed & on)
-    raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints")
-
-
-def _completes(v: torch.Tensor, argmax: torch.Tensor, peers: torch.Tensor) -> torch.Tensor:
-    """bool (n,): rows whose grid `v` (0 = masked), its masked cells filled with the model's `argmax`, has no
-    two peers holding one value. Givens are fixed in the network, so such a grid is a solution: committing it
-    whole ends the chain a step or more early (measured, 8 chains started together, 8 steps: 10-17% more
-    puzzles/s, the same or more solved; README, "Speed")."""
-    pred = torch.where(v > 0, v, argmax)
-    return ~((pred[:, :, None] == pred[:, None, :]) & peers).flatten(1).any(-1)
-
-
 class Sampler:
     """Runs a masked-diffusion network over a batch of puzzles of one task and grid size.
 
@@ -180,12 +139,22 @@ class Sampler:
         self.autocast = autocast
 
     CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
-    CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids: their activations stay in cache
-    # (measured, Sudoku: 256 grids 390 grids/s in pieces of 128 vs 339 whole, 512: 379 vs 324); GPUs take them whole
+    CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
+    CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
+    # (docs/results.md, "Speed"); GPUs take them whole
+
+    def piece(self, cells: int) -> int:
+        """Loops per piece of a chunked step on grids of `cells`: CHUNK, halved while a piece would cost more
+        than CHUNK loops on CHUNK_CELLS cells, so the deadline is checked as often in wall time on any grid
+        (answers are still checked every CHUNK loops)."""
+        piece = self.CHUNK
+        while piece > 1 and piece * cells > self.CHUNK * self.CHUNK_CELLS:
+            piece //= 2
+        return piece
 
     def _model(self, v, g, positions, graph, loops: int, state=None):
         """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU."""
-        carries = getattr(self.model, "carries_state", False)
+        carries = self.model.carries_state
         step = self.CPU_ROWS if self.device.type == "cpu" else max(len(v), 1)
         outs = []
         for i in range(0, len(v), step):
@@ -219,18 +188,19 @@ class Sampler:
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         timed = deadline is not None and deadline.end != float("inf")
-        if not getattr(self.model, "carries_state", False) or not (timed or settled) or loops <= self.CHUNK:
+        piece = self.piece(v.shape[1])
+        if not self.model.carries_state or not (timed or settled) or loops <= piece:
             return (*self._model(v, g, positions, graph, loops, state), full, answered)
         done, kept, ran = 0, None, full.clone()
         open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
-            n = min(self.CHUNK, loops - done)
+            n = min(piece, loops - done)
             lg, h = self._model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_])
             if kept is None:
                 kept, state = lg.new_empty((len(v), *lg.shape[1:])), h.new_zeros((len(v), *h.shape[1:]))
             kept[open_], state[open_] = lg, h.to(state.dtype)
             done += n
-            if settled is not None:
+            if settled is not None and (done % self.CHUNK == 0 or done == loops):
                 now = settled(lg, open_)
                 ran[open_[now]] = done
                 answered[open_[now]] = True
@@ -266,191 +236,289 @@ class Sampler:
         cold[idx] = False
         return logits, carried, ran, answered
 
+
     @torch.no_grad()
     def solve(
         self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None
     ) -> list[Outcome]:
         """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
-        cfg = self.config
-        confident = cfg.confident if cfg.confident is not None else self.task.confident
-        temperature = cfg.temperature if cfg.temperature is not None else self.task.temperature
-        t0 = time.perf_counter()
-        structure = self.task.structure(shape)
-        shape = structure.shape
-        positions = torch.as_tensor(structure.positions, device=self.device)
-        graph = torch.as_tensor(structure.graph, device=self.device)
-        all_different = self.task.constraint == "all-different"
-        peers = graph & ~torch.eye(graph.shape[0], dtype=torch.bool, device=self.device) if all_different else None
-        P, T = puzzles.shape
-        C = cfg.chains
-        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-
-        values = torch.as_tensor(np.repeat(puzzles, C, axis=0), dtype=torch.long, device=self.device)  # (N, T)
-        given = values > 0
-        N = P * C
-        greedy = (torch.arange(N, device=self.device) % C == 0)[:, None]
-        first = torch.zeros(N, T, dtype=torch.bool, device=self.device)  # committed at step 1
-        best_filled = (values > 0).sum(-1)
-        last_progress = torch.zeros(N, dtype=torch.long, device=self.device)
-        restarts = torch.zeros(N, dtype=torch.long, device=self.device)
-        tabu = torch.zeros(N, T, dtype=torch.long, device=self.device)
-        commits = torch.zeros(N, dtype=torch.long, device=self.device)
-        retractions = torch.zeros(N, dtype=torch.long, device=self.device)
-        steps = torch.zeros(N, dtype=torch.long, device=self.device)
-        spare = ~greedy[:, 0]
-        waiting = C > 1 and cfg.spare_after > 0  # spare chains not yet joined
-        active = ~spare if waiting else torch.ones(N, dtype=torch.bool, device=self.device)
-        verified = torch.zeros(N, dtype=torch.bool, device=self.device)
-        warm_loops = cfg.warm_loops if cfg.warm_loops is not None else self.task.warm_loops
-        warm = warm_loops > 0 and getattr(self.model, "carries_state", False)
-        cold = torch.ones(N, dtype=torch.bool, device=self.device)  # no carried state yet (or restarted)
-        carried = None  # (N, T, dim) core state after each chain's last step
-        puzzle_done = np.zeros(P, dtype=bool)
-
-        deadline = Deadline(cfg.time_limit, P)
-        first_loops = torch.zeros(N, dtype=torch.long, device=self.device)  # loops run by each row's first step
-
-        def settled(rows: torch.Tensor):
-            """For a model that learned an execution trace: check(logits, part) says which of rows[part]
-            already have a verified answer in the model's argmax (their loops can stop; `loops` is a cap)."""
-            def check(logits: torch.Tensor, part: torch.Tensor) -> torch.Tensor:
-                sub = rows[part]
-                pred = torch.where(given[sub], values[sub], logits.argmax(-1) + 1).cpu().numpy()
-                ok = [self.task.verify(puzzles[n // C], pred[k], shape) for k, n in enumerate(sub.tolist())]
-                return torch.as_tensor(ok, dtype=torch.bool, device=self.device)
-            return check
-
-        settle = settled if getattr(getattr(self.model, "config", None), "trace", 0) else None
-        for step in range(cfg.max_steps):
-            if waiting and (step == cfg.spare_after or not active.any()):  # join now, or early if chain 0s all stopped
-                active |= spare & ~torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
-                waiting = False
-            idx = active.nonzero().squeeze(1)
-            if idx.numel() == 0:
+        run = _Run(self, puzzles, shape)
+        ch = run.chains
+        for step in range(self.config.max_steps):
+            ch.join_spares(step, self.config.spare_after)
+            idx = ch.active.nonzero().squeeze(1)
+            if idx.numel() == 0 or not run.deadline.allows(len(idx)):
                 break
-            if not deadline.allows(len(idx)):
-                break
-            v, g = values[idx], given[idx]
+            v, g = ch.values[idx], ch.given[idx]
             # what chain 0 runs this step, for the live view (read before the forward pass clears `cold`)
-            loops_now = warm_loops if on_step is not None and warm and not cold[0] else cfg.loops
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-                if warm:
-                    logits, carried, ran, answered = self._warm_forward(v, g, idx, cold, carried, positions, graph, warm_loops,
-                                                              deadline, settle)
-                else:
-                    logits, _, ran, answered = self._forward(v, g, positions, graph, cfg.loops, deadline=deadline,
-                                                   settled=settle(idx) if settle else None)
-            if logits is None:  # the time limit passed inside this step
+            loops_now = run.warm_loops if on_step is not None and run.warm and not ch.cold[0] else run.loops
+            predicted = run.predict(idx, v, g, step)
+            if predicted is None:  # the time limit passed inside this step
                 break
-            if step == 0:
-                first_loops[idx] = ran.long()
-            probs = logits.float().softmax(-1)  # (n, T, V)
-            filled = v > 0
-            committed = filled & ~g
+            probs, answered = predicted
+            v, retracted = run.retract(idx, v, g, probs, step)
+            v, commit = run.commit(idx, v, probs, answered, step)
+            v, wiped = run.restart(idx, v, g, step)
+            retracted = retracted | wiped
+            ch.values[idx] = v
+            ch.counters["commits"][idx] += commit.sum(-1)
+            ch.counters["retractions"][idx] += retracted.sum(-1)
+            ch.counters["steps"][idx] += 1
+            run.stop(idx, v)
+            if on_step is not None and ch.active[0] | (step == 0) | ch.verified[0]:
+                on_step(ch.state(idx, commit, retracted, step, loops_now))
+        if on_step is not None:
+            answer = run.answer_state()
+            if answer is not None:
+                on_step(answer)
+        return run.outcomes()
 
-            # 1. retract
-            retracted = torch.zeros_like(filled)
-            if cfg.retract:
-                p_cur = probs.gather(-1, (v - 1).clamp(0, probs.shape[-1] - 1)[..., None]).squeeze(-1)
-                conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
-                clash = _clashing(self.task, v, conf, committed, peers if all_different else graph)
-                doubt = cfg.doubt * (1 - step / cfg.max_steps)
-                retracted = clash | (committed & (p_cur < doubt))
-                v = torch.where(retracted, 0, v)
-                filled = v > 0
-                tabu[idx] = torch.where(retracted, cfg.tabu, (tabu[idx] - 1).clamp(min=0))
 
-            # 2. commit
-            open_ = ~filled & (tabu[idx] == 0)
-            sample_noise = ~greedy[idx]
-            top2 = probs.topk(2, dim=-1)
-            margin = top2.values[..., 0] - top2.values[..., 1]
-            choice = top2.indices[..., 0] + 1
-            if C > 1 or cfg.patience:
-                gumbel = -torch.log(-torch.log(torch.rand(probs.shape[:2], generator=gen, device=self.device) + 1e-9) + 1e-9)
-                noisy_margin = margin + temperature * 0.1 * gumbel
-                margin = torch.where(sample_noise, noisy_margin, margin)
-                tempered = (probs.clamp_min(1e-9).log() / temperature).softmax(-1)
-                sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=gen).view(probs.shape[:2]) + 1
-                choice = torch.where(sample_noise, sampled, choice)
-            if all_different:  # the model's argmax fills the grid without a clash: an answer, taken whole
-                answered = answered | _completes(v, top2.indices[..., 0] + 1, peers)
-                open_ = open_ | (~filled & answered[:, None])  # cells under tabu too
-            score = torch.where(open_, margin, torch.full_like(margin, -1.0))
-            want = open_ & (top2.values[..., 0] >= confident)
-            # a row whose argmax is already an answer (a trace model's settled step, a clash-free completion) commits all of it
-            want |= open_ & answered[:, None]
-            choice = torch.where(answered[:, None], top2.indices[..., 0] + 1, choice)
-            best = score.argmax(-1)
-            has_open = open_.any(-1)
-            want[torch.arange(len(idx), device=self.device), best] |= has_open
-            commit = want
-            if all_different:  # no two new commits that clash with each other (keep the higher score) or a filled peer
-                same_new = (choice[:, :, None] == choice[:, None, :]) & want[:, :, None] & want[:, None, :] & peers
-                beaten = (same_new & (score[:, None, :] > score[:, :, None])).any(-1)
-                against_filled = ((choice[:, :, None] == v[:, None, :]) & filled[:, None, :] & peers).any(-1)
-                commit = want & ~beaten & ~(against_filled & ~(torch.arange(T, device=self.device)[None] == best[:, None]))
-            v = torch.where(commit, choice, v)
-            if step == 0:
-                first[idx] = commit
+@dataclass
+class _Chains:
+    """Every chain's state over one sampler call: row n is chain n % C of puzzle n // C (N = P x C rows
+    of T cells). Chain 0 of each puzzle is greedy; the spares join later unless spare_after is 0."""
 
-            # a chain that stopped growing starts over from its first-step commitments, with noise
-            if cfg.retract and cfg.patience:
-                n_filled = (v > 0).sum(-1)
-                grew = n_filled > best_filled[idx]
-                best_filled[idx] = torch.maximum(best_filled[idx], n_filled)
-                last_progress[idx] = torch.where(grew, step, last_progress[idx])
-                stuck = (step - last_progress[idx] >= cfg.patience) & ~(v > 0).all(-1)
-                if stuck.any():
-                    wipe = stuck[:, None] & (v > 0) & ~g & ~first[idx]
-                    v = torch.where(wipe, 0, v)
-                    retracted = retracted | wipe
-                    greedy[idx[stuck]] = False
-                    cold[idx[stuck]] = True
-                    restarts[idx[stuck]] += 1
-                    best_filled[idx[stuck]] = (v[stuck] > 0).sum(-1)
-                    last_progress[idx[stuck]] = step
+    values: torch.Tensor  # long (N, T), 0 = masked
+    given: torch.Tensor  # bool (N, T)
+    chains: int
+    greedy: torch.Tensor  # bool (N, 1): commits by margin and argmax, no noise (until it restarts)
+    spare: torch.Tensor  # bool (N,): chains beyond the first
+    waiting: bool  # spares not joined yet
+    active: torch.Tensor  # bool (N,): still stepping
+    first: torch.Tensor  # bool (N, T): committed at step 1 (a restart keeps these)
+    best_filled: torch.Tensor  # (N,) most cells ever filled
+    last_progress: torch.Tensor  # (N,) the step that last grew the grid
+    tabu: torch.Tensor  # (N, T) steps a retracted cell stays masked
+    cold: torch.Tensor  # bool (N,): no carried core state yet (or restarted)
+    verified: torch.Tensor  # bool (N,)
+    puzzle_done: np.ndarray  # bool (P,): a chain of the puzzle is verified
+    counters: dict[str, torch.Tensor]  # long (N,) each, COUNTERS
+    carried: torch.Tensor | None = None  # (N, T, dim) core state after each chain's last step
 
-            values[idx] = v
-            commits[idx] += commit.sum(-1)
-            retractions[idx] += retracted.sum(-1)
-            steps[idx] += 1
+    COUNTERS: ClassVar[tuple[str, ...]] = ("restarts", "commits", "retractions", "steps", "first_loops", "passes", "loops_run")
 
-            # 3. stop grids that are full and verified
-            full = (v > 0).all(-1)
-            if full.any():
-                fidx = idx[full]
-                ok = ~torch.as_tensor(self.task.conflicts(v[full].cpu().numpy()).any(-1), device=self.device)
-                for n in fidx[ok].tolist():
-                    p = n // C
-                    if self.task.verify(puzzles[p], values[n].cpu().numpy(), shape):
-                        verified[n] = True
-                        puzzle_done[p] = True
-                if not cfg.retract:
-                    active[fidx] = False  # nothing can change a full grid without retraction
-            # a puzzle stops when one chain is verified
-            done_rows = torch.as_tensor(np.repeat(puzzle_done, C), device=self.device)
-            active &= ~done_rows
-            if on_step is not None and active[0] | (step == 0) | verified[0]:
-                on_step(State(
-                    values[0].cpu().numpy(), given[0].cpu().numpy(),
-                    commit[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
-                    retracted[0].cpu().numpy() if idx[0] == 0 else np.zeros(T, bool),
-                    step + 1, loops_now,
-                ))
+    @classmethod
+    def start(cls, puzzles: np.ndarray, chains: int, spare_after: int, device) -> _Chains:
+        P, T = puzzles.shape
+        N = P * chains
+        values = torch.as_tensor(np.repeat(puzzles, chains, axis=0), dtype=torch.long, device=device)
+        greedy = (torch.arange(N, device=device) % chains == 0)[:, None]
+        waiting = chains > 1 and spare_after > 0
+        zeros = lambda: torch.zeros(N, dtype=torch.long, device=device)  # noqa: E731
+        return cls(
+            values=values, given=values > 0, chains=chains, greedy=greedy, spare=~greedy[:, 0], waiting=waiting,
+            active=greedy[:, 0].clone() if waiting else torch.ones(N, dtype=torch.bool, device=device),
+            first=torch.zeros(N, T, dtype=torch.bool, device=device), best_filled=(values > 0).sum(-1),
+            last_progress=zeros(), tabu=torch.zeros(N, T, dtype=torch.long, device=device),
+            cold=torch.ones(N, dtype=torch.bool, device=device),
+            counters={k: zeros() for k in cls.COUNTERS},
+            verified=torch.zeros(N, dtype=torch.bool, device=device), puzzle_done=np.zeros(P, dtype=bool),
+        )
 
-        seconds = (time.perf_counter() - t0) / max(P, 1)
+    def done_rows(self) -> torch.Tensor:
+        return torch.as_tensor(np.repeat(self.puzzle_done, self.chains), device=self.values.device)
+
+    def join_spares(self, step: int, spare_after: int) -> None:
+        """The spares join at step `spare_after`, or earlier once every greedy chain has stopped."""
+        if self.waiting and (step == spare_after or not self.active.any()):
+            self.active |= self.spare & ~self.done_rows()
+            self.waiting = False
+
+    def state(self, idx, commit, retracted, step: int, loops: int) -> State:
+        """The live view's State of chain 0 of puzzle 0 after a step."""
+        T = self.values.shape[1]
+        stepped = idx[0] == 0
+        return State(self.values[0].cpu().numpy(), self.given[0].cpu().numpy(),
+                     commit[0].cpu().numpy() if stepped else np.zeros(T, bool),
+                     retracted[0].cpu().numpy() if stepped else np.zeros(T, bool), step + 1, loops)
+
+
+class _Run:
+    """One `Sampler.solve` call: the settings resolved against the task, the chains, and the four parts
+    of a step (predict, retract, commit, restart) plus the stop check, each over the active rows `idx`."""
+
+    def __init__(self, sampler: Sampler, puzzles: np.ndarray, shape):
+        self.t0 = time.perf_counter()
+        self.finished = np.full(len(puzzles), np.nan)  # seconds from the call's start to each puzzle's answer
+        cfg, task, device = sampler.config, sampler.task, sampler.device
+        self.sampler, self.cfg, self.task, self.device, self.puzzles = sampler, cfg, task, device, puzzles
+        self.confident = cfg.confident if cfg.confident is not None else task.confident
+        self.temperature = cfg.temperature if cfg.temperature is not None else task.temperature
+        structure = task.structure(shape)
+        self.shape = structure.shape
+        self.positions = torch.as_tensor(structure.positions, device=device)
+        self.graph = torch.as_tensor(structure.graph, device=device)
+        self.rule = rule_for(task, self.graph)
+        self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
+        self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device)
+        self.loops = cfg.loops
+        self.warm_loops = cfg.warm_loops if cfg.warm_loops is not None else task.warm_loops
+        self.warm = self.warm_loops > 0 and sampler.model.carries_state
+        self.deadline = Deadline(cfg.time_limit, len(puzzles))
+        self.settle = self._settled if sampler.model.trace else None
+        self.chunked = sampler.model.carries_state and (cfg.time_limit > 0 or self.settle is not None)
+        self.piece = sampler.piece(len(structure.positions))
+
+    def _settled(self, rows: torch.Tensor):
+        """For a model that learned an execution trace: check(logits, part) says which of rows[part]
+        already have a verified answer in the model's argmax (their loops can stop; `loops` is a cap)."""
+        ch, C = self.chains, self.cfg.chains
+
+        def check(logits: torch.Tensor, part: torch.Tensor) -> torch.Tensor:
+            sub = rows[part]
+            pred = torch.where(ch.given[sub], ch.values[sub], logits.argmax(-1) + 1).cpu().numpy()
+            ok = [self.task.verify(self.puzzles[n // C], pred[k], self.shape) for k, n in enumerate(sub.tolist())]
+            return torch.as_tensor(ok, dtype=torch.bool, device=self.device)
+        return check
+
+    def predict(self, idx, v, g, step: int):
+        """(probabilities (n, T, V), rows whose argmax is already a verified answer) for the active rows,
+        or None when the deadline passed inside the step. Counts each row's forward passes and loops."""
+        ch, s = self.chains, self.sampler
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=s.autocast):
+            if self.warm:
+                logits, ch.carried, ran, answered = s._warm_forward(v, g, idx, ch.cold, ch.carried, self.positions,
+                                                                    self.graph, self.warm_loops, self.deadline,
+                                                                    self.settle)
+            else:
+                logits, _, ran, answered = s._forward(v, g, self.positions, self.graph, self.loops,
+                                                      deadline=self.deadline,
+                                                      settled=self.settle(idx) if self.settle else None)
+        if logits is None:
+            return None
+        ran = ran.long()
+        if step == 0:
+            ch.counters["first_loops"][idx] = ran
+        ch.counters["loops_run"][idx] += ran
+        ch.counters["passes"][idx] += (-(-ran // self.piece)).clamp(min=1) if self.chunked else 1
+        probs = logits.float().softmax(-1)
+        if torch.isnan(probs).any():
+            raise UserError("the model's output is not a number (NaN): its weights are broken or it overflowed")
+        return probs, answered
+
+    def retract(self, idx, v, g, probs, step: int):
+        """1. Committed cells that clash (the less confident side) or whose value's probability fell
+        below a threshold decaying to 0 over the step budget go back to masked, for `tabu` steps."""
+        cfg, ch = self.cfg, self.chains
+        filled = v > 0
+        retracted = torch.zeros_like(filled)
+        if not cfg.retract:
+            return v, retracted
+        committed = filled & ~g
+        p_cur = probs.gather(-1, (v - 1).clamp(0, probs.shape[-1] - 1)[..., None]).squeeze(-1)
+        conf = torch.where(g, torch.full_like(p_cur, 2.0), torch.where(filled, p_cur, torch.zeros_like(p_cur)))
+        doubt = cfg.doubt * (1 - step / cfg.max_steps)
+        retracted = self.rule.clashing(v, conf, committed) | (committed & (p_cur < doubt))
+        ch.tabu[idx] = torch.where(retracted, cfg.tabu, (ch.tabu[idx] - 1).clamp(min=0))
+        return torch.where(retracted, 0, v), retracted
+
+    def commit(self, idx, v, probs, answered, step: int):
+        """2. Masked cells by margin: all at least `confident` sure, at least the best one, none that the
+        rule refuses; a row whose argmax is an answer (verified, or a completion the rule accepts) whole.
+        Greedy chains take the argmax; the others add Gumbel noise to the margins and sample values."""
+        ch = self.chains
+        filled = v > 0
+        open_ = ~filled & (ch.tabu[idx] == 0)
+        sample_noise = ~ch.greedy[idx]
+        top2 = probs.topk(2, dim=-1)
+        argmax = top2.indices[..., 0] + 1
+        margin = top2.values[..., 0] - top2.values[..., 1]
+        choice = argmax
+        if self.cfg.chains > 1 or self.cfg.patience:
+            uniform = torch.rand(probs.shape[:2], generator=self.gen, device=self.device)
+            gumbel = -torch.log(-torch.log(uniform + 1e-9) + 1e-9)
+            margin = torch.where(sample_noise, margin + self.temperature * 0.1 * gumbel, margin)
+            tempered = (probs.clamp_min(1e-9).log() / self.temperature).softmax(-1)
+            sampled = torch.multinomial(tempered.view(-1, tempered.shape[-1]), 1, generator=self.gen)
+            choice = torch.where(sample_noise, sampled.view(probs.shape[:2]) + 1, choice)
+        whole = self.rule.completes(v, argmax)
+        answered = answered | whole
+        open_ = open_ | (~filled & whole[:, None])  # cells under tabu too
+        score = torch.where(open_, margin, torch.full_like(margin, -1.0))
+        want = open_ & ((top2.values[..., 0] >= self.confident) | answered[:, None])
+        choice = torch.where(answered[:, None], argmax, choice)
+        best = score.argmax(-1)
+        want[torch.arange(len(idx), device=self.device), best] |= open_.any(-1)
+        commit = self.rule.admissible(want, choice, score, v, best)
+        if step == 0:
+            ch.first[idx] = commit
+        return torch.where(commit, choice, v), commit
+
+    def restart(self, idx, v, g, step: int):
+        """3. A chain whose grid has not grown for `patience` steps re-masks everything it committed after
+        its first step and goes on noisy (and cold)."""
+        cfg, ch = self.cfg, self.chains
+        wipe = torch.zeros_like(v, dtype=torch.bool)
+        if not (cfg.retract and cfg.patience):
+            return v, wipe
+        n_filled = (v > 0).sum(-1)
+        grew = n_filled > ch.best_filled[idx]
+        ch.best_filled[idx] = torch.maximum(ch.best_filled[idx], n_filled)
+        ch.last_progress[idx] = torch.where(grew, step, ch.last_progress[idx])
+        stuck = (step - ch.last_progress[idx] >= cfg.patience) & ~(v > 0).all(-1)
+        if not stuck.any():
+            return v, wipe
+        wipe = stuck[:, None] & (v > 0) & ~g & ~ch.first[idx]
+        v = torch.where(wipe, 0, v)
+        rows = idx[stuck]
+        ch.greedy[rows] = False
+        ch.cold[rows] = True
+        ch.counters["restarts"][rows] += 1
+        ch.best_filled[rows] = (v[stuck] > 0).sum(-1)
+        ch.last_progress[rows] = step
+        return v, wipe
+
+    def stop(self, idx, v) -> None:
+        """4. Full grids that pass the task's checks are verified; a puzzle stops when one chain is."""
+        ch, C = self.chains, self.cfg.chains
+        full = (v > 0).all(-1)
+        if full.any():
+            fidx = idx[full]
+            grids = v[full].cpu().numpy()
+            ok = ~self.task.conflicts(grids, self.shape).any(-1)
+            for n, grid in zip(fidx[torch.as_tensor(ok, device=self.device)].tolist(), grids[ok]):
+                if self.task.verify(self.puzzles[n // C], grid, self.shape):
+                    ch.verified[n] = True
+                    if not ch.puzzle_done[n // C]:
+                        self.finished[n // C] = time.perf_counter() - self.t0
+                    ch.puzzle_done[n // C] = True
+            if not self.cfg.retract:
+                ch.active[fidx] = False  # nothing can change a full grid without retraction
+        ch.active &= ~ch.done_rows()
+
+    def answer_state(self) -> State | None:
+        """The State of puzzle 0's verified chain when that is not chain 0 (the one the live view followed)."""
+        ch = self.chains
+        ok = ch.verified[: self.cfg.chains].nonzero().squeeze(1).tolist()
+        if not ok or ok[0] == 0:
+            return None
+        n = ok[0]
+        T = ch.values.shape[1]
+        return State(ch.values[n].cpu().numpy(), ch.given[n].cpu().numpy(), np.zeros(T, bool), np.zeros(T, bool),
+                     int(ch.counters["steps"][n]), self.loops, chain=n)
+
+    def outcomes(self) -> list[Outcome]:
+        """Per puzzle, its first verified chain (else chain 0), with the work of all its chains; its seconds
+        run from the call's start to its answer (a puzzle given up: to the call's end)."""
+        end = time.perf_counter() - self.t0
+        ch, C = self.chains, self.cfg.chains
+        P = len(self.puzzles)
+        vals, verified = ch.values.cpu().numpy(), ch.verified.cpu().numpy()
+        counters = {k: t.cpu().numpy() for k, t in ch.counters.items()}
         out = []
-        vals = values.cpu().numpy()
         for p in range(P):
             rows = np.arange(p * C, (p + 1) * C)
-            ok = verified[rows].cpu().numpy()
+            ok = verified[rows]
             n = rows[np.argmax(ok)] if ok.any() else rows[0]
+            c = {k: int(t[n]) for k, t in counters.items()}
             out.append(Outcome(
-                values=vals[n], verified=bool(ok.any()), steps=int(steps[n]), commits=int(commits[n]),
-                retractions=int(retractions[n]), seconds=seconds,
-                extra={"chains": C, "chain": int(n - p * C), "restarts": int(restarts[n]),
-                       "warm_loops": warm_loops if warm else 0, "first_step_loops": int(first_loops[n]),
-                       "timed_out": deadline.hit and not puzzle_done[p]},
+                values=vals[n], verified=bool(ok.any()), steps=c["steps"], commits=c["commits"],
+                retractions=c["retractions"], seconds=end if np.isnan(self.finished[p]) else float(self.finished[p]),
+                extra={"chains": C, "chain": int(n - p * C), "restarts": c["restarts"],
+                       "warm_loops": self.warm_loops if self.warm else 0, "first_step_loops": c["first_loops"],
+                       "timed_out": self.deadline.hit and not ch.puzzle_done[p],
+                       "passes": int(counters["passes"][rows].sum()),
+                       "loops_run": int(counters["loops_run"][rows].sum())},
             ))
         return out

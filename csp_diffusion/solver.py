@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.blocks import fast_bf16, keep_freed_memory, pick_device
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.decoders import decoder
+from csp_diffusion.runtime import fast_bf16, keep_freed_memory, one_thread_when_small, pick_device
 from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
 from puzzles.result import Result
@@ -28,22 +26,6 @@ def shipped_checkpoint(kind: str, task: str) -> Path:
     return path
 
 
-SMALL_BATCH = 32  # grids; below this one CPU thread is faster than several (no sync on tiny matmuls)
-
-
-@contextmanager
-def _threads(grids: int, device: torch.device):
-    """One intra-op thread for small CPU batches: measured 20 ms/step alone vs 0.7-1.4 s/step with
-    two threads when the other core is busy; large batches keep torch's default."""
-    before = torch.get_num_threads()
-    if device.type == "cpu" and grids < SMALL_BATCH:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class NeuralSolver:
     """A trained model of any kind plus its decoding (LoopMDM: the retracting sampler), for one task."""
 
@@ -55,10 +37,10 @@ class NeuralSolver:
         self.model, self.meta = models.load(checkpoint or shipped_checkpoint(kind, task), kind, task, self.device)
         self.task = get_task(task, self.meta["info"].get("train_config", {}).get("grid"))  # trained grid size
         self.name = kind
-        self.config = sampler or SamplerConfig()
+        self.config = sampler or SamplerConfig(chains=models.MODELS[kind].chains)
         self.batch_size = batch_size
         self.autocast = fast_bf16(self.device)
-        if self.autocast:  # bf16 weights too: no recasting per call, 1.1-2x faster (README, "Speed"), same solve rates
+        if self.autocast:  # bf16 weights too: no recasting per call (docs/results.md, "Speed"), same solve rates
             self.model.to(torch.bfloat16)
 
     @property
@@ -69,9 +51,7 @@ class NeuralSolver:
         """One line on the model and its compute for a grid of `shape`."""
         plan = self.plan(shape)
         loops, steps = plan.loops, plan.max_steps
-        st = self.task.structure(shape)
-        neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
-        flops = self.model.flops(loops, st.positions.shape[0], neighbours)
+        flops = self.flops(shape, passes=1, loops=loops)
         together = " started together" if self.config.chains > 1 and self.config.spare_after == 0 else ""
         return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
                 f"{loops} loops; {self.config.chains} chain(s){together}, step limit {steps}")
@@ -79,24 +59,24 @@ class NeuralSolver:
     def plan(self, shape, puzzle: np.ndarray | None = None) -> SamplerConfig:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
         `loops` is set; for a model that learned an execution trace, a loop cap from the puzzle's size
-        (`trace_loops`); else the model's K_max, both it and the step limit scaled up by the grid's
+        (the task's `trace_loop_cap`); else the model's K_max, both it and the step limit scaled up by the grid's
         side over the trained side."""
         if self.config.loops:
             return self.config
-        if getattr(self.model.config, "trace", 0):  # the first step settles most puzzles; the step limit is not scaled
-            return replace(self.config, loops=self.trace_loops(shape, puzzle))
+        if self.model.trace:  # the first step settles most puzzles; the step limit is not scaled
+            return replace(self.config, loops=self.task.trace_loop_cap(puzzle, shape))
         scale = max(1.0, max(shape) / max(self.task.structure().shape))
-        return replace(self.config, loops=round(getattr(self.model.config, "max_loops", 1) * scale),
+        return replace(self.config, loops=round(self.model.max_loops * scale),
                        max_steps=round(self.config.max_steps * scale))
 
-    @staticmethod
-    def trace_loops(shape, puzzle: np.ndarray | None = None) -> int:
-        """The loop cap for a model that learned an execution trace (one cell per loop; done at loop
-        2 x the path length, which no solver knows beforehand): 2 per unknown cell (every cell without a
-        puzzle) + 64, rounded up to a multiple of 32 so similar puzzles share a batch. The sampler
-        stops a puzzle's loops early once the model's answer verifies."""
-        unknown = int((puzzle == 0).sum()) if puzzle is not None else shape[0] * shape[1]
-        return 32 * -(-(2 * unknown + 64) // 32)
+    def flops(self, shape, passes: int, loops: int) -> float:
+        """Forward FLOPs of `passes` forward passes running `loops` loops in all, on a grid of `shape`
+        (a pass's cost is affine in its loops: a fixed part plus the looped core's)."""
+        st = self.task.structure(shape)
+        neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
+        cells = st.positions.shape[0]
+        fixed = self.model.flops(0, cells, neighbours)
+        return passes * fixed + loops * (self.model.flops(1, cells, neighbours) - fixed)
 
     def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);
@@ -105,8 +85,7 @@ class NeuralSolver:
         if self.model.embed.value.num_embeddings < self.task.tokens:  # a model from before the task's marks
             encoded = [(self.task.classes(v), shape) for v, shape in encoded]  # reads plain values
         # up to batch_size puzzles per sampler call, whatever the chains: on CPU the sampler runs big batches
-        # in pieces, and a big batch keeps those pieces full as puzzles finish (chains started together, 8
-        # steps: magictour 20.0 puzzles/s with 256 puzzles a call against 17.8 with 32)
+        # in pieces, and a big batch keeps those pieces full as puzzles finish (docs/results.md, "Speed")
         per_batch = max(1, self.batch_size)
         plans = [self.plan(shape, v) for v, shape in encoded]
         start = 0
@@ -118,6 +97,26 @@ class NeuralSolver:
             yield from self._solve_batch([v for v, _ in encoded[start:end]], puzzles[start:end], shape, plans[start],
                                          on_step if start == 0 else None)
             start = end
+
+    def solve_screened(self, puzzles: list, unique: bool = False, reasons: list | None = None,
+                       on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
+        """Results in input order, each as soon as it is known: a puzzle the task screens out (no answer;
+        with `unique`, not exactly one) gets its reason without the model running, the others are
+        solved, and a failure the task can blame on the puzzle says so (`task.explain`). `reasons`, one
+        per puzzle, replaces the screening where the caller has done it (None: none found)."""
+        if reasons is None:
+            reasons = [self.task.screen(p, unique) for p in puzzles]
+        todo = [p for p, why in zip(puzzles, reasons) if why is None]
+        solved = self.solve(todo, on_step=on_step)
+        for p, why in zip(puzzles, reasons):
+            if why is not None:
+                yield Result(self.task.name, self.name, self.task.to_text(p), None, False, 0.0, why)
+                continue
+            r = next(solved)
+            if not r.verified:
+                blame = self.task.explain(p)
+                r = r if blame is None else replace(r, error=blame)
+            yield r
 
     def fits(self, shape) -> bool:
         """Whether the model can address every cell of a grid of `shape` (position embeddings
@@ -137,12 +136,13 @@ class NeuralSolver:
                              error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
             return
         loops = config.loops
-        sampler = decoder(self.name, self.model, self.task, config, self.device, self.autocast)
+        sampler = models.decoder(self.name, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
-        with _threads(len(chunk) * config.chains, self.device):
+        with one_thread_when_small(len(chunk) * config.chains, self.device):
             outcomes = sampler.solve(chunk, on_step=on_step, shape=shape)
         for puzzle, original, o in zip(chunk, originals, outcomes):
-            extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra}
+            extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra,
+                     "flops": self.flops(shape, o.extra["passes"], o.extra["loops_run"])}
             text = self.task.text(o.values, shape, original)
             if not o.verified:
                 extra["final"] = text

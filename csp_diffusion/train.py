@@ -17,23 +17,24 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.blocks import pick_device
 from csp_diffusion.checkpoint import load_state, save_model, save_state
 from csp_diffusion.data import held_out, load_pool
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.decoders import decoder
-from csp_diffusion.objectives import OBJECTIVES
+from csp_diffusion.runtime import pick_device
 from csp_diffusion.sampler import SamplerConfig
 from puzzles.domains import get_task
 from puzzles.errors import UserError
+from puzzles.files import write_text
+
+DEFAULT_STEPS = 1000
 
 
 @dataclass
@@ -41,7 +42,7 @@ class TrainConfig:
     task: str = "sudoku"
     model: str = "loopmdm"
     model_config: dict = field(default_factory=dict)  # overrides of the model's config defaults
-    steps: int | None = None
+    steps: int | None = None  # a fresh run with neither budget trains DEFAULT_STEPS
     minutes: float | None = None
     batch_size: int = 128
     lr: float = 1e-3
@@ -54,7 +55,9 @@ class TrainConfig:
     seed: int = 0
     eval_every_minutes: float = 5.0
     eval_puzzles: int = 64
-    checkpoint_every_minutes: float = 3.0
+    checkpoint_every_minutes: float | None = 3.0  # of training time; a kill loses at most this much work
+    checkpoint_every_steps: int | None = None  # or every this many steps (both: whichever comes first); the
+    # first checkpoint is written after step 1, so even a run killed at once can --resume
     log_every: int = 20
     device: str | None = None
     autocast: bool = False  # bf16 autocast (fast on CPUs with AVX-512 BF16 and on recent GPUs)
@@ -86,7 +89,7 @@ def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, au
     """Solve rate on a small held-out set (LoopMDM: one greedy chain with retraction, 48 steps)."""
     was_training = model.training
     model.eval()
-    outcomes = decoder(kind, model, task, SamplerConfig(loops=loops, max_steps=48), device, autocast).solve(puzzles)
+    outcomes = models.decoder(kind, model, task, SamplerConfig(loops=loops, max_steps=48), device, autocast).solve(puzzles)
     model.train(was_training)
     return {"solve_rate": float(np.mean([o.verified for o in outcomes])), "loops": loops}
 
@@ -94,10 +97,14 @@ def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, au
 def check(cfg: TrainConfig) -> None:
     """Raise UserError for settings that cannot train, before any work starts."""
     for name, value in (("steps", cfg.steps), ("minutes", cfg.minutes), ("batch_size", cfg.batch_size),
-                        ("lr", cfg.lr), ("pool_size", cfg.pool_size)):
+                        ("lr", cfg.lr), ("pool_size", cfg.pool_size),
+                        ("checkpoint_every_minutes", cfg.checkpoint_every_minutes),
+                        ("checkpoint_every_steps", cfg.checkpoint_every_steps)):
         if value is not None and not value > 0:
             raise UserError(f"{name} must be positive, got {value}")
-    config_cls, _ = models.MODELS[cfg.model]
+    if cfg.model not in models.MODELS:
+        raise UserError(f"unknown model kind {cfg.model!r}; choose from {', '.join(models.MODELS)}")
+    config_cls = models.MODELS[cfg.model].config
     unknown = sorted(set(cfg.model_config) - set(config_cls.__dataclass_fields__))
     if unknown:
         raise UserError(f"unknown {cfg.model} setting(s): {', '.join(unknown)}; "
@@ -113,54 +120,64 @@ def check(cfg: TrainConfig) -> None:
         models.check_config({**defaults, **cfg.model_config})
     task = get_task(cfg.task, cfg.grid)
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
-        raise UserError(f"{cfg.task} has " + (f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace")
-                        + f"; got trace={cfg.model_config['trace']}")
+        has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
+        raise UserError(f"{cfg.task} has {has}; got trace={cfg.model_config['trace']}")
     pick_device(cfg.device)
 
 
-def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[[dict], None] = lambda e: None) -> dict:
-    """Train until cfg.steps or cfg.minutes (whichever is set; both: the first reached)."""
-    if cfg.steps is None and cfg.minutes is None:
-        cfg.steps = 1000
-    check(cfg)
-    rank, world = _dist()
-    device = pick_device(cfg.device)
-    if world > 1 and device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-        torch.cuda.set_device(device)
-    out = Path(out)
-    task = get_task(cfg.task, cfg.grid)
-    structure_np = task.structure()
+def _refuse_overwrite(out: Path, force: bool) -> None:
+    """A fresh run never overwrites another: UserError unless `force`, which clears the old run's log."""
+    state = out / "state.pt"
+    if not state.is_file():
+        return
+    if not force:
+        step = load_state(state)["step"]
+        raise UserError(f"{out} holds a run at step {step}: --resume to continue, --force to start over")
+    for name in ("state.pt", "model.safetensors", "log.jsonl"):
+        (out / name).unlink(missing_ok=True)
 
-    state = None
-    if resume:
-        state = load_state(out / "state.pt")
-        saved = state["train_config"]
-        if saved["task"] != cfg.task or saved["model"] != cfg.model:
-            raise CheckpointError(f"{out} holds a {saved['model']} run on {saved['task']}, not {cfg.model} on {cfg.task}")
-        # the run's own settings win, except the budget, which the user may extend
-        for k in ("steps", "minutes"):
-            saved[k] = getattr(cfg, k) if getattr(cfg, k) is not None else saved[k]
-        cfg = TrainConfig(**saved)
 
-    seed = cfg.seed * 1000 + rank
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator(device=device).manual_seed(seed)
+def _trim_log(path: Path, step: int) -> None:
+    """Drop the log's records past `step` (what a killed run logged after its last checkpoint), atomically,
+    so that a resumed run's log reads as one run."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines()
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+    if len(kept) < len(lines):
+        write_text(path, "".join(line + "\n" for line in kept))
 
-    config_cls, model_cls = models.MODELS[cfg.model]
-    slots = 0 if structure_np.neighbours is None else structure_np.neighbours.shape[1]
-    sizes = task.axes if getattr(model_cls, "needs_positions", False) else task.position_sizes
-    base = {**config_cls().to_dict(), "n_values": task.n_values, "tokens": task.tokens, "position_sizes": sizes,
+
+def _resumed(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict]:
+    """The run in `out` (its state and settings), with the budget the user gave now where given: the run's
+    own settings win otherwise, so a resume with no budget continues to the run's own end."""
+    state = load_state(out / "state.pt")
+    saved = state["train_config"]
+    if saved["task"] != cfg.task or saved["model"] != cfg.model:
+        raise CheckpointError(f"{out} holds a {saved['model']} run on {saved['task']}, not {cfg.model} on {cfg.task}")
+    for k in ("steps", "minutes"):
+        saved[k] = getattr(cfg, k) if getattr(cfg, k) is not None else saved[k]
+    _trim_log(out / "log.jsonl", state["step"])
+    return TrainConfig(**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__}), state
+
+
+def build_model(cfg: TrainConfig, task, fresh: bool):
+    """(network, its config) for the run: the kind's defaults fitted to the task, then (fine-tuning a fresh
+    run) the --init checkpoint's config and weights, then the run's overrides."""
+    kind = models.MODELS[cfg.model]
+    structure = task.structure()
+    slots = 0 if structure.neighbours is None else structure.neighbours.shape[1]
+    sizes = task.axes if kind.network.needs_positions else task.position_sizes
+    base = {**kind.config().to_dict(), "n_values": task.n_values, "tokens": task.tokens, "position_sizes": sizes,
             "slots": slots}
-    if cfg.model == "loopmdm":  # LoopMDM learns a task's execution trace where it has one (--set trace=0: not)
+    if "trace" in base:  # a model that can learn a task's execution trace does where there is one (--set trace=0: not)
         base["trace"] = task.trace_size
     init_model = None
-    if cfg.init and state is None:  # fine-tuning: the checkpoint's config, then the overrides (a resumed
-        init_model, meta = models.load(Path(cfg.init), cfg.model, cfg.task)  # run has them in model_config)
+    if cfg.init and fresh:  # fine-tuning: the checkpoint's config, then the overrides (a resumed run has them)
+        init_model, meta = models.load(Path(cfg.init), cfg.model, cfg.task)
         base = meta["config"]
-    mc = config_cls.from_dict({**base, **cfg.model_config})
-    model = models.build(cfg.model, mc.to_dict()).to(device)
+    mc = kind.config.from_dict({**base, **cfg.model_config})
+    model = models.build(cfg.model, mc.to_dict())
     if init_model is not None:
         try:
             model.load_state_dict(init_model.state_dict())
@@ -168,121 +185,187 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
             raise UserError(f"--set changes the shape of {cfg.init}'s weights; only settings like "
                             "max_loops, grad_loops or carry can change when fine-tuning") from None
         cfg.model_config = mc.to_dict()
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
-    step, elapsed, flops_done, running = 0, 0.0, 0.0, None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step, elapsed, flops_done = state["step"], state["elapsed"], state["flops"]
+    return model, mc
+
+
+def optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW, decaying the weight matrices only: not embeddings (of any name), norms or biases."""
+    embedded = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
+    decay = [p for p in model.parameters() if p.dim() >= 2 and id(p) not in embedded]
+    rest = [p for p in model.parameters() if not (p.dim() >= 2 and id(p) not in embedded)]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+
+
+class _Trainer:
+    """One run's moving parts: the model, its optimizer and objective, the RNGs, the counters, and the
+    run folder it logs and checkpoints to (rank 0 only)."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, state: dict | None, on_event: Callable[[dict], None]):
+        self.cfg, self.out, self.on_event = cfg, out, on_event
+        self.rank, self.world = _dist()
+        device = pick_device(cfg.device)
+        if self.world > 1 and device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(device)
+        self.device = device
+        self.task = task = get_task(cfg.task, cfg.grid)
+        seed = cfg.seed * 1000 + self.rank
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator(device=device).manual_seed(seed)
+        model, self.mc = build_model(cfg, task, fresh=state is None)
+        self.model = model.to(device)
+        self.opt = optimizer(self.model, cfg)
+        self.step, self.elapsed, self.flops, self.running = 0, 0.0, 0.0, None
+        net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
+        structure = task.structure()
+        graph = (torch.as_tensor(structure.positions, device=device), torch.as_tensor(structure.graph, device=device))
+        self.objective = models.MODELS[cfg.model].objective(
+            net, self.model, task, load_pool(task, cfg.pool_size, cfg.pool_seed), cfg.batch_size, device, self.gen,
+            self.rng, graph, cfg.autocast, self.world)
+        if state is not None:
+            self.restore(state)
+        self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed)[0] if self.rank == 0 and cfg.eval_puzzles else None
+        # a trace model runs a loop per cell (the trace needs fewer: 2 x the path length)
+        self.eval_loops = structure.positions.shape[0] if self.model.trace else self.model.max_loops
+
+    def restore(self, state: dict) -> None:
+        """Everything an exact --resume needs: weights, optimizer, counters, RNGs, the objective's own state."""
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.step, self.elapsed, self.flops = state["step"], state["elapsed"], state["flops"]
         torch.set_rng_state(state["torch_rng"])
-        gen.set_state(state["gen_rng"])
-        rng.bit_generator.state = json.loads(state["numpy_rng"])
-        running = state.get("running_loss")
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+        self.gen.set_state(state["gen_rng"])
+        self.rng.bit_generator.state = json.loads(state["numpy_rng"])
+        self.running = state.get("running_loss")
+        self.objective.load_state_dict(state.get("objective", {}))
 
-    pool = load_pool(task, cfg.pool_size, cfg.pool_seed)
-    eval_set = held_out(task, cfg.eval_puzzles, cfg.seed)[0] if rank == 0 and cfg.eval_puzzles else None
-    positions = torch.as_tensor(structure_np.positions, device=device)
-    graph = torch.as_tensor(structure_np.graph, device=device)
-    objective = OBJECTIVES[cfg.model](net, model, task, pool, cfg.batch_size, device, gen, rng, (positions, graph),
-                                      cfg.autocast, world)
-    if state is not None:
-        objective.load_state_dict(state.get("objective", {}))
-    # a trace model runs a loop per cell (the trace needs fewer: 2 x the path length)
-    eval_loops = positions.shape[0] if getattr(mc, "trace", 0) else getattr(mc, "max_loops", 1)
-    log_path = out / "log.jsonl"
-    out.mkdir(parents=True, exist_ok=True)
-
-    def log(record: dict) -> None:
-        on_event(record)
-        if rank == 0:
-            with open(log_path, "a") as f:
+    def log(self, record: dict) -> None:
+        self.on_event(record)
+        if self.rank == 0:
+            with open(self.out / "log.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
 
-    def info() -> dict:
-        return {"train_config": asdict(cfg), "step": step, "minutes": round(elapsed / 60, 2),
-                "train_flops": flops_done, "params": model.num_params(), "world_size": world,
-                "device": str(device)}
-
-    def checkpoint() -> None:
-        if rank != 0:
-            return
-        save_model(out / "model.safetensors", model, cfg.model, cfg.task, mc.to_dict(), info())
-        save_state(out / "state.pt", {
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "elapsed": elapsed,
-            "flops": flops_done, "running_loss": running, "train_config": asdict(cfg), "torch_rng": torch.get_rng_state(),
-            "gen_rng": gen.get_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
-            "objective": objective.state_dict(),
-        })
-        log({"event": "checkpoint", "step": step, "minutes": round(elapsed / 60, 2)})
-
-    def lr_at(progress: float) -> float:
-        warm = min(1.0, (step + 1) / cfg.warmup)
-        cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-        return cfg.lr * warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
-
-    def progress() -> float:
-        parts = []
+    def progress(self) -> float:
+        cfg, parts = self.cfg, []
         if cfg.steps is not None:
-            parts.append(step / cfg.steps)
+            parts.append(self.step / cfg.steps)
         if cfg.minutes is not None:
-            parts.append(elapsed / (60 * cfg.minutes))
+            parts.append(self.elapsed / (60 * cfg.minutes))
         return max(parts)
 
-    log({"event": "start", "step": step, "params": model.num_params(), "device": str(device),
-         "world_size": world, "resumed": state is not None, "config": mc.to_dict()})
-    last_ckpt = last_eval = elapsed
+    def lr(self) -> float:
+        cfg = self.cfg
+        warm = min(1.0, (self.step + 1) / cfg.warmup)
+        cos = 0.5 * (1 + math.cos(math.pi * min(1.0, self.progress())))
+        return cfg.lr * warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
+
+    def train_step(self) -> dict:
+        """One optimizer step; returns what the objective reports of it."""
+        loss, flops, detail = self.objective.step()
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        self.step += 1
+        self.flops += flops
+        self.running = loss.item() if self.running is None else 0.95 * self.running + 0.05 * loss.item()
+        return detail
+
+    def evaluate(self) -> dict:
+        return evaluate(self.model, self.cfg.model, self.task, self.eval_set, self.eval_loops, self.device,
+                        self.cfg.autocast)
+
+    def checkpoint(self) -> None:
+        if self.rank != 0:
+            return
+        cfg, model = self.cfg, self.model
+        info = {"train_config": asdict(cfg), "step": self.step, "minutes": round(self.elapsed / 60, 2),
+                "train_flops": self.flops, "params": model.num_params(), "world_size": self.world,
+                "device": str(self.device)}
+        save_model(self.out / "model.safetensors", model, cfg.model, cfg.task, self.mc.to_dict(), info)
+        save_state(self.out / "state.pt", {
+            "model": model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
+            "elapsed": self.elapsed, "flops": self.flops, "running_loss": self.running, "train_config": asdict(cfg),
+            "torch_rng": torch.get_rng_state(), "gen_rng": self.gen.get_state(),
+            "numpy_rng": json.dumps(self.rng.bit_generator.state), "objective": self.objective.state_dict(),
+        })
+        self.log({"event": "checkpoint", "step": self.step, "minutes": round(self.elapsed / 60, 2)})
+
+    def should_stop(self) -> bool:
+        stop = torch.tensor(float(self.progress() >= 1.0))
+        if self.world > 1:
+            torch.distributed.broadcast(stop, 0)
+        return bool(stop.item())
+
+
+def _checkpoint_due(cfg: TrainConfig, step: int, since_minutes: float, since_step: int) -> bool:
+    if step == 1:
+        return True
+    by_time = cfg.checkpoint_every_minutes is not None and since_minutes >= cfg.checkpoint_every_minutes
+    by_steps = cfg.checkpoint_every_steps is not None and step - since_step >= cfg.checkpoint_every_steps
+    return by_time or by_steps
+
+
+def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[[dict], None] = lambda e: None,
+          force: bool = False) -> dict:
+    """Train until cfg.steps or cfg.minutes (whichever is set; both: the first reached; neither: a fresh
+    run trains DEFAULT_STEPS, a resumed one to its own budget). Minutes count training only: evaluations
+    and checkpoints are not charged to the budget. A fresh run refuses a folder holding another run
+    unless `force` (which starts over)."""
+    out = Path(out)
+    state = None
+    if resume:
+        cfg, state = _resumed(cfg, out)
+    else:
+        _refuse_overwrite(out, force)
+    if cfg.steps is None and cfg.minutes is None:
+        cfg.steps = DEFAULT_STEPS
+    check(cfg)
+    t = _Trainer(cfg, out, state, on_event)
+    out.mkdir(parents=True, exist_ok=True)
+    t.log({"event": "start", "step": t.step, "params": t.model.num_params(), "device": str(t.device),
+           "world_size": t.world, "resumed": state is not None, "config": t.mc.to_dict()})
+    last_ckpt = last_eval = t.elapsed
+    ckpt_step = t.step
     tick = time.perf_counter()
-    model.train()
+    t.model.train()
     previous = _sigterm_as_interrupt()
     try:
-        while True:
-            stop = torch.tensor(float(progress() >= 1.0))
-            if world > 1:
-                torch.distributed.broadcast(stop, 0)
-            if stop.item():
-                break
-            loss, flops, detail = objective.step()
-            for group in opt.param_groups:
-                group["lr"] = lr_at(progress())
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            step += 1
-            flops_done += flops
+        while not t.should_stop():
+            detail = t.train_step()
             now = time.perf_counter()
-            elapsed += now - tick
+            t.elapsed += now - tick
             tick = now
-            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-            if step % cfg.log_every == 0:
-                log({"event": "step", "step": step, "loss": round(running, 4), "lr": opt.param_groups[0]["lr"],
-                     **detail, "minutes": round(elapsed / 60, 3), "progress": round(progress(), 4)})
-            if eval_set is not None and elapsed - last_eval >= 60 * cfg.eval_every_minutes:
-                log({"event": "eval", "step": step, "minutes": round(elapsed / 60, 2), "train_flops": flops_done,
-                     **evaluate(model, cfg.model, task, eval_set, eval_loops, device, cfg.autocast)})
-                last_eval = elapsed
+            if t.step % cfg.log_every == 0:
+                t.log({"event": "step", "step": t.step, "loss": round(t.running, 4), "lr": t.opt.param_groups[0]["lr"],
+                       **detail, "minutes": round(t.elapsed / 60, 3), "progress": round(t.progress(), 4)})
+            if t.eval_set is not None and t.elapsed - last_eval >= 60 * cfg.eval_every_minutes:
+                t.log({"event": "eval", "step": t.step, "minutes": round(t.elapsed / 60, 2), "train_flops": t.flops,
+                       **t.evaluate()})
+                last_eval = t.elapsed
                 tick = time.perf_counter()  # evaluation time is not training time
-            if elapsed - last_ckpt >= 60 * cfg.checkpoint_every_minutes:
-                checkpoint()
-                last_ckpt = elapsed
+            if _checkpoint_due(cfg, t.step, (t.elapsed - last_ckpt) / 60, ckpt_step):
+                t.checkpoint()
+                last_ckpt, ckpt_step = t.elapsed, t.step
+                tick = time.perf_counter()  # checkpoint time is not training time
     except KeyboardInterrupt:
-        checkpoint()  # an interruption loses nothing: --resume continues from here
+        t.checkpoint()  # an interruption loses nothing: --resume continues from here
         raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    checkpoint()
-    result = {"event": "end", "step": step, "minutes": round(elapsed / 60, 2), "loss": running}
-    if eval_set is not None:
-        result.update(evaluate(model, cfg.model, task, eval_set, eval_loops, device, cfg.autocast))
-    log(result)
-    if world > 1:
+    t.checkpoint()
+    result = {"event": "end", "step": t.step, "minutes": round(t.elapsed / 60, 2), "loss": t.running}
+    if t.eval_set is not None:
+        result.update(t.evaluate())
+    t.log(result)
+    if t.world > 1:
         torch.distributed.barrier()
     return result
 
 
-__all__ = ["TrainConfig", "train", "evaluate"]
+__all__ = ["DEFAULT_STEPS", "TrainConfig", "build_model", "optimizer", "train", "evaluate"]

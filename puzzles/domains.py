@@ -1,8 +1,12 @@
 """What a neural model may know about a puzzle: the domain interface.
 
-A task turns puzzles into integer grids for a model and back, supplies the
-structure of the grid (which row/column/box each cell is in), the constraint
-graph (which cells constrain each other), a verifier, and training pairs.
+A task is everything the neural side and the benchmark know about one kind of puzzle:
+it turns puzzles into integer grids for a model and back, supplies the structure of the
+grid (which row/column/box each cell is in) and the constraint graph, names its kind of
+constraint (the sampler's clash rules are keyed by it), checks grids (conflicts, verify),
+makes training pairs and, where it has one, an execution trace to supervise; for
+benchmarks it reads and generates puzzle sets, gives reference answers, scores answers,
+screens out puzzles with no (unique) answer and runs its exact oracles.
 `csp_diffusion` sees only this interface. Pure NumPy; never imports torch.
 
 Value convention: 0 = unknown, 1..n_values = a value. Models predict
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from puzzles import maze, sudoku
+from puzzles.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,15 @@ class SudokuTask:
     name = "sudoku"
     n_values = 9
     tokens = 10  # MASK + 9 digits
-    trace_size = 0  # no execution trace to supervise
+    trace_classes = trace_flags = trace_size = 0  # no execution trace to supervise
     constraint = "all-different"  # neighbours in the constraint graph hold different values
+    oracles = ("cpsat", "constraint")
     position_sizes = (9, 9, 9)  # rows, columns, boxes
     axes = position_sizes  # what the structure's positions index (models that need an order use them)
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
     warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
-    temperature = 2.5  # the sampler's noisy chains; chosen on magictour puzzles 1001-1465 (the reported figures use
-    # the first 1000): 8 chains 96.6% at 2.5 vs 94.2% at 1.5, and 8 started together for 8 steps 91.8% vs 83.7%
-    # (2.0: 88.8%, 3.0: 90.3%), each faster; hotter chains are more diverse (README, "Results")
+    temperature = 2.5  # the sampler's noisy chains: chosen on magictour puzzles past the first 1000, which the
+    # reported figures use (docs/results.md, "Sampler settings"); hotter chains are more diverse
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
@@ -75,7 +80,7 @@ class SudokuTask:
     def classes(self, values: np.ndarray) -> np.ndarray:
         return values
 
-    def conflicts(self, values: np.ndarray) -> np.ndarray:
+    def conflicts(self, values: np.ndarray, shape=None) -> np.ndarray:
         """bool (..., 81): filled cells sharing a value with a filled peer."""
         v = values[..., sudoku.PEERS]  # (..., 81, 20)
         return ((v == values[..., None]) & (values[..., None] > 0)).any(-1)
@@ -98,15 +103,82 @@ class SudokuTask:
             out_p[k], out_s[k] = sym.apply(p[k]), sym.apply(s[k])
         return out_p, out_s
 
-    def make_pool(self, n: int, seed: int, workers: int = 2, difficulties=("hard", "extreme")):
-        """Generated puzzles with unique solutions, split evenly over `difficulties`."""
+    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=("hard", "extreme")):
+        """Generated puzzles with unique solutions, split evenly over `difficulties` (`seed`: a named stream
+        of `puzzles.seeds`)."""
+        from puzzles.seeds import child, sequence
+
+        seed = sequence(seed)
         per = [n // len(difficulties) + (k < n % len(difficulties)) for k in range(len(difficulties))]
         puzzles, solutions = [], []
         for k, (d, m) in enumerate(zip(difficulties, per)):
-            for s in sudoku.generate(m, d, seed=seed * 97 + k, workers=workers):
+            for s in sudoku.generate(m, d, seed=child(seed, k), workers=workers):
                 puzzles.append(s.givens)
                 solutions.append(s.solution)
         return np.stack(puzzles).astype(np.int8), np.stack(solutions).astype(np.int8)
+
+    # ---- benchmarks: puzzle sets, references, scoring, screening, oracles
+
+    def read_file(self, path: str) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """(puzzles, the solutions the file gives, None where it gives none)."""
+        items = sudoku.read_file(path)
+        return [s.givens for s in items], [s.solution for s in items]
+
+    def generate(self, kind: str, n: int, options: dict, seed) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(n puzzles of difficulty `kind`, their solutions); no options."""
+        if options:
+            raise UserError(f"unknown Sudoku generator option(s): {', '.join(options)}")
+        made = list(sudoku.generate(n, kind, seed=seed, workers=2))
+        return [s.givens for s in made], [s.solution for s in made]
+
+    def reference(self, puzzle: np.ndarray, where: str, known: np.ndarray | None = None) -> np.ndarray:
+        """The one solution (`known`, when the source has it); UserError when there is none or several
+        (a verified answer to such a puzzle would not be "the" answer a benchmark scores)."""
+        from puzzles.sudoku_search import search
+
+        n, _, solution = search(puzzle, 2)
+        if n != 1:
+            raise UserError(f"{where} has {'no solution' if n == 0 else 'several solutions'}; a benchmark "
+                            "scores puzzles with exactly one")
+        return known if known is not None else solution
+
+    def shape_of(self, puzzle) -> tuple[int, int]:
+        return 9, 9
+
+    def to_text(self, puzzle) -> str:
+        return sudoku.to_string(np.asarray(puzzle, np.int8))
+
+    def answer(self, text: str) -> np.ndarray:
+        """The grid of a result's answer text (it may hold clashes)."""
+        return np.array([int(ch) if ch.isdigit() else 0 for ch in text], dtype=np.int64)
+
+    def score(self, puzzle, reference: np.ndarray, answer: np.ndarray | None) -> tuple[int, int]:
+        """(unknown cells whose answer matches the reference, unknown cells)."""
+        unknown = np.asarray(puzzle) == 0
+        right = 0 if answer is None else int((answer[unknown] == np.asarray(reference)[unknown]).sum())
+        return right, int(unknown.sum())
+
+    def screen(self, puzzle, unique: bool) -> str | None:
+        """Why a puzzle cannot have the answer a solver looks for, checked before a model runs (None: it
+        can). Clashing givens never get here (parsing refuses them); with `unique`, a puzzle needs exactly
+        one solution. Without it, a puzzle with none is told apart only once a model fails it
+        (`explain`), so puzzles a model solves cost no search."""
+        if not unique:
+            return None
+        n = sudoku.count_solutions(np.asarray(puzzle, np.int8), 2)
+        if n == 0:
+            return sudoku.NO_SOLUTION
+        return sudoku.SEVERAL_SOLUTIONS if n > 1 else None
+
+    def explain(self, puzzle) -> str | None:
+        """Why a model found no answer when the puzzle itself is at fault (None: the model is)."""
+        return None if sudoku.count_solutions(np.asarray(puzzle, np.int8), 1) else sudoku.NO_SOLUTION
+
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
+        """One Result per puzzle, in order, from an exact oracle (`oracles`)."""
+        from puzzles import sudoku_oracle
+
+        return sudoku_oracle.solve_many(puzzles, solver, time_limit=time_limit, workers=workers)
 
 
 class MazeTask:
@@ -132,11 +204,14 @@ class MazeTask:
     n_values = 2
     OFF, ON, START = 1, 2, 3
     tokens = 4  # MASK, OFF, ON, START
-    trace_size = 5  # wave classes (not yet, dist mod 3 = 0, 1, 2) + the walk's on-path flag
+    trace_classes = 4  # the BFS wave: not reached yet, or reached with dist mod 3 = 0, 1, 2
+    trace_flags = 1  # the walk's on-path flag (the answer of a trace model: its last output)
+    trace_size = trace_classes + trace_flags
     constraint = "path"  # the on-path cells with S and G form one simple shortest S-G chain
+    oracles = ("cpsat",)
     confident = 0.9
     temperature = 1.0
-    warm_loops = 4  # measured: 300/300 perfect 15x15 both ways, open 15x15 78.7% vs 79.7% cold, 31x31 2/8 both, 4.4x faster
+    warm_loops = 4  # as good as cold steps on 15x15 mazes and several times faster (docs/results.md, "Mazes")
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column
@@ -177,18 +252,54 @@ class MazeTask:
             ends.reverse()
         return maze.Maze(grid == self.OFF, ends[0], ends[1])
 
-    def trace(self, puzzle: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray, int]:
-        """The execution trace's ground truth for an encoded maze (see the class doc): (distance to G
-        per cell, -1 where unreachable or a wall; bool on the walked path, S and G included; T)."""
-        m = self.decode(puzzle, shape)
-        d = maze.distances(m, m.goal).reshape(-1)
-        path = maze.shortest_path(m)
-        on = np.zeros(d.shape, dtype=bool) if path is None else path.reshape(-1).copy()
-        on[m.start[0] * shape[1] + m.start[1]] = on[m.goal[0] * shape[1] + m.goal[1]] = True
-        return d, on, int(d[m.start[0] * shape[1] + m.start[1]])
+    def trace(self, puzzles: np.ndarray, shape) -> dict[str, np.ndarray]:
+        """The execution trace's ground truth for encoded mazes (B, T) (see the class doc): distance to G per
+        cell ("dist", -1 where unreachable or a wall), the walked path ("on", S and G included) and each
+        maze's dist(S, G) ("length")."""
+        dist, on, length = [], [], []
+        for puzzle in puzzles:
+            m = self.decode(puzzle, shape)
+            d = maze.distances(m, m.goal).reshape(-1)
+            path = maze.shortest_path(m)
+            walk = np.zeros(d.shape, dtype=bool) if path is None else path.reshape(-1).copy()
+            walk[m.start[0] * shape[1] + m.start[1]] = walk[m.goal[0] * shape[1] + m.goal[1]] = True
+            dist.append(d)
+            on.append(walk)
+            length.append(int(d[m.start[0] * shape[1] + m.start[1]]))
+        return {"dist": np.stack(dist), "on": np.stack(on), "length": np.asarray(length)}
 
-    def conflicts(self, values: np.ndarray) -> np.ndarray:  # the sampler's path rule works on tensors
-        return np.zeros(values.shape, dtype=bool)
+    def trace_loops(self, trace: dict) -> int:
+        """Loops after which every maze of `trace` has its whole path walked (2 x the longest dist(S, G))."""
+        return 2 * int(trace["length"].max())
+
+    def trace_done(self, trace: dict, loops: int) -> np.ndarray:
+        """bool (B,): the mazes whose trace is complete after `loops` loops."""
+        return 2 * trace["length"] <= loops
+
+    def trace_targets(self, trace: dict, loop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the read-out should say after loop `loop`: (classes int64 (B, T) in 0..trace_classes-1,
+        flags float32 (B, T, trace_flags), cells bool (B, T) where the trace is defined: the reachable ones)."""
+        dist, length = trace["dist"], trace["length"][:, None]
+        wave = np.where(dist > loop, 0, 1 + dist % 3)
+        walk = trace["on"] & (2 * length - dist <= loop)
+        return wave.astype(np.int64), walk[..., None].astype(np.float32), dist >= 0
+
+    def trace_loop_cap(self, puzzle: np.ndarray | None, shape) -> int:
+        """Loops a trace model may need on an encoded maze (done at loop 2 x the path length, which no
+        solver knows beforehand): 2 per unknown cell + 64, rounded up to a multiple of 32 so that similar
+        mazes share a batch. The sampler stops a maze's loops as soon as its answer verifies."""
+        unknown = int((puzzle == 0).sum()) if puzzle is not None else shape[0] * shape[1]
+        return 32 * -(-(2 * unknown + 64) // 32)
+
+    def conflicts(self, values: np.ndarray, shape=None) -> np.ndarray:
+        """bool (..., T): on-path cells that break the path rule whatever the ends are: a branch (more than
+        two on-path neighbours) or an isolated cell (none)."""
+        values = np.asarray(values)
+        h, w = shape or (math.isqrt(values.shape[-1]),) * 2
+        on = (values >= self.ON).reshape(*values.shape[:-1], h, w)
+        pad = np.pad(on, [(0, 0)] * (on.ndim - 2) + [(1, 1), (1, 1)])
+        degree = pad[..., :-2, 1:-1].astype(np.int8) + pad[..., 2:, 1:-1] + pad[..., 1:-1, :-2] + pad[..., 1:-1, 2:]
+        return (on & ((degree > 2) | (degree == 0))).reshape(values.shape)
 
     def text(self, values: np.ndarray, shape=None, puzzle: maze.Maze | None = None) -> str:
         """`puzzle` (the maze as given; without it, one decoded from `values`, where the first end in
@@ -210,7 +321,7 @@ class MazeTask:
         s = np.stack([maze._apply(solutions[i].reshape(side, side), k) for i, k in zip(idx, ks)])
         return p.reshape(n, -1).astype(np.int64), s.reshape(n, -1).astype(np.int64)
 
-    def make_pool(self, n: int, seed: int, workers: int = 2, difficulties=None):
+    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=None):
         """n solved mazes on train_size grids: half perfect, half open (2-30% of inner walls knocked
         out); 40% of sides 5..train_size (odd), the rest train_size."""
         rng = np.random.default_rng(seed)
@@ -235,18 +346,67 @@ class MazeTask:
             solutions[i, r0:r0 + size, c0:c0 + size] = sol
         return puzzles.reshape(n, -1), solutions.reshape(n, -1)
 
+    # ---- benchmarks: puzzle sets, references, scoring, screening, oracles
+
+    def read_file(self, path: str) -> tuple[list[maze.Maze], list[None]]:
+        mazes = maze.read_file(path)
+        return mazes, [None] * len(mazes)
+
+    def generate(self, kind: str, n: int, options: dict, seed) -> tuple[list[maze.Maze], list[np.ndarray]]:
+        """(n size x size mazes of `kind`, their reference paths); options size (15) and min_path."""
+        unknown = set(options) - {"size", "min_path"}
+        if unknown:
+            raise UserError(f"unknown maze generator option(s): {', '.join(sorted(unknown))}")
+        mazes = maze.generate(n, options.get("size", 15), kind=kind, min_path=options.get("min_path"), seed=seed)
+        return mazes, [maze.path_mask(maze.solve(m)) for m in mazes]
+
+    def reference(self, puzzle: maze.Maze, where: str, known=None) -> np.ndarray | None:
+        """One shortest path (bool (H, W), S and G excluded); None when the goal cannot be reached."""
+        path = maze.shortest_path(puzzle)
+        return None if path is None else maze.path_mask(puzzle.with_path(path))
+
+    def shape_of(self, puzzle: maze.Maze) -> tuple[int, int]:
+        return puzzle.shape
+
+    def to_text(self, puzzle: maze.Maze) -> str:
+        return maze.to_text(puzzle)
+
+    def answer(self, text: str) -> np.ndarray:
+        return maze.path_mask(maze.parse(text))
+
+    def score(self, puzzle: maze.Maze, reference: np.ndarray, answer: np.ndarray | None) -> tuple[int, int]:
+        """(open cells, S and G aside, labelled as on one reference path, open cells): where a maze has several
+        shortest paths this is a lower bound."""
+        free = ~puzzle.walls
+        free[puzzle.start] = free[puzzle.goal] = False
+        got = answer if answer is not None else np.zeros_like(reference)
+        return int((got == reference)[free].sum()), int(free.sum())
+
+    def screen(self, puzzle: maze.Maze, unique: bool = False) -> str | None:
+        """Why no path can be found (the goal cannot be reached), or None. Shortest paths need not be unique."""
+        return maze.UNREACHABLE if maze.shortest_length(puzzle) is None else None
+
+    def explain(self, puzzle: maze.Maze) -> str | None:
+        return None  # `screen` already caught every maze without an answer
+
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
+        from puzzles import maze_oracle
+
+        return maze_oracle.solve_many(puzzles, time_limit, workers=workers)
+
+
 
 TASKS = {"sudoku": SudokuTask, "maze": MazeTask}
 
 
 def get_task(name: str, train_size: int | None = None):
     """The task `name`; `train_size` sets a maze task's training grid side (Sudoku has one size)."""
-    from puzzles.errors import UserError
-
     if name not in TASKS:
         raise UserError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     if train_size is None:
         return TASKS[name]()
-    if name != "maze" or not 5 <= train_size <= MazeTask.MAX_SIDE:
-        raise UserError(f"a training grid size applies to mazes only, from 5 to {MazeTask.MAX_SIDE}")
-    return MazeTask(train_size)
+    task = TASKS[name]
+    if not hasattr(task, "TRAIN_SIZE") or not 5 <= train_size <= task.MAX_SIDE:
+        raise UserError("a training grid size applies to tasks of several sizes only (mazes), from 5 to "
+                        f"{MazeTask.MAX_SIDE}")
+    return task(train_size)

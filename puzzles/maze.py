@@ -1,4 +1,4 @@
-"""Grid mazes: parsing, text form, generation, shortest paths, verification, symmetries, rendering.
+"""Grid mazes: parsing, text form, generation, shortest paths, verification, symmetries.
 
 Text form (the Maze-Hard convention), one character per cell, rows on lines:
 `#` wall, space open, `S` start, `G` goal, `o` a cell on the path. Several mazes
@@ -11,12 +11,11 @@ Conventions used throughout:
 - generated mazes of `size` N are N x N characters. Perfect mazes put their cells on
   odd coordinates inside a wall border; for even N the extra last row and column are wall.
 
-Pure NumPy (rich only inside `render`); never imports torch.
+Pure NumPy; never imports torch.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +31,7 @@ _CHARS = {WALL_CH, OPEN_CH, START_CH, GOAL_CH, PATH_CH}
 OPEN, WALL, START, GOAL = 0, 1, 2, 3
 
 KINDS = ("perfect", "open")
+UNREACHABLE = "the goal cannot be reached from the start"
 ALGORITHMS = ("backtracker", "wilson")
 
 _STEPS = ((-1, 0), (0, 1), (1, 0), (0, -1))  # up, right, down, left
@@ -63,7 +63,7 @@ class Maze:
     def shape(self) -> tuple[int, int]:
         return tuple(self.walls.shape)  # type: ignore[return-value]
 
-    def with_path(self, path: np.ndarray | None) -> "Maze":
+    def with_path(self, path: np.ndarray | None) -> Maze:
         """The same maze with another path (None drops it)."""
         return replace(self, path=None if path is None else np.asarray(path, dtype=bool))
 
@@ -196,23 +196,12 @@ def read_text(text: str, name: str = "<text>") -> list[Maze]:
 
 
 def read_file(path: str | Path) -> list[Maze]:
-    """Mazes from a file (see `read_text`); `-` reads standard input."""
+    """Mazes from a file (see `read_text`; the size bounds are `puzzles.files'`); `-` reads standard input."""
+    from puzzles import files
+
     if str(path) == "-":
-        try:
-            text = sys.stdin.read()
-        except UnicodeDecodeError:
-            raise PuzzleError("cannot read <stdin>: not UTF-8 text") from None
-        return read_text(text, name="<stdin>")
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PuzzleError(f"no such file: {p}") from None
-    except UnicodeDecodeError:
-        raise PuzzleError(f"cannot read {p}: not UTF-8 text") from None
-    except (IsADirectoryError, PermissionError) as e:
-        raise PuzzleError(f"cannot read {p}: {e.__class__.__name__}") from None
-    return read_text(text, name=str(p))
+        return read_text(files.read_stdin(), name="<stdin>")
+    return read_text(files.read_file(path), name=str(path))
 
 
 def to_text(maze: Maze, with_path: bool = True) -> str:
@@ -302,7 +291,7 @@ def solve(maze: Maze) -> Maze:
     """The maze with a shortest path marked; PuzzleError when the goal cannot be reached."""
     path = shortest_path(maze)
     if path is None:
-        raise PuzzleError("the goal cannot be reached from the start")
+        raise PuzzleError(UNREACHABLE)
     return maze.with_path(path)
 
 
@@ -321,7 +310,7 @@ def verify(maze: Maze, path: np.ndarray | None = None) -> str | None:
         return f"the path has shape {path.shape}, the maze {maze.walls.shape}"
     best = shortest_length(maze)
     if best is None:
-        return "the goal cannot be reached from the start"
+        return UNREACHABLE
     chain = path.copy()
     chain[maze.start] = chain[maze.goal] = True
     through = chain & maze.walls
@@ -511,7 +500,7 @@ def open_maze(
     open cell and G a farthest cell from it; when the path is shorter than `min_path`
     (cells, S and G included), one more BFS sweep (S := G, G := farthest from it)
     lengthens it, and failing that a new maze is drawn. With the default `knock` about
-    60% of 30 x 30 mazes reach 110 cells: `open_maze(30, rng, min_path=110)` takes ~2 ms.
+    60% of 30 x 30 mazes reach 110 cells, so `min_path=110` costs few redraws.
     """
     _cells(size, size)
     _check_min_path(size, size, min_path)
@@ -591,47 +580,9 @@ def random_dihedral(maze: Maze, rng: np.random.Generator) -> tuple[Maze, int]:
     return dihedral(maze, k), k
 
 
-# ---------------------------------------------------------------- rendering
-
-
-def render(maze: Maze, path: np.ndarray | None = None, styles: dict[Cell, str] | None = None):
-    """A rich Text drawing, two characters per cell: walls as blocks, S green, G red, path yellow.
-
-    `path` defaults to the maze's own; `styles` maps (row, col) to a rich style that
-    overrides a cell (the live neural view marks retracted cells this way).
-    """
-    from rich.text import Text
-
-    mask = path_mask(maze) if path is None else np.asarray(path, dtype=bool)
-    styles = styles or {}
-    out = Text()
-    h, w = maze.shape
-    for r in range(h):
-        for c in range(w):
-            cell = (r, c)
-            if cell == tuple(maze.start):
-                glyph, style = "S ", "bold black on green"
-            elif cell == tuple(maze.goal):
-                glyph, style = "G ", "bold black on red"
-            elif maze.walls[r, c]:
-                glyph, style = "██", "grey50"
-            elif mask[r, c]:
-                glyph, style = "░░", "bold yellow"
-            else:
-                glyph, style = "  ", ""
-            if cell in styles:
-                style = styles[cell]
-                if glyph == "  ":
-                    glyph = "··"
-            out.append(glyph, style=style)
-        if r < h - 1:
-            out.append("\n")
-    return out
-
-
 __all__ = [
     "ALGORITHMS", "GOAL", "KINDS", "Maze", "OPEN", "START", "WALL", "cell_name", "dihedral", "distances",
     "from_tokens", "generate", "inverse", "is_solution", "open_maze", "parse", "path_mask", "perfect",
-    "random_dihedral", "read_file", "read_text", "render", "shortest_length", "shortest_path", "solve",
+    "random_dihedral", "read_file", "read_text", "shortest_length", "shortest_path", "solve",
     "to_text", "tokens", "verify", "write_text",
 ]

@@ -1,4 +1,4 @@
-"""9x9 Sudoku: parsing, formats, verification, generation, augmentation, rendering.
+"""9x9 Sudoku: parsing, formats, verification, generation, augmentation.
 
 A grid is an int8 NumPy array of 81 cells in row-major order, 0 for a blank.
 Pure NumPy (plus the compiled search in `sudoku_search`); never imports torch.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -19,6 +19,8 @@ from puzzles.sudoku_search import count_solutions, random_solution, search
 
 CELLS = 81
 DIFFICULTIES = ("easy", "medium", "hard", "extreme")
+NO_SOLUTION = "no solution"
+SEVERAL_SOLUTIONS = "more than one solution"
 
 _BLANKS = set(".0_")
 _SEPARATORS = set("|-+")
@@ -178,15 +180,10 @@ def _read_csv(text: str, name: str) -> list[Sudoku]:
 
 
 def read_file(path: str | Path) -> list[Sudoku]:
-    """Puzzles from a file (see `read_text`); `-` is not handled here."""
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise PuzzleError(f"no such file: {p}") from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as e:
-        raise PuzzleError(f"cannot read {p}: {e.__class__.__name__}") from None
-    return read_text(text, name=str(p))
+    """Puzzles from a file (see `read_text`; the size bounds are `puzzles.files`'); `-` is not handled here."""
+    from puzzles import files
+
+    return read_text(files.read_file(path), name=str(path))
 
 
 def write_lines(puzzles: list[Sudoku]) -> str:
@@ -303,11 +300,17 @@ def _generate_chunk(args: tuple[int, int, str]) -> list[Sudoku]:
     return [generate_one(rng, difficulty) for _ in range(n)]
 
 
-def generate(n: int, difficulty: str = "hard", seed: int = 0, workers: int = 1, chunk: int = 64) -> Iterator[Sudoku]:
-    """`n` puzzles, reproducible from `seed` whatever `workers` is (chunks are seeded by index)."""
+def generate(n: int, difficulty: str = "hard", seed: int | np.random.SeedSequence = 0, workers: int = 1,
+             chunk: int = 64) -> Iterator[Sudoku]:
+    """`n` puzzles, reproducible from `seed` (an integer, or a named stream of `puzzles.seeds`) whatever
+    `workers` is (chunks are seeded by index)."""
+    from puzzles.seeds import child
+
     if difficulty not in _LEVELS:
         raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
-    jobs = [(seed * 1_000_003 + k, min(chunk, n - k * chunk), difficulty) for k in range((n + chunk - 1) // chunk)]
+    chunks = range((n + chunk - 1) // chunk)
+    seeds = [child(seed, k) if isinstance(seed, np.random.SeedSequence) else seed * 1_000_003 + k for k in chunks]
+    jobs = [(s, min(chunk, n - k * chunk), difficulty) for k, s in zip(chunks, seeds)]
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield from _generate_chunk(job)
@@ -341,7 +344,7 @@ class Symmetry:
             g = g.T
         return self.digits[g].reshape(CELLS).astype(np.int8)
 
-    def inverse(self) -> "Symmetry":
+    def inverse(self) -> Symmetry:
         inv_digits = np.zeros(10, np.int8)
         inv_digits[self.digits] = np.arange(10)
         rows, cols = np.argsort(self.rows), np.argsort(self.cols)
@@ -366,40 +369,9 @@ def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Gene
     return s.apply(puzzle), (None if solution is None else s.apply(solution))
 
 
-# ---------------------------------------------------------------- rendering
-
-
-def render(puzzle: np.ndarray, filled: np.ndarray | None = None, styles: dict[int, str] | None = None):
-    """A rich Text drawing of the grid with its 3x3 boxes.
-
-    Givens are bold white, filled cells cyan; `styles` overrides the style of
-    chosen cells (the solver's live view marks retracted cells this way).
-    """
-    from rich.text import Text
-
-    grid = puzzle if filled is None else filled
-    styles = styles or {}
-    out = Text()
-    line = "+-------+-------+-------+\n"
-    for r in range(9):
-        if r % 3 == 0:
-            out.append(line, style="dim")
-        for c in range(9):
-            if c % 3 == 0:
-                out.append("| ", style="dim")
-            i = r * 9 + c
-            d = int(grid[i])
-            style = styles.get(i, "bold white" if puzzle[i] else "cyan")
-            out.append((str(d) if d else "."), style=style)
-            out.append(" ")
-        out.append("|\n", style="dim")
-    out.append(line.rstrip("\n"), style="dim")
-    return out
-
-
 __all__ = [
     "CELLS", "DIFFICULTIES", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
     "conflicts", "count_solutions", "difficulty_of", "generate", "generate_one", "is_solution", "parse",
-    "random_solution", "random_symmetry", "read_file", "read_text", "render", "solve_unique", "to_string",
+    "random_solution", "random_symmetry", "read_file", "read_text", "solve_unique", "to_string",
     "verify", "write_csv", "write_lines",
 ]

@@ -22,21 +22,20 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, Iterable, Iterator, Protocol, Union
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 import numpy as np
 
 from puzzles.errors import PuzzleError
 from puzzles.result import Result
-from puzzles.sudoku import CELLS, UNITS, Sudoku, parse, to_string, verify
+from puzzles.sudoku import CELLS, NO_SOLUTION, SEVERAL_SOLUTIONS, UNITS, Sudoku, parse, to_string, verify
 
 TASK = "sudoku"
 DEFAULT_TIME_LIMIT = 10.0
 TIME_LIMIT = "time limit"
-NO_SOLUTION = "no solution"
-SEVERAL_SOLUTIONS = "more than one solution"
 
-PuzzleLike = Union[str, np.ndarray, Sudoku]
+PuzzleLike = str | np.ndarray | Sudoku
 
 
 class SudokuSolver(Protocol):
@@ -434,7 +433,7 @@ class _Batch:
         self._pool = pool
         self._results = results
 
-    def __iter__(self) -> "_Batch":
+    def __iter__(self) -> _Batch:
         return self
 
     def __next__(self) -> Result:

@@ -38,7 +38,8 @@ def main() -> None:
     ap.add_argument("--kind", default="open", choices=("perfect", "open"))
     ap.add_argument("--sizes", default="11,15,21,31,41")
     ap.add_argument("--per-size", type=int, default=20)
-    ap.add_argument("--loops", default="4,8,16,32", help="loop counts for the loops curve (at --loops-size); empty: no loops curve")
+    ap.add_argument("--loops", default="4,8,16,32",
+                    help="loop counts for the loops curve (at --loops-size); empty: no loops curve")
     ap.add_argument("--loops-size", type=int, default=21)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
@@ -59,7 +60,7 @@ def main() -> None:
     for loops in [int(k) for k in args.loops.split(",") if k]:
         # every step cold, so each runs `loops` loops (warm steps would run the task's warm_loops); a trace
         # model runs one step, so the curve is of one pass with this loop cap
-        steps = 1 if getattr(auto.model.config, "trace", 0) else auto.plan((size, size)).max_steps
+        steps = 1 if auto.model.trace else auto.plan((size, size)).max_steps
         fixed = NeuralSolver("loopmdm", "maze", args.checkpoint,
                              sampler=SamplerConfig(loops=loops, max_steps=steps, warm_loops=0))
         solved, secs, _ = rate(fixed, mazes)

@@ -14,19 +14,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
+from rich.console import Console
 from rich.progress import Progress
 
-from eval_loopmdm import ROOT, SETS, TARGETS, console, run
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import sudoku
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
-# name -> sampler settings (the rest are the CLI's defaults: 16 loops, retraction on, time limit 10 s, the noisy
-# chains at the task's temperature, 2.5); "together": all chains start at step 1 (--spare-after 0)
+ROOT = Path(__file__).resolve().parents[1]
+SETS = {name: f"{name}.txt" for name in ("norvig_top95", "tdoku_magictour_top1465",
+                                         "sudokuexchange_diabolical_dev5000", "tdoku_17_clue_dev5000")}
+TARGETS = {"norvig_top95": 0.80, "tdoku_magictour_top1465": 0.80,  # solve rates
+           "sudokuexchange_diabolical_dev5000": 0.95, "tdoku_17_clue_dev5000": 0.60}
+console = Console(stderr=True)
+
+# name -> sampler settings (the rest are SamplerConfig's defaults: 16 loops, retraction on, no time limit, the
+# noisy chains at the task's temperature, 2.5); "together": all chains start at step 1 (--spare-after 0)
 PROFILES = {
     "1 chain, warm 4, 20 steps": dict(chains=1, warm_loops=4, max_steps=20),
     "1 chain, 64 steps": dict(chains=1, max_steps=64),
@@ -46,6 +55,20 @@ PROFILES = {
     "default, time limit 0.05 s": dict(chains=8, max_steps=64, time_limit=0.05),
 }
 SPEED_TARGET = 20.0  # puzzles/s
+
+
+def run(solver: NeuralSolver, grids: list[np.ndarray], label: str, progress: Progress) -> dict:
+    """One file's puzzles in one call, as `csp solve sudoku --file` runs them: solve rate and puzzles/s."""
+    task = progress.add_task(label, total=len(grids))
+    solved = 0
+    start = time.perf_counter()
+    for r in solver.solve(grids):
+        solved += r.verified
+        progress.advance(task)
+    wall = time.perf_counter() - start
+    progress.remove_task(task)
+    return {"puzzles": len(grids), "solved": solved, "solve_rate": solved / len(grids),
+            "puzzles_per_s": len(grids) / wall, "wall_s": wall}
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import one_line_error
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -27,14 +28,6 @@ def run(*args: str, input: str | None = None):
     return runner.invoke(app, list(args), input=input)
 
 
-def one_line_error(result, code: int = 2) -> str:
-    """The command failed with `code`, one red line on stderr and no traceback."""
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 # ---------------------------------------------------------------- solve one puzzle
@@ -148,11 +141,39 @@ def test_solve_file_summary(tmp_path):
     r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(f))
     assert r.exit_code == 0, r.output
     out = r.stdout
-    for col in ("puzzles", "solved", "verified", "puzzles/s", "median s"):
+    for col in ("puzzles", "solved", "unsolved", "puzzles/s", "median s", "(solved = verified)"):
         assert col in out
-    row = [ln for ln in out.splitlines() if ln.strip().startswith("│")][-1]
-    assert [c.strip() for c in row.strip("│ ").split("│")][:4] == ["3", "3", "3", "0"]
+    assert _summary_row(out)[:3] == ["3", "3", "0"]
     assert "3/3" in r.stderr  # the progress bar went to stderr
+
+
+def _summary_row(out: str) -> list[str]:
+    row = [ln for ln in out.splitlines() if ln.strip().startswith("│")][-1]
+    return [c.strip() for c in row.strip("│ ").split("│")]
+
+
+def test_an_unverified_answer_is_never_counted_solved(tmp_path, monkeypatch):
+    """A solver that returns an answer which fails verification has not solved the puzzle: not in the
+    summary's solved column, not in --json, not in the exit code."""
+    from puzzles import sudoku_oracle
+    from puzzles.result import Result
+
+    wrong = S1[:-2] + S1[-1] + S1[-2]  # two cells swapped: 81 digits, not a solution
+
+    def answers(grids, solver, **_):
+        return iter([Result("sudoku", solver, P1, S1, True, 0.01),
+                     Result("sudoku", solver, P1, wrong, False, 0.01, "wrong solution: r9c8 and r9c9")])
+
+    monkeypatch.setattr(sudoku_oracle, "solve_many", answers)
+    f = tmp_path / "p.txt"
+    f.write_text(f"{P1}\n{P1}\n")
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(f))
+    assert r.exit_code == 1, r.output
+    assert _summary_row(r.stdout)[:3] == ["2", "1", "1"]
+    assert f"{f}:2: not solved: wrong solution" in r.stdout
+    r = run("solve", "sudoku", "--solver", "cpsat", "--file", str(f), "--json")
+    assert r.exit_code == 1
+    assert [json.loads(ln)["solved"] for ln in r.stdout.splitlines()] == [True, False]
 
 
 def test_solve_file_json_lines(tmp_path):

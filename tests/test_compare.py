@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from csp_diffusion.compare import Study, _beats, _flops_ratio, run
+from csp_diffusion.compare import Study, run
+from csp_diffusion.compare_report import _beats, _flops_ratio
 
 
 def test_claim_verdicts_respect_the_spread():

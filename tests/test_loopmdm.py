@@ -16,6 +16,7 @@ from csp_diffusion import models
 from csp_diffusion.checkpoint import read_model
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+from csp_diffusion.network import Network
 from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from csp_diffusion.train import TrainConfig, train
@@ -106,7 +107,7 @@ def test_noise_keeps_givens_and_reveals_right_and_wrong_values():
     assert ((values >= 0) & (values <= 9)).all()
 
 
-class _Oracle(torch.nn.Module):
+class _Oracle(Network):
     """A fake network that knows the solution: tests the sampler without training.
 
     wrong_first=(cell, value): on its first call it is sure of a wrong value there.
@@ -227,7 +228,8 @@ def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
     assert train(TrainConfig(steps=2), tmp_path / "b", resume=True)["step"] == 2
     from puzzles.errors import UserError
 
-    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a")
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a",
+          force=True)
     with pytest.raises(UserError, match="changes the shape"):
         train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, init=str(start),
                           model_config={"dim": 48}), tmp_path / "c")

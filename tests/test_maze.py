@@ -317,15 +317,6 @@ def test_dihedral_group(batch):
         mz.dihedral(m, 8)
 
 
-def test_render():
-    m = mz.solve(mz.read_file(SAMPLE)[0])
-    text = mz.render(m, styles={(1, 1): "bold magenta"})
-    plain = text.plain.splitlines()
-    assert len(plain) == m.shape[0] and all(len(line) == 2 * m.shape[1] for line in plain)
-    assert "S" in text.plain and "G" in text.plain and "░" in text.plain
-    assert any(span.style == "bold magenta" for span in text.spans)
-
-
 # ---------------------------------------------------------------- CLI
 
 

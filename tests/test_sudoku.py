@@ -1,4 +1,4 @@
-"""puzzles.sudoku: parsing, formats, verification, counting, generation, augmentation, rendering."""
+"""puzzles.sudoku: parsing, formats, verification, counting, generation, augmentation."""
 
 from __future__ import annotations
 
@@ -458,29 +458,3 @@ def test_augmentation_changes_something():
     s = grid(S1)
     outs = {sd.to_string(sd.random_symmetry(rng).apply(s)) for _ in range(20)}
     assert len(outs) > 15
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def test_render_boxes_and_styles():
-    p, s = grid(P1), grid(S1)
-    text = sd.render(p, s)
-    plain = text.plain
-    lines = plain.splitlines()
-    assert len(lines) == 13
-    assert lines[0] == lines[4] == lines[8] == lines[12] == "+-------+-------+-------+"
-    assert lines[1] == "| 4 1 7 | 3 6 9 | 8 2 5 |"
-    assert np.array_equal(sd.parse(plain), s)  # a rendered grid parses back
-    assert np.array_equal(sd.parse(sd.render(p).plain), p)
-
-    def style_at(row: int, col: int) -> str:
-        pos = sum(len(ln) + 1 for ln in lines[: 1 + row + row // 3]) + 2 + 2 * col + 2 * (col // 3)
-        styles = [str(sp.style) for sp in text.spans if sp.start <= pos < sp.end]
-        return styles[-1]
-
-    assert plain[sum(len(ln) + 1 for ln in lines[:1]) + 2] == "4"
-    assert style_at(0, 0) == "bold white"  # a given
-    assert style_at(0, 1) == "cyan"  # filled in
-    marked = sd.render(p, s, styles={1: "red"})
-    assert any(str(sp.style) == "red" for sp in marked.spans)

@@ -1,0 +1,62 @@
+"""`csp compare`: the architecture study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.app import app
+from cli.common import console, guarded, progress
+from cli.options import Device, Task, library_help
+from puzzles.domains import get_task
+
+OUT = Path("runs/compare")
+
+
+def _study_defaults() -> dict[str, object]:
+    from dataclasses import fields
+
+    from csp_diffusion.compare import Study
+
+    return {f.name: f.default for f in fields(Study)}
+
+
+@app.command("compare", cls=library_help(_study_defaults))
+@guarded
+def compare(
+    task: Task = "sudoku",
+    budget: Annotated[float | None, typer.Option(
+        "--budget", min=0.05, help="Training minutes per run, every variant the same (default {budget_minutes}).")] = None,
+    seeds: Annotated[int | None, typer.Option("--seeds", min=1, help="Runs per variant (default {seeds}).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the runs, results.json, report.md, plots.")] = OUT,
+    eval_puzzles: Annotated[int | None, typer.Option(
+        "--eval-puzzles", min=1, help="Held-out generated puzzles to score on (default {eval_puzzles}).")] = None,
+    k_max: Annotated[int | None, typer.Option(
+        "--k-max", min=2, help="LoopMDM's most loops in training, which sets mdm-same-compute's depth (default "
+        "{k_max}).")] = None,
+    dim: Annotated[int | None, typer.Option("--dim", min=8, help="Width of every variant (default {dim}).")] = None,
+    device: Device = None,
+) -> None:
+    """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, AR and HRM with matched budgets and seeds;
+    evaluate them on one held-out set; write a report that says which claims held."""
+    get_task(task)  # an unknown task is one line before torch loads
+    from csp_diffusion.compare import Study, run
+
+    given = {"budget_minutes": budget, "seeds": seeds, "eval_puzzles": eval_puzzles, "k_max": k_max, "dim": dim}
+    study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
+    with progress() as bar:
+        job = bar.add_task("compare", total=len(study.variants()) * study.seeds, status="")
+
+        def on_event(e: dict) -> None:
+            if e.get("event") == "variant":
+                bar.update(job, status=f"training {e['name']} seed {e['seed']}")
+            elif e.get("event") == "step":
+                bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
+            elif e.get("event") == "evaluated":
+                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}%")
+
+        run(study, out, on_event)
+    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False)

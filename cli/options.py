@@ -1,0 +1,99 @@
+"""Options that several commands share, each declared once as an `Annotated` alias.
+
+A command takes one as a parameter with its default (`loops: Loops = None`); None leaves the
+setting to the library (the sampler's default; the model kind's chain count). The neural options
+are shown together, in their own help panel.
+
+What only the library knows (the model kinds, the sampler's defaults) is written into help as a
+`{field}`, filled in by a command made with `library_help` when its help is shown: those facts
+live in modules that load torch, and a command run with an exact oracle never needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperCommand
+
+from puzzles import sudoku_oracle
+from puzzles.domains import TASKS
+
+DEFAULT_TIME_LIMIT = sudoku_oracle.DEFAULT_TIME_LIMIT  # seconds per puzzle, the exact solvers' default (mazes' too)
+
+NEURAL = "Neural solvers"  # the help panel of the options below that only a neural solver reads
+
+Solver = Annotated[str | None, typer.Option(
+    "--solver", "-s", help="Solver: {solvers} (default {default}).")]
+TimeLimit = Annotated[float, typer.Option(
+    "--time-limit", "-t", help="Seconds per puzzle, after which it counts as unsolved (a neural solver's batch gets "
+    "this much per puzzle).")]
+JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout.")]
+Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
+Workers = Annotated[int, typer.Option("--workers", "-w", help="Processes working in parallel.")]
+Count = Annotated[int, typer.Option("-n", "--count", help="How many puzzles.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed and count, the same puzzles.")]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default stdout).")]
+Task = Annotated[str, typer.Option("--task", help=f"Puzzle task: {' or '.join(TASKS)}.")]
+_DEVICE = "Where the model runs: cpu, cuda, cuda:1 ... (default: CUDA when present)."
+Device = Annotated[str | None, typer.Option("--device", help=_DEVICE)]
+
+Checkpoint = Annotated[Path | None, typer.Option(
+    "--checkpoint", rich_help_panel=NEURAL, help="A trained model (default: the shipped one).")]
+Loops = Annotated[int | None, typer.Option(
+    "--loops", rich_help_panel=NEURAL, help="Passes of the looped core per step (default: for a model that "
+    "learned an execution trace, a cap from the puzzle's size, stopping once its answer verifies; for other "
+    "models, their K_max scaled by the grid's side over the trained side).")]
+WarmLoops = Annotated[int | None, typer.Option(
+    "--warm-loops", rich_help_panel=NEURAL, help="LoopMDM: loops per step after the first, started from the last "
+    "step's state (0 = every step from scratch; default: the task's, "
+    + ", ".join(f"{name} {task.warm_loops}" for name, task in TASKS.items()) + ").")]
+Steps = Annotated[int | None, typer.Option(
+    "--steps", rich_help_panel=NEURAL, help="Denoising step limit (HRM: segments; scaled like --loops for a "
+    "model without a trace; default {steps}).")]
+_CHAINS = ("Sampling chains per puzzle, the first verified one kept; LoopMDM's extra chains join only a puzzle "
+           "still unsolved after --spare-after steps")
+Chains = Annotated[int, typer.Option("--chains", rich_help_panel=NEURAL, help=_CHAINS + ".")]
+KindChains = Annotated[int | None, typer.Option(
+    "--chains", rich_help_panel=NEURAL, help=_CHAINS + " (default: the model kind's, {chains}).")]
+SpareAfter = Annotated[int | None, typer.Option(
+    "--spare-after", rich_help_panel=NEURAL, help="LoopMDM: steps before the extra chains join a puzzle still "
+    "unsolved (0 = all chains start together; with --steps 5 that is the fast profile; default {spare_after}).")]
+Retract = Annotated[bool, typer.Option(
+    "--retract/--no-retract", rich_help_panel=NEURAL, help="Retract cells that break a constraint or that the "
+    "model has come to doubt.")]
+Legal = Annotated[bool, typer.Option(
+    "--legal", rich_help_panel=NEURAL, help="AR: never write a value a peer already holds.")]
+Show = Annotated[bool, typer.Option(
+    "--show", rich_help_panel=NEURAL, help="One puzzle: draw the denoising live.")]
+NeuralDevice = Annotated[str | None, typer.Option("--device", rich_help_panel=NEURAL, help=_DEVICE)]
+
+
+def neural_facts(task: str | None = None) -> dict[str, object]:
+    """The library's facts that the help above names: the solvers (of `task`; None: of every task), the
+    default model kind, each kind's chain count, the sampler's defaults."""
+    from csp_diffusion import bench, models
+    from csp_diffusion.sampler import SamplerConfig
+
+    solvers = (", ".join(bench.solvers(task)) if task is not None
+               else "; ".join(f"{name}: {', '.join(bench.solvers(name))}" for name in TASKS))
+    return {"solvers": solvers, "default": models.DEFAULT,
+            "chains": ", ".join(f"{name} {kind.chains}" for name, kind in models.MODELS.items()),
+            "steps": SamplerConfig.max_steps, "spare_after": SamplerConfig.spare_after}
+
+
+def library_help(facts: Callable[[], dict[str, object]]) -> type[TyperCommand]:
+    """A command class (`@app.command(cls=...)`) whose options' help has its `{field}`s filled from
+    `facts()`, called only when the help is shown."""
+
+    class Command(TyperCommand):
+        def format_help(self, ctx, formatter) -> None:
+            values = facts()
+            for param in self.params:
+                if getattr(param, "help", None):
+                    param.help = param.help.format_map(values)
+            super().format_help(ctx, formatter)
+
+    return Command

@@ -1,0 +1,67 @@
+"""Where and how the networks run: device choice, native bf16, the allocator on glibc, CPU threads."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 is native here (AVX-512 BF16/AMX CPUs, bf16-capable GPUs): inference then runs
+    with bf16 weights under bf16 autocast, with the same solve rates and faster (docs/results.md,
+    "Speed"); elsewhere bf16 would be emulated and slow."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def keep_freed_memory() -> None:
+    """On glibc, let freed blocks of up to 256 MB be reused instead of handed back to the system. A forward
+    pass frees and reallocates activations of tens of MB; returned to the system, each one comes back as
+    fresh pages, faulted in on first touch (docs/results.md, "Speed"). A process-wide setting; elsewhere
+    (no glibc) nothing."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD: blocks below this come from the heap, not fresh mmaps
+        libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: keep this much freed heap rather than trimming it
+    except (OSError, AttributeError):
+        pass
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """`name` if given, else CUDA when present, else CPU."""
+    from puzzles.errors import UserError
+
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r}; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device {name!r} asked for, but CUDA is not available here")
+    if device.type not in ("cpu", "cuda"):
+        raise UserError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
+    return device
+
+
+SMALL_BATCH = 32  # grids; below this one CPU thread is faster than several
+
+
+@contextmanager
+def one_thread_when_small(grids: int, device: torch.device):
+    """One intra-op thread for small CPU batches (several threads on tiny matmuls spend their time
+    waiting on each other, badly so when another process holds a core); large batches keep torch's default."""
+    before = torch.get_num_threads()
+    if device.type == "cpu" and grids < SMALL_BATCH:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

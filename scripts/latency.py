@@ -1,0 +1,62 @@
+"""Time a LoopMDM on puzzles solved one at a time, as `csp solve` runs a single puzzle, with the model loaded.
+
+    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --spare-after 0 --steps 5
+    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --time-limit 1
+    csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
+    python scripts/latency.py maze hard10.maze [--time-limit 2]
+
+`csp bench` and `csp solve --file` batch their puzzles, and `csp solve PUZZLE` adds about 2 s of
+Python and torch start-up, so neither gives the time one puzzle takes on its own. Prints the wall
+seconds of each puzzle (* = solved, verified), then solved / total, the median and slowest answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from csp_diffusion.sampler import SamplerConfig
+from csp_diffusion.solver import NeuralSolver
+from puzzles import maze, sudoku
+from puzzles.errors import UserError
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("task", choices=("sudoku", "maze"))
+    ap.add_argument("file")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the file")
+    ap.add_argument("--chains", type=int, default=None, help="chains per puzzle (default: as csp solve, sudoku 8, maze 1)")
+    ap.add_argument("--spare-after", type=int, default=SamplerConfig.spare_after,
+                    help="steps before the extra chains join a puzzle still unsolved (0 = all start together)")
+    ap.add_argument("--steps", type=int, default=SamplerConfig.max_steps, help="denoising step limit")
+    ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per puzzle (0 = only the step limit)")
+    ap.add_argument("--checkpoint", default=None, help="a LoopMDM checkpoint (default: the shipped one)")
+    args = ap.parse_args()
+    chains = args.chains if args.chains is not None else (8 if args.task == "sudoku" else 1)
+    config = SamplerConfig(chains=chains, spare_after=args.spare_after, max_steps=args.steps,
+                           time_limit=args.time_limit)
+    try:  # a missing or malformed file, a damaged checkpoint: one line
+        if args.task == "sudoku":
+            puzzles = [s.givens for s in sudoku.read_file(args.file)]
+        else:
+            puzzles = maze.read_file(args.file)
+        solver = NeuralSolver("loopmdm", args.task, args.checkpoint, sampler=config)
+    except (UserError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    times = []
+    for one in puzzles[: args.limit]:
+        start = time.perf_counter()
+        r = next(iter(solver.solve([one])))
+        times.append((r.verified, time.perf_counter() - start))
+    print(" ".join(f"{s:.2f}{'*' if ok else ''}" for ok, s in times))
+    solved = [s for ok, s in times if ok]
+    median = f"median when solved {statistics.median(solved):.2f} s" if solved else "none solved"
+    print(f"{len(solved)}/{len(times)} solved, {median}, slowest answer {max(s for _, s in times):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""`csp train` keeps runs safe: it never overwrites one by accident and checkpoints as often as asked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+runner = CliRunner()
+TINY = ["--task", "sudoku", "--batch-size", "4", "--pool-size", "16", "--set", "dim=16", "--set", "heads=2",
+        "--set", "max_loops=2"]
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def test_a_folder_holding_a_run_is_refused_without_resume_or_force(tmp_path):
+    out = str(tmp_path / "run")
+    assert runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "2", "--out", out]).exit_code == 0
+    r = runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "2", "--out", out])
+    assert r.exit_code == 2
+    assert "holds a run at step 2: --resume to continue, --force to start over" in r.stderr
+    assert runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "1", "--out", out, "--force"]).exit_code == 0
+
+
+def test_checkpoint_every_takes_steps_or_minutes(tmp_path):
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "5", "--out", str(out), "--checkpoint-every", "2steps"])
+    assert r.exit_code == 0, r.output
+    events = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in events if e["event"] == "checkpoint"][:3] == [1, 3, 5]
+    bad = runner.invoke(app, ["train", "loopmdm", *TINY, "--out", str(tmp_path / "x"), "--checkpoint-every", "often"])
+    assert bad.exit_code == 2 and "--checkpoint-every takes minutes (3) or steps (200steps), got 'often'" in bad.stderr
