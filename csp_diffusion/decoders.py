@@ -29,6 +29,10 @@ class _Decoder:
     def amp(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast)
 
+    def solve_iter(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None):
+        """(index, Outcome) per puzzle; these decoders step every puzzle together, so all come at the end."""
+        yield from enumerate(self.solve(puzzles, on_step=on_step, shape=shape))
+
     def _inputs(self, puzzles: np.ndarray, shape):
         """(structure, its shape, positions tensor, puzzles as a long tensor) for one batch."""
         structure = self.task.structure(shape)

@@ -39,7 +39,7 @@ of it are given up.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -237,13 +237,21 @@ class Sampler:
         return logits, carried, ran, answered
 
 
-    @torch.no_grad()
     def solve(
         self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None
     ) -> list[Outcome]:
         """puzzles: int (P, T), 0 = unknown. Returns one Outcome per puzzle."""
+        done = dict(self.solve_iter(puzzles, on_step, shape))
+        return [done[p] for p in range(len(puzzles))]
+
+    @torch.no_grad()
+    def solve_iter(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None,
+                   shape=None) -> Iterator[tuple[int, Outcome]]:
+        """(index, Outcome) per puzzle as soon as it is final: a puzzle when one of its chains is verified,
+        the rest when the call ends. The live view's last State of puzzle 0 comes before its Outcome."""
         run = _Run(self, puzzles, shape)
         ch = run.chains
+        sent = np.zeros(len(puzzles), dtype=bool)
         for step in range(self.config.max_steps):
             ch.join_spares(step, self.config.spare_after)
             idx = ch.active.nonzero().squeeze(1)
@@ -267,11 +275,11 @@ class Sampler:
             run.stop(idx, v)
             if on_step is not None and ch.active[0] | (step == 0) | ch.verified[0]:
                 on_step(ch.state(idx, commit, retracted, step, loops_now))
-        if on_step is not None:
-            answer = run.answer_state()
-            if answer is not None:
-                on_step(answer)
-        return run.outcomes()
+            for p in np.flatnonzero(ch.puzzle_done & ~sent):
+                yield int(p), run.outcome(int(p), on_step)
+                sent[p] = True
+        for p in np.flatnonzero(~sent):
+            yield int(p), run.outcome(int(p), on_step)
 
 
 @dataclass
@@ -498,27 +506,26 @@ class _Run:
         return State(ch.values[n].cpu().numpy(), ch.given[n].cpu().numpy(), np.zeros(T, bool), np.zeros(T, bool),
                      int(ch.counters["steps"][n]), self.loops, chain=n)
 
-    def outcomes(self) -> list[Outcome]:
-        """Per puzzle, its first verified chain (else chain 0), with the work of all its chains; its seconds
-        run from the call's start to its answer (a puzzle given up: to the call's end)."""
-        end = time.perf_counter() - self.t0
+    def outcome(self, p: int, on_step: Callable[[State], None] | None = None) -> Outcome:
+        """Puzzle p's first verified chain (else chain 0), with the work of all its chains; its seconds run
+        from the call's start to its answer (a puzzle given up: to now). For puzzle 0, `on_step` first gets
+        the answer's State when another chain than the one it followed found it."""
         ch, C = self.chains, self.cfg.chains
-        P = len(self.puzzles)
-        vals, verified = ch.values.cpu().numpy(), ch.verified.cpu().numpy()
-        counters = {k: t.cpu().numpy() for k, t in ch.counters.items()}
-        out = []
-        for p in range(P):
-            rows = np.arange(p * C, (p + 1) * C)
-            ok = verified[rows]
-            n = rows[np.argmax(ok)] if ok.any() else rows[0]
-            c = {k: int(t[n]) for k, t in counters.items()}
-            out.append(Outcome(
-                values=vals[n], verified=bool(ok.any()), steps=c["steps"], commits=c["commits"],
-                retractions=c["retractions"], seconds=end if np.isnan(self.finished[p]) else float(self.finished[p]),
-                extra={"chains": C, "chain": int(n - p * C), "restarts": c["restarts"],
-                       "warm_loops": self.warm_loops if self.warm else 0, "first_step_loops": c["first_loops"],
-                       "timed_out": self.deadline.hit and not ch.puzzle_done[p],
-                       "passes": int(counters["passes"][rows].sum()),
-                       "loops_run": int(counters["loops_run"][rows].sum())},
-            ))
-        return out
+        if p == 0 and on_step is not None:
+            answer = self.answer_state()
+            if answer is not None:
+                on_step(answer)
+        rows = slice(p * C, (p + 1) * C)
+        ok = ch.verified[rows].cpu().numpy()
+        n = p * C + (int(np.argmax(ok)) if ok.any() else 0)
+        counters = {k: int(t[n]) for k, t in ch.counters.items()}
+        seconds = time.perf_counter() - self.t0 if np.isnan(self.finished[p]) else float(self.finished[p])
+        return Outcome(
+            values=ch.values[n].cpu().numpy(), verified=bool(ok.any()), steps=counters["steps"],
+            commits=counters["commits"], retractions=counters["retractions"], seconds=seconds,
+            extra={"chains": C, "chain": n - p * C, "restarts": counters["restarts"],
+                   "warm_loops": self.warm_loops if self.warm else 0, "first_step_loops": counters["first_loops"],
+                   "timed_out": self.deadline.hit and not ch.puzzle_done[p],
+                   "passes": int(ch.counters["passes"][rows].sum()),
+                   "loops_run": int(ch.counters["loops_run"][rows].sum())},
+        )

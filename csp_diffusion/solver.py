@@ -139,17 +139,24 @@ class NeuralSolver:
         sampler = models.decoder(self.name, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
         with one_thread_when_small(len(chunk) * config.chains, self.device):
-            outcomes = sampler.solve(chunk, on_step=on_step, shape=shape)
-        for puzzle, original, o in zip(chunk, originals, outcomes):
-            extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra,
-                     "flops": self.flops(shape, o.extra["passes"], o.extra["loops_run"])}
-            text = self.task.text(o.values, shape, original)
-            if not o.verified:
-                extra["final"] = text
-            yield Result(
-                task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
-                solution=text if o.verified else None, verified=o.verified,
-                seconds=o.seconds, error=None if o.verified else
-                "gave up at the time limit" if o.extra.get("timed_out") else "not solved within the step limit",
-                extra=extra,
-            )
+            held, nxt = {}, 0  # outcomes that wait for an earlier puzzle to be final
+            for k, o in sampler.solve_iter(chunk, on_step=on_step, shape=shape):
+                held[k] = o
+                while nxt in held:
+                    yield self._result(chunk[nxt], originals[nxt], held.pop(nxt), shape, loops)
+                    nxt += 1
+
+    def _result(self, puzzle: np.ndarray, original, o, shape, loops: int) -> Result:
+        """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
+        extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra,
+                 "flops": self.flops(shape, o.extra["passes"], o.extra["loops_run"])}
+        text = self.task.text(o.values, shape, original)
+        if not o.verified:
+            extra["final"] = text
+        return Result(
+            task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
+            solution=text if o.verified else None, verified=o.verified,
+            seconds=o.seconds, error=None if o.verified else
+            "gave up at the time limit" if o.extra.get("timed_out") else "not solved within the step limit",
+            extra=extra,
+        )

@@ -146,3 +146,36 @@ def test_the_live_view_ends_on_the_chain_that_solved():
     assert out[0].verified and out[0].extra["chain"] > 0
     assert states[-1].chain == out[0].extra["chain"] and (states[-1].values == s.solution).all()
     assert all(st.chain == 0 for st in states[:-1])
+
+
+def test_outcomes_stream_as_each_puzzle_is_final():
+    """A puzzle finished at step 1 comes out then, while the slow one of its batch is still being solved."""
+    import numpy as np
+    import torch
+
+    from csp_diffusion.blocks import fix_givens
+    from csp_diffusion.network import Network
+    from csp_diffusion.sampler import Sampler, SamplerConfig
+    from puzzles import sudoku
+    from puzzles.domains import SudokuTask
+
+    s = next(iter(sudoku.generate(1, "hard", seed=3)))
+    easy = np.where(np.arange(81) == 0, 0, s.solution)
+    hard = s.givens.astype(np.int64)
+    wrong = int(np.flatnonzero(hard == 0)[-1])
+    calls = []
+
+    class Counting(Network):
+        def forward(self, values, given, positions, graph, loops):
+            calls.append(len(values))
+            answer = torch.as_tensor(s.solution, dtype=torch.long) - 1
+            answer[wrong] = (answer[wrong] + 1) % 9
+            p = torch.full((len(values), 81, 9), 0.5 / 8)
+            p[:, torch.arange(81), answer] = 0.5
+            return fix_givens(p.log(), values, given)
+
+    stream = Sampler(Counting(), SudokuTask(), SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve_iter(
+        np.stack([hard, easy]))
+    first, outcome = next(stream)
+    assert first == 1 and outcome.verified and len(calls) == 1  # after one step, not ten
+    assert [k for k, _ in stream] == [0] and len(calls) == 10
