@@ -26,7 +26,30 @@ app.add_typer(train_app, name="train")
 
 def main() -> None:
     """The console entry point: as `app()`, except that a usage error (an unknown option, a missing
-    argument, a bad value) is one red line on stderr, exit 2, like every other error."""
+    argument, a bad value) is one red line on stderr, exit 2, like every other error; and stdout's own
+    failures: a reader gone (`csp ... | head -1`, a broken pipe) ends the command silently with exit 1,
+    a full or closed stdout is one line on stderr and exit 1."""
+    import sys
+
+    if sys.stdout is None:  # started with stdout closed: saying so is left to the first write
+        sys.stdout = _ClosedStdout()
+    try:
+        code = _run()
+        sys.stdout.flush()  # what is still buffered fails here, not after the exit code is chosen
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = 1
+    except OSError as e:
+        if e.filename is not None or e.errno not in _STDOUT_ERRNOS:
+            raise
+        from cli.common import fail
+
+        _quiet_stdout()
+        code = fail(f"cannot write to stdout: {e.strerror}", 1).exit_code
+    sys.exit(code)
+
+
+def _run() -> int:
     import sys
 
     from cli.common import fail
@@ -44,4 +67,38 @@ def main() -> None:
         ctx = getattr(e, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         code = fail(e.format_message() + hint, e.exit_code).exit_code
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
+
+
+import errno  # noqa: E402
+
+_STDOUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+class _ClosedStdout:
+    """sys.stdout when the process started without one: a write fails as writing to a closed descriptor does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that what is still buffered goes nowhere at exit instead of
+    failing again (Python's advice for SIGPIPE, docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115

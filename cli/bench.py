@@ -65,7 +65,7 @@ def bench(
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the rows to this CSV file.")] = None,
     time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
     steps: Steps = None,
-    chains: Chains = 1,
+    chains: Chains = None,
     loops: Loops = None,
     warm_loops: WarmLoops = None,
     spare_after: SpareAfter = None,
@@ -106,7 +106,8 @@ def bench(
                 done["solved"] += r.solved
                 bar.update(job, advance=1, status=f"{done['solved']}/{done['n']} verified")
 
-            rows.append(b.summarize(pset, b.run(name, pset, sampler, time_limit, checkpoints, device, tick)))
+            own = {"chains": models.MODELS[name].chains} if name in models.MODELS and chains is None else {}
+            rows.append(b.summarize(pset, b.run(name, pset, {**sampler, **own}, time_limit, checkpoints, device, tick)))
     if csv_out is not None:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))

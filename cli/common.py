@@ -15,7 +15,26 @@ from rich.console import Console
 from puzzles.errors import UserError
 from puzzles.result import Result
 
-console = Console()
+WIDE = 10_000  # columns off a terminal: a table written to a file or a pipe is never cut
+
+
+class _Console(Console):
+    """A rich Console that, off a terminal, prints at full width (no cut cells, no "..." in a table
+    piped into a file) instead of rich's 80 columns; on a terminal it is rich's own."""
+
+    @property
+    def size(self):
+        size = super().size
+        if self._width is None and not self.is_terminal:
+            return size._replace(width=WIDE)
+        return size
+
+    @size.setter
+    def size(self, new_size) -> None:
+        Console.size.fset(self, new_size)
+
+
+console = _Console()
 err_console = Console(stderr=True)
 
 EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT = 0, 1, 2
@@ -87,6 +106,51 @@ def progress():
     )
 
 
+def at_most(*checks: tuple[str, int | float | None, int]) -> None:
+    """For each (option, value, most): one line and exit 2 when a given value is above `most`."""
+    for name, value, most in checks:
+        if value is not None and value > most:
+            raise fail(f"{name} must be at most {_big(most)}, got {_big(value)}")
+
+
+def _big(n: int | float) -> str:
+    """1000000 as 1,000,000; a number under 10,000 as it is."""
+    return f"{n:,}" if abs(n) >= 10_000 else f"{n}"
+
+
+def ignored(solver: str, given: dict[str, bool]) -> None:
+    """One warning line on stderr for each option given (its name: whether it was) that `solver` does
+    not read; the command goes on."""
+    for name, was_given in given.items():
+        if was_given:
+            err_console.print(f"[yellow]warning:[/] {name} has no effect with {solver}", markup=True,
+                              highlight=False, soft_wrap=True)
+
+
+class PlainProgress:
+    """Progress off a terminal (a log file, CI): a plain line per phase on stderr, and at most one
+    progress line per `every` seconds of work, instead of a live display that prints nothing until it ends."""
+
+    def __init__(self, every: float = 60.0):
+        import time
+
+        self.every, self._clock = every, time.monotonic
+        self._last = self._clock()
+
+    def line(self, text: str) -> None:
+        err_console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+    def phase(self, text: str) -> None:
+        self._last = self._clock()
+        self.line(text)
+
+    def tick(self, text: str) -> None:
+        """`text` when `every` seconds have passed since the last line, else nothing."""
+        if self._clock() - self._last >= self.every:
+            self._last = self._clock()
+            self.line(text)
+
+
 def at_least(*checks: tuple[str, int | float | None, int]) -> None:
     """For each (option, value, least): one line and exit 2 when a given value is below `least`."""
     for name, value, least in checks:
@@ -116,6 +180,10 @@ def sampler_fields(loops: int | None = None, steps: int | None = None, chains: i
     so the library's default holds (loops: the model's K_max or trace cap; warm_loops: the task's)."""
     at_least(("--loops", loops, 1), ("--steps", steps, 1), ("--chains", chains, 1), ("--warm-loops", warm_loops, 0),
              ("--spare-after", spare_after, 0))
+    from cli.options import MAX_CHAINS, MAX_LOOPS, MAX_STEPS
+
+    at_most(("--loops", loops, MAX_LOOPS), ("--steps", steps, MAX_STEPS), ("--chains", chains, MAX_CHAINS),
+            ("--warm-loops", warm_loops, MAX_LOOPS), ("--spare-after", spare_after, MAX_STEPS))
     given = {"loops": loops, "max_steps": steps, "chains": chains, "spare_after": spare_after,
              "warm_loops": warm_loops}
     return {**{k: v for k, v in given.items() if v is not None}, "retract": retract, "legal": legal,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.common import console, guarded, progress
+from cli.common import PlainProgress, console, err_console, guarded, progress
 from cli.options import Device, Task, library_help
 from puzzles.domains import get_task
 
@@ -46,11 +46,17 @@ def compare(
 
     given = {"budget_minutes": budget, "seeds": seeds, "eval_puzzles": eval_puzzles, "k_max": k_max, "dim": dim}
     study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
+    if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
+        run(study, out, _plain_events(len(study.variants()) * study.seeds))
+        _report(out)
+        return
     with progress() as bar:
         job = bar.add_task("compare", total=len(study.variants()) * study.seeds, status="")
 
         def on_event(e: dict) -> None:
-            if e.get("event") == "variant":
+            if e.get("event") == "phase":
+                bar.update(job, status=e["what"])
+            elif e.get("event") == "variant":
                 bar.update(job, status=f"training {e['name']} seed {e['seed']}")
             elif e.get("event") == "step":
                 bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
@@ -58,5 +64,31 @@ def compare(
                 bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}%")
 
         run(study, out, on_event)
+    _report(out)
+
+
+def _plain_events(total: int):
+    """`run`'s on_event off a terminal: a line per phase (pool, training a variant's seed, evaluation) and at
+    most one progress line a minute."""
+    lines = PlainProgress()
+    done = {"n": 0, "run": ""}
+
+    def on_event(e: dict) -> None:
+        kind = e.get("event")
+        if kind == "phase":
+            lines.phase(f"{done['run']}: {e['what']}" if done["run"] and "training pool" in e["what"] else e["what"])
+        elif kind == "variant":
+            done["run"] = f"{e['name']} seed {e['seed']}"
+            lines.phase(f"training {done['run']} ({done['n'] + 1}/{total})")
+        elif kind == "step":
+            lines.tick(f"{done['run']}: {e.get('progress', 0) * 100:.0f}% · step {e['step']} · loss {e['loss']:.3f}")
+        elif kind == "evaluated":
+            done["n"] += 1
+            lines.phase(f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}% solved ({done['n']}/{total})")
+
+    return on_event
+
+
+def _report(out: Path) -> None:
     console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True)
     console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False)

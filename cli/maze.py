@@ -11,21 +11,26 @@ from cli import render
 from cli.app import generate_app, solve_app
 from cli.common import (
     at_least,
+    at_most,
     console,
     err_console,
     exit_for,
     fail,
     guarded,
+    ignored,
     loops_text,
     neural_solver,
     pick_solver,
     positive_time_limit,
     print_json,
     progress,
+    sampler_fields,
     writable,
 )
 from cli.options import (
     DEFAULT_TIME_LIMIT,
+    MAX_COUNT,
+    MAX_MAZE,
     Chains,
     Checkpoint,
     Count,
@@ -102,16 +107,25 @@ def solve_maze(
     loops: Loops = None,
     warm_loops: WarmLoops = None,
     steps: Steps = None,
-    chains: Chains = 1,
+    chains: Chains = None,
     spare_after: SpareAfter = None,
     retract: Retract = True,
     show: Show = False,
     device: NeuralDevice = None,
 ) -> None:
-    """Find a shortest path from S to G in each maze; exit 1 if any maze is left unsolved."""
+    """Find a shortest path from S to G in each maze; exit 1 if any maze is left unsolved.
+
+    The exact solver (cpsat) takes a maze of any size that fits in memory (a BFS path guides it; its time
+    limit bounds the search); the neural models take any size too, their memory growing with the cells.
+    `csp generate maze` makes mazes up to 1001 x 1001."""
     solver, neural = pick_solver(solver, "maze")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
+    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
+    if not neural:
+        ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
+                         "--warm-loops": warm_loops is not None, "--steps": steps is not None,
+                         "--spare-after": spare_after is not None})
     mazes = mz.read_file(file)[:limit]
     if not neural:
         stream = get_task("maze").solve_exact(mazes, solver, time_limit)  # its workers start before any live display
@@ -173,7 +187,8 @@ def _report(mazes: list[mz.Maze], stream: Iterable[Result], solver: str, json_ou
 @guarded
 def generate_maze(
     n: Count = 1,
-    size: Annotated[int, typer.Option("--size", min=5, help="Maze side in characters (odd sizes fill best).")] = 11,
+    size: Annotated[int, typer.Option(
+        "--size", min=5, help=f"Maze side in characters (odd sizes fill best; at most {MAX_MAZE}).")] = 11,
     kind: Annotated[str, typer.Option("--kind", help=f"Maze kind: {', '.join(mz.KINDS)}.")] = "perfect",
     min_path: Annotated[int | None, typer.Option(
         "--min-path", min=2, help="Least shortest-path length, in cells with S and G.")] = None,
@@ -185,6 +200,7 @@ def generate_maze(
 ) -> None:
     """Generate mazes, written as text separated by empty lines."""
     at_least(("-n", n, 1))
+    at_most(("-n", n, MAX_COUNT), ("--size", size, MAX_MAZE))
     writable(output)
     mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm)
     if with_path:

@@ -18,10 +18,18 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from puzzles import sudoku_oracle
+from puzzles import maze, sudoku_oracle
 from puzzles.domains import TASKS
 
 DEFAULT_TIME_LIMIT = sudoku_oracle.DEFAULT_TIME_LIMIT  # seconds per puzzle, the exact solvers' default (mazes' too)
+
+# the most each size, count and loop option takes, checked before any work starts
+MAX_COUNT = 1_000_000  # puzzles to make (-n/--count, a bench gen: spec's N)
+MAX_LOOPS = 100_000  # --loops, --warm-loops
+MAX_STEPS = 10_000  # --steps, --spare-after
+MAX_CHAINS = 1024
+MAX_WORKERS = 64
+MAX_MAZE = maze.MAX_SIZE  # --size of a generated maze
 
 NEURAL = "Neural solvers"  # the help panel of the options below that only a neural solver reads
 
@@ -32,8 +40,8 @@ TimeLimit = Annotated[float, typer.Option(
     "this much per puzzle).")]
 JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout.")]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
-Workers = Annotated[int, typer.Option("--workers", "-w", help="Processes working in parallel.")]
-Count = Annotated[int, typer.Option("-n", "--count", help="How many puzzles.")]
+Workers = Annotated[int, typer.Option("--workers", "-w", help=f"Processes working in parallel (at most {MAX_WORKERS}).")]
+Count = Annotated[int, typer.Option("-n", "--count", help=f"How many puzzles (at most {MAX_COUNT:,}).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed and count, the same puzzles.")]
 Output = Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default stdout).")]
 Task = Annotated[str, typer.Option("--task", help=f"Puzzle task: {' or '.join(TASKS)}.")]
@@ -45,22 +53,23 @@ Checkpoint = Annotated[Path | None, typer.Option(
 Loops = Annotated[int | None, typer.Option(
     "--loops", rich_help_panel=NEURAL, help="Passes of the looped core per step (default: for a model that "
     "learned an execution trace, a cap from the puzzle's size, stopping once its answer verifies; for other "
-    "models, their K_max scaled by the grid's side over the trained side).")]
+    f"models, their K_max scaled by the grid's side over the trained side; at most {MAX_LOOPS:,}).")]
 WarmLoops = Annotated[int | None, typer.Option(
     "--warm-loops", rich_help_panel=NEURAL, help="LoopMDM: loops per step after the first, started from the last "
-    "step's state (0 = every step from scratch; default: the task's, "
+    f"step's state (0 = every step from scratch; at most {MAX_LOOPS:,}; default: the task's, "
     + ", ".join(f"{name} {task.warm_loops}" for name, task in TASKS.items()) + ").")]
 Steps = Annotated[int | None, typer.Option(
     "--steps", rich_help_panel=NEURAL, help="Denoising step limit (HRM: segments; scaled like --loops for a "
-    "model without a trace; default {steps}).")]
+    f"model without a trace; at most {MAX_STEPS:,}; default {{steps}}).")]
 _CHAINS = ("Sampling chains per puzzle, the first verified one kept; LoopMDM's extra chains join only a puzzle "
-           "still unsolved after --spare-after steps")
-Chains = Annotated[int, typer.Option("--chains", rich_help_panel=NEURAL, help=_CHAINS + ".")]
+           f"still unsolved after --spare-after steps (at most {MAX_CHAINS})")
 KindChains = Annotated[int | None, typer.Option(
-    "--chains", rich_help_panel=NEURAL, help=_CHAINS + " (default: the model kind's, {chains}).")]
+    "--chains", rich_help_panel=NEURAL, help=_CHAINS + "; default: the model kind's own, {chains}.")]
+Chains = KindChains  # every command's --chains: None = the model kind's own chain count
 SpareAfter = Annotated[int | None, typer.Option(
     "--spare-after", rich_help_panel=NEURAL, help="LoopMDM: steps before the extra chains join a puzzle still "
-    "unsolved (0 = all chains start together; with --steps 5 that is the fast profile; default {spare_after}).")]
+    f"unsolved (0 = all chains start together; with --steps 5 that is the fast profile; at most {MAX_STEPS:,}; "
+    "default {spare_after}).")]
 Retract = Annotated[bool, typer.Option(
     "--retract/--no-retract", rich_help_panel=NEURAL, help="Retract cells that break a constraint or that the "
     "model has come to doubt.")]

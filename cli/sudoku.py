@@ -15,21 +15,26 @@ from cli import render
 from cli.app import generate_app, solve_app
 from cli.common import (
     at_least,
+    at_most,
     console,
     err_console,
     exit_for,
     fail,
     guarded,
+    ignored,
     loops_text,
     neural_solver,
     pick_solver,
     positive_time_limit,
     print_json,
     progress,
+    sampler_fields,
     writable,
 )
 from cli.options import (
     DEFAULT_TIME_LIMIT,
+    MAX_COUNT,
+    MAX_WORKERS,
     Checkpoint,
     Count,
     JsonLines,
@@ -137,9 +142,18 @@ def solve_sudoku(
     """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
     if (puzzle is None) == (file is None):
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
+    if puzzle is not None:
+        _not_a_file_name(puzzle)
     solver, neural = pick_solver(solver, "sudoku")
     positive_time_limit(time_limit)
     at_least(("--workers", workers, 1), ("--limit", limit, 1))
+    at_most(("--workers", workers, MAX_WORKERS))
+    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
+    ignored(solver, {"--legal": legal and solver != "ar"})
+    if not neural:
+        ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
+                         "--warm-loops": warm_loops is not None, "--steps": steps is not None,
+                         "--spare-after": spare_after is not None})
     if neural and show and puzzle is None:
         raise fail("--show draws one puzzle; give a PUZZLE, not --file")
     if neural and show and json_out:
@@ -152,6 +166,25 @@ def solve_sudoku(
                        spare_after=spare_after, warm_loops=warm_loops, retract=retract, legal=legal,
                        time_limit=time_limit)
     _solve_neural(ns, puzzles, puzzle is not None, json_out, show, check_unique)
+
+
+_FILE_SUFFIXES = (".txt", ".csv", ".sudoku")
+
+
+def _not_a_file_name(puzzle: str) -> None:
+    """One line and exit 2 when the PUZZLE argument is a file's name (an existing path, or one with a / or
+    a puzzle file's suffix): --file was forgotten."""
+    from pathlib import Path
+
+    text = puzzle.strip()
+    if "\n" in text:
+        return
+    try:
+        exists = Path(text).exists()
+    except (OSError, ValueError):
+        exists = False
+    if exists or "/" in text or text.lower().endswith(_FILE_SUFFIXES):
+        raise fail(f"PUZZLE looks like a file name; use --file {text}")
 
 
 def _print_one(grid, r: Result, json_out: bool, drawn: bool) -> None:
@@ -236,11 +269,13 @@ def generate_sudoku(
 ) -> None:
     """Generate puzzles with a unique solution: one per line, the solution as the second field."""
     at_least(("-n", n, 1))
+    at_most(("-n", n, MAX_COUNT))
     if difficulty not in sd.DIFFICULTIES:
         raise fail(f"unknown difficulty {difficulty!r}; choose from {', '.join(sd.DIFFICULTIES)}")
     if seed < 0:
         raise fail(f"--seed must be 0 or more, got {seed}")
     at_least(("--workers", workers, 1))
+    at_most(("--workers", workers, MAX_WORKERS))
     writable(output)
 
     stream = sd.generate(n, difficulty, seed=seed, workers=workers)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from cli.common import console, err_console, fail, guarded
+from cli.common import PlainProgress, console, err_console, fail, guarded
 from cli.options import Device
 from puzzles.domains import TASKS, MazeTask, get_task
 
@@ -157,6 +157,10 @@ def _train(cfg, out: Path, resume: bool, force: bool = False) -> None:
         )
         return t
 
+    if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
+        result = train(cfg, Path(out), resume=resume, on_event=_plain_events(model, task), force=force)
+        _done(result, out)
+        return
     with Live(view(), console=err_console, refresh_per_second=2, transient=False) as live:
         def on_event(e: dict) -> None:
             kind = e.get("event")
@@ -167,9 +171,37 @@ def _train(cfg, out: Path, resume: bool, force: bool = False) -> None:
                     status[k] = e[k]
             if kind == "checkpoint":
                 status["note"] = f"checkpoint at step {e['step']}"
+            if kind == "phase":
+                status["note"] = e["what"]
             live.update(view())
 
         result = train(cfg, Path(out), resume=resume, on_event=on_event, force=force)
+    _done(result, out)
+
+
+def _plain_events(model: str, task: str):
+    """`train`'s on_event off a terminal: a line per phase and at most one progress line a minute."""
+    lines = PlainProgress()
+    last = {"solve_rate": None}
+
+    def on_event(e: dict) -> None:
+        kind = e.get("event")
+        if kind == "phase":
+            lines.phase(f"{model} on {task}: {e['what']}")
+        elif kind == "start":
+            lines.phase(f"{model} on {task}: training, {e['params'] / 1e6:.2f}M params on {e['device']}"
+                        + (" (resumed)" if e["resumed"] else ""))
+        elif kind in ("step", "eval"):
+            if e.get("solve_rate") is not None:
+                last["solve_rate"] = e["solve_rate"]
+            rate = "" if last["solve_rate"] is None else f" · held-out solved {100 * last['solve_rate']:.0f}%"
+            loss = f" · loss {e['loss']:.4f}" if e.get("loss") is not None else ""
+            lines.tick(f"{model} on {task}: {100 * e.get('progress', 0):.0f}% · step {e['step']}{loss}{rate}")
+
+    return on_event
+
+
+def _done(result: dict, out: Path) -> None:
     console.print(f"trained {result['step']} steps in {result['minutes']:.1f} training minutes; final loss {result['loss']:.4f}"
                   + (f"; held-out solve rate {100 * result['solve_rate']:.1f}%" if "solve_rate" in result else "")
                   + f"; weights in {Path(out) / 'model.safetensors'}")

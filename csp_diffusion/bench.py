@@ -36,6 +36,7 @@ class PuzzleSet:
 
 
 def _spec(spec: str) -> tuple[str, int, dict]:
+    MAX_PUZZLES = 1_000_000  # the most puzzles a gen: spec makes (the CLI's MAX_COUNT)
     parts = spec.split(":")
     if len(parts) < 3 or parts[0] != "gen":
         raise UserError(f"bad generator spec {spec!r}; expected gen:KIND:N[:key=value...]")
@@ -46,6 +47,8 @@ def _spec(spec: str) -> tuple[str, int, dict]:
         raise UserError(f"bad generator spec {spec!r}; N and every key=value must be integers") from None
     if n < 1:
         raise UserError(f"bad generator spec {spec!r}: N must be at least 1")
+    if n > MAX_PUZZLES:
+        raise UserError(f"bad generator spec {spec!r}: N must be at most {MAX_PUZZLES:,}")
     return parts[1], n, opts
 
 

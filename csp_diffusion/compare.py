@@ -61,6 +61,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     out.mkdir(parents=True, exist_ok=True)
     task = get_task(study.task)
     device = pick_device(study.device)
+    on_event({"event": "phase", "what": f"generating {study.eval_puzzles} held-out puzzles"})
     puzzles = held_out(task, study.eval_puzzles, seed=777)[0]
     rows = []
     for name, (kind, overrides) in study.variants().items():
@@ -73,6 +74,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                                   eval_every_minutes=study.budget_minutes / 4, eval_puzzles=32,
                                   warmup=50, autocast=fast_bf16(device))
                 train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
+            on_event({"event": "phase", "what": f"evaluating {name} seed {seed}"})
             rows.append(_evaluate(name, kind, seed, folder, task, puzzles, study, device))
             on_event({"event": "evaluated", **rows[-1]})
     results = {"study": study.__dict__, "rows": rows, "claims": claims(rows, study)}

@@ -221,6 +221,7 @@ class _Trainer:
         net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
         structure = task.structure()
         graph = (torch.as_tensor(structure.positions, device=device), torch.as_tensor(structure.graph, device=device))
+        self.on_event({"event": "phase", "what": "generating the training pool"})
         self.objective = models.MODELS[cfg.model].objective(
             net, self.model, task, load_pool(task, cfg.pool_size, cfg.pool_seed), cfg.batch_size, device, self.gen,
             self.rng, graph, cfg.autocast, self.world)

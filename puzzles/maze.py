@@ -34,6 +34,8 @@ KINDS = ("perfect", "open")
 UNREACHABLE = "the goal cannot be reached from the start"
 ALGORITHMS = ("backtracker", "wilson")
 
+MAX_SIZE = 1001  # the largest generated maze side: memory and time grow with the cells (a million here)
+
 _STEPS = ((-1, 0), (0, 1), (1, 0), (0, -1))  # up, right, down, left
 
 Cell = tuple[int, int]
@@ -532,6 +534,8 @@ def generate(
         raise PuzzleError(f"unknown maze algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")
     if n < 0:
         raise PuzzleError(f"the number of mazes must be >= 0, got {n}")
+    if size > MAX_SIZE:
+        raise PuzzleError(f"a generated maze is at most {MAX_SIZE} wide, got size {size}")
     rng = np.random.default_rng(seed)
     if kind == "perfect":
         return [perfect(size, size, rng, algorithm, min_path) for _ in range(n)]

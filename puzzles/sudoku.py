@@ -77,10 +77,26 @@ def parse(text: str) -> np.ndarray:
         else:
             raise PuzzleError(f"bad character {ch!r} at position {pos} (expected 1-9 or a blank . 0 _)")
     if len(cells) != CELLS:
-        raise PuzzleError(f"a Sudoku has 81 cells, got {len(cells)}")
+        rows = _spaced_rows(text)
+        if rows is None:
+            raise PuzzleError(f"a Sudoku has 81 cells, got {len(cells)}")
+        cells = [0 if ch in _BLANKS or ch == " " else int(ch) for row in rows for ch in row]
     grid = np.array(cells, dtype=np.int8)
     check_givens(grid)
     return grid
+
+
+def _spaced_rows(text: str) -> list[str] | None:
+    """The 9 rows of a pasted 9-line grid whose blanks are spaces (`53  7    `, maybe with `|` between
+    boxes and rule lines of - and +), each 9 characters; None when the text is not such a grid."""
+    rows = [line.replace("|", "").rstrip("\r") for line in text.strip("\n").split("\n")]
+    rows = [row for row in rows if not (row.strip() and set(row.strip()) <= set("-+ "))]  # rule lines go
+    if len(rows) != 9 or any(len(row.rstrip()) > 9 for row in rows):
+        return None
+    rows = [row.rstrip().ljust(9) for row in rows]
+    if any(not (ch in _BLANKS or ch == " " or "1" <= ch <= "9") for row in rows for ch in row):
+        return None
+    return rows
 
 
 def conflicts(grid: np.ndarray) -> list[tuple[int, int, int]]:
