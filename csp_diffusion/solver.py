@@ -39,6 +39,7 @@ class NeuralSolver:
         self.name = kind
         self.config = sampler or SamplerConfig(chains=models.MODELS[kind].chains)
         self.batch_size = batch_size
+        self._pass_costs: dict[tuple, tuple[float, float]] = {}  # grid shape -> (fixed, per-loop) forward FLOPs
         self.autocast = fast_bf16(self.device)
         if self.autocast:  # bf16 weights too: no recasting per call (docs/results.md, "Speed"), same solve rates
             self.model.to(torch.bfloat16)
@@ -72,11 +73,14 @@ class NeuralSolver:
     def flops(self, shape, passes: int, loops: int) -> float:
         """Forward FLOPs of `passes` forward passes running `loops` loops in all, on a grid of `shape`
         (a pass's cost is affine in its loops: a fixed part plus the looped core's)."""
-        st = self.task.structure(shape)
-        neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
-        cells = st.positions.shape[0]
-        fixed = self.model.flops(0, cells, neighbours)
-        return passes * fixed + loops * (self.model.flops(1, cells, neighbours) - fixed)
+        if shape not in self._pass_costs:  # every result asks: the structure is built once per grid shape
+            st = self.task.structure(shape)
+            neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
+            cells = st.positions.shape[0]
+            fixed = self.model.flops(0, cells, neighbours)
+            self._pass_costs[shape] = fixed, self.model.flops(1, cells, neighbours) - fixed
+        fixed, per_loop = self._pass_costs[shape]
+        return passes * fixed + loops * per_loop
 
     def solve(self, puzzles: list, on_step: Callable[[State], None] | None = None) -> Iterator[Result]:
         """Results in input order. Puzzles are whatever the task encodes (Sudoku grids, mazes);

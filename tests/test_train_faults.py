@@ -88,8 +88,6 @@ def test_each_puzzle_reports_its_own_time():
     import numpy as np
     import torch
 
-    from csp_diffusion.blocks import fix_givens
-    from csp_diffusion.network import Network
     from csp_diffusion.sampler import Sampler, SamplerConfig
     from puzzles import sudoku
     from puzzles.domains import SudokuTask
@@ -100,16 +98,8 @@ def test_each_puzzle_reports_its_own_time():
 
     wrong = int(np.flatnonzero(hard == 0)[-1])  # the model believes a wrong digit here, so `hard` never ends
 
-    class Slow(Network):  # half sure of the solution (but for one cell), a little slow per step
-        def forward(self, values, given, positions, graph, loops):
-            time.sleep(0.02)
-            answer = torch.as_tensor(s.solution, dtype=torch.long) - 1
-            answer[wrong] = (answer[wrong] + 1) % 9
-            p = torch.full((len(values), 81, 9), 0.5 / 8)
-            p[:, torch.arange(81), answer] = 0.5
-            return fix_givens(p.log(), values, given)
-
-    out = Sampler(Slow(), SudokuTask(), SamplerConfig(loops=1, max_steps=20), torch.device("cpu")).solve(
+    slow = _half_sure(s.solution, wrong, lambda rows: time.sleep(0.02))
+    out = Sampler(slow, SudokuTask(), SamplerConfig(loops=1, max_steps=20), torch.device("cpu")).solve(
         np.stack([easy, hard]))
     assert out[0].verified and out[0].steps == 1 and not out[1].verified
     assert out[0].seconds < out[1].seconds / 3  # was the batch's mean for both
@@ -153,8 +143,6 @@ def test_outcomes_stream_as_each_puzzle_is_final():
     import numpy as np
     import torch
 
-    from csp_diffusion.blocks import fix_givens
-    from csp_diffusion.network import Network
     from csp_diffusion.sampler import Sampler, SamplerConfig
     from puzzles import sudoku
     from puzzles.domains import SudokuTask
@@ -165,17 +153,29 @@ def test_outcomes_stream_as_each_puzzle_is_final():
     wrong = int(np.flatnonzero(hard == 0)[-1])
     calls = []
 
-    class Counting(Network):
+    counting = _half_sure(s.solution, wrong, calls.append)
+    stream = Sampler(counting, SudokuTask(), SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve_iter(
+        np.stack([hard, easy]))
+    first, outcome = next(stream)
+    assert first == 1 and outcome.verified and len(calls) == 1  # after one step, not ten
+    assert [k for k, _ in stream] == [0] and len(calls) == 10
+
+
+def _half_sure(solution, wrong: int, on_call):
+    """A fake Sudoku network half sure of `solution`, but preferring a wrong digit at cell `wrong` (so a
+    puzzle with that cell blank never ends); `on_call(rows)` runs on every forward pass."""
+    import torch
+
+    from csp_diffusion.blocks import fix_givens
+    from csp_diffusion.network import Network
+
+    class HalfSure(Network):
         def forward(self, values, given, positions, graph, loops):
-            calls.append(len(values))
-            answer = torch.as_tensor(s.solution, dtype=torch.long) - 1
+            on_call(len(values))
+            answer = torch.as_tensor(solution, dtype=torch.long) - 1
             answer[wrong] = (answer[wrong] + 1) % 9
             p = torch.full((len(values), 81, 9), 0.5 / 8)
             p[:, torch.arange(81), answer] = 0.5
             return fix_givens(p.log(), values, given)
 
-    stream = Sampler(Counting(), SudokuTask(), SamplerConfig(loops=1, max_steps=10), torch.device("cpu")).solve_iter(
-        np.stack([hard, easy]))
-    first, outcome = next(stream)
-    assert first == 1 and outcome.verified and len(calls) == 1  # after one step, not ten
-    assert [k for k, _ in stream] == [0] and len(calls) == 10
+    return HalfSure()
