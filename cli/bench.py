@@ -42,6 +42,7 @@ COLUMNS = (
     ("p95 s", lambda r: _opt(r["p95_seconds"], lambda v: f"{v:.3f}")),
     ("/s", lambda r: _opt(r["puzzles_per_second"], lambda v: f"{v:.1f}")),
     ("params", lambda r: _opt(r["params"], lambda v: f"{v / 1e6:.2f}M")),
+    ("train FLOPs", lambda r: _opt(r.get("train_flops"), lambda v: f"{v:.1e}" + ("" if r["matched"] else " (not matched)"))),
     ("GFLOP", lambda r: _opt(r["flops_per_puzzle"], lambda v: f"{v / 1e9:.1f}")),
 )
 
@@ -106,8 +107,10 @@ def bench(
                 done["solved"] += r.solved
                 bar.update(job, advance=1, status=f"{done['solved']}/{done['n']} verified")
 
-            own = {"chains": models.MODELS[name].chains} if name in models.MODELS and chains is None else {}
+            kind = models.kind_of(name)
+            own = {"chains": models.MODELS[kind].chains} if kind and chains is None else {}
             rows.append(b.summarize(pset, b.run(name, pset, {**sampler, **own}, time_limit, checkpoints, device, tick)))
+    b.mark_matched(rows)
     if csv_out is not None:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -125,3 +128,7 @@ def bench(
     for row in rows:
         table.add_row(*(show(row) for _, show in COLUMNS))
     console.print(table)
+    if any(r.get("matched") is False for r in rows):
+        console.print("not matched: trained with less than 90% of the most-trained neural row's FLOPs; compare "
+                      "architectures only between matched rows (the matched set: --solvers KIND@BUDGET,...)",
+                      highlight=False)

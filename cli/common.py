@@ -198,7 +198,7 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
 
-    fields.setdefault("chains", models.MODELS[kind].chains)
+    fields.setdefault("chains", models.MODELS[models.kind_of(kind)].chains)
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 
 
@@ -212,7 +212,7 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
     from csp_diffusion import bench, models
 
     name = name or models.DEFAULT
-    if name not in models.MODELS:
+    if name not in bench.solvers(task):
         raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
     return name, True
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.common import PlainProgress, console, err_console, guarded, progress
+from cli.common import PlainProgress, console, err_console, fail, guarded, progress
 from cli.options import Device, Task, library_help
 from puzzles.domains import get_task
 
@@ -20,15 +20,21 @@ def _study_defaults() -> dict[str, object]:
 
     from csp_diffusion.compare import Study
 
-    return {f.name: f.default for f in fields(Study)}
+    facts = {f.name: f.default for f in fields(Study)}
+    facts["budgets"] = ",".join(f"{b:.0e}".replace("+", "") for b in facts["budgets"])
+    facts["variants"] = ", ".join(facts["variants"])
+    return facts
 
 
 @app.command("compare", cls=library_help(_study_defaults))
 @guarded
 def compare(
     task: Task = "sudoku",
-    budget: Annotated[float | None, typer.Option(
-        "--budget", min=0.05, help="Training minutes per run, every variant the same (default {budget_minutes}).")] = None,
+    flops: Annotated[str | None, typer.Option(
+        "--flops", help="Training-FLOP budgets, comma-separated (e.g. 1e13,3e13): every run of every variant trains "
+        "to each (default {budgets}).")] = None,
+    variants: Annotated[str | None, typer.Option(
+        "--variants", help="Comma-separated subset of the variants (default all: {variants}).")] = None,
     seeds: Annotated[int | None, typer.Option("--seeds", min=1, help="Runs per variant (default {seeds}).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the runs, results.json, report.md, plots.")] = OUT,
     eval_puzzles: Annotated[int | None, typer.Option(
@@ -39,25 +45,28 @@ def compare(
     dim: Annotated[int | None, typer.Option("--dim", min=8, help="Width of every variant (default {dim}).")] = None,
     device: Device = None,
 ) -> None:
-    """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, AR and HRM with matched budgets and seeds;
-    evaluate them on one held-out set; write a report that says which claims held."""
+    """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and
+    TRM to equal training FLOPs at matched parameters, with several seeds; score them on one held-out set; write
+    a report that decides each claim by an interval on its difference. Resumable: finished runs and scores are kept."""
     get_task(task)  # an unknown task is one line before torch loads
     from csp_diffusion.compare import Study, run
 
-    given = {"budget_minutes": budget, "seeds": seeds, "eval_puzzles": eval_puzzles, "k_max": k_max, "dim": dim}
+    given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,
+             "k_max": k_max, "dim": dim, "variants": _variants(variants) if variants else None}
     study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
     if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
-        run(study, out, _plain_events(len(study.variants()) * study.seeds))
+        run(study, out, _plain_events(len(study.variants) * study.seeds * len(study.budgets)))
         _report(out)
         return
+    total = len(study.variants) * study.seeds * len(study.budgets)
     with progress() as bar:
-        job = bar.add_task("compare", total=len(study.variants()) * study.seeds, status="")
+        job = bar.add_task("compare", total=total, status="")
 
         def on_event(e: dict) -> None:
             if e.get("event") == "phase":
                 bar.update(job, status=e["what"])
             elif e.get("event") == "variant":
-                bar.update(job, status=f"training {e['name']} seed {e['seed']}")
+                bar.update(job, status=f"{e['name']} seed {e['seed']} at {e['budget']:.0e} FLOPs")
             elif e.get("event") == "step":
                 bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
             elif e.get("event") == "evaluated":
@@ -78,7 +87,7 @@ def _plain_events(total: int):
         if kind == "phase":
             lines.phase(f"{done['run']}: {e['what']}" if done["run"] and "training pool" in e["what"] else e["what"])
         elif kind == "variant":
-            done["run"] = f"{e['name']} seed {e['seed']}"
+            done["run"] = f"{e['name']} seed {e['seed']} at {e['budget']:.0e} FLOPs"
             lines.phase(f"training {done['run']} ({done['n'] + 1}/{total})")
         elif kind == "step":
             lines.tick(f"{done['run']}: {e.get('progress', 0) * 100:.0f}% · step {e['step']} · loss {e['loss']:.3f}")
@@ -87,6 +96,26 @@ def _plain_events(total: int):
             lines.phase(f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}% solved ({done['n']}/{total})")
 
     return on_event
+
+
+def _budgets(text: str) -> tuple[float, ...]:
+    try:
+        budgets = tuple(sorted({float(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise fail(f"--flops takes comma-separated numbers such as 1e13,3e13, got {text!r}") from None
+    if not budgets or min(budgets) < 1e6:
+        raise fail(f"--flops budgets must be at least 1e6 training FLOPs, got {text!r}")
+    return budgets
+
+
+def _variants(text: str) -> tuple[str, ...]:
+    from csp_diffusion.compare import VARIANTS
+
+    picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [v for v in picked if v not in VARIANTS]
+    if unknown or not picked:
+        raise fail(f"unknown variant(s) {', '.join(unknown) or text!r}; choose from {', '.join(VARIANTS)}")
+    return picked
 
 
 def _report(out: Path) -> None:

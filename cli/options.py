@@ -74,7 +74,7 @@ Retract = Annotated[bool, typer.Option(
     "--retract/--no-retract", rich_help_panel=NEURAL, help="Retract cells that break a constraint or that the "
     "model has come to doubt.")]
 Legal = Annotated[bool, typer.Option(
-    "--legal", rich_help_panel=NEURAL, help="AR: never write a value a peer already holds.")]
+    "--legal", rich_help_panel=NEURAL, help="AR and AR-solver: never write a value a peer already holds.")]
 Show = Annotated[bool, typer.Option(
     "--show", rich_help_panel=NEURAL, help="One puzzle: draw the denoising live.")]
 NeuralDevice = Annotated[str | None, typer.Option("--device", rich_help_panel=NEURAL, help=_DEVICE)]

@@ -149,7 +149,7 @@ def solve_sudoku(
     at_least(("--workers", workers, 1), ("--limit", limit, 1))
     at_most(("--workers", workers, MAX_WORKERS))
     sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
-    ignored(solver, {"--legal": legal and solver != "ar"})
+    ignored(solver, {"--legal": legal and solver.partition("@")[0] not in ("ar", "ar-solver")})
     if not neural:
         ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,

@@ -65,7 +65,12 @@ def _command(kind: str):
                                                  "with --resume, the run's).")] = None,
         minutes: Annotated[float | None, typer.Option(
             help="Training budget in minutes of training: evaluations and checkpoints are not counted.")] = None,
-        steps: Annotated[int | None, typer.Option(help=f"Step budget (default {DEFAULT_STEPS} when no --minutes).")] = None,
+        steps: Annotated[int | None, typer.Option(
+            help=f"Step budget (default {DEFAULT_STEPS} when no other budget).")] = None,
+        flops: Annotated[float | None, typer.Option(
+            min=1.0, help="Training-FLOP budget, e.g. 1e13: forward and backward as every model kind counts them, "
+                          "the budget that stays fair beside a busy process. With several budgets the first reached "
+                          "ends the run.")] = None,
         out: Annotated[Path | None, typer.Option(
             help="Run folder: model.safetensors, state.pt, log.jsonl (default runs/TASK-MODEL).")] = None,
         resume: Annotated[Path | None, typer.Option(help="Continue the run in this folder exactly where it stopped.")] = None,
@@ -100,7 +105,7 @@ def _command(kind: str):
             raise fail(f"no such training state: {folder / 'state.pt'}")
         every_minutes, every_steps = _interval(checkpoint_every)
         cfg = TrainConfig(task=task, model=kind, model_config=_parse_overrides(set_ or []), steps=steps,
-                          minutes=minutes, seed=seed, batch_size=batch_size, lr=lr, pool_size=pool_size,
+                          minutes=minutes, flops=flops, seed=seed, batch_size=batch_size, lr=lr, pool_size=pool_size,
                           eval_every_minutes=eval_every, device=device, autocast=bf16,
                           init=str(init) if init else None, grid=grid, checkpoint_every_minutes=every_minutes,
                           checkpoint_every_steps=every_steps)

@@ -8,8 +8,9 @@ training pool and held-out set, so a benchmark never scores puzzles a model was 
 Every solver yields `Result`s (verified or not); `summarize` turns one solver's results
 into a row: solve rate with a Wilson 95% interval, cell accuracy against a reference
 answer (the task scores it), mean steps and retractions, median and p95 seconds,
-throughput, parameters, and forward FLOPs per puzzle (counted from each puzzle's own
-passes and loops, over all its chains).
+throughput, parameters, the model's training FLOPs, and forward FLOPs per puzzle (counted from
+each puzzle's own passes and loops, over all its chains). `matched` marks the neural rows whose
+training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from csp_diffusion.models import MODELS
+from csp_diffusion.models import MODELS, kind_of
 from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -76,11 +77,15 @@ class Run:
     results: list[Result]
     wall: float
     params: int | None = None
+    train_flops: float | None = None
 
 
 def solvers(task: str) -> tuple[str, ...]:
-    """Every solver name `run` takes for `task`: the neural model kinds, then the task's oracles."""
-    return (*MODELS, *get_task(task).oracles)
+    """Every solver name `run` takes for `task`: the neural model kinds, the shipped matched set
+    (KIND@BUDGET), then the task's oracles."""
+    from csp_diffusion.solver import shipped_names
+
+    return (*MODELS, *shipped_names(get_task(task).name), *get_task(task).oracles)
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoint_dir=None, device=None,
@@ -88,14 +93,14 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
     """Run one solver over the set (neural: batched; oracles: both cores), calling on_result per puzzle."""
     start = time.perf_counter()
     task = get_task(pset.task)
-    params = None
-    if solver in MODELS:
+    params = flops = None
+    if kind_of(solver):
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-{solver}.safetensors"
         ns = NeuralSolver(solver, pset.task, checkpoint, device, SamplerConfig(**sampler))
-        params = ns.params
+        params, flops = ns.params, ns.train_flops
         # a puzzle with no reference has no answer to find (a maze whose goal cannot be reached)
         reasons = [task.screen(p) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
@@ -108,7 +113,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         kept.append(r)
         if on_result:
             on_result(r)
-    return Run(solver, kept, time.perf_counter() - start, params)
+    return Run(solver, kept, time.perf_counter() - start, params, flops)
 
 
 def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
@@ -122,6 +127,18 @@ def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
         got, of = task.score(p, ref, None if text is None else task.answer(text))
         right, total = right + got, total + of
     return right / total if total else None
+
+
+MATCHED = 0.10  # neural rows within this share of the most-trained one's training FLOPs compare fairly
+
+
+def mark_matched(rows: list[dict]) -> list[dict]:
+    """Each neural row gets `matched`: its training FLOPs are within MATCHED of the most-trained row's."""
+    trained = [r["train_flops"] for r in rows if r.get("train_flops")]
+    for r in rows:
+        if r.get("train_flops"):
+            r["matched"] = r["train_flops"] >= (1 - MATCHED) * max(trained)
+    return rows
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -154,5 +171,6 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
         "p95_seconds": secs[min(n - 1, math.ceil(0.95 * n) - 1)] if secs else None,
         "puzzles_per_second": n / run_.wall if run_.wall > 0 else None,
         "params": run_.params,
+        "train_flops": run_.train_flops,
         "flops_per_puzzle": _mean([r.extra["flops"] for r in rs if "flops" in r.extra]),
     }

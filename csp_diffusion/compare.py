@@ -1,22 +1,28 @@
-"""The architecture study: train matched variants with several seeds, evaluate them on one
-held-out generated set, and test the research claims on the numbers.
+"""The architecture study: train matched variants to equal training FLOPs with several seeds, score
+each on one held-out generated set, and decide the research claims with intervals.
 
-Variants (all share the data, the width, the training loop and the wall-clock budget):
+Variants (all share the data, the training loop and the FLOP budget; all but mdm-same-compute have
+LoopMDM's parameter count within 5%, each at the width that gets it there):
   loopmdm          LoopMDM: 1 + 2 (looped 1..K times) + 1 blocks
   mdm-same-params  the same 4 blocks run once: same parameters, no looping
-  mdm-same-compute prelude + K unshared copies of the core + coda: LoopMDM's per-step compute at
-                   K loops, K times the core's parameters, no looping
-  ar               the autoregressive baseline
-  hrm              the HRM-style baseline
-Runs live in OUT/VARIANT-seedS (resumable: a finished run is not trained again); the claims, the
-report (OUT/report.md) and the plots (PNG, when matplotlib is installed) are made in compare_report.py.
+  mdm-same-compute prelude + 2K unshared core blocks + coda: LoopMDM's per-step compute at K loops,
+                   K times the core's parameters, no looping
+  ar               the row-major autoregressive baseline
+  ar-solver        the solver-order autoregressive baseline (Shah et al. 2024)
+  hrm              the HRM-style baseline (deep supervision, one-step gradient, ACT)
+  trm              TRM (a 2-block network, full-recursion gradient, deep supervision, halting)
+Every FLOP is counted by network.train_flops, the same formula for every kind.
+
+Layout of OUT: OUT/runs/BUDGET/VARIANT-seedS/ (a training run, and eval.json: its per-puzzle results,
+so neither training nor scoring is ever redone), OUT/eval-puzzles.npz, OUT/results.json (settings, one
+row per run, the claims), OUT/report.md and the plots (compare_report.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,62 +32,120 @@ from csp_diffusion.compare_report import claims, plots, report
 from csp_diffusion.data import held_out
 from csp_diffusion.runtime import fast_bf16, pick_device
 from csp_diffusion.sampler import SamplerConfig
-from csp_diffusion.train import TrainConfig, train
+from csp_diffusion.train import TrainConfig, build_model, train
 from puzzles.domains import get_task
-from puzzles.files import write_text
+from puzzles.errors import UserError
+from puzzles.files import atomic_write, write_text
+
+VARIANTS = ("loopmdm", "mdm-same-params", "mdm-same-compute", "ar", "ar-solver", "hrm", "trm")
+LOOPS = (1, 2, 4, 8)  # LoopMDM's inference loop counts for the trend claim
 
 
 @dataclass
 class Study:
     task: str = "sudoku"
-    budget_minutes: float = 3.0
-    seeds: int = 2
+    budgets: tuple[float, ...] = (3e12, 1e13)  # training FLOPs per run; one study per budget
+    seeds: int = 3
+    variants: tuple[str, ...] = VARIANTS
     k_max: int = 4
-    dim: int = 64
+    dim: int = 64  # LoopMDM's width; the others' widths match its parameter count
     batch_size: int = 64
-    eval_puzzles: int = 100
-    steps: int = 32  # decoding step limit at evaluation
+    eval_puzzles: int = 500
+    steps: int = 32  # decoding step (and segment) limit at evaluation
     pool_size: int = 20_000
     device: str | None = None
+    widths: dict = field(default_factory=dict)  # filled in by run(): each variant's width
 
-    def variants(self) -> dict[str, tuple[str, dict]]:
-        width = {"dim": self.dim}
-        mdm = {**width, "trace": 0}  # the plain objective, so the variants differ only in their loops and depth
+    def overrides(self, name: str) -> tuple[str, dict]:
+        """(model kind, config overrides) of a variant, before width matching."""
+        mdm = {"trace": 0}  # the plain objective, so the MDM variants differ only in their loops and depth
         return {
             "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),
             "mdm-same-params": ("loopmdm", {**mdm, "max_loops": 1}),
             "mdm-same-compute": ("loopmdm", {**mdm, "max_loops": 1, "core": 2 * self.k_max}),
-            "ar": ("ar", width),
-            "hrm": ("hrm", width),
-        }
+            "ar": ("ar", {}),
+            "ar-solver": ("ar-solver", {}),
+            "hrm": ("hrm", {}),
+            "trm": ("trm", {}),
+        }[name]
+
+
+def _params(study: Study, task, name: str, dim: int) -> int:
+    kind, extra = study.overrides(name)
+    cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": dim})
+    return build_model(cfg, task, fresh=True)[0].num_params()
+
+
+def match_widths(study: Study, task) -> dict[str, tuple[int, int]]:
+    """{variant: (width, parameters)}: LoopMDM at study.dim, mdm-same-compute at the same width (its point
+    is K times the core), every other variant at the width (a multiple of the heads) whose parameter
+    count is nearest LoopMDM's; UserError when that is not within 5%."""
+    heads = models.MODELS["loopmdm"].config().heads
+    target = _params(study, task, "loopmdm", study.dim)
+    out = {}
+    for name in study.variants:
+        if name in ("loopmdm", "mdm-same-compute"):
+            out[name] = (study.dim, _params(study, task, name, study.dim))
+            continue
+        best = min((abs(_params(study, task, name, d) - target), d) for d in range(heads, 3 * study.dim, heads))[1]
+        out[name] = (best, _params(study, task, name, best))
+        if abs(out[name][1] / target - 1) > 0.05:
+            raise UserError(f"{name} cannot match LoopMDM's {target:,} parameters within 5% (nearest {out[name][1]:,})")
+    return out
+
+
+def budget_name(flops: float) -> str:
+    return f"{flops:.0e}".replace("+", "")
 
 
 def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: None) -> dict:
-    """Train what is missing, evaluate everything, write OUT/results.json and OUT/report.md."""
+    """Train what is missing, score what is unscored, write OUT/results.json, OUT/report.md and the plots."""
     out.mkdir(parents=True, exist_ok=True)
     task = get_task(study.task)
     device = pick_device(study.device)
-    on_event({"event": "phase", "what": f"generating {study.eval_puzzles} held-out puzzles"})
-    puzzles = held_out(task, study.eval_puzzles, seed=777)[0]
+    widths = match_widths(study, task)
+    study.widths = {k: v[0] for k, v in widths.items()}
+    puzzles, solutions = _eval_set(task, study, out, on_event)
     rows = []
-    for name, (kind, overrides) in study.variants().items():
-        for seed in range(study.seeds):
-            folder = out / f"{name}-seed{seed}"
-            on_event({"event": "variant", "name": name, "seed": seed})
-            if not _finished(folder):
-                cfg = TrainConfig(task=study.task, model=kind, model_config=overrides, minutes=study.budget_minutes,
-                                  seed=seed, batch_size=study.batch_size, pool_size=study.pool_size, device=study.device,
-                                  eval_every_minutes=study.budget_minutes / 4, eval_puzzles=32,
-                                  warmup=50, autocast=fast_bf16(device))
-                train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
-            on_event({"event": "phase", "what": f"evaluating {name} seed {seed}"})
-            rows.append(_evaluate(name, kind, seed, folder, task, puzzles, study, device))
-            on_event({"event": "evaluated", **rows[-1]})
-    results = {"study": study.__dict__, "rows": rows, "claims": claims(rows, study)}
+    for budget in study.budgets:
+        for name in study.variants:
+            for seed in range(study.seeds):
+                folder = out / "runs" / budget_name(budget) / f"{name}-seed{seed}"
+                on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
+                if not _finished(folder):
+                    kind, extra = study.overrides(name)
+                    cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": widths[name][0]},
+                                      flops=budget, seed=seed, batch_size=study.batch_size, pool_size=study.pool_size,
+                                      device=study.device, eval_puzzles=0, warmup_fraction=0.05, autocast=fast_bf16(device),
+                                      checkpoint_every_minutes=2.0)
+                    train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
+                row = _scored(folder, name, seed, budget, task, (puzzles, solutions), study, device, on_event)
+                rows.append(row)
+                on_event({"event": "evaluated", **row})
+    results = {"study": {**asdict(study), "budgets": list(study.budgets), "variants": list(study.variants)},
+               "rows": rows, "claims": claims(rows, study.__dict__)}
     write_text(out / "results.json", json.dumps(results, indent=1))
     write_text(out / "report.md", report(results))
     plots(results, out)
     return results
+
+
+def _eval_set(task, study: Study, out: Path, on_event) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out puzzles and their solutions (generated once, then read from OUT/eval-puzzles.npz)."""
+    path = out / "eval-puzzles.npz"
+    if path.is_file():
+        saved = np.load(path)
+        if len(saved["puzzles"]) == study.eval_puzzles:
+            return saved["puzzles"], saved["solutions"]
+    on_event({"event": "phase", "what": f"generating {study.eval_puzzles} held-out puzzles"})
+    puzzles, solutions = held_out(task, study.eval_puzzles, seed=777)
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, puzzles=puzzles, solutions=solutions)
+
+    atomic_write(path, write)
+    return puzzles, solutions
 
 
 def _finished(folder: Path) -> bool:
@@ -89,25 +153,58 @@ def _finished(folder: Path) -> bool:
     return log.is_file() and any(json.loads(line).get("event") == "end" for line in log.read_text().splitlines())
 
 
-def _evaluate(name, kind, seed, folder, task, puzzles, study: Study, device) -> dict:
-    model, meta = models.load(folder / "model.safetensors", kind, study.task, device)
-    autocast = fast_bf16(device)
+def _bits(solved) -> str:
+    return "".join("1" if s else "0" for s in solved)
 
-    def rate(**cfg) -> float:
-        config = SamplerConfig(**{"loops": 1, "max_steps": study.steps, **cfg})
+
+def _scored(folder, name, seed, budget, task, held, study: Study, device, on_event) -> dict:
+    """The run's row: read from folder/eval.json when it was scored on these puzzles, else scored now.
+    Per-puzzle results are kept as bit strings ("1" = verified) for the paired intervals; cell_accuracy
+    (the unknown cells it got right, at its default decoding) tells a model that learns its objective
+    but solves few whole grids from one that learns nothing."""
+    puzzles, solutions = held
+    path = folder / "eval.json"
+    key = {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
+    if path.is_file():
+        row = json.loads(path.read_text())
+        if row.get("key") == key:
+            return row
+    on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget:.0e} FLOPs"})
+    model, meta = models.load(folder / "model.safetensors", None, study.task, device)
+    kind, autocast = meta["kind"], fast_bf16(device)
+
+    cells = {}
+
+    def solved(**cfg) -> str:
+        config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, **cfg})
         outcomes = models.decoder(kind, model, task, config, device, autocast).solve(puzzles)
-        return float(np.mean([o.verified for o in outcomes]))
+        if not cfg:
+            unknown = puzzles == 0
+            got = np.stack([task.classes(np.asarray(o.values)) for o in outcomes]) == task.classes(solutions)
+            cells["accuracy"] = float(got[unknown].mean())
+        return _bits(o.verified for o in outcomes)
 
-    row = {"variant": name, "kind": kind, "seed": seed, "params": model.num_params(),
-           "train_flops": meta["info"]["train_flops"], "train_minutes": meta["info"]["minutes"]}
-    k = model.max_loops
-    row["solve_rate"] = rate(loops=k)
-    if name == "loopmdm":
-        row["by_loops"] = {str(n): rate(loops=n) for n in sorted({1, 2, k, 2 * k})}
-        row["no_retract"] = rate(loops=k, retract=False)
+    info = meta["info"]
+    row = {"variant": name, "kind": kind, "seed": seed, "budget_flops": budget, "train_flops": info["train_flops"],
+           "params": model.num_params(), "dim": model.config.dim, "train_minutes": info["minutes"],
+           "steps": info["step"], "device": info.get("device"), "key": key}
+    row["solved"] = solved()
+    row["solve_rate"] = row["solved"].count("1") / len(puzzles)
+    row["cell_accuracy"] = cells["accuracy"]
+    if name == "loopmdm" and budget == max(study.budgets):  # the inference claims, at the largest budget
+        row["by_loops"] = {str(n): row["solved"] if n == model.max_loops else solved(loops=n) for n in LOOPS}
+        row["no_retract"] = solved(retract=False)
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
-    row["curve"] = [(e["train_flops"], e["solve_rate"]) for e in log if e.get("event") == "eval" and "train_flops" in e]
+    losses = [e["loss"] for e in log if e.get("event") == "step"]
+    row["loss_first_last"] = [losses[0], losses[-1]] if losses else None
+    write_text(path, json.dumps(row))
     return row
 
 
-__all__ = ["Study", "run"]
+def _digest(puzzles: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(puzzles, dtype=np.int8).tobytes()).hexdigest()[:16]
+
+
+__all__ = ["LOOPS", "Study", "VARIANTS", "budget_name", "match_widths", "run"]

@@ -1,121 +1,228 @@
-"""The architecture study's verdicts and write-up: each research claim judged on the runs' numbers,
-the report (markdown) and the plots. compare.py makes the runs."""
+"""The architecture study's verdicts and write-up: each research claim decided by a 95% interval on its
+numbers, the report (markdown) and the plots. compare.py makes the runs.
+
+Intervals are a paired bootstrap over puzzles and seeds: each resample draws the held-out puzzles
+with replacement (the same draw for both sides of a difference: every variant solved the same
+puzzles) and each side's seeds with replacement (the same draw for both sides when they are the
+same model scored two ways). A claim that A beats B is *held* when the interval of A - B lies above 0,
+*not held* when it lies below, and *undecided* when it straddles 0. "Matches or beats" is held when
+the interval lies above -MARGIN (a non-inferiority margin) and not held when it lies below it.
+"""
 
 from __future__ import annotations
 
 import math
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from csp_diffusion.compare import Study
+REPS = 2000
+MARGIN = 0.02  # "matches": within 2 points of solve rate
+VERDICT = {True: "held", False: "not held", None: "undecided"}
 
 
-def _stat(values: list[float]) -> tuple[float, float]:
-    """(mean, standard deviation); one value has no spread to judge by (nan: every verdict on it is None)."""
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else float("nan"))
+def _matrix(rows: list[dict], variant: str, budget: float, key: str = "solved", sub: str | None = None):
+    """bool (seeds, puzzles) of a variant's per-puzzle results at a budget (None when it has no runs)."""
+    picked = [r for r in rows if r["variant"] == variant and r["budget_flops"] == budget]
+    if not picked:
+        return None
+    bits = [r[key][sub] if sub else r[key] for r in sorted(picked, key=lambda r: r["seed"])]
+    return np.array([[c == "1" for c in b] for b in bits])
 
 
-def claims(rows: list[dict], study: Study) -> list[dict]:
-    """Each research claim with the numbers that decide it; `held` is True, False or None (cannot tell)."""
-    by = {}
-    for r in rows:
-        by.setdefault(r["variant"], []).append(r)
-
-    def mean(name, key="solve_rate"):
-        return _stat([r[key] for r in by.get(name, [])]) if name in by else (float("nan"), 0.0)
-
-    loop, same, deep = mean("loopmdm"), mean("mdm-same-params"), mean("mdm-same-compute")
-    out = [
-        {"claim": "looping beats adding no depth at fixed parameters (loopmdm > mdm-same-params)",
-         "numbers": f"{100 * loop[0]:.1f} ± {100 * loop[1]:.1f}% vs {100 * same[0]:.1f} ± {100 * same[1]:.1f}%",
-         "held": _beats(loop, same)},
-        {"claim": "looping is as good as real depth at the same per-step compute (loopmdm >= mdm-same-compute)",
-         "numbers": f"{100 * loop[0]:.1f} ± {100 * loop[1]:.1f}% vs {100 * deep[0]:.1f} ± {100 * deep[1]:.1f}% "
-                    f"with {by['mdm-same-compute'][0]['params'] / by['loopmdm'][0]['params']:.1f}x the parameters"
-         if "mdm-same-compute" in by else "-",
-         "held": None if "mdm-same-compute" not in by else _not(_beats(deep, loop))},
-    ]
-    ratio = _flops_ratio(by.get("loopmdm", []), by.get("mdm-same-params", []))
-    out.append({"claim": "looping reaches the same-size MDM's final accuracy with fewer training FLOPs "
-                         "(LoopMDM reports up to 3.3x)",
-                "numbers": "-" if ratio is None else f"{ratio:.2f}x fewer FLOPs",
-                "held": None if ratio is None else ratio > 1.0})
-    if "ar" in by:
-        ar = mean("ar")
-        out.append({"claim": "diffusion with retraction beats AR (loopmdm > ar)",
-                    "numbers": f"{100 * loop[0]:.1f}% vs {100 * ar[0]:.1f} ± {100 * ar[1]:.1f}%", "held": _beats(loop, ar)})
-    if "loopmdm" in by:
-        keys = sorted(by["loopmdm"][0]["by_loops"], key=int)
-        curve = {k: _stat([r["by_loops"][k] for r in by["loopmdm"]]) for k in keys}
-        out.append({"claim": "more loops at inference buy accuracy (up to K_max and beyond)",
-                    "numbers": ", ".join(f"{k} loops {100 * v[0]:.1f}%" for k, v in curve.items()),
-                    "held": _beats(curve[keys[-2]], curve[keys[0]]) if len(keys) > 1 else None})
-        nr = _stat([r["no_retract"] for r in by["loopmdm"]])
-        out.append({"claim": "retraction helps (retract on > off)",
-                    "numbers": f"{100 * loop[0]:.1f}% vs {100 * nr[0]:.1f}%", "held": _beats(loop, nr)})
-    return out
+def _resample(rng, seeds: int, puzzles: int):
+    return rng.integers(seeds, size=seeds), rng.integers(puzzles, size=puzzles)
 
 
-def _not(verdict: bool | None) -> bool | None:
-    return None if verdict is None else not verdict
+def difference(a: np.ndarray, b: np.ndarray, paired_seeds: bool = False, seed: int = 0) -> tuple[float, float, float]:
+    """(mean of a - mean of b, 2.5% and 97.5% bootstrap quantiles): a, b bool (seeds, puzzles) on the same puzzles."""
+    rng = np.random.default_rng(seed)
+    est = float(a.mean() - b.mean())
+    out = np.empty(REPS)
+    for k in range(REPS):
+        sa, idx = _resample(rng, len(a), a.shape[1])
+        sb = sa if paired_seeds else rng.integers(len(b), size=len(b))
+        out[k] = a[sa][:, idx].mean() - b[sb][:, idx].mean()
+    lo, hi = np.quantile(out, [0.025, 0.975])
+    return est, float(lo), float(hi)
 
 
-def _beats(a: tuple[float, float], b: tuple[float, float]) -> bool | None:
-    """True when a's mean is above b's by more than their spreads, False when below by more, else None
-    (also when a spread is unknown: a single seed decides nothing)."""
-    gap, spread = a[0] - b[0], a[1] + b[1]
-    if gap > spread:
+def _beats(lo: float, hi: float, margin: float = 0.0) -> bool | None:
+    """held (True) when the interval lies above -margin, not held (False) when below, else None; an
+    interval that cannot be had (nan) decides nothing."""
+    if lo > -margin:
         return True
-    if gap < -spread:
+    if hi < -margin:
         return False
     return None
 
 
-def _first(curve, target: float) -> float | None:
-    return next((f for f, rate in curve if rate >= target), None)
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}"
 
 
-def _flops_ratio(loop_rows, mdm_rows) -> float | None:
-    """The same-size MDM's training FLOPs to reach its final held-out rate over LoopMDM's to first
-    reach that rate (means over seeds); None when a curve is missing or LoopMDM never gets there."""
-    if not loop_rows or not mdm_rows or not all(r["curve"] for r in loop_rows + mdm_rows):
-        return None
-    target = statistics.fmean(r["curve"][-1][1] for r in mdm_rows)
-    if target <= 0:
-        return None
-    mdm = [_first(r["curve"], target) or r["curve"][-1][0] for r in mdm_rows]
-    loop = [_first(r["curve"], target) for r in loop_rows]
-    if any(f is None for f in loop):
-        return None
-    return statistics.fmean(mdm) / statistics.fmean(loop)
+def _rate(m: np.ndarray) -> str:
+    return f"{100 * m.mean():.1f}%"
+
+
+def _slope(m: np.ndarray, x: np.ndarray) -> float:
+    """OLS slope of solve rate on x over the loop counts; m: (loops, seeds, puzzles)."""
+    y = m.mean(axis=(1, 2))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def trend(by: np.ndarray, loops: list[int], seed: int = 0) -> tuple[float, float, float]:
+    """(slope of solve rate per doubling of the loops, 95% interval): by (loops, seeds, puzzles), the
+    same models and puzzles at each loop count, resampled together."""
+    x = np.log2(np.array(loops, float))
+    rng = np.random.default_rng(seed)
+    est = _slope(by, x)
+    out = np.empty(REPS)
+    for k in range(REPS):
+        s, idx = _resample(rng, by.shape[1], by.shape[2])
+        out[k] = _slope(by[:, s][:, :, idx], x)
+    lo, hi = np.quantile(out, [0.025, 0.975])
+    return est, float(lo), float(hi)
+
+
+def _reach(budgets: np.ndarray, rates: np.ndarray, target: float) -> float:
+    """Training FLOPs at which a curve (rates at budgets, linear in log FLOPs between them) first reaches
+    target: the smallest budget when it starts above (a bound: the curve was not measured below it),
+    inf when it never gets there."""
+    logs = np.log10(budgets)
+    if rates[0] >= target:
+        return float(budgets[0])
+    for k in range(1, len(budgets)):
+        if rates[k] >= target:
+            t = (target - rates[k - 1]) / (rates[k] - rates[k - 1])
+            return float(10 ** (logs[k - 1] + t * (logs[k] - logs[k - 1])))
+    return math.inf
+
+
+def flops_ratio(loop: list[np.ndarray], mdm: list[np.ndarray], budgets: list[float], seed: int = 0):
+    """(ratio, 95% interval): the same-size MDM's largest budget over the FLOPs LoopMDM needs to reach the
+    MDM's solve rate there; loop, mdm: one (seeds, puzzles) matrix per budget (ascending)."""
+    b = np.array(budgets, float)
+
+    def ratio(lm, mm):
+        target = mm[-1]
+        return b[-1] / _reach(b, lm, target) if target > 0 else math.nan  # nothing solved: no rate to reach
+
+    est = ratio(np.array([m.mean() for m in loop]), np.array([m.mean() for m in mdm]))
+    rng = np.random.default_rng(seed)
+    out = np.empty(REPS)
+    P = loop[0].shape[1]
+    for k in range(REPS):
+        idx = rng.integers(P, size=P)
+        sl = rng.integers(len(loop[0]), size=len(loop[0]))
+        sm = rng.integers(len(mdm[0]), size=len(mdm[0]))
+        out[k] = ratio(np.array([m[sl][:, idx].mean() for m in loop]), np.array([m[sm][:, idx].mean() for m in mdm]))
+    if np.isnan(out).mean() > 0.025:  # the MDM solves nothing in too many resamples to bound the ratio
+        return float(est), math.nan, math.nan
+    lo, hi = np.nanquantile(out, [0.025, 0.975])
+    return float(est), float(lo), float(hi)
+
+
+def claims(rows: list[dict], study: dict) -> list[dict]:
+    """Each research claim at each budget: the numbers, the estimate with its 95% interval, the verdict."""
+    out = []
+    budgets = sorted({r["budget_flops"] for r in rows})
+
+    def add(claim, budget, numbers, est, lo, hi, held, unit="points"):
+        out.append({"claim": claim, "budget_flops": budget, "numbers": numbers, "estimate": est,
+                    "interval": [lo, hi], "unit": unit, "verdict": VERDICT[held]})
+
+    def versus(claim, a, b, budget, margin=0.0):
+        ma, mb = _matrix(rows, a, budget), _matrix(rows, b, budget)
+        if ma is None or mb is None:
+            return
+        est, lo, hi = difference(ma, mb)
+        add(claim, budget, f"{a} {_rate(ma)} vs {b} {_rate(mb)}", est, lo, hi, _beats(lo, hi, margin))
+
+    for budget in budgets:
+        versus("looping beats no looping at the same parameters (loopmdm > mdm-same-params)",
+               "loopmdm", "mdm-same-params", budget)
+        versus(f"looping matches or beats real depth at the same per-step compute (loopmdm >= mdm-same-compute, "
+               f"margin {100 * MARGIN:.0f} points)", "loopmdm", "mdm-same-compute", budget, MARGIN)
+        for rival in ("ar", "ar-solver", "hrm", "trm"):
+            versus(f"loopmdm beats {rival} at equal training FLOPs", "loopmdm", rival, budget)
+        loop = _matrix(rows, "loopmdm", budget)
+        if loop is None or not all("by_loops" in r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == budget):
+            continue
+        off = _matrix(rows, "loopmdm", budget, "no_retract")
+        est, lo, hi = difference(loop, off, paired_seeds=True)
+        add("retraction helps (loopmdm, retract on > off)", budget, f"on {_rate(loop)} vs off {_rate(off)}",
+            est, lo, hi, _beats(lo, hi))
+        first = next(r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == budget)
+        loops = sorted(int(k) for k in first["by_loops"])
+        by = np.stack([_matrix(rows, "loopmdm", budget, "by_loops", str(k)) for k in loops])
+        est, lo, hi = trend(by, loops)
+        add("more loops at inference buy accuracy (slope of solve rate per doubling of loops)", budget,
+            ", ".join(f"{k}: {_rate(m)}" for k, m in zip(loops, by)), est, lo, hi, _beats(lo, hi))
+    if len(budgets) > 1 and all(_matrix(rows, v, b) is not None for v in ("loopmdm", "mdm-same-params") for b in budgets):
+        loop = [_matrix(rows, "loopmdm", b) for b in budgets]
+        mdm = [_matrix(rows, "mdm-same-params", b) for b in budgets]
+        est, lo, hi = flops_ratio(loop, mdm, budgets)
+        add("LoopMDM reaches the same-size MDM's accuracy with fewer training FLOPs (ratio; its paper: up to 3.3x)",
+            budgets[-1], f"MDM at {budgets[-1]:.0e}: {_rate(mdm[-1])}; LoopMDM " +
+            ", ".join(f"{b:.0e}: {_rate(m)}" for b, m in zip(budgets, loop)),
+            est, lo, hi, _beats(lo - 1, hi - 1), unit="x")
+    return out
+
+
+def _stat(values: list[float]) -> tuple[float, float]:
+    """(mean, standard deviation); one value has no spread (nan)."""
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else float("nan"))
+
+
+def _interval(c: dict) -> str:
+    lo, hi = c["interval"]
+    if c["unit"] == "x":
+        return f"{c['estimate']:.2f}x [{lo:.2f}, {hi:.2f}]"
+    per = " per doubling" if "doubling" in c["claim"] else ""
+    return f"{_pct(c['estimate'])} [{_pct(lo)}, {_pct(hi)}] points{per}"
 
 
 def report(results: dict) -> str:
     s, rows = results["study"], results["rows"]
-    lines = [f"# Architecture comparison: {s['task']}", "",
-             f"Budget {s['budget_minutes']} training minutes per run, {s['seeds']} seed(s), width {s['dim']}, "
-             f"K_max {s['k_max']}; evaluated on {s['eval_puzzles']} held-out generated puzzles, "
-             f"step limit {s['steps']}. Means ± standard deviation over seeds (a claim needs 2 seeds or more).", "",
-             "| variant | params | training GFLOP | solve rate |", "|---|---|---|---|"]
-    names = list(dict.fromkeys(r["variant"] for r in rows))
-    for name in names:
-        rs = [r for r in rows if r["variant"] == name]
-        m, sd = _stat([r["solve_rate"] for r in rs])
-        lines.append(f"| {name} | {rs[0]['params'] / 1e6:.2f}M | {statistics.fmean(r['train_flops'] for r in rs) / 1e9:,.0f} "
-                     f"| {100 * m:.1f}" + (" (one seed)" if math.isnan(sd) else f" ± {100 * sd:.1f}") + "% |")
-    lines += ["", "## Claims", "", "| claim | numbers | held? |", "|---|---|---|"]
-    verdict = {True: "yes", False: "no", None: "cannot tell (within the spread)"}
+    hours = sum(r["train_minutes"] for r in rows) / 60
+    lines = [f"# Architecture study: {s['task']}", "",
+             f"Every run trained to the same training FLOPs (the budget; counted by one formula for every model kind: "
+             f"forward plus twice the differentiated forward), {s['seeds']} seeds per variant, the same training pool "
+             f"({s['pool_size']:,} generated puzzles), batch {s['batch_size']}; every variant but mdm-same-compute "
+             f"at LoopMDM's parameter count within 5%. Scored on {s['eval_puzzles']} held-out generated puzzles "
+             f"(step and segment limit {s['steps']}); solved means verified. Training took {hours:.2f} hours of wall "
+             "clock in all (a column, never the budget).", ""]
+    for budget in sorted({r["budget_flops"] for r in rows}):
+        lines += [f"## Budget {budget:.0e} training FLOPs", "",
+                  "| variant | width | params | training FLOPs (vs budget) | solved (mean ± sd over seeds) "
+                  "| cell accuracy | training minutes | GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
+        for name in dict.fromkeys(r["variant"] for r in rows):
+            rs = [r for r in rows if r["variant"] == name and r["budget_flops"] == budget]
+            if not rs:
+                continue
+            m, sd = _stat([r["solve_rate"] for r in rs])
+            flops = statistics.fmean(r["train_flops"] for r in rs)
+            minutes = statistics.fmean(r["train_minutes"] for r in rs)
+            rate = flops / max(1e-9, 60 * minutes) / 1e9
+            spread = " (one seed)" if math.isnan(sd) else f" ± {100 * sd:.1f}"
+            off = 100 * (flops / budget - 1)
+            lines.append(f"| {name} | {rs[0]['dim']} | {rs[0]['params'] / 1e3:.0f}k | {flops:.3g} ({off:+.1f}%) "
+                         f"| {100 * m:.1f}{spread}% | {100 * statistics.fmean(r['cell_accuracy'] for r in rs):.1f}% "
+                         f"| {minutes:.1f} | {rate:.1f} |")
+        lines.append("")
+    lines += ["## Claims", "", "Each with its estimate and 95% paired-bootstrap interval "
+              f"({REPS} resamples of puzzles and seeds).", "",
+              "| claim | budget | numbers | estimate [95% interval] | verdict |", "|---|---|---|---|---|"]
     for c in results["claims"]:
-        lines.append(f"| {c['claim']} | {c['numbers']} | {verdict[c['held']]} |")
+        lines.append(f"| {c['claim']} | {c['budget_flops']:.0e} | {c['numbers']} | {_interval(c)} | {c['verdict']} |")
     return "\n".join(lines) + "\n"
 
 
 def plots(results: dict, out: Path) -> list[Path]:
-    """solve rate against training FLOPs, and LoopMDM's against inference loops (needs matplotlib)."""
+    """Solve rate against training FLOPs per variant (mean over seeds, a band of ± one sd), and LoopMDM's
+    against inference loops at each budget (needs matplotlib)."""
     try:
         import matplotlib
     except ImportError:
@@ -124,21 +231,28 @@ def plots(results: dict, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     rows = results["rows"]
+    budgets = sorted({r["budget_flops"] for r in rows})
     made = []
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for k, name in enumerate(dict.fromkeys(r["variant"] for r in rows)):
-        for j, r in enumerate(r for r in rows if r["variant"] == name):
-            if r["curve"]:
-                f, sr = zip(*r["curve"])
-                ax.plot(np.array(f) / 1e12, 100 * np.array(sr), "o-", color=f"C{k}", alpha=0.8,
-                        label=name if j == 0 else None)
-    made.append(_save(fig, ax, "training TFLOP", out / "solve_vs_flops.png"))
-    loop_rows = [r for r in rows if r["variant"] == "loopmdm"]
+        pts = [(b, _stat([r["solve_rate"] for r in rows if r["variant"] == name and r["budget_flops"] == b]))
+               for b in budgets if any(r["variant"] == name and r["budget_flops"] == b for r in rows)]
+        x = np.array([p[0] for p in pts])
+        m = 100 * np.array([p[1][0] for p in pts])
+        sd = 100 * np.nan_to_num(np.array([p[1][1] for p in pts]))
+        ax.plot(x, m, "o-", color=f"C{k}", label=name)
+        ax.fill_between(x, m - sd, m + sd, color=f"C{k}", alpha=0.15)
+    ax.set_xscale("log")
+    made.append(_save(fig, ax, "training FLOPs", out / "solve_vs_flops.png"))
+    loop_rows = [r for r in rows if r["variant"] == "loopmdm" and "by_loops" in r]
     if loop_rows:
         fig, ax = plt.subplots(figsize=(5, 3.4))
-        for r in loop_rows:
-            ks = sorted(r["by_loops"], key=int)
-            ax.plot([int(k) for k in ks], [100 * r["by_loops"][k] for k in ks], "o-", label=f"seed {r['seed']}")
+        for k, b in enumerate(sorted({r["budget_flops"] for r in loop_rows})):
+            rs = [r for r in loop_rows if r["budget_flops"] == b]
+            ks = sorted(rs[0]["by_loops"], key=int)
+            m = [100 * statistics.fmean(r["by_loops"][n].count("1") / len(r["by_loops"][n]) for r in rs) for n in ks]
+            ax.plot([int(n) for n in ks], m, "o-", color=f"C{k}", label=f"{b:.0e} FLOPs")
+        ax.set_xscale("log", base=2)
         made.append(_save(fig, ax, "loops at inference", out / "solve_vs_loops.png"))
     plt.close("all")
     return made
@@ -153,4 +267,4 @@ def _save(fig, ax, xlabel: str, path: Path) -> Path:
     return path
 
 
-__all__ = ["claims", "report", "plots"]
+__all__ = ["claims", "difference", "flops_ratio", "plots", "report", "trend"]

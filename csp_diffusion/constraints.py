@@ -14,7 +14,8 @@ and answers:
 - `admissible(want, choice, score, v, best)`: bool (n, T), which of the wanted commits to keep
   (no two new commits that clash with each other or with a filled cell);
 - `taken(grid, t)`: bool (n, n_values), values cell t may not take given the rest of `grid`
-  (AR's `legal` decoding), or None where the rule forbids nothing cell by cell.
+  (AR's `legal` decoding), or None where the rule forbids nothing cell by cell; `taken_all(grid)`
+  the same for every cell at once, bool (n, T, n_values) (AR-solver's).
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ class AllDifferent:
         out = torch.zeros(grid.shape[0], n_values, dtype=torch.bool, device=grid.device)
         return out.scatter_(1, (held - 1).clamp(min=0), held > 0)
 
+    def taken_all(self, grid: torch.Tensor, n_values: int) -> torch.Tensor:
+        """bool (n, T, n_values): the values each cell's peers hold."""
+        held = torch.nn.functional.one_hot(grid.clamp(0, n_values), n_values + 1)[..., 1:].float()
+        return torch.einsum("ct,ptv->pcv", self.peers.float(), held) > 0
+
 
 class Path:
     """The on-path cells with the two given ends form one simple chain (graph: a neighbour table with
@@ -96,6 +102,9 @@ class Path:
         return want
 
     def taken(self, grid: torch.Tensor, t: int, n_values: int) -> None:
+        return None
+
+    def taken_all(self, grid: torch.Tensor, n_values: int) -> None:
         return None
 
 

@@ -3,7 +3,10 @@
 - AR: greedy, one unknown cell per step in row-major order, never revisited. `legal`
   masks the values the task's clash rule forbids there (all-different: a peer's value),
   which is as much constraint knowledge as it may use; it still cannot take a cell back.
-- HRM: segment after segment from the initial state; after each, the predicted grid is
+- AR-solver: greedy, one (cell, value) step at a time, the model choosing the cell among the
+  unfilled ones (`legal` masks peers' values as for AR) or stopping; never revisited. Cells it
+  never writes take the task's `unwritten` value.
+- HRM and TRM: segment after segment from the initial state; after each, the predicted grid is
   checked and a verified one stops the puzzle; with ACT, the halting head may stop it
   earlier. `max_steps` caps the segments.
 Both verify every grid with the task's verifier, as the sampler does; `models.decoder()`
@@ -86,7 +89,58 @@ class ARDecoder(_Decoder):
         return self._outcomes(puzzles, values, verified, unknown, unknown, np.full(P, calls), t0, deadline.hit)
 
 
-class HRMDecoder(_Decoder):
+class ARSolverDecoder(_Decoder):
+    @torch.no_grad()
+    def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+        t0 = time.perf_counter()
+        structure, shape, positions, puzzle = self._inputs(puzzles, shape)
+        P, T = puzzle.shape
+        V = self.task.n_values
+        grid = puzzle.clone()
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device)) if self.config.legal else None
+        cells = torch.zeros(P, 0, dtype=torch.long, device=self.device)
+        values = torch.zeros_like(cells)
+        done = (grid > 0).all(1)
+        steps, passes = np.zeros(P, int), np.zeros(P, int)
+        finished = np.full(P, np.nan)
+        deadline = Deadline(self.config.time_limit, P)
+        for t in range(int((puzzle == 0).sum(1).max())):
+            act = torch.nonzero(~done).flatten()
+            if len(act) == 0 or not deadline.allows(len(act)):
+                break
+            with self.amp():
+                logits = self.model(puzzle[act], cells[act], values[act], positions)[:, -1].float()
+            g = grid[act]
+            scores = logits[:, :T * V].view(len(act), T, V).masked_fill((g > 0)[..., None], float("-inf"))
+            taken = None if rule is None else rule.taken_all(g, V)
+            if taken is not None:
+                scores = scores.masked_fill(taken & ~taken.all(-1, keepdim=True), float("-inf"))
+            stop = logits[:, -1:] if self.task.unwritten else torch.full_like(logits[:, -1:], float("-inf"))
+            pick = torch.cat([scores.flatten(1), stop], dim=1).argmax(-1)
+            write = pick < T * V
+            cell, value = (pick // V).clamp(max=T - 1), pick % V + 1
+            rows = act[write]
+            grid[rows, cell[write]] = value[write]
+            new_cells = torch.full((P, 1), -1, dtype=torch.long, device=self.device)
+            new_values = torch.zeros_like(new_cells)
+            new_cells[rows, 0], new_values[rows, 0] = cell[write], value[write]
+            cells, values = torch.cat([cells, new_cells], 1), torch.cat([values, new_values], 1)
+            a = act.cpu().numpy()
+            passes[a] += 1
+            steps[rows.cpu().numpy()] += 1
+            done[act] = ~write | (grid[act] > 0).all(1)
+            finished[a[done[act].cpu().numpy()]] = time.perf_counter() - t0
+            if on_step is not None and 0 in a:
+                now = np.zeros(T, bool)
+                if bool(write[0]) and a[0] == 0:
+                    now[int(cell[0])] = True
+                on_step(State(grid[0].cpu().numpy(), (puzzle[0] > 0).cpu().numpy(), now, np.zeros(T, bool), t + 1, 1))
+        out = torch.where(grid == 0, torch.full_like(grid, self.task.unwritten), grid).cpu().numpy()
+        verified = [self.task.verify(puzzles[k], out[k], shape) for k in range(P)]
+        return self._outcomes(puzzles, out, verified, steps, steps, passes, t0, deadline.hit, finished)
+
+
+class RecurrentDecoder(_Decoder):
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()

@@ -22,19 +22,15 @@ import torch
 import torch.nn as nn
 
 from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
-from csp_diffusion.network import ModelConfig, Network, block_flops
+from csp_diffusion.network import DeepSupervisionConfig, Network, block_flops
 
 
 @dataclass
-class HRMConfig(ModelConfig):
+class HRMConfig(DeepSupervisionConfig):
     h_layers: int = 2  # 2 + 2 blocks: LoopMDM's parameter count
     l_layers: int = 2
     h_cycles: int = 2
     l_cycles: int = 2
-    segments: int = 8  # deep-supervision segments per training example at most
-    act: bool = True  # learn when to halt (Q-learning); False: always `segments`
-    explore: float = 0.1  # probability of a random least segment count in training
-    hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
 
 
 class HRM(Network):
@@ -88,11 +84,15 @@ class HRM(Network):
         q = self.q_head(z_h.mean(1)).float()
         return (z_h, z_l), logits, q
 
-    def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
-        """x2 multiply-adds of `loops` segments for one puzzle (each segment: h_cycles x
-        (l_cycles L-passes + 1 H-pass))."""
-        c, d = self.config, self.config.dim
-        attended = neighbours or cells
-        per_block = block_flops(cells, attended, d, c.mlp_ratio)
+    def segment_flops(self, cells: int, neighbours: int | None = None) -> tuple[int, int]:
+        """(forward, differentiated) FLOPs of one segment for one puzzle: h_cycles x (l_cycles L-passes +
+        1 H-pass) and the heads; the last L- and H-pass and the heads are differentiated."""
+        c = self.config
+        per_block = block_flops(cells, neighbours or cells, c.dim, c.mlp_ratio)
+        heads = 2 * cells * c.dim * c.n_values
         blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
-        return int(max(1, loops) * (blocks * per_block + 2 * cells * d * c.n_values))
+        return blocks * per_block + heads, (c.l_layers + c.h_layers) * per_block + heads
+
+    def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
+        """x2 multiply-adds of `loops` segments for one puzzle."""
+        return int(max(1, loops) * self.segment_flops(cells, neighbours)[0])

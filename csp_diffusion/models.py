@@ -12,13 +12,15 @@ from pathlib import Path
 import torch
 
 from csp_diffusion.ar import AR, ARConfig
+from csp_diffusion.ar_solver import ARSolver, ARSolverConfig
 from csp_diffusion.checkpoint import read_model
-from csp_diffusion.decoders import ARDecoder, HRMDecoder
+from csp_diffusion.decoders import ARDecoder, ARSolverDecoder, RecurrentDecoder
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
-from csp_diffusion.objectives import ARObjective, HRMObjective, MDMObjective
+from csp_diffusion.objectives import ARObjective, ARSolverObjective, HRMObjective, MDMObjective, TRMObjective
 from csp_diffusion.sampler import Sampler
+from csp_diffusion.trm import TRM, TRMConfig
 from puzzles.errors import UserError
 
 
@@ -34,10 +36,20 @@ class Kind:
 
 MODELS = {
     "loopmdm": Kind(LoopMDMConfig, LoopMDM, Sampler, MDMObjective, "LoopMDM, the looped masked-diffusion solver", 8),
-    "ar": Kind(ARConfig, AR, ARDecoder, ARObjective, "the autoregressive baseline"),
-    "hrm": Kind(HRMConfig, HRM, HRMDecoder, HRMObjective, "the HRM-style dual-timescale baseline"),
+    "ar": Kind(ARConfig, AR, ARDecoder, ARObjective, "the row-major autoregressive baseline"),
+    "ar-solver": Kind(ARSolverConfig, ARSolver, ARSolverDecoder, ARSolverObjective,
+                      "the solver-order autoregressive baseline (Shah et al. 2024)"),
+    "hrm": Kind(HRMConfig, HRM, RecurrentDecoder, HRMObjective, "the HRM-style dual-timescale baseline"),
+    "trm": Kind(TRMConfig, TRM, RecurrentDecoder, TRMObjective, "TRM, the tiny recursive model"),
 }
 DEFAULT = "loopmdm"  # the solver people get unless they name another
+
+
+def kind_of(name: str) -> str | None:
+    """The model kind a neural solver's name names: a kind ("trm") or a kind at a training budget
+    ("trm@1e13", a shipped model of the matched set); None for any other name."""
+    kind, at, budget = name.partition("@")
+    return kind if kind in MODELS and bool(at) == bool(budget) else None
 
 
 def decoder(kind: str, model, task, config, device: torch.device, autocast: bool = False):

@@ -31,6 +31,16 @@ class ModelConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
+@dataclass
+class DeepSupervisionConfig(ModelConfig):
+    """The recurrent models' training (HRM, TRM): deep supervision over segments, learned halting."""
+
+    segments: int = 8  # deep-supervision segments per training example at most
+    act: bool = True  # learn when to halt; False: always `segments`
+    explore: float = 0.1  # probability of a random least segment count in training
+    hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
+
+
 class Network(nn.Module):
     """A model kind's network. Subclasses set the class attributes that differ."""
 
@@ -62,4 +72,11 @@ def block_flops(cells: int, attended: int, dim: int, mlp_ratio: int) -> int:
     return 2 * cells * (4 * dim * dim + 2 * mlp_ratio * dim * dim) + 2 * 2 * cells * attended * dim
 
 
-__all__ = ["ModelConfig", "Network", "block_flops"]
+def train_flops(forward: float, differentiated: float) -> float:
+    """The one training-FLOP formula of every model kind, per example: the whole forward pass (loops,
+    segments and recursions run without a graph included) plus the backward pass, twice the forward
+    FLOPs of the part gradients flow through."""
+    return forward + 2 * differentiated
+
+
+__all__ = ["DeepSupervisionConfig", "ModelConfig", "Network", "block_flops", "train_flops"]

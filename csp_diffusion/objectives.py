@@ -8,13 +8,19 @@ FLOPs that step cost (forward and backward, per the whole batch):
   an earlier version of the grid (some of its revealed cells masked again), then goes on
   from that state, without grad through it, for 1..K_max loops on the grid itself;
 - AR: teacher forcing over the unknown cells in row-major order;
+- AR-solver: teacher forcing over the (cell, value) steps in the order the task's propagation
+  solver fills them (for mazes, the walk from S), each slot predicting the next step or "stop";
 - HRM: deep supervision with a carry, as HRM trains: each step runs one more segment on
   a persistent batch whose rows are replaced when they halt; the state is detached
   between segments, and the halting head learns by Q-learning (halt target: is the
   whole grid right; continue target: the next segment's best Q-value). With `hints`, some
   puzzles arrive with part of their answer given, as LoopMDM's training grids arrive partly
   revealed (a maze's path is not a local property: on bare mazes only, both stall; see
-  docs/results.md, "Baselines").
+  docs/results.md, "Baselines");
+- TRM: the same deep supervision, but the halting head learns only whether the grid is right
+  (TRM drops HRM's "continue" target and its extra forward pass).
+Every objective counts its FLOPs with network.train_flops (forward, plus twice the forward
+of the differentiated part), so budgets in FLOPs mean the same for every kind.
 `state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
 """
 
@@ -24,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from csp_diffusion.network import train_flops
 from csp_diffusion.noising import noise
 
 
@@ -84,9 +91,9 @@ class MDMObjective(Objective):
     def _flops(self, loops: int) -> float:
         """One grid's forward at `loops` plus backward (2x forward) through the differentiated part."""
         mc = self.model.config
-        back = mc.prelude + mc.coda + mc.core * min(loops, mc.grad_loops)
-        total = mc.prelude + mc.coda + mc.core * loops
-        return self.model.flops(loops, self.cells, self.neighbours, training=True) * (1 + 2 * back / total)
+        forward = self.model.flops(loops, self.cells, self.neighbours, training=True)
+        # differentiated: the prelude, the last grad_loops passes of the core, the coda and the head
+        return train_flops(forward, self.model.flops(min(loops, mc.grad_loops), self.cells, self.neighbours, training=True))
 
     def _trace_step(self):
         """A model with a trace read-out: the loop count K is drawn around what the batch needs (`need`,
@@ -138,13 +145,39 @@ class ARObjective(Objective):
             logits = self.net(puzzle, solution, self.positions)
         free = puzzle == 0
         loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
-        return loss, 3 * self.batch_size * self.world * self.model.flops(1, self.cells), {}
+        forward = self.model.flops(1, self.cells)
+        return loss, self.batch_size * self.world * train_flops(forward, forward), {}
 
 
-class HRMObjective(Objective):
+class ARSolverObjective(Objective):
+    """Teacher forcing over the task's solver-order steps (cell, value), then "stop"."""
+
+    def step(self):
+        puzzle, solution = self.batch()
+        cells, values = self.task.solver_steps(puzzle.cpu().numpy(), solution.cpu().numpy())
+        n = (cells >= 0).sum(1)
+        S = int(n.max())
+        cells, values = cells[:, :S], values[:, :S]
+        T, V = puzzle.shape[1], self.task.n_values
+        target = np.full((len(cells), S + 1), -100, np.int64)
+        target[:, :S] = np.where(cells >= 0, cells * V + values - 1, -100)
+        target[np.arange(len(cells)), n] = T * V
+        cells_t, values_t, target_t = (torch.as_tensor(a, device=self.device) for a in (cells, values, target))
+        with self.amp():
+            logits = self.net(puzzle, cells_t, values_t, self.positions)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), target_t.flatten(), ignore_index=-100)
+        forward = self.model.flops(1, T, steps=S + 1)
+        return loss, self.batch_size * self.world * train_flops(forward, forward), {"steps": S}
+
+
+class DeepSupervisionObjective(Objective):
+    """HRM's and TRM's training: each step runs one more segment on a persistent batch (the carry)."""
+
+    continue_target = True  # HRM's Q-learning of "continue" (one more forward pass); TRM learns only "halt"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.carry = None  # puzzle, solution, z_h, z_l, segments done, least segments
+        self.carry = None  # puzzle, solution, the model's two states, segments done, least segments
 
     def _fresh(self, n: int):
         mc = self.model.config
@@ -152,19 +185,19 @@ class HRMObjective(Objective):
         if mc.hints > 0:  # a curriculum: a random fraction r ~ U(0, 1) of the unknown cells is given
             r = self.rand(n, 1) * (self.rand(n, 1) < mc.hints)
             puzzle = torch.where((puzzle == 0) & (self.rand(*puzzle.shape) < r), solution, puzzle)
-        z_h, z_l = self.model.initial(n, self.cells)
+        a, b = self.model.initial(n, self.cells)
         explore = self.rand(n) < mc.explore
         least = torch.where(explore, torch.randint(2, mc.segments + 1, (n,), generator=self.gen, device=self.device),
                             torch.ones(n, dtype=torch.long, device=self.device))
-        return [puzzle, solution, z_h.detach(), z_l.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least]
+        return [puzzle, solution, a.detach(), b.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least]
 
     def step(self):
         mc = self.model.config
         if self.carry is None:
             self.carry = self._fresh(self.batch_size)
-        puzzle, solution, z_h, z_l, done, least = self.carry
+        puzzle, solution, a, b, done, least = self.carry
         with self.amp():
-            (z_h, z_l), logits, q = self.net(puzzle, (z_h, z_l), self.positions, self.graph)
+            (a, b), logits, q = self.net(puzzle, (a, b), self.positions, self.graph)
         free = puzzle == 0
         ce = F.cross_entropy(logits.float().transpose(1, 2), solution - 1, reduction="none")
         ce = (ce * free).sum() / free.sum().clamp(min=1)
@@ -174,27 +207,26 @@ class HRMObjective(Objective):
         extra_forward = 0
         if mc.act:
             loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 0], correct.float())
-            with torch.no_grad(), self.amp():  # bootstrap target for "continue" from the next segment
-                _, _, q_next = self.model(puzzle, (z_h.detach(), z_l.detach()), self.positions, self.graph)
-            target = torch.sigmoid(torch.where(done >= mc.segments, q_next[:, 0], q_next.max(-1).values))
-            loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 1], target)
+            if self.continue_target:
+                with torch.no_grad(), self.amp():  # bootstrap target for "continue" from the next segment
+                    _, _, q_next = self.model(puzzle, (a.detach(), b.detach()), self.positions, self.graph)
+                target = torch.sigmoid(torch.where(done >= mc.segments, q_next[:, 0], q_next.max(-1).values))
+                loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 1], target)
+                extra_forward = 1
             halt = (done >= mc.segments) | ((q[:, 0] > q[:, 1]) & (done >= least))
-            extra_forward = 1
         else:
             halt = done >= mc.segments
         halt = halt.detach()
         # the next step continues the rows that did not halt and starts new puzzles in the others
         fresh = self._fresh(int(halt.sum())) if halt.any() else None
-        state = [puzzle, solution, z_h.detach(), z_l.detach(), done, least]
+        state = [puzzle, solution, a.detach(), b.detach(), done, least]
         if fresh is not None:
             for k, new in enumerate(fresh):
                 state[k] = state[k].clone()
                 state[k][halt] = new.to(state[k].dtype)
         self.carry = state
-        c = mc
-        seg = self.model.flops(1, self.cells, self.neighbours)
-        grad_part = (c.l_layers + c.h_layers) / (c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers))
-        flops = self.batch_size * self.world * seg * (1 + 2 * grad_part + extra_forward)
+        forward, differentiated = self.model.segment_flops(self.cells, self.neighbours)
+        flops = self.batch_size * self.world * train_flops(forward * (1 + extra_forward), differentiated)
         return loss, flops, {"segments": float(done.float().mean()), "halted": float(halt.float().mean())}
 
     def state_dict(self) -> dict:
@@ -202,3 +234,11 @@ class HRMObjective(Objective):
 
     def load_state_dict(self, state: dict) -> None:
         self.carry = state.get("carry")
+
+
+class HRMObjective(DeepSupervisionObjective):
+    continue_target = True
+
+
+class TRMObjective(DeepSupervisionObjective):
+    continue_target = False

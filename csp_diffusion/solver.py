@@ -19,24 +19,33 @@ from puzzles.result import Result
 SHIPPED = Path(__file__).parent / "checkpoints"
 
 
-def shipped_checkpoint(kind: str, task: str) -> Path:
-    path = SHIPPED / f"{task}-{kind}.safetensors"
+def shipped_checkpoint(name: str, task: str) -> Path:
+    """The shipped model `name` (a kind, or KIND@BUDGET of the matched set) for `task`."""
+    path = SHIPPED / f"{task}-{name}.safetensors"
     if not path.is_file():
-        raise CheckpointError(f"no shipped {kind} checkpoint for {task} (expected {path}); pass --checkpoint")
+        raise CheckpointError(f"no shipped {name} checkpoint for {task} (expected {path}); pass --checkpoint")
     return path
 
 
-class NeuralSolver:
-    """A trained model of any kind plus its decoding (LoopMDM: the retracting sampler), for one task."""
+def shipped_names(task: str) -> list[str]:
+    """The matched set's shipped models for `task` (KIND@BUDGET: every kind trained to one FLOP budget)."""
+    return sorted(p.name[len(task) + 1:-len(".safetensors")] for p in SHIPPED.glob(f"{task}-*@*.safetensors")
+                  if models.kind_of(p.name[len(task) + 1:-len(".safetensors")]))
 
-    def __init__(self, kind: str, task: str, checkpoint: Path | None = None, device: str | None = None,
+
+class NeuralSolver:
+    """A trained model of any kind plus its decoding (LoopMDM: the retracting sampler), for one task.
+    `name` is a model kind or a shipped KIND@BUDGET."""
+
+    def __init__(self, name: str, task: str, checkpoint: Path | None = None, device: str | None = None,
                  sampler: SamplerConfig | None = None, batch_size: int = 256):
         self.device = pick_device(device)
         if self.device.type == "cpu":
             keep_freed_memory()
-        self.model, self.meta = models.load(checkpoint or shipped_checkpoint(kind, task), kind, task, self.device)
+        kind = models.kind_of(name)
+        self.model, self.meta = models.load(checkpoint or shipped_checkpoint(name, task), kind, task, self.device)
         self.task = get_task(task, self.meta["info"].get("train_config", {}).get("grid"))  # trained grid size
-        self.name = kind
+        self.name, self.kind = name, kind
         self.config = sampler or SamplerConfig(chains=models.MODELS[kind].chains)
         self.batch_size = batch_size
         self._pass_costs: dict[tuple, tuple[float, float]] = {}  # grid shape -> (fixed, per-loop) forward FLOPs
@@ -47,6 +56,11 @@ class NeuralSolver:
     @property
     def params(self) -> int:
         return self.model.num_params()
+
+    @property
+    def train_flops(self) -> float | None:
+        """The training FLOPs its checkpoint records (every kind counts them alike)."""
+        return self.meta["info"].get("train_flops")
 
     def describe(self, shape) -> str:
         """One line on the model and its compute for a grid of `shape`."""
@@ -140,7 +154,7 @@ class NeuralSolver:
                              error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
             return
         loops = config.loops
-        sampler = models.decoder(self.name, self.model, self.task, config, self.device, self.autocast)
+        sampler = models.decoder(self.kind, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
         with one_thread_when_small(len(chunk) * config.chains, self.device):
             held, nxt = {}, 0  # outcomes that wait for an earlier puzzle to be final

@@ -44,11 +44,14 @@ class TrainConfig:
     model_config: dict = field(default_factory=dict)  # overrides of the model's config defaults
     steps: int | None = None  # a fresh run with neither budget trains DEFAULT_STEPS
     minutes: float | None = None
+    flops: float | None = None  # training FLOPs (forward and backward, as objectives.py counts them): the fair budget
     batch_size: int = 128
     lr: float = 1e-3
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.05
     warmup: int = 200
+    warmup_fraction: float | None = None  # warm up over this share of the budget instead (a FLOP budget's step
+    # count differs by model kind: a fixed step count would be most of a short run of a costly kind)
     grad_clip: float = 1.0
     pool_size: int = 60_000
     pool_seed: int = 0
@@ -96,7 +99,10 @@ def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, au
 
 def check(cfg: TrainConfig) -> None:
     """Raise UserError for settings that cannot train, before any work starts."""
-    for name, value in (("steps", cfg.steps), ("minutes", cfg.minutes), ("batch_size", cfg.batch_size),
+    if cfg.warmup_fraction is not None and not 0 < cfg.warmup_fraction <= 1:
+        raise UserError(f"warmup_fraction must be in (0, 1], got {cfg.warmup_fraction}")
+    for name, value in (("steps", cfg.steps), ("minutes", cfg.minutes), ("flops", cfg.flops),
+                        ("batch_size", cfg.batch_size),
                         ("lr", cfg.lr), ("pool_size", cfg.pool_size),
                         ("checkpoint_every_minutes", cfg.checkpoint_every_minutes),
                         ("checkpoint_every_steps", cfg.checkpoint_every_steps)):
@@ -155,8 +161,8 @@ def _resumed(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict]:
     saved = state["train_config"]
     if saved["task"] != cfg.task or saved["model"] != cfg.model:
         raise CheckpointError(f"{out} holds a {saved['model']} run on {saved['task']}, not {cfg.model} on {cfg.task}")
-    for k in ("steps", "minutes"):
-        saved[k] = getattr(cfg, k) if getattr(cfg, k) is not None else saved[k]
+    for k in ("steps", "minutes", "flops"):
+        saved[k] = getattr(cfg, k) if getattr(cfg, k) is not None else saved.get(k)
     _trim_log(out / "log.jsonl", state["step"])
     return TrainConfig(**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__}), state
 
@@ -218,6 +224,7 @@ class _Trainer:
         self.model = model.to(device)
         self.opt = optimizer(self.model, cfg)
         self.step, self.elapsed, self.flops, self.running = 0, 0.0, 0.0, None
+        self.last_flops = 0.0  # the latest step's FLOPs
         net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
         structure = task.structure()
         graph = (torch.as_tensor(structure.positions, device=device), torch.as_tensor(structure.graph, device=device))
@@ -236,6 +243,7 @@ class _Trainer:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.elapsed, self.flops = state["step"], state["elapsed"], state["flops"]
+        self.last_flops = state.get("last_flops", 0.0)
         torch.set_rng_state(state["torch_rng"])
         self.gen.set_state(state["gen_rng"])
         self.rng.bit_generator.state = json.loads(state["numpy_rng"])
@@ -254,11 +262,13 @@ class _Trainer:
             parts.append(self.step / cfg.steps)
         if cfg.minutes is not None:
             parts.append(self.elapsed / (60 * cfg.minutes))
+        if cfg.flops is not None:  # the nearest step boundary: within half a step's FLOPs of the budget
+            parts.append((self.flops + self.last_flops / 2) / cfg.flops)
         return max(parts)
 
     def lr(self) -> float:
         cfg = self.cfg
-        warm = min(1.0, (self.step + 1) / cfg.warmup)
+        warm = min(1.0, self.progress() / cfg.warmup_fraction if cfg.warmup_fraction else (self.step + 1) / cfg.warmup)
         cos = 0.5 * (1 + math.cos(math.pi * min(1.0, self.progress())))
         return cfg.lr * warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
 
@@ -273,6 +283,7 @@ class _Trainer:
         self.opt.step()
         self.step += 1
         self.flops += flops
+        self.last_flops = flops
         self.running = loss.item() if self.running is None else 0.95 * self.running + 0.05 * loss.item()
         return detail
 
@@ -290,7 +301,8 @@ class _Trainer:
         save_model(self.out / "model.safetensors", model, cfg.model, cfg.task, self.mc.to_dict(), info)
         save_state(self.out / "state.pt", {
             "model": model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
-            "elapsed": self.elapsed, "flops": self.flops, "running_loss": self.running, "train_config": asdict(cfg),
+            "elapsed": self.elapsed, "flops": self.flops, "last_flops": self.last_flops, "running_loss": self.running,
+            "train_config": asdict(cfg),
             "torch_rng": torch.get_rng_state(), "gen_rng": self.gen.get_state(),
             "numpy_rng": json.dumps(self.rng.bit_generator.state), "objective": self.objective.state_dict(),
         })
@@ -313,9 +325,10 @@ def _checkpoint_due(cfg: TrainConfig, step: int, since_minutes: float, since_ste
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[[dict], None] = lambda e: None,
           force: bool = False) -> dict:
-    """Train until cfg.steps or cfg.minutes (whichever is set; both: the first reached; neither: a fresh
+    """Train until cfg.steps, cfg.minutes or cfg.flops (whichever are set: the first reached; none: a fresh
     run trains DEFAULT_STEPS, a resumed one to its own budget). Minutes count training only: evaluations
-    and checkpoints are not charged to the budget. A fresh run refuses a folder holding another run
+    and checkpoints are not charged to the budget. A FLOP budget ends at the step boundary nearest to it
+    (within half a step's FLOPs). A fresh run refuses a folder holding another run
     unless `force` (which starts over)."""
     out = Path(out)
     state = None
@@ -323,7 +336,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
         cfg, state = _resumed(cfg, out)
     else:
         _refuse_overwrite(out, force)
-    if cfg.steps is None and cfg.minutes is None:
+    if cfg.steps is None and cfg.minutes is None and cfg.flops is None:
         cfg.steps = DEFAULT_STEPS
     check(cfg)
     t = _Trainer(cfg, out, state, on_event)

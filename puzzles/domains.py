@@ -51,6 +51,12 @@ class Structure:
         return self.neighbours if self.neighbours is not None else self.adjacency
 
 
+def _with_values(cells: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, their solution values, 0 where a cell is -1)."""
+    values = np.take_along_axis(np.asarray(solutions, np.int64), cells.clip(min=0), axis=1)
+    return cells, np.where(cells >= 0, values, 0)
+
+
 class SudokuTask:
     name = "sudoku"
     n_values = 9
@@ -102,6 +108,20 @@ class SudokuTask:
         for k, sym in enumerate(perm):
             out_p[k], out_s[k] = sym.apply(p[k]), sym.apply(s[k])
         return out_p, out_s
+
+    unwritten = 0  # what a solver-order model leaves in a cell it never writes (a blank: such a grid fails)
+
+    def solver_steps(self, puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cells, values), int64 (B, S), -1 / 0 past each row's end: each puzzle's blanks in the order a
+        human-style propagation solver fills them (singles first, a guess only where it must), with
+        their values; the targets of the `ar-solver` model (Shah et al. 2024)."""
+        from puzzles.sudoku_search import solver_order
+
+        cells = np.full(puzzles.shape, -1, np.int64)
+        for k in range(len(puzzles)):
+            order = solver_order(puzzles[k], solutions[k])
+            cells[k, :len(order)] = order
+        return _with_values(cells, solutions)
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=("hard", "extreme")):
         """Generated puzzles with unique solutions, split evenly over `difficulties` (`seed`: a named stream
@@ -320,6 +340,29 @@ class MazeTask:
         p = np.stack([maze._apply(puzzles[i].reshape(side, side), k) for i, k in zip(idx, ks)])
         s = np.stack([maze._apply(solutions[i].reshape(side, side), k) for i, k in zip(idx, ks)])
         return p.reshape(n, -1).astype(np.int64), s.reshape(n, -1).astype(np.int64)
+
+    unwritten = OFF  # a cell the walk never reaches is off the path
+
+    def solver_steps(self, puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cells, values), int64 (B, S), -1 / 0 past each row's end: the path's unknown cells as a walk
+        from S to G (each written ON); every cell the walk leaves is OFF (`unwritten`)."""
+        side = math.isqrt(puzzles.shape[1])
+        cells = np.full(puzzles.shape, -1, np.int64)
+        for k in range(len(puzzles)):
+            on = (solutions[k] >= self.ON) & (puzzles[k] == 0)
+            at = int(np.flatnonzero(puzzles[k] == self.START)[0])
+            n = 0
+            while True:
+                r, c = divmod(at, side)
+                nxt = [rr * side + cc for rr, cc in ((r - 1, c), (r, c + 1), (r + 1, c), (r, c - 1))
+                       if 0 <= rr < side and 0 <= cc < side and on[rr * side + cc]]
+                if not nxt:
+                    break
+                at = nxt[0]
+                on[at] = False
+                cells[k, n] = at
+                n += 1
+        return _with_values(cells, solutions)
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=None):
         """n solved mazes on train_size grids: half perfect, half open (2-30% of inner walls knocked

@@ -103,6 +103,68 @@ def _search(grid, limit, order, popcount, row, col, box):
             return found, guesses, first
 
 
+@njit(cache=True)
+def _solver_order(grid, solution, popcount, row, col, box):
+    """The order a human-style propagation solver fills `grid`'s blanks (int8[81] each; `solution` its
+    answer): each move is the first naked single (a cell with one candidate) in row-major order, else
+    the first hidden single (a digit with one place in a row, column or box, units in that order), else
+    a guess at the first cell with fewest candidates, written with its solution value. Returns the
+    cells, int16[blanks], in the order filled."""
+    g = grid.copy()
+    blanks = 0
+    for i in range(81):
+        if g[i] == 0:
+            blanks += 1
+    out = np.empty(blanks, np.int16)
+    free = np.zeros(81, np.int32)
+    for n in range(blanks):
+        for i in range(81):
+            free[i] = 0
+            if g[i] == 0:
+                used = 0
+                for j in range(81):
+                    if g[j] != 0 and (row[j] == row[i] or col[j] == col[i] or box[j] == box[i]):
+                        used |= 1 << (g[j] - 1)
+                free[i] = ~used & 0x1FF
+        pick = -1
+        for i in range(81):  # a naked single
+            if g[i] == 0 and popcount[free[i]] == 1:
+                pick = i
+                break
+        if pick == -1:  # a hidden single: unit kind u (row, column, box), unit k, digit d
+            for u in range(3):
+                for k in range(9):
+                    for d in range(9):
+                        seen, where = 0, -1
+                        for i in range(81):
+                            inside = row[i] == k if u == 0 else (col[i] == k if u == 1 else box[i] == k)
+                            if inside and g[i] == 0 and (free[i] >> d) & 1:
+                                seen += 1
+                                where = i
+                        if seen == 1:
+                            pick = where
+                            break
+                    if pick != -1:
+                        break
+                if pick != -1:
+                    break
+        if pick == -1:  # a guess, at the most constrained cell
+            best = 10
+            for i in range(81):
+                if g[i] == 0 and popcount[free[i]] < best:
+                    best = popcount[free[i]]
+                    pick = i
+        g[pick] = solution[pick]
+        out[n] = pick
+    return out
+
+
+def solver_order(grid: np.ndarray, solution: np.ndarray) -> np.ndarray:
+    """The blanks of `grid` in the order a propagation solver fills them (see `_solver_order`)."""
+    return _solver_order(np.ascontiguousarray(grid, dtype=np.int8), np.ascontiguousarray(solution, dtype=np.int8),
+                         _POPCOUNT, _ROW, _COL, _BOX)
+
+
 def search(grid: np.ndarray, limit: int = 2, order: np.ndarray | None = None) -> tuple[int, int, np.ndarray]:
     """Count solutions of `grid` (int8[81], 0 blank) up to `limit`; see `_search`."""
     g = np.ascontiguousarray(grid, dtype=np.int8)

@@ -8,7 +8,7 @@ import torch
 
 from csp_diffusion import models
 from csp_diffusion.ar import AR, ARConfig
-from csp_diffusion.decoders import ARDecoder, HRMDecoder
+from csp_diffusion.decoders import ARDecoder, RecurrentDecoder
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.sampler import SamplerConfig
@@ -93,7 +93,7 @@ def test_hrm_decoder_reports_segments_and_verifies():
     torch.manual_seed(0)
     model = HRM(HRMConfig(**TINY, act=False)).eval()
     puzzle, _ = _pair(2)
-    out = HRMDecoder(model, SudokuTask(), SamplerConfig(max_steps=3), torch.device("cpu")).solve(puzzle.numpy())
+    out = RecurrentDecoder(model, SudokuTask(), SamplerConfig(max_steps=3), torch.device("cpu")).solve(puzzle.numpy())
     assert all(o.steps == 3 and not o.verified for o in out)  # an untrained model never verifies
 
 
@@ -102,7 +102,7 @@ def test_baselines_give_up_at_the_time_limit():
     torch.manual_seed(0)
     puzzle, _ = _pair(2)
     cfg = SamplerConfig(max_steps=3, time_limit=1e-9)
-    for dec, model, steps in ((ARDecoder, AR(ARConfig(**TINY)), None), (HRMDecoder, HRM(HRMConfig(**TINY, act=False)), 1)):
+    for dec, model, steps in ((ARDecoder, AR(ARConfig(**TINY)), None), (RecurrentDecoder, HRM(HRMConfig(**TINY, act=False)), 1)):
         out = dec(model.eval(), SudokuTask(), cfg, torch.device("cpu")).solve(puzzle.numpy())
         assert all(o.extra["timed_out"] and not o.verified for o in out)
         if steps is not None:

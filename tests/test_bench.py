@@ -75,3 +75,14 @@ def test_bench_a_neural_solver_with_a_checkpoint_folder(tmp_path, monkeypatch):
     hrm, cpsat = json.loads(r.stdout)
     assert hrm["params"] > 0 and hrm["flops_per_puzzle"] > 0 and hrm["mean_steps"] <= 2
     assert cpsat["solved"] == 3 and 0 <= hrm["cell_accuracy"] <= 1
+
+
+def test_bench_prints_training_flops_and_marks_the_rows_that_are_not_matched():
+    from csp_diffusion.bench import mark_matched
+
+    rows = mark_matched([{"train_flops": 7.5e15}, {"train_flops": 7.0e15}, {"train_flops": 1.5e14}, {"train_flops": None}])
+    assert [r.get("matched") for r in rows] == [True, True, False, None]
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", "gen:easy:2:seed=1", "--solvers", "loopmdm,ar",
+                            "--chains", "1", "--steps", "4"])
+    assert r.exit_code == 0, r.output
+    assert "train FLOPs" in r.stdout and "(not matched)" in r.stdout and "compare architectures only" in r.stdout

@@ -1,38 +1,118 @@
-"""`csp compare` end to end at a toy budget: every variant trains, is evaluated, and the claims are judged."""
+"""`csp compare` end to end at a toy FLOP budget, and the statistics that decide its claims."""
 
 from __future__ import annotations
 
 import json
+import math
 
-from csp_diffusion.compare import Study, run
-from csp_diffusion.compare_report import _beats, _flops_ratio
+import numpy as np
+import pytest
 
-
-def test_claim_verdicts_respect_the_spread():
-    assert _beats((0.8, 0.05), (0.5, 0.05)) is True
-    assert _beats((0.5, 0.05), (0.8, 0.05)) is False
-    assert _beats((0.55, 0.1), (0.5, 0.1)) is None
-
-
-def test_flops_ratio_reads_the_curves():
-    loop = [{"curve": [(1.0, 0.2), (2.0, 0.5), (4.0, 0.6)]}]
-    mdm = [{"curve": [(1.0, 0.1), (2.0, 0.3), (4.0, 0.5)]}]
-    assert _flops_ratio(loop, mdm) == 2.0  # MDM needs 4 to reach 0.5, LoopMDM 2
-    assert _flops_ratio([{"curve": [(1.0, 0.1)]}], mdm) is None
+from csp_diffusion.compare import Study, match_widths, run
+from csp_diffusion.compare_report import _reach, claims, difference, flops_ratio, trend
+from puzzles.domains import get_task
 
 
-def test_compare_runs_every_variant_and_writes_a_report(tmp_path, monkeypatch):
+def _bits(rng, p, seeds=3, n=400):
+    return rng.random((seeds, n)) < p
+
+
+def test_a_clear_difference_is_held_and_a_null_one_undecided():
+    rng = np.random.default_rng(0)
+    a, b = _bits(rng, 0.6), _bits(rng, 0.4)
+    est, lo, hi = difference(a, b)
+    assert 0 < lo < est < hi and abs(est - 0.2) < 0.05
+    est, lo, hi = difference(_bits(rng, 0.5), _bits(rng, 0.5))
+    assert lo < 0 < hi
+    est, lo, hi = difference(b, a)
+    assert hi < 0
+
+
+def test_seed_spread_widens_the_interval():
+    """Seeds that disagree make a wider interval than seeds that agree, at the same mean."""
+    rng = np.random.default_rng(1)
+    agree = np.stack([rng.random(400) < 0.5 for _ in range(3)])
+    disagree = np.stack([rng.random(400) < p for p in (0.2, 0.5, 0.8)])
+    base = _bits(rng, 0.5)
+    w_agree = np.subtract(*difference(agree, base)[1:][::-1])
+    w_disagree = np.subtract(*difference(disagree, base)[1:][::-1])
+    assert w_disagree > 1.5 * w_agree
+
+
+def test_trend_over_loop_counts():
+    rng = np.random.default_rng(2)
+    rising = np.stack([_bits(rng, p) for p in (0.1, 0.2, 0.3, 0.4)])
+    est, lo, hi = trend(rising, [1, 2, 4, 8])
+    assert lo > 0 and abs(est - 0.1) < 0.03
+    flat = np.stack([_bits(rng, 0.3) for _ in range(4)])
+    assert trend(flat, [1, 2, 4, 8])[1] < 0 < trend(flat, [1, 2, 4, 8])[2]
+
+
+def test_flops_ratio_reads_the_budget_curve():
+    budgets = np.array([1e12, 1e13])
+    assert _reach(budgets, np.array([0.2, 0.6]), 0.4) == pytest.approx(10**12.5)
+    assert _reach(budgets, np.array([0.5, 0.6]), 0.4) == 1e12  # above the target at the smallest budget
+    assert _reach(budgets, np.array([0.1, 0.2]), 0.4) == math.inf
+    rng = np.random.default_rng(3)
+    loop = [_bits(rng, 0.2), _bits(rng, 0.6)]
+    mdm = [_bits(rng, 0.1), _bits(rng, 0.4)]
+    est, lo, hi = flops_ratio(loop, mdm, [1e12, 1e13])
+    assert est == pytest.approx(10**0.5, rel=0.15) and lo < est < hi
+    nothing = [np.zeros((3, 400), bool)] * 2
+    assert math.isnan(flops_ratio(loop, nothing, [1e12, 1e13])[1])  # a rate of 0 gives nothing to reach
+
+
+def _row(variant, budget, bits, seed, **extra):
+    return {"variant": variant, "budget_flops": budget, "seed": seed, "solved": "".join("1" if b else "0" for b in bits),
+            **extra}
+
+
+def test_claims_read_held_not_held_and_undecided():
+    rng = np.random.default_rng(4)
+    rows = []
+    for s in range(3):
+        strong, weak, same = (rng.random(300) < p for p in (0.7, 0.2, 0.7))
+        loops = {str(k): "".join("1" if b else "0" for b in rng.random(300) < 0.1 * k) for k in (1, 2, 4, 8)}
+        rows += [_row("loopmdm", 1e12, strong, s, by_loops=loops, no_retract=_row("", 0, weak, 0)["solved"]),
+                 _row("mdm-same-params", 1e12, weak, s), _row("hrm", 1e12, same, s), _row("trm", 1e12, rng.random(300) < 0.9, s)]
+    got = {c["claim"].split(" (")[0]: c["verdict"] for c in claims(rows, {})}
+    assert got["looping beats no looping at the same parameters"] == "held"
+    assert got["loopmdm beats hrm at equal training FLOPs"] == "undecided"
+    assert got["loopmdm beats trm at equal training FLOPs"] == "not held"
+    assert got["retraction helps"] == "held"
+    assert got["more loops at inference buy accuracy"] == "held"
+
+
+def test_variants_match_loopmdm_parameters_within_five_percent():
+    study = Study(task="sudoku")
+    widths = match_widths(study, get_task("sudoku"))
+    target = widths["loopmdm"][1]
+    for name, (_, params) in widths.items():
+        if name != "mdm-same-compute":
+            assert abs(params / target - 1) <= 0.05, name
+    assert widths["mdm-same-compute"][1] > 2 * target
+    assert widths["trm"][0] > study.dim  # TRM's 2 blocks are wider
+
+
+def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
-    study = Study(task="sudoku", budget_minutes=0.02, seeds=1, k_max=2, dim=16, batch_size=4, eval_puzzles=3,
-                  steps=3, pool_size=16)
+    study = Study(task="sudoku", budgets=(3e8,), seeds=2, variants=("loopmdm", "mdm-same-params", "ar-solver", "trm"),
+                  k_max=2, dim=32, batch_size=2, eval_puzzles=4, steps=2, pool_size=16)
     results = run(study, tmp_path / "cmp")
-    names = [r["variant"] for r in results["rows"]]
-    assert names == ["loopmdm", "mdm-same-params", "mdm-same-compute", "ar", "hrm"]
-    rows = {r["variant"]: r for r in results["rows"]}
-    assert rows["loopmdm"]["params"] == rows["mdm-same-params"]["params"] < rows["mdm-same-compute"]["params"]
-    assert set(rows["loopmdm"]["by_loops"]) == {"1", "2", "4"} and "no_retract" in rows["loopmdm"]
+    rows = results["rows"]
+    assert [(r["variant"], r["seed"]) for r in rows] == [(v, s) for v in study.variants for s in range(2)]
+    for r in rows:
+        assert len(r["solved"]) == 4 and 0 <= r["cell_accuracy"] <= 1
+        assert r["train_flops"] > 0 and r["budget_flops"] == 3e8
+    loop = next(r for r in rows if r["variant"] == "loopmdm")
+    assert set(loop["by_loops"]) == {"1", "2", "4", "8"} and "no_retract" in loop
     report = (tmp_path / "cmp" / "report.md").read_text()
-    assert "## Claims" in report and "diffusion with retraction beats AR" in report
-    assert json.loads((tmp_path / "cmp" / "results.json").read_text())["claims"]
-    again = run(study, tmp_path / "cmp")  # finished runs are not trained again
-    assert [r["train_flops"] for r in again["rows"]] == [r["train_flops"] for r in results["rows"]]
+    assert "## Claims" in report and "loopmdm beats trm" in report and "95%" in report
+    saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
+    assert saved["study"]["eval_puzzles"] == 4 and saved["claims"]
+    assert {c["verdict"] for c in saved["claims"]} <= {"held", "not held", "undecided"}
+    files = sorted((tmp_path / "cmp" / "runs").rglob("*.*"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = run(study, tmp_path / "cmp")  # nothing is trained or scored again
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    assert [r["solved"] for r in again["rows"]] == [r["solved"] for r in rows]
