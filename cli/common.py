@@ -198,6 +198,10 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
 
+    if kind == "hybrid":
+        from csp_diffusion.hybrid import HybridSolver
+
+        return HybridSolver(task, checkpoint, device)
     fields.setdefault("chains", models.MODELS[models.kind_of(kind)].chains)
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 

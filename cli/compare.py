@@ -42,7 +42,9 @@ def compare(
     k_max: Annotated[int | None, typer.Option(
         "--k-max", min=2, help="LoopMDM's most loops in training, which sets mdm-same-compute's depth (default "
         "{k_max}).")] = None,
-    dim: Annotated[int | None, typer.Option("--dim", min=8, help="Width of every variant (default {dim}).")] = None,
+    dim: Annotated[int | None, typer.Option(
+        "--dim", min=8, help="LoopMDM's width; every other variant gets the width that matches its parameter count "
+        "(default {dim}).")] = None,
     device: Device = None,
 ) -> None:
     """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and

@@ -74,8 +74,10 @@ def _status(r: Result) -> str:
 
 
 def _counters(r: Result) -> str:
-    """' · 3 steps, ...' for a neural solver's result, else ''."""
+    """' · 3 steps, ...' for a neural solver's result, ' · 12 search nodes, ...' for the hybrid's, else ''."""
     e = r.extra
+    if "nodes" in e:
+        return f" · {e['nodes']} search nodes, {e['backtracks']} backtracks"
     if "steps" not in e:
         return ""
     return (f" · {e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, {e['restarts']} restarts, "
@@ -150,7 +152,7 @@ def solve_sudoku(
     at_most(("--workers", workers, MAX_WORKERS))
     sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
     ignored(solver, {"--legal": legal and solver.partition("@")[0] not in ("ar", "ar-solver")})
-    if not neural:
+    if not neural or solver == "hybrid":
         ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
                          "--spare-after": spare_after is not None})

@@ -82,10 +82,11 @@ class Run:
 
 def solvers(task: str) -> tuple[str, ...]:
     """Every solver name `run` takes for `task`: the neural model kinds, the shipped matched set
-    (KIND@BUDGET), then the task's oracles."""
+    (KIND@BUDGET), the task's model-guided searches (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
-    return (*MODELS, *shipped_names(get_task(task).name), *get_task(task).oracles)
+    t = get_task(task)
+    return (*MODELS, *shipped_names(t.name), *t.hybrids, *t.oracles)
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoint_dir=None, device=None,
@@ -104,6 +105,13 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         # a puzzle with no reference has no answer to find (a maze whose goal cannot be reached)
         reasons = [task.screen(p) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
+    elif solver in task.hybrids:
+        from csp_diffusion.hybrid import HybridSolver
+
+        checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
+        hs = HybridSolver(pset.task, checkpoint, device)
+        params, flops = hs.params, hs.train_flops
+        results = hs.solve_screened(pset.puzzles, unique=False)
     elif solver in task.oracles:
         results = task.solve_exact(pset.puzzles, solver, time_limit, workers=2)
     else:
@@ -167,6 +175,7 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),
         "mean_retractions": _mean([r.extra["retractions"] for r in rs if "retractions" in r.extra]),
+        "mean_nodes": _mean([r.extra["nodes"] for r in rs if "nodes" in r.extra]),
         "median_seconds": statistics.median(secs) if secs else None,
         "p95_seconds": secs[min(n - 1, math.ceil(0.95 * n) - 1)] if secs else None,
         "puzzles_per_second": n / run_.wall if run_.wall > 0 else None,

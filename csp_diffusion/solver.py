@@ -20,8 +20,13 @@ SHIPPED = Path(__file__).parent / "checkpoints"
 
 
 def shipped_checkpoint(name: str, task: str) -> Path:
-    """The shipped model `name` (a kind, or KIND@BUDGET of the matched set) for `task`."""
+    """The shipped model `name` for `task`: KIND@BUDGET names one of the matched set; a kind names its own
+    model, or where it has none, its matched-set model of the largest budget."""
     path = SHIPPED / f"{task}-{name}.safetensors"
+    if not path.is_file() and "@" not in name:
+        matched = [n for n in shipped_names(task) if n.partition("@")[0] == name]
+        if matched:
+            path = SHIPPED / f"{task}-{max(matched, key=lambda n: float(n.partition('@')[2]))}.safetensors"
     if not path.is_file():
         raise CheckpointError(f"no shipped {name} checkpoint for {task} (expected {path}); pass --checkpoint")
     return path

@@ -111,6 +111,10 @@ class SudokuTask:
 
     unwritten = 0  # what a solver-order model leaves in a cell it never writes (a blank: such a grid fails)
 
+    def study_set(self, n: int, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
+        """The architecture study's held-out set: n generated hard puzzles and their solutions, int8 (n, 81)."""
+        return self.make_pool(n, seed, workers=1, difficulties=("hard",))
+
     def solver_steps(self, puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cells, values), int64 (B, S), -1 / 0 past each row's end: each puzzle's blanks in the order a
         human-style propagation solver fills them (singles first, a guess only where it must), with
@@ -193,6 +197,22 @@ class SudokuTask:
     def explain(self, puzzle) -> str | None:
         """Why a model found no answer when the puzzle itself is at fault (None: the model is)."""
         return None if sudoku.count_solutions(np.asarray(puzzle, np.int8), 1) else sudoku.NO_SOLUTION
+
+    hybrids = ("hybrid",)  # a complete search ordered by a model's probabilities (`guided_search`)
+
+    def guided_search(self, puzzle: np.ndarray, probabilities: np.ndarray | None, unique: bool):
+        """(solution or None, why not (None when solved), nodes until the first solution, wrong tries among
+        them): the most-constrained-cell search, each cell's digits tried most probable first (None: in
+        ascending order, the model-free search). With `unique` it goes on to prove the answer unique,
+        and says so when it is not, exactly as the oracles do."""
+        from puzzles.sudoku_search import ordered_search
+
+        found, nodes, wrong, first = ordered_search(puzzle, 2 if unique else 1, probabilities)
+        if found == 0:
+            return None, sudoku.NO_SOLUTION, nodes, wrong
+        if found > 1:
+            return None, sudoku.SEVERAL_SOLUTIONS, nodes, wrong
+        return first.astype(np.int64), None, nodes, wrong
 
     def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
         """One Result per puzzle, in order, from an exact oracle (`oracles`)."""
@@ -342,6 +362,15 @@ class MazeTask:
         return p.reshape(n, -1).astype(np.int64), s.reshape(n, -1).astype(np.int64)
 
     unwritten = OFF  # a cell the walk never reaches is off the path
+    hybrids = ()  # no model-guided search for mazes: BFS is exact and linear already
+
+    def study_set(self, n: int, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
+        """The architecture study's held-out set: n generated 15x15 `open` mazes, encoded, and their solutions
+        (each cell OFF or ON, a shortest path ON), int8 (n, 225)."""
+        mazes, paths = self.generate("open", n, {"size": 15}, seed)
+        puzzles = np.stack([self.encode(m)[0] for m in mazes])
+        solutions = np.where(np.stack([p.reshape(-1) for p in paths]) | (puzzles >= self.ON), self.ON, self.OFF)
+        return puzzles.astype(np.int8), solutions.astype(np.int8)
 
     def solver_steps(self, puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cells, values), int64 (B, S), -1 / 0 past each row's end: the path's unknown cells as a walk

@@ -104,6 +104,104 @@ def _search(grid, limit, order, popcount, row, col, box):
 
 
 @njit(cache=True)
+def _ordered_search(grid, limit, order, rank, popcount, row, col, box):
+    """`_search` with the branching cell's ties broken by `rank` (float32[81], lower first) and counters:
+    returns (solutions found up to `limit`, nodes (digits tried at cells with more than one
+    candidate) until the first solution, wrong tries among them (0: found without a backtrack),
+    first solution or zeros)."""
+    g = grid.copy()
+    rows = np.zeros(9, np.int32)
+    cols = np.zeros(9, np.int32)
+    boxes = np.zeros(9, np.int32)
+    for i in range(81):
+        d = g[i]
+        if d != 0:
+            bit = 1 << (d - 1)
+            if (rows[row[i]] | cols[col[i]] | boxes[box[i]]) & bit:
+                return 0, 0, 0, np.zeros(81, np.int8)
+            rows[row[i]] |= bit
+            cols[col[i]] |= bit
+            boxes[box[i]] |= bit
+    first = np.zeros(81, np.int8)
+    stack_cell = np.empty(82, np.int32)
+    stack_next = np.empty(82, np.int32)
+    stack_branch = np.zeros(82, np.bool_)
+    depth = 0
+    found = 0
+    nodes = 0
+    wrong = 0
+    descend = True
+    while True:
+        if descend:
+            best = -1
+            best_count = 10
+            for i in range(81):
+                if g[i] == 0:
+                    free = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
+                    c = popcount[free]
+                    if c < best_count or (c == best_count and rank[i] < rank[best]):
+                        best_count = c
+                        best = i
+                        if c <= 1:
+                            break
+            if best == -1:
+                found += 1
+                if found == 1:
+                    first[:] = g
+                if found >= limit:
+                    return found, nodes, wrong, first
+            elif best_count > 0:
+                stack_cell[depth] = best
+                stack_next[depth] = 0
+                stack_branch[depth] = best_count > 1
+                depth += 1
+        descend = False
+        while depth > 0:
+            i = stack_cell[depth - 1]
+            if g[i] != 0:
+                bit = 1 << (g[i] - 1)
+                rows[row[i]] &= ~bit
+                cols[col[i]] &= ~bit
+                boxes[box[i]] &= ~bit
+                g[i] = 0
+            free = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
+            k = stack_next[depth - 1]
+            while k < 9 and not (free >> (order[i, k] - 1)) & 1:
+                k += 1
+            if k < 9:
+                d = order[i, k]
+                if stack_branch[depth - 1] and found == 0:
+                    nodes += 1
+                    if stack_next[depth - 1] > 0:
+                        wrong += 1
+                stack_next[depth - 1] = k + 1
+                bit = 1 << (d - 1)
+                rows[row[i]] |= bit
+                cols[col[i]] |= bit
+                boxes[box[i]] |= bit
+                g[i] = d
+                descend = True
+                break
+            depth -= 1
+        if not descend:
+            return found, nodes, wrong, first
+
+
+def ordered_search(grid: np.ndarray, limit: int = 2, probabilities: np.ndarray | None = None) -> tuple[int, int, int, np.ndarray]:
+    """Count solutions up to `limit` by the most-constrained-cell search, trying each cell's digits in the
+    order of `probabilities` (float (81, 9), e.g. a model's; None: ascending, the model-free search) and
+    breaking ties between equally constrained cells by the most probable; see `_ordered_search`."""
+    g = np.ascontiguousarray(grid, dtype=np.int8)
+    if probabilities is None:
+        order, rank = _ASCENDING, np.zeros(81, np.float32)
+    else:
+        p = np.asarray(probabilities, dtype=np.float32)
+        order = np.ascontiguousarray(np.argsort(-p, axis=1, kind="stable").astype(np.int8) + 1)
+        rank = np.ascontiguousarray(-p.max(1))
+    return _ordered_search(g, limit, order, rank, _POPCOUNT, _ROW, _COL, _BOX)
+
+
+@njit(cache=True)
 def _solver_order(grid, solution, popcount, row, col, box):
     """The order a human-style propagation solver fills `grid`'s blanks (int8[81] each; `solution` its
     answer): each move is the first naked single (a cell with one candidate) in row-major order, else

@@ -116,3 +116,13 @@ def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monk
     again = run(study, tmp_path / "cmp")  # nothing is trained or scored again
     assert [f.stat().st_mtime_ns for f in files] == stamps
     assert [r["solved"] for r in again["rows"]] == [r["solved"] for r in rows]
+
+
+def test_the_maze_study_scores_15x15_open_mazes(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
+    study = Study(task="maze", budgets=(2e8,), seeds=1, variants=("ar-solver", "trm"), dim=64, batch_size=2,
+                  eval_puzzles=3, steps=2, pool_size=8)
+    results = run(study, tmp_path / "cmp")
+    assert [r["variant"] for r in results["rows"]] == ["ar-solver", "trm"]
+    saved = np.load(tmp_path / "cmp" / "eval-puzzles.npz")
+    assert saved["puzzles"].shape == (3, 225) and study.overrides("trm")[1] == {"hints": 0.5}

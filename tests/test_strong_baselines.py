@@ -156,3 +156,32 @@ def test_a_flop_budget_ends_within_two_percent_and_resumes_to_it(tmp_path, kind)
 def test_train_flops_is_forward_plus_twice_the_differentiated_forward():
     assert train_flops(10.0, 4.0) == 18.0
     assert train_flops(10.0, 10.0) == 30.0  # a model differentiated whole costs three forward passes
+
+
+def test_solver_names_are_kinds_or_kinds_at_a_budget(tmp_path, monkeypatch):
+    from csp_diffusion import solver
+
+    assert models.kind_of("trm") == "trm" and models.kind_of("trm@1e13") == "trm"
+    assert models.kind_of("trm@") is None and models.kind_of("magic@1e13") is None and models.kind_of("cpsat") is None
+    monkeypatch.setattr(solver, "SHIPPED", tmp_path)
+    for name in ("sudoku-trm@3e12", "sudoku-trm@1e13", "sudoku-loopmdm", "maze-trm@1e13"):
+        (tmp_path / f"{name}.safetensors").write_bytes(b"")
+    assert solver.shipped_names("sudoku") == ["trm@1e13", "trm@3e12"]
+    assert solver.shipped_checkpoint("trm", "sudoku").name == "sudoku-trm@1e13.safetensors"  # the largest budget
+    assert solver.shipped_checkpoint("trm@3e12", "sudoku").name == "sudoku-trm@3e12.safetensors"
+    assert solver.shipped_checkpoint("loopmdm", "sudoku").name == "sudoku-loopmdm.safetensors"
+
+
+def test_csp_train_takes_a_flop_budget(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    r = CliRunner().invoke(app, ["train", "trm", "--flops", "1e9", "--batch-size", "2", "--pool-size", "8",
+                                 "--out", str(tmp_path / "run"), "--set", "dim=16", "--set", "heads=2"],
+                           env={"CSP_CACHE": str(tmp_path / "cache")})
+    assert r.exit_code == 0, r.output
+    flops = models.load(tmp_path / "run" / "model.safetensors")[1]["info"]["train_flops"]
+    assert 0.5e9 < flops < 1.5e9
+    r = CliRunner().invoke(app, ["train", "trm", "--flops", "0", "--out", str(tmp_path / "other")])
+    assert r.exit_code == 2
