@@ -21,7 +21,7 @@ def _study_defaults() -> dict[str, object]:
     from csp_diffusion.compare import Study
 
     facts = {f.name: f.default for f in fields(Study)}
-    facts["budgets"] = ",".join(f"{b:.0e}".replace("+", "") for b in facts["budgets"])
+    facts["budgets"] = ",".join(f"{b:.3g}".replace("+", "") for b in facts["budgets"])
     facts["variants"] = ", ".join(facts["variants"])
     return facts
 
@@ -68,7 +68,7 @@ def compare(
             if e.get("event") == "phase":
                 bar.update(job, status=e["what"])
             elif e.get("event") == "variant":
-                bar.update(job, status=f"{e['name']} seed {e['seed']} at {e['budget']:.0e} FLOPs")
+                bar.update(job, status=f"{e['name']} seed {e['seed']} at {e['budget']:.3g} FLOPs")
             elif e.get("event") == "step":
                 bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
             elif e.get("event") == "evaluated":
@@ -89,7 +89,7 @@ def _plain_events(total: int):
         if kind == "phase":
             lines.phase(f"{done['run']}: {e['what']}" if done["run"] and "training pool" in e["what"] else e["what"])
         elif kind == "variant":
-            done["run"] = f"{e['name']} seed {e['seed']} at {e['budget']:.0e} FLOPs"
+            done["run"] = f"{e['name']} seed {e['seed']} at {e['budget']:.3g} FLOPs"
             lines.phase(f"training {done['run']} ({done['n'] + 1}/{total})")
         elif kind == "step":
             lines.tick(f"{done['run']}: {e.get('progress', 0) * 100:.0f}% · step {e['step']} · loss {e['loss']:.3f}")

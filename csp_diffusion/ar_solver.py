@@ -54,10 +54,11 @@ class ARSolver(Network):
         return m
 
     def forward(self, puzzle: torch.Tensor, cells: torch.Tensor, values: torch.Tensor,
-                positions: torch.Tensor) -> torch.Tensor:
+                positions: torch.Tensor, last: bool = False) -> torch.Tensor:
         """puzzle (B, T), 0 = unknown; cells, values (B, S): the steps written so far (cell -1: padding).
         Returns logits (B, S + 1, T * n_values + 1): slot j scores step j over (cell, value) pairs,
-        flattened cell-major, and "stop" last."""
+        flattened cell-major, and "stop" last. With `last`, only the last slot's (B, 1, ...): decoding
+        needs no more, and the pointer over every slot is (B, S + 1, T, dim) of memory."""
         B, T = puzzle.shape
         S = cells.shape[1]
         given = puzzle > 0
@@ -71,7 +72,7 @@ class ARSolver(Network):
         for block in self.blocks:
             x = block(x, mask)
         x = self.norm(x)
-        slots, grid = x[:, T:], x[:, :T]
+        slots, grid = (x[:, -1:] if last else x[:, T:]), x[:, :T]
         scores = self.value_head(F.gelu(self.query(slots)[:, :, None] + self.key(grid)[:, None]))  # (B, S+1, T, V)
         scores = scores.masked_fill(given[:, None, :, None], float("-inf"))
         return torch.cat([scores.flatten(2), self.stop(slots)], dim=-1)

@@ -141,11 +141,11 @@ MATCHED = 0.10  # neural rows within this share of the most-trained one's traini
 
 
 def mark_matched(rows: list[dict]) -> list[dict]:
-    """Each neural row gets `matched`: its training FLOPs are within MATCHED of the most-trained row's."""
+    """Each row gets `matched`: whether its training FLOPs are within MATCHED of the most-trained row's (None
+    for a row without training FLOPs, an oracle's)."""
     trained = [r["train_flops"] for r in rows if r.get("train_flops")]
     for r in rows:
-        if r.get("train_flops"):
-            r["matched"] = r["train_flops"] >= (1 - MATCHED) * max(trained)
+        r["matched"] = r["train_flops"] >= (1 - MATCHED) * max(trained) if r.get("train_flops") else None
     return rows
 
 

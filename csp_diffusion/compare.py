@@ -29,6 +29,7 @@ import numpy as np
 
 from csp_diffusion import models
 from csp_diffusion.compare_report import claims, plots, report
+from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import fast_bf16, pick_device
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.train import TrainConfig, build_model, train
@@ -98,7 +99,8 @@ def match_widths(study: Study, task) -> dict[str, tuple[int, int]]:
 
 
 def budget_name(flops: float) -> str:
-    return f"{flops:.0e}".replace("+", "")
+    """A budget's folder name: 3e12, 1.5e13 (three significant digits, so no two budgets share one)."""
+    return f"{flops:.3g}".replace("+", "")
 
 
 def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: None) -> dict:
@@ -115,12 +117,13 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
             for seed in range(study.seeds):
                 folder = out / "runs" / budget_name(budget) / f"{name}-seed{seed}"
                 on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
+                kind, extra = study.overrides(name)
+                cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": widths[name][0]},
+                                  flops=budget, seed=seed, batch_size=study.batch_size, pool_size=study.pool_size,
+                                  device=study.device, eval_puzzles=0, warmup_fraction=0.05, autocast=fast_bf16(device),
+                                  checkpoint_every_minutes=2.0)
+                _same_settings(folder, cfg)
                 if not _finished(folder):
-                    kind, extra = study.overrides(name)
-                    cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": widths[name][0]},
-                                      flops=budget, seed=seed, batch_size=study.batch_size, pool_size=study.pool_size,
-                                      device=study.device, eval_puzzles=0, warmup_fraction=0.05, autocast=fast_bf16(device),
-                                      checkpoint_every_minutes=2.0)
                     train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
                 row = _scored(folder, name, seed, budget, task, (puzzles, solutions), study, device, on_event)
                 rows.append(row)
@@ -157,6 +160,25 @@ def _eval_set(task, study: Study, out: Path, on_event) -> tuple[np.ndarray, np.n
     return puzzles, solutions
 
 
+_SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction")
+
+
+def _same_settings(folder: Path, cfg: TrainConfig) -> None:
+    """UserError when the folder holds a run (finished or not) trained with other settings than the study's
+    now (another width, budget, batch...): it would be reused or resumed as if it were this one."""
+    if not (folder / "state.pt").is_file():
+        return
+    from csp_diffusion.checkpoint import load_state
+
+    saved = load_state(folder / "state.pt")["train_config"]
+    want = asdict(cfg)
+    differ = [k for k in _SETTINGS if saved.get(k) != want[k] and not (k == "model_config" and
+                                                                        {**saved[k], **want[k]} == saved[k])]
+    if differ:
+        raise UserError(f"{folder} holds a run with other settings ({', '.join(f'{k} {saved.get(k)!r}' for k in differ)}; "
+                        f"the study wants {', '.join(repr(want[k]) for k in differ)}): use another --out")
+
+
 def _finished(folder: Path) -> bool:
     log = folder / "log.jsonl"
     return log.is_file() and any(json.loads(line).get("event") == "end" for line in log.read_text().splitlines())
@@ -174,18 +196,23 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     puzzles, solutions = held
     path = folder / "eval.json"
     key = {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
+    inference = name == "loopmdm" and budget == max(study.budgets)  # the inference claims, at the largest budget
     if path.is_file():
         row = json.loads(path.read_text())
-        if row.get("key") == key:
+        if row.get("key") == key and ("by_loops" in row or not inference):
             return row
-    on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget:.0e} FLOPs"})
-    model, meta = models.load(folder / "model.safetensors", None, study.task, device)
+    on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget_name(budget)} FLOPs"})
+    try:
+        model, meta = models.load(folder / "model.safetensors", None, study.task, device)
+    except CheckpointError as e:  # a diverged run (non-finite weights) solves nothing; the study goes on
+        return _diverged(folder, name, seed, budget, len(puzzles), key, inference, str(e))
     kind, autocast = meta["kind"], fast_bf16(device)
 
     cells = {}
 
     def solved(**cfg) -> str:
-        config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, **cfg})
+        # warm_loops 0: every step runs `loops` (a maze's default warm steps would hide the loop count)
+        config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, "warm_loops": 0, **cfg})
         outcomes = models.decoder(kind, model, task, config, device, autocast).solve(puzzles)
         if not cfg:
             unknown = puzzles == 0
@@ -200,13 +227,27 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     row["solved"] = solved()
     row["solve_rate"] = row["solved"].count("1") / len(puzzles)
     row["cell_accuracy"] = cells["accuracy"]
-    if name == "loopmdm" and budget == max(study.budgets):  # the inference claims, at the largest budget
+    if inference:
         row["by_loops"] = {str(n): row["solved"] if n == model.max_loops else solved(loops=n) for n in LOOPS}
         row["no_retract"] = solved(retract=False)
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
     losses = [e["loss"] for e in log if e.get("event") == "step"]
     row["loss_first_last"] = [losses[0], losses[-1]] if losses else None
     write_text(path, json.dumps(row))
+    return row
+
+
+def _diverged(folder, name, seed, budget, n, key, inference, why) -> dict:
+    state = json.loads((folder / "log.jsonl").read_text().splitlines()[-1])
+    none = "0" * n
+    row = {"variant": name, "kind": name, "seed": seed, "budget_flops": budget, "train_flops": budget, "params": 0,
+           "dim": 0, "train_minutes": state.get("minutes", 0.0), "steps": state.get("step", 0), "device": None,
+           "key": key, "solved": none, "solve_rate": 0.0, "cell_accuracy": 0.0, "loss_first_last": None,
+           "diverged": why}
+    if inference:
+        row["by_loops"] = {str(n_): none for n_ in LOOPS}
+        row["no_retract"] = none
+    write_text(folder / "eval.json", json.dumps(row))
     return row
 
 

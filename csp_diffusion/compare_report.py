@@ -58,6 +58,10 @@ def _beats(lo: float, hi: float, margin: float = 0.0) -> bool | None:
     return None
 
 
+def _budget(flops: float) -> str:
+    return f"{flops:.3g}".replace("+", "")
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:+.1f}"
 
@@ -160,13 +164,15 @@ def claims(rows: list[dict], study: dict) -> list[dict]:
         est, lo, hi = trend(by, loops)
         add("more loops at inference buy accuracy (slope of solve rate per doubling of loops)", budget,
             ", ".join(f"{k}: {_rate(m)}" for k, m in zip(loops, by)), est, lo, hi, _beats(lo, hi))
-    if len(budgets) > 1 and all(_matrix(rows, v, b) is not None for v in ("loopmdm", "mdm-same-params") for b in budgets):
-        loop = [_matrix(rows, "loopmdm", b) for b in budgets]
-        mdm = [_matrix(rows, "mdm-same-params", b) for b in budgets]
+    loop = [_matrix(rows, "loopmdm", b) for b in budgets]
+    mdm = [_matrix(rows, "mdm-same-params", b) for b in budgets]
+    # the curve needs every budget, with one seed count per variant at all of them (a study under way has not)
+    if len(budgets) > 1 and all(m is not None for m in loop + mdm) and len({len(m) for m in loop}) == 1 \
+            and len({len(m) for m in mdm}) == 1:
         est, lo, hi = flops_ratio(loop, mdm, budgets)
         add("LoopMDM reaches the same-size MDM's accuracy with fewer training FLOPs (ratio; its paper: up to 3.3x)",
-            budgets[-1], f"MDM at {budgets[-1]:.0e}: {_rate(mdm[-1])}; LoopMDM " +
-            ", ".join(f"{b:.0e}: {_rate(m)}" for b, m in zip(budgets, loop)),
+            budgets[-1], f"MDM at {_budget(budgets[-1])}: {_rate(mdm[-1])}; LoopMDM " +
+            ", ".join(f"{_budget(b)}: {_rate(m)}" for b, m in zip(budgets, loop)),
             est, lo, hi, _beats(lo - 1, hi - 1), unit="x")
     return out
 
@@ -195,7 +201,7 @@ def report(results: dict) -> str:
              f"(step and segment limit {s['steps']}); solved means verified. Training took {hours:.2f} hours of wall "
              "clock in all (a column, never the budget).", ""]
     for budget in sorted({r["budget_flops"] for r in rows}):
-        lines += [f"## Budget {budget:.0e} training FLOPs", "",
+        lines += [f"## Budget {_budget(budget)} training FLOPs", "",
                   "| variant | width | params | training FLOPs (vs budget) | solved (mean ± sd over seeds) "
                   "| cell accuracy | training minutes | GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
         for name in dict.fromkeys(r["variant"] for r in rows):
@@ -216,7 +222,7 @@ def report(results: dict) -> str:
               f"({REPS} resamples of puzzles and seeds).", "",
               "| claim | budget | numbers | estimate [95% interval] | verdict |", "|---|---|---|---|---|"]
     for c in results["claims"]:
-        lines.append(f"| {c['claim']} | {c['budget_flops']:.0e} | {c['numbers']} | {_interval(c)} | {c['verdict']} |")
+        lines.append(f"| {c['claim']} | {_budget(c['budget_flops'])} | {c['numbers']} | {_interval(c)} | {c['verdict']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -251,7 +257,7 @@ def plots(results: dict, out: Path) -> list[Path]:
             rs = [r for r in loop_rows if r["budget_flops"] == b]
             ks = sorted(rs[0]["by_loops"], key=int)
             m = [100 * statistics.fmean(r["by_loops"][n].count("1") / len(r["by_loops"][n]) for r in rs) for n in ks]
-            ax.plot([int(n) for n in ks], m, "o-", color=f"C{k}", label=f"{b:.0e} FLOPs")
+            ax.plot([int(n) for n in ks], m, "o-", color=f"C{k}", label=f"{_budget(b)} FLOPs")
         ax.set_xscale("log", base=2)
         made.append(_save(fig, ax, "loops at inference", out / "solve_vs_loops.png"))
     plt.close("all")

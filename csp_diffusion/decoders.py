@@ -109,7 +109,7 @@ class ARSolverDecoder(_Decoder):
             if len(act) == 0 or not deadline.allows(len(act)):
                 break
             with self.amp():
-                logits = self.model(puzzle[act], cells[act], values[act], positions)[:, -1].float()
+                logits = self.model(puzzle[act], cells[act], values[act], positions, last=True)[:, -1].float()
             g = grid[act]
             scores = logits[:, :T * V].view(len(act), T, V).masked_fill((g > 0)[..., None], float("-inf"))
             taken = None if rule is None else rule.taken_all(g, V)

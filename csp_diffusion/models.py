@@ -49,7 +49,14 @@ def kind_of(name: str) -> str | None:
     """The model kind a neural solver's name names: a kind ("trm") or a kind at a training budget
     ("trm@1e13", a shipped model of the matched set); None for any other name."""
     kind, at, budget = name.partition("@")
-    return kind if kind in MODELS and bool(at) == bool(budget) else None
+    if kind not in MODELS:
+        return None
+    if not at:
+        return kind
+    try:
+        return kind if float(budget) > 0 else None
+    except ValueError:
+        return None
 
 
 def decoder(kind: str, model, task, config, device: torch.device, autocast: bool = False):

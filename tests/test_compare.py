@@ -126,3 +126,23 @@ def test_the_maze_study_scores_15x15_open_mazes(tmp_path, monkeypatch):
     assert [r["variant"] for r in results["rows"]] == ["ar-solver", "trm"]
     saved = np.load(tmp_path / "cmp" / "eval-puzzles.npz")
     assert saved["puzzles"].shape == (3, 225) and study.overrides("trm")[1] == {"hints": 0.5}
+
+
+def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, monkeypatch):
+    from csp_diffusion.compare import budget_name
+    from puzzles.errors import UserError
+
+    assert len({budget_name(b) for b in (1.5e13, 2e13, 2.5e13, 3e13, 3.3e13)}) == 5 and budget_name(3e12) == "3e12"
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
+    study = Study(task="sudoku", budgets=(3e8,), seeds=1, variants=("loopmdm",), k_max=2, dim=32, batch_size=2,
+                  eval_puzzles=2, steps=2, pool_size=16)
+    run(study, tmp_path / "cmp")
+    with pytest.raises(UserError, match="other settings"):
+        run(Study(**{**study.__dict__, "batch_size": 3, "widths": {}}), tmp_path / "cmp")
+
+
+def test_flops_ratio_waits_for_every_budget_to_have_its_seeds():
+    rng = np.random.default_rng(5)
+    rows = [_row(v, b, rng.random(50) < 0.5, s) for v in ("loopmdm", "mdm-same-params") for b in (1e12, 1e13)
+            for s in range(3 if b == 1e12 else 1)]
+    assert not any("fewer training FLOPs" in c["claim"] for c in claims(rows, {}))  # no crash, no claim yet

@@ -163,6 +163,7 @@ def test_solver_names_are_kinds_or_kinds_at_a_budget(tmp_path, monkeypatch):
 
     assert models.kind_of("trm") == "trm" and models.kind_of("trm@1e13") == "trm"
     assert models.kind_of("trm@") is None and models.kind_of("magic@1e13") is None and models.kind_of("cpsat") is None
+    assert models.kind_of("trm@1e13@x") is None and models.kind_of("trm@big") is None
     monkeypatch.setattr(solver, "SHIPPED", tmp_path)
     for name in ("sudoku-trm@3e12", "sudoku-trm@1e13", "sudoku-loopmdm", "maze-trm@1e13"):
         (tmp_path / f"{name}.safetensors").write_bytes(b"")
@@ -185,3 +186,15 @@ def test_csp_train_takes_a_flop_budget(tmp_path):
     assert 0.5e9 < flops < 1.5e9
     r = CliRunner().invoke(app, ["train", "trm", "--flops", "0", "--out", str(tmp_path / "other")])
     assert r.exit_code == 2
+
+
+def test_ar_solver_last_slot_alone_matches_the_full_forward():
+    torch.manual_seed(0)
+    task = SudokuTask()
+    model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
+    p, s = task.make_pool(2, seed=0, workers=1, difficulties=("hard",))
+    cells, values = (torch.as_tensor(a[:, :7]) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
+    positions = torch.as_tensor(task.structure().positions)
+    puzzle = torch.as_tensor(p, dtype=torch.long)
+    full, last = model(puzzle, cells, values, positions), model(puzzle, cells, values, positions, last=True)
+    assert last.shape[1] == 1 and torch.allclose(full[:, -1:], last, atol=1e-5)
