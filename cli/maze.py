@@ -195,14 +195,20 @@ def generate_maze(
     seed: Seed = 0,
     algorithm: Annotated[str, typer.Option(
         "--algorithm", help=f"Perfect mazes: {', '.join(mz.ALGORITHMS)}.")] = "backtracker",
+    share: Annotated[float | None, typer.Option(
+        "--share", min=0.0, max=1.0, help="walls: the share of cells that are walls (default: drawn per maze from "
+        "0.3-0.5); rooms: the share of the inside in open rooms (default: from 0.2-1.0).")] = None,
     with_path: Annotated[bool, typer.Option("--with-path", help="Mark a shortest path with o.")] = False,
     output: Output = None,
 ) -> None:
-    """Generate mazes, written as text separated by empty lines."""
+    """Generate mazes, written as text separated by empty lines. Kinds: perfect (one route between any two
+    cells), open (a perfect maze with 5% of its walls knocked out), walls (every cell a wall at random, no
+    border: the Maze-Hard construction), rooms (open rectangles carved into a perfect maze), borderless (an
+    open maze whose border is cut off)."""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT), ("--size", size, MAX_MAZE))
     writable(output)
-    mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm)
+    mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm, share=share)
     if with_path:
         mazes = [mz.solve(m) for m in mazes]
     text = mz.write_text(mazes, with_path=with_path)

@@ -425,11 +425,17 @@ class MazeTask:
         return mazes, [None] * len(mazes)
 
     def generate(self, kind: str, n: int, options: dict, seed) -> tuple[list[maze.Maze], list[np.ndarray]]:
-        """(n size x size mazes of `kind`, their reference paths); options size (15) and min_path."""
-        unknown = set(options) - {"size", "min_path"}
+        """(n size x size mazes of `kind`, their reference paths); options size (15), min_path, and in percent
+        density (walls: wall cells) or open (rooms: the inside in rooms)."""
+        unknown = set(options) - {"size", "min_path", "density", "open"}
         if unknown:
             raise UserError(f"unknown maze generator option(s): {', '.join(sorted(unknown))}")
-        mazes = maze.generate(n, options.get("size", 15), kind=kind, min_path=options.get("min_path"), seed=seed)
+        shares = {k: options[k] for k in ("density", "open") if k in options}
+        if len(shares) > 1 or (shares and {"density": "walls", "open": "rooms"}[next(iter(shares))] != kind):
+            raise UserError("density= is for walls mazes and open= for rooms mazes")
+        share = next(iter(shares.values())) / 100 if shares else None
+        mazes = maze.generate(n, options.get("size", 15), kind=kind, min_path=options.get("min_path"), seed=seed,
+                              share=share)
         return mazes, [maze.path_mask(maze.solve(m)) for m in mazes]
 
     def reference(self, puzzle: maze.Maze, where: str, known=None) -> np.ndarray | None:

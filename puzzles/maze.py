@@ -30,7 +30,7 @@ _CHARS = {WALL_CH, OPEN_CH, START_CH, GOAL_CH, PATH_CH}
 # token values of `tokens(maze)` for neural models
 OPEN, WALL, START, GOAL = 0, 1, 2, 3
 
-KINDS = ("perfect", "open")
+KINDS = ("perfect", "open", "walls", "rooms", "borderless")
 UNREACHABLE = "the goal cannot be reached from the start"
 ALGORITHMS = ("backtracker", "wilson")
 
@@ -519,6 +519,114 @@ def open_maze(
     raise PuzzleError(f"no {size} x {size} open maze with a path of {min_path}+ cells in {max_tries} tries")
 
 
+def _bfs_array(open_grid: np.ndarray, src: int) -> np.ndarray:
+    """`_bfs` compiled, on a bool (h, w) grid: int32 distances from `src`, -1 where unreachable (the walls
+    generator runs thousands per maze)."""
+    from numba import njit
+
+    global _bfs_compiled
+    if _bfs_compiled is None:
+        @njit(cache=True)
+        def bfs(open_flat, h, w, src):
+            dist = np.full(h * w, -1, np.int32)
+            queue = np.empty(h * w, np.int32)
+            dist[src], queue[0] = 0, src
+            head, tail = 0, 1
+            while head < tail:
+                i = queue[head]
+                head += 1
+                r, c = i // w, i % w
+                for j, ok in ((i - w, r > 0), (i + 1, c < w - 1), (i + w, r < h - 1), (i - 1, c > 0)):
+                    if ok and open_flat[j] and dist[j] < 0:
+                        dist[j] = dist[i] + 1
+                        queue[tail] = j
+                        tail += 1
+            return dist
+
+        _bfs_compiled = bfs
+    h, w = open_grid.shape
+    return _bfs_compiled(np.ascontiguousarray(open_grid.ravel()), h, w, src)
+
+
+_bfs_compiled = None
+
+
+def _place_random(walls: np.ndarray, rng: np.random.Generator, min_path: int | None, tries: int = 20) -> Maze | None:
+    """S at a random open cell and G at a random cell reachable from it, at least `min_path` cells along
+    the shortest path (S and G included; None: any other reachable cell), so that among the mazes that
+    meet `min_path` the ends are uniform; up to `tries` starts. None when no start has such a goal."""
+    w = walls.shape[1]
+    cells = np.flatnonzero(~walls.ravel())
+    if len(cells) < 2:
+        return None
+    for _ in range(tries):
+        s = int(cells[rng.integers(len(cells))])
+        dist = _bfs_array(~walls, s)
+        far = np.flatnonzero(dist + 1 >= (min_path or 2))
+        if len(far):
+            return Maze(walls, divmod(s, w), divmod(int(far[rng.integers(len(far))]), w))
+    return None
+
+
+def walls_maze(size: int, rng: np.random.Generator, density: float | None = None, min_path: int | None = None,
+               max_tries: int = 10_000) -> Maze:
+    """The Searchformer / Maze-Hard construction: every cell of a size x size grid is a wall with
+    probability `density` (default: drawn per maze from 30-50%), no border, S and G at random open
+    cells; redrawn until G is reachable with a shortest path of at least `min_path` cells."""
+    if size < 2:
+        raise PuzzleError(f"a walls maze needs a side of at least 2, got {size}")
+    _check_min_path(size, size, min_path)
+    if density is not None and not 0.0 <= density < 1.0:
+        raise PuzzleError(f"the wall density must be in [0, 1), got {density}")
+    for _ in range(max_tries):
+        d = rng.uniform(0.3, 0.5) if density is None else density
+        maze = _place_random(rng.random((size, size)) < d, rng, min_path)
+        if maze is not None:
+            return maze
+    raise PuzzleError(f"no {size} x {size} walls maze with a path of {min_path}+ cells in {max_tries} tries")
+
+
+def rooms_maze(size: int, rng: np.random.Generator, open_share: float | None = None, min_path: int | None = None,
+               max_tries: int = 1000) -> Maze:
+    """A perfect maze with rectangular rooms carved into it: open rectangles (3 cells to half the side
+    across) are added at random until they cover `open_share` of the inside (default: drawn per maze
+    from 20-100%; 100% is one empty room inside the border). The corridors that reach a room are its
+    doors. S is a random open cell and G a farthest one from it, as in `open_maze`."""
+    _cells(size, size)
+    _check_min_path(size, size, min_path)
+    if open_share is not None and not 0.0 <= open_share <= 1.0:
+        raise PuzzleError(f"the rooms' open share must be between 0 and 1, got {open_share}")
+    inside = (size - 2) ** 2
+    for _ in range(max_tries):
+        target = rng.uniform(0.2, 1.0) if open_share is None else open_share
+        walls = _carve(size, size, rng, "backtracker")
+        room = np.zeros_like(walls)
+        if target >= 1.0:
+            room[1:-1, 1:-1] = True
+        biggest = max(3, (size - 2) // 2)
+        while room.sum() < target * inside:
+            h, w = (int(rng.integers(3, biggest + 1)) for _ in range(2))
+            r, c = int(rng.integers(1, max(2, size - h))), int(rng.integers(1, max(2, size - w)))
+            room[r:min(r + h, size - 1), c:min(c + w, size - 1)] = True
+        maze = _place(walls & ~room, rng, sweeps=1, min_path=min_path)
+        if maze is not None:
+            return maze
+    raise PuzzleError(f"no {size} x {size} rooms maze with a path of {min_path}+ cells in {max_tries} tries")
+
+
+def borderless_maze(size: int, rng: np.random.Generator, min_path: int | None = None, max_tries: int = 1000) -> Maze:
+    """An `open_maze` with no border: one two cells larger, its outer ring cut off, so open cells reach
+    the grid's edge (S and G too: a random open cell and a farthest one from it)."""
+    _cells(size + 2, size + 2)
+    _check_min_path(size, size, min_path)
+    for _ in range(max_tries):
+        bigger = open_maze(size + 2, rng)
+        maze = _place(np.ascontiguousarray(bigger.walls[1:-1, 1:-1]), rng, sweeps=1, min_path=min_path)
+        if maze is not None:
+            return maze
+    raise PuzzleError(f"no {size} x {size} borderless maze with a path of {min_path}+ cells in {max_tries} tries")
+
+
 def generate(
     n: int,
     size: int,
@@ -526,8 +634,10 @@ def generate(
     min_path: int | None = None,
     seed: int = 0,
     algorithm: str = "backtracker",
+    share: float | None = None,
 ) -> list[Maze]:
-    """`n` unsolved size x size mazes of `kind` ("perfect" or "open"), reproducible from `seed`."""
+    """`n` unsolved size x size mazes of `kind` (KINDS), reproducible from `seed`; `share` is the wall density of
+    a `walls` maze or the open share of a `rooms` maze (None: drawn per maze)."""
     if kind not in KINDS:
         raise PuzzleError(f"unknown maze kind {kind!r}; choose from {', '.join(KINDS)}")
     if algorithm not in ALGORITHMS:
@@ -536,9 +646,17 @@ def generate(
         raise PuzzleError(f"the number of mazes must be >= 0, got {n}")
     if size > MAX_SIZE:
         raise PuzzleError(f"a generated maze is at most {MAX_SIZE} wide, got size {size}")
+    if share is not None and kind not in ("walls", "rooms"):
+        raise PuzzleError(f"--share is for walls mazes (wall density) and rooms mazes (open share), not {kind}")
     rng = np.random.default_rng(seed)
     if kind == "perfect":
         return [perfect(size, size, rng, algorithm, min_path) for _ in range(n)]
+    if kind == "walls":
+        return [walls_maze(size, rng, share, min_path) for _ in range(n)]
+    if kind == "rooms":
+        return [rooms_maze(size, rng, share, min_path) for _ in range(n)]
+    if kind == "borderless":
+        return [borderless_maze(size, rng, min_path) for _ in range(n)]
     return [open_maze(size, rng, min_path=min_path) for _ in range(n)]
 
 

@@ -86,3 +86,14 @@ def test_bench_prints_training_flops_and_marks_the_rows_that_are_not_matched():
                             "--chains", "1", "--steps", "4"])
     assert r.exit_code == 0, r.output
     assert "train FLOPs" in r.stdout and "(not matched)" in r.stdout and "compare architectures only" in r.stdout
+
+
+def test_maze_generator_specs_take_the_new_kinds_and_their_shares():
+    from csp_diffusion.bench import load
+    from puzzles.errors import UserError
+
+    pset = load("maze", "gen:walls:3:size=20:min_path=30:density=35:seed=1")
+    assert len(pset.puzzles) == 3 and all(ref is not None for ref in pset.references)
+    assert len(load("maze", "gen:rooms:2:size=15:open=100").puzzles) == 2
+    with pytest.raises(UserError, match="density= is for walls"):
+        load("maze", "gen:open:2:density=30")

@@ -419,3 +419,40 @@ def test_cli_generate_errors_keep_existing_file(cli, tmp_path):
 
 def test_errors_are_user_errors():
     assert issubclass(PuzzleError, UserError)
+
+
+@pytest.mark.parametrize("kind", ["walls", "rooms", "borderless"])
+def test_new_kinds_are_seeded_and_always_solvable(kind):
+    a = mz.generate(6, 21, kind=kind, min_path=30, seed=4)
+    assert a == mz.generate(6, 21, kind=kind, min_path=30, seed=4)
+    assert a != mz.generate(6, 21, kind=kind, min_path=30, seed=5)
+    for m in a:
+        assert m.shape == (21, 21) and mz.shortest_length(m) >= 30
+        assert not m.walls[m.start] and not m.walls[m.goal]
+
+
+def test_walls_mazes_have_no_border_and_the_asked_density():
+    ms = mz.generate(20, 30, kind="walls", min_path=110, seed=1)
+    assert all(mz.shortest_length(m) >= 110 for m in ms)
+    edge = np.concatenate([np.concatenate([m.walls[0], m.walls[-1], m.walls[:, 0], m.walls[:, -1]]) for m in ms])
+    assert 0.05 < edge.mean() < 0.6  # no border: the edge is mostly open
+    dense = mz.generate(10, 30, kind="walls", share=0.3, seed=2)
+    assert abs(np.mean([m.walls.mean() for m in dense]) - 0.3) < 0.03
+
+
+def test_rooms_span_corridors_to_one_empty_room():
+    empty = mz.generate(1, 15, kind="rooms", share=1.0, seed=0)[0]
+    assert not empty.walls[1:-1, 1:-1].any() and empty.walls[0].all() and empty.walls[-1].all()
+    sparse, dense = (np.mean([m.walls.mean() for m in mz.generate(10, 25, kind="rooms", share=f, seed=3)])
+                     for f in (0.2, 0.8))
+    assert dense < sparse
+
+
+def test_borderless_mazes_open_onto_the_edge():
+    ms = mz.generate(10, 21, kind="borderless", seed=6)
+    assert all((~m.walls[0]).any() or (~m.walls[:, 0]).any() for m in ms)
+
+
+def test_share_belongs_to_walls_and_rooms_only():
+    with pytest.raises(PuzzleError, match="--share is for walls"):
+        mz.generate(1, 11, kind="open", share=0.3)
