@@ -15,7 +15,9 @@ Every FLOP is counted by network.train_flops, the same formula for every kind.
 
 Layout of OUT: OUT/runs/BUDGET/VARIANT-seedS/ (a training run, and eval.json: its per-puzzle results,
 so neither training nor scoring is ever redone), OUT/eval-puzzles.npz, OUT/results.json (settings, one
-row per run, the claims), OUT/report.md and the plots (compare_report.py).
+row per run, the claims), OUT/report.md and the plots (compare_report.py). results.json is the record
+that is kept (runs/ holds checkpoints and is not): a run it holds, scored on the same puzzles by a study
+with the same training settings, is taken from it and never retrained, even when runs/ is gone.
 """
 
 from __future__ import annotations
@@ -111,11 +113,17 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     widths = match_widths(study, task)
     study.widths = {k: v[0] for k, v in widths.items()}
     puzzles, solutions = _eval_set(task, study, out, on_event)
+    recorded = _recorded(study, out)
     rows = []
     for budget in study.budgets:
         for name in study.variants:
             for seed in range(study.seeds):
                 folder = out / "runs" / budget_name(budget) / f"{name}-seed{seed}"
+                row = recorded.get((name, seed, budget))
+                if row and row.get("key") == _key(study, puzzles) and ("by_loops" in row or not _inference(study, name, budget)):
+                    rows.append(row)
+                    on_event({"event": "evaluated", **row})
+                    continue
                 on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
                 kind, extra = study.overrides(name)
                 cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": widths[name][0]},
@@ -128,8 +136,8 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                 row = _scored(folder, name, seed, budget, task, (puzzles, solutions), study, device, on_event)
                 rows.append(row)
                 on_event({"event": "evaluated", **row})
-                results = _write(study, rows, out)  # after every run: a stopped study has its report so far
-    return results
+                _write(study, rows, out)  # after every run: a stopped study has its report so far
+    return _write(study, rows, out)
 
 
 def _write(study: Study, rows: list[dict], out: Path) -> dict:
@@ -140,6 +148,33 @@ def _write(study: Study, rows: list[dict], out: Path) -> dict:
     write_text(out / "report.md", report(results))
     plots(results, out)
     return results
+
+
+_TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size")
+
+
+def _recorded(study: Study, out: Path) -> dict:
+    """{(variant, seed, budget): row} of OUT/results.json when its study trained with the same settings."""
+    path = out / "results.json"
+    if not path.is_file():
+        return {}
+    try:
+        saved = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not valid JSON ({e}): move it away to start the study afresh") from None
+    settings = saved.get("study", {})
+    if any(settings.get(k) != getattr(study, k) for k in _TRAINING):
+        return {}
+    same_width = {v for v, w in settings.get("widths", {}).items() if study.widths.get(v) == w}
+    return {(r["variant"], r["seed"], r["budget_flops"]): r for r in saved.get("rows", []) if r["variant"] in same_width}
+
+
+def _key(study: Study, puzzles: np.ndarray) -> dict:
+    return {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
+
+
+def _inference(study: Study, name: str, budget: float) -> bool:
+    return name == "loopmdm" and budget == max(study.budgets)  # the inference claims, at the largest budget
 
 
 def _eval_set(task, study: Study, out: Path, on_event) -> tuple[np.ndarray, np.ndarray]:
@@ -195,8 +230,8 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     but solves few whole grids from one that learns nothing."""
     puzzles, solutions = held
     path = folder / "eval.json"
-    key = {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
-    inference = name == "loopmdm" and budget == max(study.budgets)  # the inference claims, at the largest budget
+    key = _key(study, puzzles)
+    inference = _inference(study, name, budget)
     if path.is_file():
         row = json.loads(path.read_text())
         if row.get("key") == key and ("by_loops" in row or not inference):

@@ -75,7 +75,7 @@ def test_bench_names_an_unknown_task():
 @pytest.mark.parametrize("solvers", [",", " , ", ""])
 def test_bench_needs_a_solver_name(solvers):
     line = one_line_error(runner.invoke(app, ["bench", "--puzzles", "gen:hard:2", "--solvers", solvers]))
-    assert line == "error: --solvers names no solver; choose from loopmdm, ar, ar-solver, hrm, trm, cpsat, constraint"
+    assert line == "error: --solvers names no solver; choose from loopmdm, ar, ar-solver, hrm, trm, hybrid, cpsat, constraint"
 
 
 @pytest.mark.parametrize("args, message", [

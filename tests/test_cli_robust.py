@@ -103,7 +103,7 @@ def test_library_refuses_a_huge_maze():
 
 
 def test_bounds_in_help():
-    text = cli("generate", "maze", "--help").output
+    text = " ".join(cli("generate", "maze", "--help").output.replace("│", " ").split())
     assert "at most 1001" in text and "1,000,000" in text
     assert "1001" in " ".join(cli("solve", "maze", "--help").output.split())
     solve = " ".join(cli("solve", "sudoku", "--help").output.split())
@@ -190,7 +190,7 @@ def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
 
     def fake_run(study, out, on_event):
         on_event({"event": "phase", "what": "generating 5 held-out puzzles"})
-        on_event({"event": "variant", "name": "loopmdm", "seed": 0})
+        on_event({"event": "variant", "name": "loopmdm", "seed": 0, "budget": 1e6})
         on_event({"event": "phase", "what": "generating the training pool"})
         for k in range(50):
             on_event({"event": "step", "step": k, "loss": 1.0, "progress": k / 50})
@@ -206,10 +206,10 @@ def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert r.stderr.splitlines() == [
         "generating 5 held-out puzzles",
-        "training loopmdm seed 0 (1/5)",
-        "loopmdm seed 0: generating the training pool",
+        "training loopmdm seed 0 at 1e+06 FLOPs (1/14)",
+        "loopmdm seed 0 at 1e+06 FLOPs: generating the training pool",
         "evaluating loopmdm seed 0",
-        "loopmdm seed 0: 50% solved (1/5)",
+        "loopmdm seed 0: 50% solved (1/14)",
     ]
 
 
@@ -241,4 +241,4 @@ def test_ignored_option_warns_for_mazes(tmp_path):
 def test_chains_default_is_the_kinds_everywhere():
     for command in (("bench",), ("solve", "sudoku"), ("solve", "maze")):
         text = " ".join(cli(*command, "--help").output.replace("│", " ").split())
-        assert "the model kind's own, loopmdm 8, ar 1, hrm 1" in text, command
+        assert "the model kind's own, loopmdm 8, ar 1, ar-solver 1, hrm 1, trm 1" in text, command

@@ -112,7 +112,7 @@ def test_time_limit_exits_1():
         ([], "error: give either a PUZZLE or --file FILE"),
         ([P1, "--file", "x.txt"], "error: give either a PUZZLE or --file FILE, not both"),
         ([P1, "--solver", "magic"],
-         "error: unknown solver 'magic'; choose from loopmdm, ar, ar-solver, hrm, trm, cpsat, constraint"),
+         "error: unknown solver 'magic'; choose from loopmdm, ar, ar-solver, hrm, trm, hybrid, cpsat, constraint"),
         ([P1, "--time-limit", "0"], "error: --time-limit must be positive, got 0"),
         ([P1, "--time-limit", "-2"], "error: --time-limit must be positive, got -2"),
         (["--file", "does/not/exist.txt"], "error: no such file: does/not/exist.txt"),

@@ -116,6 +116,11 @@ def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monk
     again = run(study, tmp_path / "cmp")  # nothing is trained or scored again
     assert [f.stat().st_mtime_ns for f in files] == stamps
     assert [r["solved"] for r in again["rows"]] == [r["solved"] for r in rows]
+    import shutil
+
+    shutil.rmtree(tmp_path / "cmp" / "runs")  # the checkpoints are not kept; results.json is the record
+    assert [r["solved"] for r in run(study, tmp_path / "cmp")["rows"]] == [r["solved"] for r in rows]
+    assert not (tmp_path / "cmp" / "runs").exists()  # nothing was trained again
 
 
 def test_the_maze_study_scores_15x15_open_mazes(tmp_path, monkeypatch):

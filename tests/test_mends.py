@@ -7,8 +7,6 @@ import pytest
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.compare import Study
-from csp_diffusion.compare_report import claims
 from csp_diffusion.train import TrainConfig, optimizer, train
 from puzzles import seeds
 
@@ -61,23 +59,6 @@ def test_a_bench_set_and_a_training_pool_with_the_same_seed_share_no_puzzle():
     bench = load("sudoku", "gen:hard:8:seed=0").puzzles
     pool = get_task("sudoku").make_pool(8, seeds.stream("pool", 0), workers=1, difficulties=("hard",))[0]
     assert not {p.tobytes() for p in bench} & {np.asarray(p, np.int8).tobytes() for p in pool}
-
-
-def _rows(by_loops: list[dict]) -> list[dict]:
-    return [{"variant": "loopmdm", "seed": s, "params": 1, "solve_rate": b["2"], "by_loops": b, "no_retract": 0.0,
-             "curve": []} for s, b in enumerate(by_loops)]
-
-
-def test_the_loops_claim_needs_a_spread_to_decide():
-    study = Study(seeds=1)
-    one_seed = {c["claim"]: c["held"] for c in claims(_rows([{"1": 0.0, "2": 0.01, "4": 0.02}]), study)}
-    assert one_seed["more loops at inference buy accuracy (up to K_max and beyond)"] is None  # one seed: was True
-    noisy = _rows([{"1": 0.1, "2": 0.5, "4": 0.5}, {"1": 0.5, "2": 0.1, "4": 0.1}])
-    assert {c["claim"]: c["held"] for c in claims(noisy, study)}[
-        "more loops at inference buy accuracy (up to K_max and beyond)"] is None
-    clear = _rows([{"1": 0.1, "2": 0.5, "4": 0.55}, {"1": 0.12, "2": 0.52, "4": 0.5}])
-    assert {c["claim"]: c["held"] for c in claims(clear, study)}[
-        "more loops at inference buy accuracy (up to K_max and beyond)"] is True
 
 
 def test_bench_flops_count_each_puzzles_own_size_and_the_loops_it_ran():
