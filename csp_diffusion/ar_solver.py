@@ -77,11 +77,14 @@ class ARSolver(Network):
         scores = scores.masked_fill(given[:, None, :, None], float("-inf"))
         return torch.cat([scores.flatten(2), self.stop(slots)], dim=-1)
 
-    def flops(self, loops: int, cells: int, neighbours: int | None = None, steps: int | None = None) -> int:
+    def flops(self, loops: int, cells: int, neighbours: int | None = None, steps: int | None = None,
+              last: bool = False) -> int:
         """x2 multiply-adds of one forward pass over the puzzle and `steps` step slots (default: one per
-        cell and the start slot; `loops` is ignored): the blocks, the keys and queries, the pointer head."""
+        cell and the start slot; `loops` is ignored): the blocks, the keys and queries, the pointer head
+        (on the last slot only with `last`, as decoding runs it)."""
         c, d = self.config, self.config.dim
         s = cells + 1 if steps is None else steps
         n = cells + s
-        pointer = s * cells * (d + 2 * d * c.n_values) + 2 * s * d
+        heads = 1 if last else s
+        pointer = heads * cells * (d + 2 * d * c.n_values) + 2 * heads * d
         return int(c.layers * block_flops(n, n, d, c.mlp_ratio) + 2 * (cells + s) * d * d + pointer)

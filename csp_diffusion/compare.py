@@ -125,19 +125,29 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                     on_event({"event": "evaluated", **row})
                     continue
                 on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
-                kind, extra = study.overrides(name)
-                cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": widths[name][0]},
-                                  flops=budget, seed=seed, batch_size=study.batch_size, pool_size=study.pool_size,
-                                  device=study.device, eval_puzzles=0, warmup_fraction=0.05, autocast=fast_bf16(device),
-                                  checkpoint_every_minutes=2.0)
-                _same_settings(folder, cfg)
-                if not _finished(folder):
-                    train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
-                row = _scored(folder, name, seed, budget, task, (puzzles, solutions), study, device, on_event)
+                row = trained_and_scored(study, config(study, name, seed, budget, widths[name][0], device), folder,
+                                         name, (puzzles, solutions), on_event)
                 rows.append(row)
                 on_event({"event": "evaluated", **row})
                 _write(study, rows, out)  # after every run: a stopped study has its report so far
     return _write(study, rows, out)
+
+
+def config(study: Study, name: str, seed: int, budget: float, width: int, device) -> TrainConfig:
+    """A study run's training settings."""
+    kind, extra = study.overrides(name)
+    return TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": width}, flops=budget, seed=seed,
+                       batch_size=study.batch_size, pool_size=study.pool_size, device=study.device, eval_puzzles=0,
+                       warmup_fraction=0.05, autocast=fast_bf16(device), checkpoint_every_minutes=2.0)
+
+
+def trained_and_scored(study: Study, cfg: TrainConfig, folder: Path, name: str, held, on_event=lambda e: None) -> dict:
+    """Train the run in folder unless it finished there, then its row (scored once, then read back)."""
+    _same_settings(folder, cfg)
+    if not _finished(folder):
+        train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
+    device = pick_device(study.device)
+    return _scored(folder, name, cfg.seed, cfg.flops, get_task(study.task), held, study, device, on_event)
 
 
 def _write(study: Study, rows: list[dict], out: Path) -> dict:
@@ -195,7 +205,7 @@ def _eval_set(task, study: Study, out: Path, on_event) -> tuple[np.ndarray, np.n
     return puzzles, solutions
 
 
-_SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction")
+_SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction", "lr")
 
 
 def _same_settings(folder: Path, cfg: TrainConfig) -> None:
@@ -292,4 +302,4 @@ def _digest(puzzles: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(puzzles, dtype=np.int8).tobytes()).hexdigest()[:16]
 
 
-__all__ = ["LOOPS", "Study", "VARIANTS", "budget_name", "match_widths", "run"]
+__all__ = ["LOOPS", "Study", "VARIANTS", "budget_name", "config", "match_widths", "run", "trained_and_scored"]

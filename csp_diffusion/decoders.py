@@ -101,7 +101,7 @@ class ARSolverDecoder(_Decoder):
         cells = torch.zeros(P, 0, dtype=torch.long, device=self.device)
         values = torch.zeros_like(cells)
         done = (grid > 0).all(1)
-        steps, passes = np.zeros(P, int), np.zeros(P, int)
+        steps, passes, flops = np.zeros(P, int), np.zeros(P, int), np.zeros(P)
         finished = np.full(P, np.nan)
         deadline = Deadline(self.config.time_limit, P)
         for t in range(int((puzzle == 0).sum(1).max())):
@@ -127,6 +127,7 @@ class ARSolverDecoder(_Decoder):
             cells, values = torch.cat([cells, new_cells], 1), torch.cat([values, new_values], 1)
             a = act.cpu().numpy()
             passes[a] += 1
+            flops[a] += self.model.flops(0, T, steps=t + 1, last=True)  # each pass is longer by one slot
             steps[rows.cpu().numpy()] += 1
             done[act] = ~write | (grid[act] > 0).all(1)
             finished[a[done[act].cpu().numpy()]] = time.perf_counter() - t0
@@ -137,7 +138,10 @@ class ARSolverDecoder(_Decoder):
                 on_step(State(grid[0].cpu().numpy(), (puzzle[0] > 0).cpu().numpy(), now, np.zeros(T, bool), t + 1, 1))
         out = torch.where(grid == 0, torch.full_like(grid, self.task.unwritten), grid).cpu().numpy()
         verified = [self.task.verify(puzzles[k], out[k], shape) for k in range(P)]
-        return self._outcomes(puzzles, out, verified, steps, steps, passes, t0, deadline.hit, finished)
+        outcomes = self._outcomes(puzzles, out, verified, steps, steps, passes, t0, deadline.hit, finished)
+        for o, f in zip(outcomes, flops):
+            o.extra["flops"] = float(f)
+        return outcomes
 
 
 class RecurrentDecoder(_Decoder):

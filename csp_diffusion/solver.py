@@ -171,8 +171,9 @@ class NeuralSolver:
 
     def _result(self, puzzle: np.ndarray, original, o, shape, loops: int) -> Result:
         """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
-        extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra,
-                 "flops": self.flops(shape, o.extra["passes"], o.extra["loops_run"])}
+        extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra}
+        if "flops" not in extra:  # a decoder whose passes differ in cost counts its own (AR-solver)
+            extra["flops"] = self.flops(shape, o.extra["passes"], o.extra["loops_run"])
         text = self.task.text(o.values, shape, original)
         if not o.verified:
             extra["final"] = text

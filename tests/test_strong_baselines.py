@@ -107,6 +107,9 @@ def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
     for o, p in zip(out, puzzles):
         assert o.steps == (p == 0).sum() and (o.values[p > 0] == p[p > 0]).all()
         assert o.verified == task.verify(p, o.values)
+        # inference FLOPs: pass t runs the puzzle and t + 1 slots, the pointer on the last slot only
+        assert o.extra["flops"] == sum(model.flops(0, 81, steps=t + 1, last=True) for t in range(o.steps))
+        assert model.flops(0, 81, steps=5, last=True) < model.flops(0, 81, steps=5) < model.flops(0, 81)
 
 
 def test_trm_differentiates_the_whole_last_recursion_only():

@@ -1,0 +1,71 @@
+"""The obvious fixes for the study's baselines, tried: each probe is one study run (the study's data, width,
+batch, warm-up and FLOP budget, seed 0) with one thing changed, scored on the study's held-out puzzles.
+
+    .venv/bin/python scripts/probe_baselines.py                        # every probe, at 3e12 FLOPs
+    .venv/bin/python scripts/probe_baselines.py --only trm-lr3e-3 --flops 1e13
+
+A baseline that solves nothing must first be shown to learn its own objective (cell accuracy, loss) and to
+fail for its recipe, not for a setting: this compares each probe's cell accuracy and solve rate with the
+study's own run of that variant at the same budget. Rows go to OUT/probes.json (rewritten after every
+probe; a finished probe is read back, never retrained); the runs to OUT/runs/probes/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from csp_diffusion.compare import Study, budget_name, config, match_widths, trained_and_scored  # noqa: E402
+from csp_diffusion.runtime import pick_device  # noqa: E402
+from puzzles.domains import get_task  # noqa: E402
+from puzzles.files import write_text  # noqa: E402
+
+# name: (variant, learning rate, model-config overrides); the study's own lr is 1e-3
+PROBES = {
+    "trm-lr3e-3": ("trm", 3e-3, {}),
+    "trm-n2-T2": ("trm", 1e-3, {"n": 2, "recursions": 2}),  # a cheaper recursion: 3.5x the optimizer steps
+    "hrm-lr3e-3": ("hrm", 3e-3, {}),
+    "ar-solver-lr3e-3": ("ar-solver", 3e-3, {}),
+    "ar-lr3e-3": ("ar", 3e-3, {}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "compare-sudoku")
+    parser.add_argument("--flops", type=float, default=3e12)
+    parser.add_argument("--only", help="comma-separated probe names (default: all)")
+    args = parser.parse_args()
+    import numpy as np
+
+    study = Study(task="sudoku")
+    saved = np.load(args.out / "eval-puzzles.npz")  # the study's held-out set, so its rows are the reference
+    held = (saved["puzzles"], saved["solutions"])
+    study.eval_puzzles = len(held[0])
+    widths = match_widths(study, get_task(study.task))
+    device = pick_device(study.device)
+    path = args.out / "probes.json"
+    rows = json.loads(path.read_text()) if path.is_file() else []
+    names = args.only.split(",") if args.only else list(PROBES)
+    for name in names:
+        variant, lr, extra = PROBES[name]
+        cfg = config(study, variant, 0, args.flops, widths[variant][0], device)
+        cfg = replace(cfg, lr=lr, model_config={**cfg.model_config, **extra})
+        folder = args.out / "runs" / "probes" / budget_name(args.flops) / name
+        print(f"{name}: training at {args.flops:.3g} FLOPs", file=sys.stderr, flush=True)
+        row = trained_and_scored(study, cfg, folder, variant, held)
+        row = {"probe": name, "lr": lr, "overrides": extra, **{k: v for k, v in row.items() if k != "solved"}}
+        rows = [r for r in rows if (r["probe"], r["budget_flops"]) != (name, args.flops)] + [row]
+        write_text(path, json.dumps(rows, indent=1))
+        print(f"{name}: {100 * row['solve_rate']:.1f}% solved, cell accuracy {100 * row['cell_accuracy']:.1f}%, "
+              f"loss {row['loss_first_last']}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
