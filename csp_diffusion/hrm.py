@@ -72,6 +72,8 @@ class HRM(Network):
         c = self.config
         given = puzzle > 0
         x = self.embed(puzzle, given, positions)
+        if c.scaled_input:
+            x = x * c.dim ** 0.5
         z_h, z_l = z
         with torch.no_grad():
             for i in range(c.h_cycles * c.l_cycles - 1):

@@ -77,6 +77,8 @@ class TRM(Network):
         """
         given = puzzle > 0
         x = self.embed(puzzle, given, positions)
+        if self.config.scaled_input:
+            x = x * self.config.dim ** 0.5
         y, z = state
         with torch.no_grad():
             for _ in range(self.config.recursions - 1):

@@ -57,6 +57,26 @@ def test_default_solver_is_the_shipped_loopmdm():
     assert json.loads(r.stdout)["solver"] == "loopmdm"
 
 
+@pytest.mark.parametrize("solver", ["trm", "ar-solver"])
+def test_the_new_baselines_solve_from_their_shipped_matched_models(solver):
+    r = run("solve", "sudoku", P1, "--json", "--solver", solver, "--steps", "4")
+    assert r.exit_code in (0, 1), r.output
+    rec = json.loads(r.stdout)
+    assert rec["solver"] == solver and rec["solved"] == rec["verified"]
+
+
+def test_the_shipped_matched_set_has_training_flops_within_ten_percent():
+    from csp_diffusion import models
+    from csp_diffusion.solver import shipped_checkpoint, shipped_names
+
+    names = shipped_names("sudoku")
+    assert {n.partition("@")[0] for n in names} >= {"loopmdm", "ar", "ar-solver", "hrm", "trm"}
+    for budget in {n.partition("@")[2] for n in names}:  # each budget's set, every kind within 10% of the others
+        flops = {n: models.load(shipped_checkpoint(n, "sudoku"))[1]["info"]["train_flops"]
+                 for n in names if n.endswith(f"@{budget}")}
+        assert max(flops.values()) / min(flops.values()) <= 1.1, flops
+
+
 def test_solve_json_fields():
     r = run("solve", "sudoku", P1, "--json", "--solver", "constraint")
     assert r.exit_code == 0
