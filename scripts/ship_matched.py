@@ -5,8 +5,9 @@ loopmdm@1e13,...`).
     .venv/bin/python scripts/ship_matched.py                      # sudoku, the study's largest budget
 
 A run whose checkpoint is gone (results.json keeps the rows, not the weights) is trained again with the
-study's settings and scored again; it must reproduce its recorded per-puzzle results bit for bit, or
-nothing is shipped: the shipped model is the one the study measured.
+study's settings and scored again. Training here is not bit-reproducible (bf16 CPU kernels), so it must
+reproduce its recorded solve rate within TOLERANCE, or nothing is shipped; each shipped model's own
+figure is printed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from csp_diffusion.solver import SHIPPED  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 
 KINDS = ("loopmdm", "ar", "ar-solver", "hrm", "trm")  # the study variants that are model kinds
+TOLERANCE = 0.02  # of solve rate, between a retrained run and its recorded one (the seeds' sd is larger)
 
 
 def main() -> None:
@@ -54,12 +56,12 @@ def main() -> None:
         folder = out / "runs" / budget_name(budget) / f"{kind}-seed0"
         print(f"{kind}: {'checking' if (folder / 'model.safetensors').is_file() else 'retraining'} the seed-0 run",
               file=sys.stderr, flush=True)
-        if not (folder / "eval.json").is_file() or json.loads((folder / "eval.json").read_text())["solved"] != want["solved"]:
-            (folder / "eval.json").unlink(missing_ok=True)
         got = trained_and_scored(study, config(study, kind, 0, budget, widths[kind][0], device), folder, kind, held)
-        if got["solved"] != want["solved"]:
+        if abs(got["solve_rate"] - want["solve_rate"]) > TOLERANCE:
             raise SystemExit(f"error: {kind} retrained solves {got['solve_rate']:.1%}, the study recorded "
                              f"{want['solve_rate']:.1%}: not the measured model, nothing shipped")
+        same = "the study's run" if got["solved"] == want["solved"] else f"retrained; the study's run {want['solve_rate']:.1%}"
+        print(f"{kind}: {got['solve_rate']:.1%} of the study's {len(held[0])} puzzles ({same})", file=sys.stderr)
         ship[kind] = folder / "model.safetensors"
     for kind, path in ship.items():
         target = SHIPPED / f"{study.task}-{kind}@{budget_name(budget)}.safetensors"

@@ -201,3 +201,13 @@ def test_ar_solver_last_slot_alone_matches_the_full_forward():
     puzzle = torch.as_tensor(p, dtype=torch.long)
     full, last = model(puzzle, cells, values, positions), model(puzzle, cells, values, positions, last=True)
     assert last.shape[1] == 1 and torch.allclose(full[:, -1:], last, atol=1e-5)
+
+
+def test_recurrent_models_scale_the_puzzle_and_old_checkpoints_load_unscaled():
+    from csp_diffusion.hrm import HRMConfig
+    from csp_diffusion.trm import TRMConfig
+
+    assert TRMConfig().scaled_input and HRMConfig().scaled_input
+    old = {k: v for k, v in TRMConfig(**TINY).to_dict().items() if k != "scaled_input"}
+    assert TRMConfig.from_dict(old).scaled_input is False  # a checkpoint from before the field ran unscaled
+    assert HRMConfig.from_dict({**HRMConfig(**TINY).to_dict(), "scaled_input": True}).scaled_input
