@@ -113,14 +113,14 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     widths = match_widths(study, task)
     study.widths = {k: v[0] for k, v in widths.items()}
     puzzles, solutions = _eval_set(task, study, out, on_event)
-    recorded = _recorded(study, out)
+    recorded, key = _recorded(study, out), _key(study, puzzles)
     rows = []
     for budget in study.budgets:
         for name in study.variants:
             for seed in range(study.seeds):
                 folder = out / "runs" / budget_name(budget) / f"{name}-seed{seed}"
                 row = recorded.get((name, seed, budget))
-                if row and row.get("key") == _key(study, puzzles) and ("by_loops" in row or not _inference(study, name, budget)):
+                if _complete(row, key, _inference(study, name, budget)):
                     rows.append(row)
                     on_event({"event": "evaluated", **row})
                     continue
@@ -181,6 +181,11 @@ def _recorded(study: Study, out: Path) -> dict:
 
 def _key(study: Study, puzzles: np.ndarray) -> dict:
     return {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
+
+
+def _complete(row: dict | None, key: dict, inference: bool) -> bool:
+    """A row scored on these puzzles, with the inference claims' extra scores where they are wanted."""
+    return bool(row) and row.get("key") == key and ("by_loops" in row or not inference)
 
 
 def _inference(study: Study, name: str, budget: float) -> bool:
@@ -244,7 +249,7 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     inference = _inference(study, name, budget)
     if path.is_file():
         row = json.loads(path.read_text())
-        if row.get("key") == key and ("by_loops" in row or not inference):
+        if _complete(row, key, inference):
             return row
     on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget_name(budget)} FLOPs"})
     try:
