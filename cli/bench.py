@@ -128,6 +128,11 @@ def bench(
     for row in rows:
         table.add_row(*(show(row) for _, show in COLUMNS))
     console.print(table)
+    for r in rows:
+        if r.get("median_nodes") is not None:
+            console.print(f"{r['solver']}: median {r['median_nodes']:g} search nodes against {r['median_free_nodes']:g} "
+                          f"for the same search without the model; fewer on {100 * r['fewer_nodes_share']:.0f}% of "
+                          f"puzzles, no backtrack on {100 * r['no_backtrack_share']:.0f}%", highlight=False)
     if any(r.get("matched") is False for r in rows):
         console.print("not matched: trained with less than 90% of the most-trained neural row's FLOPs; compare "
                       "architectures only between matched rows (the matched set: --solvers KIND@BUDGET,...)",

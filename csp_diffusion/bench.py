@@ -7,7 +7,8 @@ training pool and held-out set, so a benchmark never scores puzzles a model was 
 
 Every solver yields `Result`s (verified or not); `summarize` turns one solver's results
 into a row: solve rate with a Wilson 95% interval, cell accuracy against a reference
-answer (the task scores it), mean steps and retractions, median and p95 seconds,
+answer (the task scores it), mean steps and retractions, a guided search's nodes against the same
+search without the model, median and p95 seconds,
 throughput, parameters, the model's training FLOPs, and forward FLOPs per puzzle (counted from
 each puzzle's own passes and loops, over all its chains). `matched` marks the neural rows whose
 training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
@@ -163,6 +164,22 @@ def _mean(values: list) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _search_counts(rs: list[Result]) -> dict:
+    """A model-guided search's counters against the same search without the model, on the puzzles it
+    searched: median nodes of each, the share it needed fewer on, the share it solved with no backtrack."""
+    searched = [r.extra for r in rs if "nodes" in r.extra]
+    if not searched:
+        return {"mean_nodes": None, "median_nodes": None, "median_free_nodes": None, "fewer_nodes_share": None,
+                "no_backtrack_share": None}
+    return {
+        "mean_nodes": _mean([e["nodes"] for e in searched]),
+        "median_nodes": statistics.median(e["nodes"] for e in searched),
+        "median_free_nodes": statistics.median(e["free_nodes"] for e in searched),
+        "fewer_nodes_share": _mean([e["nodes"] < e["free_nodes"] for e in searched]),
+        "no_backtrack_share": _mean([e["backtracks"] == 0 for e in searched]),
+    }
+
+
 def summarize(pset: PuzzleSet, run_: Run) -> dict:
     rs = run_.results
     n = len(rs)
@@ -175,7 +192,7 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),
         "mean_retractions": _mean([r.extra["retractions"] for r in rs if "retractions" in r.extra]),
-        "mean_nodes": _mean([r.extra["nodes"] for r in rs if "nodes" in r.extra]),
+        **_search_counts(rs),
         "median_seconds": statistics.median(secs) if secs else None,
         "p95_seconds": secs[min(n - 1, math.ceil(0.95 * n) - 1)] if secs else None,
         "puzzles_per_second": n / run_.wall if run_.wall > 0 else None,

@@ -200,19 +200,27 @@ class SudokuTask:
 
     hybrids = ("hybrid",)  # a complete search ordered by a model's probabilities (`guided_search`)
 
-    def guided_search(self, puzzle: np.ndarray, probabilities: np.ndarray | None, unique: bool):
-        """(solution or None, why not (None when solved), nodes until the first solution, wrong tries among
-        them): the most-constrained-cell search, each cell's digits tried most probable first (None: in
-        ascending order, the model-free search). With `unique` it goes on to prove the answer unique,
-        and says so when it is not, exactly as the oracles do."""
-        from puzzles.sudoku_search import ordered_search
+    def guided_search(self, puzzle: np.ndarray, unique: bool, queries: int = 1):
+        """The most-constrained-cell search as a coroutine: it yields grids (the puzzle plus the search's
+        assignments) and takes a model's probabilities for each back by `send`, at the root and at up to
+        `queries` - 1 more branch nodes; each cell's digits are tried most probable first (queries=0: in
+        ascending order, the model-free search). It returns (solution or None, why not (None when solved),
+        nodes until the first solution, wrong tries among them). With `unique` it goes on to prove the
+        answer unique, and says so when it is not, exactly as the oracles do."""
+        from puzzles.sudoku_search import guided
 
-        found, nodes, wrong, first = ordered_search(puzzle, 2 if unique else 1, probabilities)
+        found, nodes, wrong, first = yield from guided(puzzle, 2 if unique else 1, queries)
         if found == 0:
             return None, sudoku.NO_SOLUTION, nodes, wrong
         if found > 1:
             return None, sudoku.SEVERAL_SOLUTIONS, nodes, wrong
         return first.astype(np.int64), None, nodes, wrong
+
+    def free_search_nodes(self, puzzle: np.ndarray) -> int:
+        """Nodes the model-free search (ascending digits, the generator's) takes to the first solution."""
+        from puzzles.sudoku_search import counted_search
+
+        return int(counted_search(puzzle, 1)[1])
 
     def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
         """One Result per puzzle, in order, from an exact oracle (`oracles`)."""

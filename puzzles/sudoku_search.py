@@ -104,11 +104,10 @@ def _search(grid, limit, order, popcount, row, col, box):
 
 
 @njit(cache=True)
-def _ordered_search(grid, limit, order, rank, popcount, row, col, box):
-    """`_search` with the branching cell's ties broken by `rank` (float32[81], lower first) and counters:
-    returns (solutions found up to `limit`, nodes (digits tried at cells with more than one
-    candidate) until the first solution, wrong tries among them (0: found without a backtrack),
-    first solution or zeros)."""
+def _counted_search(grid, limit, order, popcount, row, col, box):
+    """`_search` with the hybrid's counters (the model-free search it is measured against): returns
+    (solutions found up to `limit`, nodes (digits tried at cells with more than one candidate) until the
+    first solution, wrong tries among them (0: found without a backtrack), first solution or zeros)."""
     g = grid.copy()
     rows = np.zeros(9, np.int32)
     cols = np.zeros(9, np.int32)
@@ -139,7 +138,7 @@ def _ordered_search(grid, limit, order, rank, popcount, row, col, box):
                 if g[i] == 0:
                     free = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
                     c = popcount[free]
-                    if c < best_count or (c == best_count and rank[i] < rank[best]):
+                    if c < best_count:
                         best_count = c
                         best = i
                         if c <= 1:
@@ -187,18 +186,11 @@ def _ordered_search(grid, limit, order, rank, popcount, row, col, box):
             return found, nodes, wrong, first
 
 
-def ordered_search(grid: np.ndarray, limit: int = 2, probabilities: np.ndarray | None = None) -> tuple[int, int, int, np.ndarray]:
-    """Count solutions up to `limit` by the most-constrained-cell search, trying each cell's digits in the
-    order of `probabilities` (float (81, 9), e.g. a model's; None: ascending, the model-free search) and
-    breaking ties between equally constrained cells by the most probable; see `_ordered_search`."""
-    g = np.ascontiguousarray(grid, dtype=np.int8)
-    if probabilities is None:
-        order, rank = _ASCENDING, np.zeros(81, np.float32)
-    else:
-        p = np.asarray(probabilities, dtype=np.float32)
-        order = np.ascontiguousarray(np.argsort(-p, axis=1, kind="stable").astype(np.int8) + 1)
-        rank = np.ascontiguousarray(-p.max(1))
-    return _ordered_search(g, limit, order, rank, _POPCOUNT, _ROW, _COL, _BOX)
+def counted_search(grid: np.ndarray, limit: int = 2) -> tuple[int, int, int, np.ndarray]:
+    """The model-free most-constrained-cell search (digits ascending, ties to the first cell), counted as
+    the hybrid is: (solutions up to `limit`, nodes until the first, wrong tries among them, first
+    solution); `guided` with queries=0 searches alike, compiled here for speed."""
+    return _counted_search(np.ascontiguousarray(grid, dtype=np.int8), limit, _ASCENDING, _POPCOUNT, _ROW, _COL, _BOX)
 
 
 @njit(cache=True)
@@ -286,3 +278,116 @@ def random_solution(rng: np.random.Generator) -> np.ndarray:
     n, _, sol = search(np.zeros(81, np.int8), 1, order)
     assert n == 1
     return sol
+
+
+@njit(cache=True)
+def _propagate(g, popcount, row, col, box):
+    """Fill `g`'s forced cells (int8[81], in place) by the most-constrained-cell rule until none is left.
+    Returns (status, free): status -1 a contradiction (clashing digits or a cell with no candidate), 0 solved,
+    1 a branch (every blank has two or more candidates); free int32[81], each blank's candidate bits."""
+    rows = np.zeros(9, np.int32)
+    cols = np.zeros(9, np.int32)
+    boxes = np.zeros(9, np.int32)
+    free = np.zeros(81, np.int32)
+    for i in range(81):
+        d = g[i]
+        if d != 0:
+            bit = 1 << (d - 1)
+            if (rows[row[i]] | cols[col[i]] | boxes[box[i]]) & bit:
+                return -1, free
+            rows[row[i]] |= bit
+            cols[col[i]] |= bit
+            boxes[box[i]] |= bit
+    while True:
+        forced = -1
+        blanks = 0
+        for i in range(81):
+            if g[i] == 0:
+                blanks += 1
+                f = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
+                free[i] = f
+                c = popcount[f]
+                if c == 0:
+                    return -1, free
+                if c == 1 and forced == -1:
+                    forced = i
+            else:
+                free[i] = 0
+        if blanks == 0:
+            return 0, free
+        if forced == -1:
+            return 1, free
+        f = free[forced]
+        d = 1
+        while not (f >> (d - 1)) & 1:
+            d += 1
+        bit = 1 << (d - 1)
+        rows[row[forced]] |= bit
+        cols[col[forced]] |= bit
+        boxes[box[forced]] |= bit
+        g[forced] = d
+
+
+def propagate(grid: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(status, grid with its forced cells filled, candidate bits per cell); see `_propagate`."""
+    g = np.array(grid, dtype=np.int8)
+    status, free = _propagate(g, _POPCOUNT, _ROW, _COL, _BOX)
+    return int(status), g, free
+
+
+def guided(grid: np.ndarray, limit: int = 2, queries: int = 1):
+    """The most-constrained-cell search as a coroutine that asks for probabilities: it yields a grid
+    (int8[81], the puzzle plus the search's current assignments) and takes float (81, 9) back by `send`,
+    at the root and at up to `queries` - 1 more branch nodes on the way to the first solution (a node
+    without its own uses the nearest ancestor's). At a branch it takes the cell with fewest candidates, ties
+    broken by the most probable candidate, and tries its digits most probable first. Returns (solutions
+    found up to `limit`, nodes until the first solution, wrong tries among them, first solution or zeros),
+    counted as `_counted_search` counts them (queries=0: the same search)."""
+    status, g, free = propagate(grid)
+    if status == -1:
+        return 0, 0, 0, np.zeros(81, np.int8)
+    found, nodes, wrong, asked = 0, 0, 0, 0
+    first = np.zeros(81, np.int8)
+    stack = []  # (grid at the node, cell, digits in the order tried, next index, probabilities)
+    p = None
+    while True:
+        if status == 0:
+            found += 1
+            if found == 1:
+                first = g.copy()
+            if found >= limit:
+                return found, nodes, wrong, first
+        elif status == 1:
+            if found == 0 and asked < queries:
+                p = np.asarray((yield g.copy()), dtype=np.float32)
+                asked += 1
+            counts = _POPCOUNT[free]
+            blank = g == 0
+            fewest = counts[blank].min()
+            bits = (free[:, None] >> np.arange(9)) & 1
+            if p is None:
+                cell = int(np.flatnonzero(blank & (counts == fewest))[0])
+                order = np.flatnonzero(bits[cell]) + 1
+            else:
+                best = np.where(bits > 0, p, -1.0).max(1)
+                tied = np.flatnonzero(blank & (counts == fewest))
+                cell = int(tied[np.argmax(best[tied])])
+                cand = np.flatnonzero(bits[cell])
+                order = cand[np.argsort(-p[cell, cand], kind="stable")] + 1
+            stack.append([g, cell, order, 0, p])
+        # the next digit of the deepest node with one left; a node out of digits is popped
+        while stack:
+            node = stack[-1]
+            if node[3] < len(node[2]):
+                if found == 0:
+                    nodes += 1
+                    wrong += node[3] > 0
+                trial = node[0].copy()
+                trial[node[1]] = node[2][node[3]]
+                node[3] += 1
+                p = node[4]
+                status, g, free = propagate(trial)
+                break
+            stack.pop()
+        else:
+            return found, nodes, wrong, first

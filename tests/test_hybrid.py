@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from typer.testing import CliRunner
 
@@ -13,33 +15,73 @@ runner = CliRunner()
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
 
 
+def searched(task, puzzle, probabilities, unique, queries=1):
+    """Run the task's guided search to its end, answering every question with `probabilities`
+    (a function of the grid asked about, or one fixed array)."""
+    search = task.guided_search(puzzle, unique, queries)
+    answer = probabilities if callable(probabilities) else (lambda grid: probabilities)
+    try:
+        grid = next(search)
+        while True:
+            grid = search.send(answer(grid))
+    except StopIteration as done:
+        return done.value
+
+
 def test_guided_search_is_complete_and_a_perfect_order_never_backtracks():
     task = SudokuTask()
     for s in sudoku.generate(4, "extreme", seed=5, workers=1):
-        free_solution, why, free_nodes, _ = task.guided_search(s.givens, None, unique=True)
+        free_solution, why, free_nodes, _ = searched(task, s.givens, None, unique=True, queries=0)
         assert why is None and (free_solution == s.solution).all()
+        assert free_nodes == task.free_search_nodes(s.givens)  # the compiled model-free search counts alike
         perfect = np.eye(9)[s.solution - 1] * 0.9 + 0.01
-        solution, why, nodes, wrong = task.guided_search(s.givens, perfect, unique=True)
+        solution, why, nodes, wrong = searched(task, s.givens, perfect, unique=True)
         assert why is None and (solution == s.solution).all() and wrong == 0 and nodes <= free_nodes
         worst = 1 - perfect  # the right digit last: still complete, never wrong
-        solution, why, _, wrong = task.guided_search(s.givens, worst, unique=True)
+        solution, why, _, wrong = searched(task, s.givens, worst, unique=True, queries=1000)
         assert (solution == s.solution).all() and wrong > 0
+
+
+def test_guided_search_asks_at_branch_nodes_with_the_grid_it_stands_on():
+    task = SudokuTask()
+    s = next(iter(sudoku.generate(1, "extreme", seed=6, workers=1)))
+    asked = []
+
+    def answer(grid):
+        asked.append(grid.copy())
+        return 1 - (np.eye(9)[s.solution - 1] * 0.9 + 0.01)  # wrong first: the search must go deeper
+
+    searched(task, s.givens, answer, unique=False, queries=5)
+    assert len(asked) == 5 and (asked[0][s.givens > 0] == s.givens[s.givens > 0]).all()
+    assert all((a > 0).sum() > (asked[0] > 0).sum() for a in asked[1:])  # later nodes hold the search's guesses
 
 
 def test_guided_search_says_no_and_several_solutions_as_the_oracles_do():
     task = SudokuTask()
     several = np.zeros(81, np.int64)
-    assert task.guided_search(several, None, unique=True)[1] == sudoku.SEVERAL_SOLUTIONS
-    assert task.guided_search(several, None, unique=False)[1] is None  # one of them is an answer
+    assert searched(task, several, None, unique=True, queries=0)[1] == sudoku.SEVERAL_SOLUTIONS
+    assert searched(task, several, None, unique=False, queries=0)[1] is None  # one of them is an answer
     impossible = np.zeros(81, np.int64)
     impossible[:8] = np.arange(1, 9)
     impossible[9 + 8] = 9  # the top-right cell's column holds its only candidate
-    assert task.guided_search(impossible, None, unique=False)[1] == sudoku.NO_SOLUTION
+    assert searched(task, impossible, None, unique=False, queries=0)[1] == sudoku.NO_SOLUTION
 
 
 def test_csp_solve_with_the_hybrid_verifies_and_reports_its_search():
     r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--json"])
     assert r.exit_code == 0, r.output
     assert '"verified": true' in r.stdout and '"nodes":' in r.stdout and '"backtracks":' in r.stdout
+    assert '"free_nodes":' in r.stdout and '"queries":' in r.stdout
     r = runner.invoke(app, ["solve", "sudoku", "." * 81, "--solver", "hybrid"])
     assert r.exit_code == 1 and "more than one solution" in r.stdout
+
+
+def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model():
+    r = runner.invoke(app, ["bench", "--puzzles", "gen:hard:3:seed=1", "--solvers", "hybrid", "--json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert row["solved"] == 3 and 0 <= row["fewer_nodes_share"] <= 1 and 0 <= row["no_backtrack_share"] <= 1
+    assert row["median_free_nodes"] >= 0 and row["median_nodes"] >= 0
+    r = runner.invoke(app, ["bench", "--puzzles", "gen:hard:3:seed=1", "--solvers", "hybrid,cpsat"])
+    assert r.exit_code == 0, r.output
+    assert "search nodes against" in r.stdout and "for the same search without the model" in r.stdout
