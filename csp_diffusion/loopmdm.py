@@ -33,6 +33,9 @@ class LoopMDMConfig(ModelConfig):
     grad_loops: int = 2  # backpropagate through the last this-many loops only (truncated BPTT)
     carry: float = 0.0  # training: the share of batches whose core starts from the state it reached on an
     # earlier, sparser version of the grid, as the sampler's warm start runs it (0 = every batch cold)
+    own_commits: float = 0.0  # training: the share of batches whose revealed cells hold the model's own most
+    # confident answers to the bare puzzle (wrong where it is wrong), as the sampler's first step commits them;
+    # the target stays the solution, so the model learns to doubt its own confident mistakes
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
     trace: int = 0  # >0: a linear read-out of this many outputs from the core after each loop, supervised with

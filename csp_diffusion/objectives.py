@@ -3,7 +3,9 @@
 An objective draws its own batch and returns the loss of one optimizer step plus the
 FLOPs that step cost (forward and backward, per the whole batch):
 - MDM (LoopMDM): a noised grid (some unknown cells revealed, a few of them wrong) and
-  cross-entropy on every non-given cell, at a loop count drawn from 1..K_max; with `carry`,
+  cross-entropy on every non-given cell, at a loop count drawn from 1..K_max; with `own_commits`,
+  that share of batches reveals the model's own surest answers instead (its mistakes included);
+  with `carry`,
   that share of batches is a warm-start transition: the core first runs 1..K_max loops on
   an earlier version of the grid (some of its revealed cells masked again), then goes on
   from that state, without grad through it, for 1..K_max loops on the grid itself;
@@ -73,6 +75,9 @@ class MDMObjective(Objective):
         puzzle, solution = self.batch()
         loops = int(self.rng.integers(1, mc.max_loops + 1))
         values, given = noise(puzzle, solution, self.task.n_values, self.gen)
+        own = bool(mc.own_commits) and self.rng.random() < mc.own_commits
+        if own:
+            values = self._own_commits(puzzle, given)
         state, before = None, 0
         if mc.carry and self.rng.random() < mc.carry:
             before = int(self.rng.integers(1, mc.max_loops + 1))
@@ -86,7 +91,9 @@ class MDMObjective(Objective):
         flops = self._flops(loops)
         if before:
             flops += self.model.flops(before, self.cells, self.neighbours)
-        return loss, self.batch_size * self.world * flops, {"loops": loops, "carried": before}
+        if own:
+            flops += self.model.flops(mc.max_loops, self.cells, self.neighbours)
+        return loss, self.batch_size * self.world * flops, {"loops": loops, "carried": before, "own": own}
 
     def _flops(self, loops: int) -> float:
         """One grid's forward at `loops` plus backward (2x forward) through the differentiated part."""
@@ -130,6 +137,20 @@ class MDMObjective(Objective):
                      else torch.zeros((), device=self.device))
         return path_loss + trace_loss, self.batch_size * self.world * self._flops(loops), {
             "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
+
+    def _own_commits(self, puzzle: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+        """The grid the sampler's first step leaves: the model (no grad, K_max loops) reads the bare puzzle,
+        and per row a share r ~ U(0, 1) of the unknown cells, the ones it is surest of, take its most
+        probable value, right or wrong; the rest stay masked."""
+        with torch.no_grad(), self.amp():
+            probs = self.model(puzzle, given, self.positions, self.graph, self.model.max_loops).float().softmax(-1)
+        sure, value = probs.max(-1)
+        sure = sure.masked_fill(given, -1.0)
+        unknown = (~given).sum(1, keepdim=True)
+        take = (self.rand(puzzle.shape[0], 1) * unknown).long()  # cells committed per row
+        rank = sure.argsort(1, descending=True).argsort(1)  # 0: the surest cell of its row
+        commit = ~given & (rank < take)
+        return torch.where(given, puzzle, torch.where(commit, value + 1, 0))
 
     def _earlier(self, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
         """The grid a few sampler steps back: each revealed cell masked again with a per-row chance

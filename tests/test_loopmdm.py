@@ -381,3 +381,31 @@ def test_a_time_limit_gives_up_before_the_step_limit():
     out = Sampler(Slow(solution[0]), task, cfg, torch.device("cpu")).solve(puzzle.numpy())
     assert time.perf_counter() - start < 2 * 0.2 + 0.1  # two puzzles, 0.2 s each, in one batch
     assert all(o.extra["timed_out"] and not o.verified and 3 <= o.steps < 20 for o in out)
+
+
+def test_own_commits_trains_on_the_models_own_surest_answers_and_counts_their_pass(tmp_path):
+    from csp_diffusion.objectives import MDMObjective
+
+    task = SudokuTask()
+    model = LoopMDM(LoopMDMConfig(**{**TINY, "own_commits": 1.0}))
+    puzzle, solution = _inputs(task, 8)
+    gen = torch.Generator().manual_seed(0)
+    obj = MDMObjective(model, model, task, (puzzle.numpy(), solution.numpy()), 8, torch.device("cpu"), gen,
+                       np.random.default_rng(0), _structure(task), False)
+    given = puzzle > 0
+    values = obj._own_commits(puzzle, given)
+    with torch.no_grad():
+        probs = model(puzzle, given, obj.positions, obj.graph, model.max_loops).softmax(-1)
+    committed = (values > 0) & ~given
+    assert torch.equal(values[given], puzzle[given]) and committed.any()
+    assert torch.equal(values[committed], probs.argmax(-1)[committed] + 1)  # its own answers, right or wrong
+    for row in range(len(puzzle)):  # the surest cells of each row, none less sure than one left masked
+        c, m = committed[row], (values[row] == 0)
+        if c.any() and m.any():
+            assert probs[row].max(-1).values[c].min() >= probs[row].max(-1).values[m].max() - 1e-6
+    loss, flops, detail = obj.step()
+    assert detail["own"] and torch.isfinite(loss)
+    per_grid = model.flops(model.max_loops, obj.cells, obj.neighbours)  # the no-grad pass that made the grid
+    assert flops == pytest.approx(8 * (obj._flops(detail["loops"]) + per_grid))
+    loss.backward()
+    assert model.head.weight.grad is not None
