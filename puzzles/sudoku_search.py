@@ -198,8 +198,8 @@ def _solver_order(grid, solution, popcount, row, col, box):
     """The order a human-style propagation solver fills `grid`'s blanks (int8[81] each; `solution` its
     answer): each move is the first naked single (a cell with one candidate) in row-major order, else
     the first hidden single (a digit with one place in a row, column or box, units in that order), else
-    a guess at the first cell with fewest candidates, written with its solution value. Returns the
-    cells, int16[blanks], in the order filled."""
+    a guess at the first cell with fewest candidates, written with its solution value. Returns (the
+    cells, int16[blanks], in the order filled; how many of the moves were guesses)."""
     g = grid.copy()
     blanks = 0
     for i in range(81):
@@ -207,6 +207,7 @@ def _solver_order(grid, solution, popcount, row, col, box):
             blanks += 1
     out = np.empty(blanks, np.int16)
     free = np.zeros(81, np.int32)
+    guesses = 0
     for n in range(blanks):
         for i in range(81):
             free[i] = 0
@@ -239,6 +240,7 @@ def _solver_order(grid, solution, popcount, row, col, box):
                 if pick != -1:
                     break
         if pick == -1:  # a guess, at the most constrained cell
+            guesses += 1
             best = 10
             for i in range(81):
                 if g[i] == 0 and popcount[free[i]] < best:
@@ -246,13 +248,21 @@ def _solver_order(grid, solution, popcount, row, col, box):
                     pick = i
         g[pick] = solution[pick]
         out[n] = pick
-    return out
+    return out, guesses
 
 
 def solver_order(grid: np.ndarray, solution: np.ndarray) -> np.ndarray:
     """The blanks of `grid` in the order a propagation solver fills them (see `_solver_order`)."""
     return _solver_order(np.ascontiguousarray(grid, dtype=np.int8), np.ascontiguousarray(solution, dtype=np.int8),
-                         _POPCOUNT, _ROW, _COL, _BOX)
+                         _POPCOUNT, _ROW, _COL, _BOX)[0]
+
+
+def singles_guesses(grid: np.ndarray, solution: np.ndarray) -> int:
+    """Guesses a solver that knows naked and hidden singles must make on its way to `solution` (each guess
+    right): 0 for a puzzle singles alone solve, a rating of the reasoning a puzzle needs, where `rating`
+    measures the size of a naked-singles search tree (see `_solver_order`)."""
+    return int(_solver_order(np.ascontiguousarray(grid, dtype=np.int8), np.ascontiguousarray(solution, dtype=np.int8),
+                             _POPCOUNT, _ROW, _COL, _BOX)[1])
 
 
 def search(grid: np.ndarray, limit: int = 2, order: np.ndarray | None = None) -> tuple[int, int, np.ndarray]:

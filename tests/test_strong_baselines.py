@@ -211,3 +211,18 @@ def test_recurrent_models_scale_the_puzzle_and_old_checkpoints_load_unscaled():
     old = {k: v for k, v in TRMConfig(**TINY).to_dict().items() if k != "scaled_input"}
     assert TRMConfig.from_dict(old).scaled_input is False  # a checkpoint from before the field ran unscaled
     assert HRMConfig.from_dict({**HRMConfig(**TINY).to_dict(), "scaled_input": True}).scaled_input
+
+
+def test_singles_guesses_counts_the_guesses_a_singles_solver_cannot_avoid():
+    from puzzles.sudoku_search import search, singles_guesses
+
+    easy = next(iter(sudoku.generate(1, "easy", seed=1, workers=1)))
+    assert singles_guesses(easy.givens, easy.solution) == 0
+    # the first forum-hardest puzzle: no single at all from the givens, and guesses all the way down
+    hard = np.array([0 if c == "." else int(c) for c in
+                     "98.7..6..75..4......3..8.7.8....9.5..3.2..1.....4....6.7...4.3....8..4......1...2"], np.int8)
+    solution = search(hard, 1)[2]
+    order = solver_order(hard, solution)
+    assert singles_guesses(hard, solution) >= 2
+    first = int(order[0])
+    assert len(_candidates(hard.astype(int), first)) > 1  # no naked single to start from
