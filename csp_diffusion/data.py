@@ -21,17 +21,22 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CSP_CACHE", Path.home() / ".cache" / "csp-diffusion"))
 
 
-def load_pool(task, size: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed) and cached."""
+def load_pool(task, size: int, seed: int, workers: int | None = None,
+              difficulties: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed, difficulties) and cached
+    (`difficulties`: Sudoku's generator levels, in equal shares; None: the task's own mix)."""
     grid = f"-side{task.train_size}" if hasattr(task, "train_size") else ""
-    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}-v3.npz"  # v3: named seed streams
+    mix = f"-{'+'.join(difficulties)}" if difficulties else ""
+    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}{mix}-v3.npz"  # v3: named seed streams
     if path.exists():
         try:
             with np.load(path) as z:
                 return z["puzzles"], z["solutions"]
         except (OSError, ValueError, KeyError, EOFError):
             pass  # a damaged (or empty) cache is regenerated
-    puzzles, solutions = task.make_pool(size, seed=stream("pool", seed), workers=workers or os.cpu_count() or 1)
+    levels = {"difficulties": tuple(difficulties)} if difficulties else {}
+    puzzles, solutions = task.make_pool(size, seed=stream("pool", seed), workers=workers or os.cpu_count() or 1,
+                                        **levels)
 
     def write(tmp):
         with open(tmp, "wb") as f:

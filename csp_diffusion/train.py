@@ -55,6 +55,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     pool_size: int = 60_000
     pool_seed: int = 0
+    pool_difficulties: list[str] | None = None  # Sudoku: the pool's generator levels, in equal shares (None: hard
+    # and extreme); e.g. fiendish for the reasoning the forum-hardest class needs
     seed: int = 0
     eval_every_minutes: float = 5.0
     eval_puzzles: int = 64
@@ -125,6 +127,15 @@ def check(cfg: TrainConfig) -> None:
     if not cfg.init:  # a fine-tune's sizes come from its checkpoint
         models.check_config({**defaults, **cfg.model_config})
     task = get_task(cfg.task, cfg.grid)
+    if cfg.pool_difficulties is not None:
+        from puzzles.sudoku import DIFFICULTIES
+
+        if cfg.task != "sudoku":
+            raise UserError(f"pool difficulties are Sudoku's generator levels; {cfg.task} has none")
+        wrong = [d for d in cfg.pool_difficulties if d not in DIFFICULTIES]
+        if wrong or not cfg.pool_difficulties:
+            raise UserError(f"unknown pool difficulty {', '.join(wrong) or '(none given)'}; choose from "
+                            f"{', '.join(DIFFICULTIES)}")
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
         has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
         raise UserError(f"{cfg.task} has {has}; got trace={cfg.model_config['trace']}")
@@ -229,9 +240,9 @@ class _Trainer:
         structure = task.structure()
         graph = (torch.as_tensor(structure.positions, device=device), torch.as_tensor(structure.graph, device=device))
         self.on_event({"event": "phase", "what": "generating the training pool"})
+        pool = load_pool(task, cfg.pool_size, cfg.pool_seed, difficulties=cfg.pool_difficulties)
         self.objective = models.MODELS[cfg.model].objective(
-            net, self.model, task, load_pool(task, cfg.pool_size, cfg.pool_seed), cfg.batch_size, device, self.gen,
-            self.rng, graph, cfg.autocast, self.world)
+            net, self.model, task, pool, cfg.batch_size, device, self.gen, self.rng, graph, cfg.autocast, self.world)
         if state is not None:
             self.restore(state)
         self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed)[0] if self.rank == 0 and cfg.eval_puzzles else None

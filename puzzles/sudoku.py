@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from puzzles.errors import PuzzleError
-from puzzles.sudoku_search import count_solutions, random_solution, search
+from puzzles.sudoku_search import count_solutions, random_solution, search, singles_guesses
 
 CELLS = 81
-DIFFICULTIES = ("easy", "medium", "hard", "extreme")
+DIFFICULTIES = ("easy", "medium", "hard", "extreme", "fiendish")
 NO_SOLUTION = "no solution"
 SEVERAL_SOLUTIONS = "more than one solution"
 
@@ -269,7 +269,9 @@ _LEVELS = {
     "medium": (28, 0, 10),
     "hard": (0, 11, 100),
     "extreme": (0, 101, 10**9),
+    "fiendish": (0, 0, 10**9),  # by the reasoning it needs instead: FIENDISH guesses beyond naked and hidden singles
 }
+FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (scripts/rating_gap.py)
 
 
 def difficulty_of(grid: np.ndarray) -> str:
@@ -297,7 +299,8 @@ def _dig(solution: np.ndarray, rng: np.random.Generator, keep: int) -> np.ndarra
 
 
 def generate_one(rng: np.random.Generator, difficulty: str = "hard", max_tries: int = 10_000) -> Sudoku:
-    """A puzzle with a unique solution whose measured difficulty is `difficulty`."""
+    """A puzzle with a unique solution whose measured difficulty is `difficulty` (fiendish: one a solver
+    that knows naked and hidden singles cannot finish without FIENDISH guesses or more, whatever its rating)."""
     if difficulty not in _LEVELS:
         raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
     keep, lo, hi = _LEVELS[difficulty]
@@ -305,7 +308,10 @@ def generate_one(rng: np.random.Generator, difficulty: str = "hard", max_tries: 
         solution = random_solution(rng)
         grid = _dig(solution, rng, keep)
         r = int(search(grid, 2)[1])
-        if lo <= r <= hi and difficulty_of(grid) == difficulty:
+        if difficulty == "fiendish":
+            if singles_guesses(grid, solution) >= FIENDISH:
+                return Sudoku(grid, solution, source="generated:fiendish", rating=r)
+        elif lo <= r <= hi and difficulty_of(grid) == difficulty:
             return Sudoku(grid, solution, source=f"generated:{difficulty}", rating=r)
     raise PuzzleError(f"no {difficulty} puzzle found in {max_tries} tries")
 
@@ -386,7 +392,7 @@ def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Gene
 
 
 __all__ = [
-    "CELLS", "DIFFICULTIES", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
+    "CELLS", "DIFFICULTIES", "FIENDISH", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
     "conflicts", "count_solutions", "difficulty_of", "generate", "generate_one", "is_solution", "parse",
     "random_solution", "random_symmetry", "read_file", "read_text", "solve_unique", "to_string",
     "verify", "write_csv", "write_lines",

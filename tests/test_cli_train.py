@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -36,3 +37,21 @@ def test_checkpoint_every_takes_steps_or_minutes(tmp_path):
     assert [e["step"] for e in events if e["event"] == "checkpoint"][:3] == [1, 3, 5]
     bad = runner.invoke(app, ["train", "loopmdm", *TINY, "--out", str(tmp_path / "x"), "--checkpoint-every", "often"])
     assert bad.exit_code == 2 and "--checkpoint-every takes minutes (3) or steps (200steps), got 'often'" in bad.stderr
+
+
+def test_pool_difficulties_make_a_pool_of_those_levels_and_refuse_unknown_ones(tmp_path, tmp_path_factory):
+    from puzzles import sudoku
+    from puzzles.sudoku_search import singles_guesses
+
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "1", "--out", str(out), "--set", "own_commits=0.5",
+                            "--pool-difficulties", "fiendish"])
+    assert r.exit_code == 0, r.output
+    (pool,) = (tmp_path_factory.getbasetemp() / "cache").glob("sudoku-pool-16-seed0-fiendish-v3.npz")
+    with np.load(pool) as z:
+        assert all(singles_guesses(p, s) >= sudoku.FIENDISH for p, s in zip(z["puzzles"], z["solutions"]))
+    bad = runner.invoke(app, ["train", "loopmdm", *TINY, "--out", str(tmp_path / "x"), "--pool-difficulties", "brutal"])
+    assert bad.exit_code == 2 and "unknown pool difficulty brutal; choose from easy" in bad.stderr
+    bad = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "y"),
+                              "--pool-difficulties", "hard"])
+    assert bad.exit_code == 2 and "maze has none" in bad.stderr
