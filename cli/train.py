@@ -89,7 +89,7 @@ def _command(kind: str):
             help="Generated puzzles in the training pool (cached).")] = default["pool_size"],
         pool_difficulties: Annotated[str | None, typer.Option(
             help="Sudoku: the pool's generator levels, comma-separated, in equal shares (default hard,extreme; "
-                 "fiendish: puzzles that need 5+ guesses beyond singles).")] = None,
+                 "fiendish: puzzles that need several guesses beyond naked and hidden singles).")] = None,
         eval_every: Annotated[float, typer.Option(
             help="Minutes between held-out solve-rate checks.")] = default["eval_every_minutes"],
         device: Device = None,

@@ -128,14 +128,12 @@ def check(cfg: TrainConfig) -> None:
         models.check_config({**defaults, **cfg.model_config})
     task = get_task(cfg.task, cfg.grid)
     if cfg.pool_difficulties is not None:
-        from puzzles.sudoku import DIFFICULTIES
-
-        if cfg.task != "sudoku":
-            raise UserError(f"pool difficulties are Sudoku's generator levels; {cfg.task} has none")
-        wrong = [d for d in cfg.pool_difficulties if d not in DIFFICULTIES]
+        if not task.pool_levels:
+            raise UserError(f"pool difficulties are a generator's levels; {cfg.task} has none")
+        wrong = [d for d in cfg.pool_difficulties if d not in task.pool_levels]
         if wrong or not cfg.pool_difficulties:
             raise UserError(f"unknown pool difficulty {', '.join(wrong) or '(none given)'}; choose from "
-                            f"{', '.join(DIFFICULTIES)}")
+                            f"{', '.join(task.pool_levels)}")
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
         has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
         raise UserError(f"{cfg.task} has {has}; got trace={cfg.model_config['trace']}")

@@ -127,6 +127,8 @@ class SudokuTask:
             cells[k, :len(order)] = order
         return _with_values(cells, solutions)
 
+    pool_levels = sudoku.DIFFICULTIES  # what make_pool's `difficulties` may name
+
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=("hard", "extreme")):
         """Generated puzzles with unique solutions, split evenly over `difficulties` (`seed`: a named stream
         of `puzzles.seeds`)."""
@@ -400,6 +402,8 @@ class MazeTask:
                 cells[k, n] = at
                 n += 1
         return _with_values(cells, solutions)
+
+    pool_levels = ()  # one mix of generators: make_pool takes no difficulties
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=None):
         """n solved mazes on train_size grids: half perfect, half open (2-30% of inner walls knocked

@@ -303,7 +303,7 @@ def test_generate_replaces_a_file_atomically(tmp_path):
     "args, message",
     [
         (["-n", "0"], "error: -n must be at least 1, got 0"),
-        (["-d", "brutal"], "error: unknown difficulty 'brutal'; choose from easy, medium, hard, extreme"),
+        (["-d", "brutal"], "error: unknown difficulty 'brutal'; choose from easy, medium, hard, extreme, fiendish"),
         (["--seed", "-1"], "error: --seed must be 0 or more, got -1"),
         (["--workers", "0"], "error: --workers must be at least 1, got 0"),
         (["-o", "no/such/folder/x.txt"], "error: cannot write no/such/folder/x.txt: no such folder no/such/folder"),

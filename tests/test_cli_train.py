@@ -54,4 +54,4 @@ def test_pool_difficulties_make_a_pool_of_those_levels_and_refuse_unknown_ones(t
     assert bad.exit_code == 2 and "unknown pool difficulty brutal; choose from easy" in bad.stderr
     bad = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "y"),
                               "--pool-difficulties", "hard"])
-    assert bad.exit_code == 2 and "maze has none" in bad.stderr
+    assert bad.exit_code == 2 and "a generator's levels; maze has none" in bad.stderr
