@@ -104,8 +104,9 @@ def _search(grid, limit, order, popcount, row, col, box):
 
 
 @njit(cache=True)
-def _counted_search(grid, limit, order, popcount, row, col, box):
-    """`_search` with the hybrid's counters (the model-free search it is measured against): returns
+def _counted_search(grid, limit, order, rank, popcount, row, col, box):
+    """`_search` with the hybrid's counters and the branching cell's ties broken by `rank` (float32[81],
+    lower first; all equal: the first cell, the model-free search the hybrid is measured against): returns
     (solutions found up to `limit`, nodes (digits tried at cells with more than one candidate) until the
     first solution, wrong tries among them (0: found without a backtrack), first solution or zeros)."""
     g = grid.copy()
@@ -138,7 +139,7 @@ def _counted_search(grid, limit, order, popcount, row, col, box):
                 if g[i] == 0:
                     free = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
                     c = popcount[free]
-                    if c < best_count:
+                    if c < best_count or (c == best_count and rank[i] < rank[best]):
                         best_count = c
                         best = i
                         if c <= 1:
@@ -186,11 +187,19 @@ def _counted_search(grid, limit, order, popcount, row, col, box):
             return found, nodes, wrong, first
 
 
-def counted_search(grid: np.ndarray, limit: int = 2) -> tuple[int, int, int, np.ndarray]:
-    """The model-free most-constrained-cell search (digits ascending, ties to the first cell), counted as
-    the hybrid is: (solutions up to `limit`, nodes until the first, wrong tries among them, first
-    solution); `guided` with queries=0 searches alike, compiled here for speed."""
-    return _counted_search(np.ascontiguousarray(grid, dtype=np.int8), limit, _ASCENDING, _POPCOUNT, _ROW, _COL, _BOX)
+def counted_search(grid: np.ndarray, limit: int = 2, probabilities: np.ndarray | None = None
+                   ) -> tuple[int, int, int, np.ndarray]:
+    """The most-constrained-cell search, compiled, counted as the hybrid is: (solutions up to `limit`,
+    nodes until the first, wrong tries among them, first solution). `probabilities` (float (81, 9), one
+    model answer for the whole search) order each cell's digits, most probable first, and break ties
+    between equally constrained cells by the surest; None: digits ascending, ties to the first cell (the
+    model-free search; `guided` with queries=0 searches alike)."""
+    g = np.ascontiguousarray(grid, dtype=np.int8)
+    if probabilities is None:
+        return _counted_search(g, limit, _ASCENDING, np.zeros(81, np.float32), _POPCOUNT, _ROW, _COL, _BOX)
+    p = np.asarray(probabilities, dtype=np.float32)
+    order = np.ascontiguousarray(np.argsort(-p, axis=1, kind="stable").astype(np.int8) + 1)
+    return _counted_search(g, limit, order, np.ascontiguousarray(-p.max(1)), _POPCOUNT, _ROW, _COL, _BOX)
 
 
 @njit(cache=True)
@@ -352,7 +361,13 @@ def guided(grid: np.ndarray, limit: int = 2, queries: int = 1):
     without its own uses the nearest ancestor's). At a branch it takes the cell with fewest candidates, ties
     broken by the most probable candidate, and tries its digits most probable first. Returns (solutions
     found up to `limit`, nodes until the first solution, wrong tries among them, first solution or zeros),
-    counted as `_counted_search` counts them (queries=0: the same search)."""
+    counted as `_counted_search` counts them (queries=0: the same search; queries=1: `counted_search` given
+    the root's answer, which breaks ties by the most probable of all digits, not of the candidates only)."""
+    if queries == 1:  # the root's answer orders the whole search: compiled
+        status, g, _ = propagate(grid)
+        if status != 1:
+            return counted_search(grid, limit)
+        return counted_search(grid, limit, (yield g.copy()))
     status, g, free = propagate(grid)
     if status == -1:
         return 0, 0, 0, np.zeros(81, np.int8)
