@@ -22,14 +22,8 @@ _ASCENDING = np.tile(np.arange(1, 10, dtype=np.int8), (81, 1))
 
 
 @njit(cache=True)
-def _search(grid, limit, order, popcount, row, col, box):
-    """Depth-first search from `grid` (int8[81], 0 = blank).
-
-    order: int8[81, 9], the digit order tried in each cell (ascending for counting,
-    shuffled for random grids). Returns (solutions found up to `limit`, guesses,
-    first solution or zeros). A contradictory grid has 0 solutions.
-    """
-    g = grid.copy()
+def _used(g, row, col, box):
+    """(whether `g`'s digits clash, the digit bits each row, column and box holds)."""
     rows = np.zeros(9, np.int32)
     cols = np.zeros(9, np.int32)
     boxes = np.zeros(9, np.int32)
@@ -38,10 +32,25 @@ def _search(grid, limit, order, popcount, row, col, box):
         if d != 0:
             bit = 1 << (d - 1)
             if (rows[row[i]] | cols[col[i]] | boxes[box[i]]) & bit:
-                return 0, 0, np.zeros(81, np.int8)
+                return True, rows, cols, boxes
             rows[row[i]] |= bit
             cols[col[i]] |= bit
             boxes[box[i]] |= bit
+    return False, rows, cols, boxes
+
+
+@njit(cache=True)
+def _search(grid, limit, order, popcount, row, col, box):
+    """Depth-first search from `grid` (int8[81], 0 = blank).
+
+    order: int8[81, 9], the digit order tried in each cell (ascending for counting,
+    shuffled for random grids). Returns (solutions found up to `limit`, guesses,
+    first solution or zeros). A contradictory grid has 0 solutions.
+    """
+    g = grid.copy()
+    clash, rows, cols, boxes = _used(g, row, col, box)
+    if clash:
+        return 0, 0, np.zeros(81, np.int8)
     first = np.zeros(81, np.int8)
     stack_cell = np.empty(82, np.int32)
     stack_next = np.empty(82, np.int32)
@@ -110,18 +119,9 @@ def _counted_search(grid, limit, order, rank, popcount, row, col, box):
     (solutions found up to `limit`, nodes (digits tried at cells with more than one candidate) until the
     first solution, wrong tries among them (0: found without a backtrack), first solution or zeros)."""
     g = grid.copy()
-    rows = np.zeros(9, np.int32)
-    cols = np.zeros(9, np.int32)
-    boxes = np.zeros(9, np.int32)
-    for i in range(81):
-        d = g[i]
-        if d != 0:
-            bit = 1 << (d - 1)
-            if (rows[row[i]] | cols[col[i]] | boxes[box[i]]) & bit:
-                return 0, 0, 0, np.zeros(81, np.int8)
-            rows[row[i]] |= bit
-            cols[col[i]] |= bit
-            boxes[box[i]] |= bit
+    clash, rows, cols, boxes = _used(g, row, col, box)
+    if clash:
+        return 0, 0, 0, np.zeros(81, np.int8)
     first = np.zeros(81, np.int8)
     stack_cell = np.empty(82, np.int32)
     stack_next = np.empty(82, np.int32)
@@ -304,19 +304,10 @@ def _propagate(g, popcount, row, col, box):
     """Fill `g`'s forced cells (int8[81], in place) by the most-constrained-cell rule until none is left.
     Returns (status, free): status -1 a contradiction (clashing digits or a cell with no candidate), 0 solved,
     1 a branch (every blank has two or more candidates); free int32[81], each blank's candidate bits."""
-    rows = np.zeros(9, np.int32)
-    cols = np.zeros(9, np.int32)
-    boxes = np.zeros(9, np.int32)
     free = np.zeros(81, np.int32)
-    for i in range(81):
-        d = g[i]
-        if d != 0:
-            bit = 1 << (d - 1)
-            if (rows[row[i]] | cols[col[i]] | boxes[box[i]]) & bit:
-                return -1, free
-            rows[row[i]] |= bit
-            cols[col[i]] |= bit
-            boxes[box[i]] |= bit
+    clash, rows, cols, boxes = _used(g, row, col, box)
+    if clash:
+        return -1, free
     while True:
         forced = -1
         blanks = 0
