@@ -2,6 +2,11 @@
 
     python scripts/sudoku_frontier.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
         --out results/sudoku-frontier
+    python scripts/sudoku_frontier.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
+        --out results/sudoku-dial-forum-hardest
+
+`--grid dial` is test-time compute as a dial: chains 1, 8, 32, 128 at the default 64 steps, and steps 8 to 128
+at the default 8 chains, no time limit; its plot is solve rate and puzzles/s against each.
 
 Runs the shipped model (or --checkpoint) on each set under each profile below, the first `--limit`
 puzzles, one file's puzzles at a time as `csp solve sudoku --file` runs them, and records solve rate
@@ -28,10 +33,11 @@ from puzzles.errors import UserError
 from puzzles.files import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = {name: f"{name}.txt" for name in ("norvig_top95", "tdoku_magictour_top1465",
-                                         "sudokuexchange_diabolical_dev5000", "tdoku_17_clue_dev5000")}
-TARGETS = {"norvig_top95": 0.80, "tdoku_magictour_top1465": 0.80,  # solve rates
-           "sudokuexchange_diabolical_dev5000": 0.95, "tdoku_17_clue_dev5000": 0.60}
+SETS = {name: f"{name}.txt" for name in ("norvig_top95", "tdoku_magictour_top1465", "sudokuexchange_diabolical_dev5000",
+                                         "tdoku_17_clue_dev5000", "tdoku_forum_hardest_1905_dev5000")}
+TARGETS = {"norvig_top95": (0.80, 20.0), "tdoku_magictour_top1465": (0.80, 20.0),  # (solve rate, puzzles/s)
+           "sudokuexchange_diabolical_dev5000": (0.95, 20.0), "tdoku_17_clue_dev5000": (0.60, 20.0),
+           "tdoku_forum_hardest_1905_dev5000": (0.95, 2.0)}
 console = Console(stderr=True)
 
 # name -> sampler settings (the rest are SamplerConfig's defaults: 16 loops, retraction on, no time limit, the
@@ -54,7 +60,10 @@ PROFILES = {
     "default, temperature 1.5": dict(chains=8, max_steps=64, temperature=1.5),
     "default, time limit 0.05 s": dict(chains=8, max_steps=64, time_limit=0.05),
 }
-SPEED_TARGET = 20.0  # puzzles/s
+# test-time compute: (axis, value) -> settings; no time limit, so every setting runs to its step limit
+DIAL = {**{("chains", c): dict(chains=c, max_steps=64) for c in (1, 8, 32, 128)},
+        **{("steps", s): dict(chains=8, max_steps=s) for s in (8, 16, 32, 128)}}
+DIAL_PROFILES = {f"{c['chains']} chain{'s' * (c['chains'] > 1)}, {c['max_steps']} steps": c for c in DIAL.values()}
 
 
 def run(solver: NeuralSolver, grids: list[np.ndarray], label: str, progress: Progress) -> dict:
@@ -78,7 +87,10 @@ def main() -> None:
     ap.add_argument("--sets", default="norvig_top95,tdoku_magictour_top1465")
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-frontier")
+    ap.add_argument("--grid", choices=("frontier", "dial"), default="frontier",
+                    help="the settings: the speed frontier, or test-time compute (chains and steps)")
     args = ap.parse_args()
+    profiles = DIAL_PROFILES if args.grid == "dial" else PROFILES
     unknown = [s for s in args.sets.split(",") if s not in SETS]
     if unknown:
         ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")
@@ -97,11 +109,11 @@ def main() -> None:
         sys.exit(2)
     with Progress(console=console) as progress:
         for name, grids in sets.items():
-            for profile in PROFILES:
+            for profile in profiles:
                 key = f"{name}/{profile}"
                 if key in report and report[key]["puzzles"] == len(grids):
                     continue
-                solver.config = SamplerConfig(**PROFILES[profile])
+                solver.config = SamplerConfig(**profiles[profile])
                 report[key] = run(solver, grids, key, progress)
                 console.print(f"{key}: {100 * report[key]['solve_rate']:.1f}% at {report[key]['puzzles_per_s']:.1f}/s")
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,11 +122,12 @@ def main() -> None:
     lines = ["| set | profile | puzzles | solved | puzzles/s | both targets |", "|---|---|---|---|---|---|"]
     for key, r in report.items():
         name, profile = key.split("/", 1)
-        both = r["solve_rate"] >= TARGETS[name] and r["puzzles_per_s"] >= SPEED_TARGET
+        rate, speed = TARGETS[name]
+        both = r["solve_rate"] >= rate and r["puzzles_per_s"] >= speed
         lines.append(f"| {name} | {profile} | {r['puzzles']} | {100 * r['solve_rate']:.1f}% | "
                      f"{r['puzzles_per_s']:.1f} | {'yes' if both else 'no'} |")
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
-    plot(report, args.out.with_suffix(".png"))
+    (plot_dial if args.grid == "dial" else plot)(report, args.out.with_suffix(".png"))
 
 
 def plot(report: dict, path: Path) -> None:
@@ -139,9 +152,10 @@ def plot(report: dict, path: Path) -> None:
         a.plot([xy[0] for xy, _ in best], [xy[1] for xy, _ in best], "o-", color="tab:blue", ms=5)
         for (x, y), profile in best:
             a.annotate(profile, (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
-        a.axhline(100 * TARGETS[name], color="grey", linestyle=":")
-        a.axvline(SPEED_TARGET, color="grey", linestyle=":")
-        a.fill_between([SPEED_TARGET, 200], 100 * TARGETS[name], 100, color="tab:green", alpha=0.1,
+        rate, speed = TARGETS[name]
+        a.axhline(100 * rate, color="grey", linestyle=":")
+        a.axvline(speed, color="grey", linestyle=":")
+        a.fill_between([speed, 200], 100 * rate, 100, color="tab:green", alpha=0.1,
                        label="both targets")
         a.set_xscale("log")
         a.set_xlim(0.5, 100)
@@ -150,6 +164,44 @@ def plot(report: dict, path: Path) -> None:
         a.set_ylabel("solved (%)")
         a.set_title(f"{name} (first {max(r['puzzles'] for r in rows.values())})", fontsize=9)
         a.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def plot_dial(report: dict, path: Path) -> None:
+    """Per set, two panels (chains at 64 steps; steps at 8 chains): solve rate (left axis) and puzzles/s (right,
+    log) against the dial's setting, the targets dotted; nothing without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    sets = list(dict.fromkeys(k.split("/", 1)[0] for k in report))
+    fig, axes = plt.subplots(len(sets), 2, figsize=(10, 3.8 * len(sets)), squeeze=False)
+    for row, name in zip(axes, sets):
+        rate, speed = TARGETS[name]
+        for a, axis in zip(row, ("chains", "steps")):
+            pts = sorted((value, report[f"{name}/{profile}"]) for (ax, value), profile
+                         in zip(DIAL, DIAL_PROFILES) if ax == axis and f"{name}/{profile}" in report)
+            if axis == "steps" and f"{name}/8 chains, 64 steps" in report:
+                pts = sorted(pts + [(64, report[f"{name}/8 chains, 64 steps"])])
+            xs = [v for v, _ in pts]
+            a.plot(xs, [100 * r["solve_rate"] for _, r in pts], "o-", color="tab:blue", label="solved (%)")
+            a.axhline(100 * rate, color="tab:blue", linestyle=":")
+            a.set_xscale("log", base=2)
+            a.set_xticks(xs, [str(x) for x in xs])
+            a.set_ylim(0, 100)
+            a.set_xlabel(f"{axis} ({'64 steps' if axis == 'chains' else '8 chains'})")
+            a.set_ylabel("solved (%)", color="tab:blue")
+            b = a.twinx()
+            b.plot(xs, [r["puzzles_per_s"] for _, r in pts], "s--", color="tab:orange", label="puzzles/s")
+            b.axhline(speed, color="tab:orange", linestyle=":")
+            b.set_yscale("log")
+            b.set_ylabel("puzzles/s (this machine)", color="tab:orange")
+            n = max((r["puzzles"] for _, r in pts), default=0)
+            a.set_title(f"{name} (first {n}): {axis}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
