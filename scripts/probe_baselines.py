@@ -3,6 +3,7 @@ batch, warm-up and FLOP budget, seed 0) with one thing changed, scored on the st
 
     .venv/bin/python scripts/probe_baselines.py                        # every probe, at 3e12 FLOPs
     .venv/bin/python scripts/probe_baselines.py --only trm-lr3e-3 --flops 1e13
+    .venv/bin/python scripts/probe_baselines.py --task maze --only ar-lr3e-3,ar-solver-lr3e-3 --flops 1e13
 
 A baseline that solves nothing must first be shown to learn its own objective (cell accuracy, loss) and to
 fail for its recipe, not for a setting: this compares each probe's cell accuracy and solve rate with the
@@ -39,13 +40,16 @@ PROBES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "compare-sudoku")
+    parser.add_argument("--task", default="sudoku")
+    parser.add_argument("--out", type=Path, help="the study folder (default results/compare-TASK)")
     parser.add_argument("--flops", type=float, default=3e12)
     parser.add_argument("--only", help="comma-separated probe names (default: all)")
     args = parser.parse_args()
     import numpy as np
 
-    study = Study(task="sudoku")
+    args.out = args.out or ROOT / "results" / f"compare-{args.task}"
+    settings = json.loads((args.out / "results.json").read_text())["study"]  # the study's own settings
+    study = Study(**{k: tuple(v) if k in ("budgets", "variants") else v for k, v in settings.items()})
     saved = np.load(args.out / "eval-puzzles.npz")  # the study's held-out set, so its rows are the reference
     held = (saved["puzzles"], saved["solutions"])
     study.eval_puzzles = len(held[0])
