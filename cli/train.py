@@ -87,9 +87,10 @@ def _command(kind: str):
         lr: Annotated[float, typer.Option(help="Peak learning rate.")] = default["lr"],
         pool_size: Annotated[int, typer.Option(
             help="Generated puzzles in the training pool (cached).")] = default["pool_size"],
-        pool_difficulties: Annotated[str | None, typer.Option(
-            help="Sudoku: the pool's generator levels, comma-separated, in equal shares (default hard,extreme; "
-                 "fiendish: puzzles that need several guesses beyond naked and hidden singles).")] = None,
+        pool_mix: Annotated[str | None, typer.Option(
+            help="The pool's generators, comma-separated, in equal shares: Sudoku levels (default hard,extreme; "
+                 "fiendish: puzzles that need several guesses beyond naked and hidden singles) or maze kinds "
+                 "(default perfect,open; also walls, rooms, borderless).")] = None,
         eval_every: Annotated[float, typer.Option(
             help="Minutes between held-out solve-rate checks.")] = default["eval_every_minutes"],
         device: Device = None,
@@ -109,8 +110,7 @@ def _command(kind: str):
         every_minutes, every_steps = _interval(checkpoint_every)
         cfg = TrainConfig(task=task, model=kind, model_config=_parse_overrides(set_ or []), steps=steps,
                           minutes=minutes, flops=flops, seed=seed, batch_size=batch_size, lr=lr, pool_size=pool_size,
-                          pool_difficulties=None if pool_difficulties is None else
-                          [d.strip() for d in pool_difficulties.split(",") if d.strip()],
+                          pool_mix=None if pool_mix is None else [d.strip() for d in pool_mix.split(",") if d.strip()],
                           eval_every_minutes=eval_every, device=device, autocast=bf16,
                           init=str(init) if init else None, grid=grid, checkpoint_every_minutes=every_minutes,
                           checkpoint_every_steps=every_steps)

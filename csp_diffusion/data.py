@@ -22,19 +22,19 @@ def cache_dir() -> Path:
 
 
 def load_pool(task, size: int, seed: int, workers: int | None = None,
-              difficulties: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed, difficulties) and cached
-    (`difficulties`: Sudoku's generator levels, in equal shares; None: the task's own mix)."""
+              mix: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed, mix) and cached (`mix`: the
+    generator's levels (Sudoku) or kinds (mazes), in equal shares; None: the task's own mix)."""
     grid = f"-side{task.train_size}" if hasattr(task, "train_size") else ""
-    mix = f"-{'+'.join(difficulties)}" if difficulties else ""
-    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}{mix}-v3.npz"  # v3: named seed streams
+    named = f"-{'+'.join(mix)}" if mix else ""
+    path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}{named}-v3.npz"  # v3: named seed streams
     if path.exists():
         try:
             with np.load(path) as z:
                 return z["puzzles"], z["solutions"]
         except (OSError, ValueError, KeyError, EOFError):
             pass  # a damaged (or empty) cache is regenerated
-    levels = {"difficulties": tuple(difficulties)} if difficulties else {}
+    levels = {"mix": tuple(mix)} if mix else {}
     puzzles, solutions = task.make_pool(size, seed=stream("pool", seed), workers=workers or os.cpu_count() or 1,
                                         **levels)
 
@@ -49,4 +49,4 @@ def load_pool(task, size: int, seed: int, workers: int | None = None,
 
 def held_out(task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A small generated evaluation set from its own stream, apart from every training pool."""
-    return task.make_pool(n, seed=stream("held-out", seed), workers=1, difficulties=("hard",))
+    return task.make_pool(n, seed=stream("held-out", seed), workers=1, mix=("hard",))

@@ -55,8 +55,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     pool_size: int = 60_000
     pool_seed: int = 0
-    pool_difficulties: list[str] | None = None  # Sudoku: the pool's generator levels, in equal shares (None: hard
-    # and extreme); e.g. fiendish for the reasoning the forum-hardest class needs
+    pool_mix: list[str] | None = None  # the pool's generators in equal shares: Sudoku's levels (None: hard and
+    # extreme; fiendish for the reasoning the forum-hardest class needs), the maze kinds (None: perfect and open)
     seed: int = 0
     eval_every_minutes: float = 5.0
     eval_puzzles: int = 64
@@ -127,12 +127,10 @@ def check(cfg: TrainConfig) -> None:
     if not cfg.init:  # a fine-tune's sizes come from its checkpoint
         models.check_config({**defaults, **cfg.model_config})
     task = get_task(cfg.task, cfg.grid)
-    if cfg.pool_difficulties is not None:
-        if not task.pool_levels:
-            raise UserError(f"pool difficulties are a generator's levels; {cfg.task} has none")
-        wrong = [d for d in cfg.pool_difficulties if d not in task.pool_levels]
-        if wrong or not cfg.pool_difficulties:
-            raise UserError(f"unknown pool difficulty {', '.join(wrong) or '(none given)'}; choose from "
+    if cfg.pool_mix is not None:
+        wrong = [d for d in cfg.pool_mix if d not in task.pool_levels]
+        if wrong or not cfg.pool_mix:
+            raise UserError(f"unknown pool generator {', '.join(wrong) or '(none given)'}; choose from "
                             f"{', '.join(task.pool_levels)}")
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
         has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
@@ -238,7 +236,7 @@ class _Trainer:
         structure = task.structure()
         graph = (torch.as_tensor(structure.positions, device=device), torch.as_tensor(structure.graph, device=device))
         self.on_event({"event": "phase", "what": "generating the training pool"})
-        pool = load_pool(task, cfg.pool_size, cfg.pool_seed, difficulties=cfg.pool_difficulties)
+        pool = load_pool(task, cfg.pool_size, cfg.pool_seed, mix=cfg.pool_mix)
         self.objective = models.MODELS[cfg.model].objective(
             net, self.model, task, pool, cfg.batch_size, device, self.gen, self.rng, graph, cfg.autocast, self.world)
         if state is not None:

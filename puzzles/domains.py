@@ -113,7 +113,7 @@ class SudokuTask:
 
     def study_set(self, n: int, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
         """The architecture study's held-out set: n generated hard puzzles and their solutions, int8 (n, 81)."""
-        return self.make_pool(n, seed, workers=1, difficulties=("hard",))
+        return self.make_pool(n, seed, workers=1, mix=("hard",))
 
     def solver_steps(self, puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cells, values), int64 (B, S), -1 / 0 past each row's end: each puzzle's blanks in the order a
@@ -127,17 +127,17 @@ class SudokuTask:
             cells[k, :len(order)] = order
         return _with_values(cells, solutions)
 
-    pool_levels = sudoku.DIFFICULTIES  # what make_pool's `difficulties` may name
+    pool_levels = sudoku.DIFFICULTIES  # what make_pool's `mix` may name: the generator's levels
 
-    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=("hard", "extreme")):
-        """Generated puzzles with unique solutions, split evenly over `difficulties` (`seed`: a named stream
+    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=("hard", "extreme")):
+        """Generated puzzles with unique solutions, split evenly over the levels in `mix` (`seed`: a named stream
         of `puzzles.seeds`)."""
         from puzzles.seeds import child, sequence
 
         seed = sequence(seed)
-        per = [n // len(difficulties) + (k < n % len(difficulties)) for k in range(len(difficulties))]
+        per = [n // len(mix) + (k < n % len(mix)) for k in range(len(mix))]
         puzzles, solutions = [], []
-        for k, (d, m) in enumerate(zip(difficulties, per)):
+        for k, (d, m) in enumerate(zip(mix, per)):
             for s in sudoku.generate(m, d, seed=child(seed, k), workers=workers):
                 puzzles.append(s.givens)
                 solutions.append(s.solution)
@@ -403,24 +403,22 @@ class MazeTask:
                 n += 1
         return _with_values(cells, solutions)
 
-    pool_levels = ()  # one mix of generators: make_pool takes no difficulties
+    pool_levels = maze.KINDS  # what make_pool's `mix` may name: the generator's kinds
 
-    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, difficulties=None):
-        """n solved mazes on train_size grids: half perfect, half open (2-30% of inner walls knocked
-        out); 40% of sides 5..train_size (odd), the rest train_size."""
+    def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=None):
+        """n solved mazes on train_size grids, the kinds in `mix` taking turns (None: perfect and open, 2-30%
+        of inner walls knocked out); 40% of sides 5..train_size (odd), the rest train_size. A smaller maze
+        sits at a random place inside walls, so a `walls` or `borderless` one keeps an open edge only where
+        it touches the grid's."""
         rng = np.random.default_rng(seed)
         side = self.train_size
         sizes = np.arange(5, side + 1, 2)
+        kinds = tuple(mix) if mix else ("perfect", "open")
         puzzles = np.full((n, side, side), self.OFF, dtype=np.int8)
         solutions = puzzles.copy()
         for i in range(n):
             size = int(sizes[rng.integers(len(sizes))]) if rng.random() < 0.4 else side
-            if i % 2 == 0:
-                algorithm = maze.ALGORITHMS[int(rng.integers(2))]
-                m = maze.perfect(size, size, rng, algorithm)
-            else:
-                m = maze.open_maze(size, rng, knock=float(rng.uniform(0.02, 0.3)))
-            m = maze.solve(m)
+            m = maze.solve(self._pool_maze(kinds[i % len(kinds)], size, rng))
             v, _ = self.encode(m)
             sol = np.full(m.shape, self.OFF, dtype=np.int8)
             sol[maze.path_mask(m)] = self.ON
@@ -429,6 +427,15 @@ class MazeTask:
             puzzles[i, r0:r0 + size, c0:c0 + size] = v.reshape(size, size)
             solutions[i, r0:r0 + size, c0:c0 + size] = sol
         return puzzles.reshape(n, -1), solutions.reshape(n, -1)
+
+    @staticmethod
+    def _pool_maze(kind: str, size: int, rng: np.random.Generator) -> maze.Maze:
+        """One training maze of `kind` (the generator's own draws of density and open share)."""
+        if kind == "perfect":
+            return maze.perfect(size, size, rng, maze.ALGORITHMS[int(rng.integers(2))])
+        if kind == "open":
+            return maze.open_maze(size, rng, knock=float(rng.uniform(0.02, 0.3)))
+        return {"walls": maze.walls_maze, "rooms": maze.rooms_maze, "borderless": maze.borderless_maze}[kind](size, rng)
 
     # ---- benchmarks: puzzle sets, references, scoring, screening, oracles
 

@@ -24,7 +24,7 @@ def _cache(tmp_path_factory, monkeypatch):
 
 
 def _pair(n=2):
-    pool = SudokuTask().make_pool(n, seed=0, workers=1, difficulties=("hard",))
+    pool = SudokuTask().make_pool(n, seed=0, workers=1, mix=("hard",))
     return torch.as_tensor(pool[0], dtype=torch.long), torch.as_tensor(pool[1], dtype=torch.long)
 
 

@@ -39,19 +39,18 @@ def test_checkpoint_every_takes_steps_or_minutes(tmp_path):
     assert bad.exit_code == 2 and "--checkpoint-every takes minutes (3) or steps (200steps), got 'often'" in bad.stderr
 
 
-def test_pool_difficulties_make_a_pool_of_those_levels_and_refuse_unknown_ones(tmp_path, tmp_path_factory):
+def test_pool_mix_makes_a_pool_of_those_generators_and_refuses_unknown_ones(tmp_path, tmp_path_factory):
     from puzzles import sudoku
     from puzzles.sudoku_search import singles_guesses
 
     out = tmp_path / "run"
     r = runner.invoke(app, ["train", "loopmdm", *TINY, "--steps", "1", "--out", str(out), "--set", "own_commits=0.5",
-                            "--pool-difficulties", "fiendish"])
+                            "--pool-mix", "fiendish"])
     assert r.exit_code == 0, r.output
     (pool,) = (tmp_path_factory.getbasetemp() / "cache").glob("sudoku-pool-16-seed0-fiendish-v3.npz")
     with np.load(pool) as z:
         assert all(singles_guesses(p, s) >= sudoku.FIENDISH for p, s in zip(z["puzzles"], z["solutions"]))
-    bad = runner.invoke(app, ["train", "loopmdm", *TINY, "--out", str(tmp_path / "x"), "--pool-difficulties", "brutal"])
-    assert bad.exit_code == 2 and "unknown pool difficulty brutal; choose from easy" in bad.stderr
-    bad = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "y"),
-                              "--pool-difficulties", "hard"])
-    assert bad.exit_code == 2 and "a generator's levels; maze has none" in bad.stderr
+    bad = runner.invoke(app, ["train", "loopmdm", *TINY, "--out", str(tmp_path / "x"), "--pool-mix", "brutal"])
+    assert bad.exit_code == 2 and "unknown pool generator brutal; choose from easy" in bad.stderr
+    bad = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "y"), "--pool-mix", "hard"])
+    assert bad.exit_code == 2 and "unknown pool generator hard; choose from perfect, open, walls" in bad.stderr

@@ -33,7 +33,7 @@ def _cache(tmp_path_factory, monkeypatch):
 
 
 def _inputs(task, n=4, seed=0):
-    pool = task.make_pool(n, seed=seed, workers=1, difficulties=("hard",))
+    pool = task.make_pool(n, seed=seed, workers=1, mix=("hard",))
     return torch.as_tensor(pool[0], dtype=torch.long), torch.as_tensor(pool[1], dtype=torch.long)
 
 

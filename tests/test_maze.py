@@ -456,3 +456,19 @@ def test_borderless_mazes_open_onto_the_edge():
 def test_share_belongs_to_walls_and_rooms_only():
     with pytest.raises(PuzzleError, match="--share is for walls"):
         mz.generate(1, 11, kind="open", share=0.3)
+
+
+def test_a_training_pool_of_the_new_kinds_takes_turns_and_every_maze_is_solved():
+    from puzzles.domains import get_task
+
+    task = get_task("maze", 11)
+    puzzles, solutions = task.make_pool(12, seed=0, mix=("walls", "rooms", "borderless"))
+    assert puzzles.shape == solutions.shape == (12, 121)
+    assert all(task.verify(p, s, (11, 11)) for p, s in zip(puzzles, solutions))  # each a shortest path
+    walls = [task.decode(p, (11, 11)).walls for p in puzzles]
+    open_2x2 = [bool((~w[:-1, :-1] & ~w[1:, 1:] & ~w[:-1, 1:] & ~w[1:, :-1]).any()) for w in walls]
+    assert all(open_2x2[1::3])  # every rooms maze has an open area (a perfect maze never does)
+    edges = [np.concatenate([w[0], w[-1], w[:, 0], w[:, -1]]) for w in walls[0::3] + walls[2::3]]
+    assert not all(e.all() for e in edges)  # walls and borderless mazes reach the grid's edge
+    default = task.make_pool(4, seed=0)  # the default mix is what it was: perfect and open
+    assert (default[0] == task.make_pool(4, seed=0, mix=("perfect", "open"))[0]).all()

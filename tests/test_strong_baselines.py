@@ -85,7 +85,7 @@ def test_ar_solver_is_causal_over_steps_and_never_picks_a_given():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
-    p, s = task.make_pool(1, seed=0, workers=1, difficulties=("hard",))
+    p, s = task.make_pool(1, seed=0, workers=1, mix=("hard",))
     cells, values = task.solver_steps(p.astype(np.int64), s.astype(np.int64))
     puzzle, cells, values = (torch.as_tensor(a, dtype=torch.long) for a in (p, cells[:, :20], values[:, :20]))
     positions = torch.as_tensor(task.structure().positions)
@@ -102,7 +102,7 @@ def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
-    puzzles = task.make_pool(2, seed=0, workers=1, difficulties=("hard",))[0]
+    puzzles = task.make_pool(2, seed=0, workers=1, mix=("hard",))[0]
     out = ARSolverDecoder(model, task, SamplerConfig(legal=True), torch.device("cpu")).solve(puzzles)
     for o, p in zip(out, puzzles):
         assert o.steps == (p == 0).sum() and (o.values[p > 0] == p[p > 0]).all()
@@ -118,7 +118,7 @@ def test_trm_differentiates_the_whole_last_recursion_only():
     with two none (the first runs without a graph)."""
     torch.manual_seed(0)
     task = SudokuTask()
-    puzzle = torch.as_tensor(task.make_pool(1, seed=0, workers=1, difficulties=("hard",))[0], dtype=torch.long)
+    puzzle = torch.as_tensor(task.make_pool(1, seed=0, workers=1, mix=("hard",))[0], dtype=torch.long)
     positions, graph = torch.as_tensor(task.structure().positions), torch.as_tensor(task.structure().graph)
     for recursions, reaches in ((1, True), (2, False)):
         model = TRM(TRMConfig(**TINY, n=2, recursions=recursions))
@@ -136,7 +136,7 @@ def test_trm_decoder_stops_a_puzzle_when_its_halting_head_says_so():
     with torch.no_grad():
         model.q_head.bias.fill_(5.0)  # always halt
     task = SudokuTask()
-    puzzles = task.make_pool(2, seed=0, workers=1, difficulties=("hard",))[0]
+    puzzles = task.make_pool(2, seed=0, workers=1, mix=("hard",))[0]
     out = RecurrentDecoder(model, task, SamplerConfig(max_steps=6), torch.device("cpu")).solve(puzzles)
     assert [o.steps for o in out] == [1, 1]
 
@@ -195,7 +195,7 @@ def test_ar_solver_last_slot_alone_matches_the_full_forward():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
-    p, s = task.make_pool(2, seed=0, workers=1, difficulties=("hard",))
+    p, s = task.make_pool(2, seed=0, workers=1, mix=("hard",))
     cells, values = (torch.as_tensor(a[:, :7]) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
     positions = torch.as_tensor(task.structure().positions)
     puzzle = torch.as_tensor(p, dtype=torch.long)
