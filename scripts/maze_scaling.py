@@ -2,10 +2,15 @@
 
     python scripts/maze_scaling.py --per-size 50 --sizes 10,15,20,25,30,35,40 --loops 128,256,384,512,768 \
         --loops-size 30 --out results/maze-trace-scaling-open
+    python scripts/maze_scaling.py --kind walls --per-size 20 --sizes 10,15,30,60 --loops "" \
+        --out results/maze-scaling-walls
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
-The size curve runs the solver's defaults; the loops curve runs every step cold at a fixed loop count
-(a trace model: one step, with that loop cap).
+The size curve runs the solver's defaults, and records for each maze its shortest path's length and the
+loops the first step ran (the third panel: loops against path length, to show whether they grow faster),
+and for each side the process's peak memory so far (sides run in ascending order, so it is that side's
+peak: the solver holds one side's mazes at a time). The loops curve runs every step cold at a fixed loop
+count (a trace model: one step, with that loop cap).
 Writes OUT.json, OUT.md and, with matplotlib, OUT.png. Pure neural; every path is verified.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -21,21 +27,33 @@ import numpy as np
 from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
+from puzzles import maze
 from puzzles.files import write_text
 
 
-def rate(solver: NeuralSolver, mazes) -> tuple[float, float, float]:
-    """(solve rate, seconds per maze, mean loops the first step ran)."""
+def rate(solver: NeuralSolver, mazes) -> tuple[float, float, float, list[dict]]:
+    """(solve rate, seconds per maze, mean loops the first step ran, per maze: path length, loops, solved)."""
     start = time.perf_counter()
     results = list(solver.solve(mazes))
-    loops = float(np.mean([r.extra.get("first_step_loops", r.extra["loops"]) for r in results]))
-    return float(np.mean([r.solved for r in results])), (time.perf_counter() - start) / len(mazes), loops
+    wall = time.perf_counter() - start
+    each = [{"path": maze.shortest_length(m), "loops": int(r.extra.get("first_step_loops", r.extra["loops"])),
+             "solved": bool(r.solved)} for m, r in zip(mazes, results)]
+    return (float(np.mean([r.solved for r in results])), wall / len(mazes),
+            float(np.mean([e["loops"] for e in each])), each)
+
+
+def peak_mb() -> float:
+    """The process's peak resident memory so far (and the accelerator's, where there is one), in MB."""
+    import torch
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    return rss + (torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", type=Path, default=None)
-    ap.add_argument("--kind", default="open", choices=("perfect", "open"))
+    ap.add_argument("--kind", default="open", choices=maze.KINDS)
     ap.add_argument("--sizes", default="11,15,21,31,41")
     ap.add_argument("--per-size", type=int, default=20)
     ap.add_argument("--loops", default="4,8,16,32",
@@ -47,14 +65,15 @@ def main() -> None:
 
     report = {"kind": args.kind, "per_size": args.per_size, "seed": args.seed, "by_size": {}, "by_loops": {}}
     auto = NeuralSolver("loopmdm", "maze", args.checkpoint)
-    for size in map(int, args.sizes.split(",")):
+    for size in sorted(map(int, args.sizes.split(","))):
         mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
-        solved, secs, ran = rate(auto, mazes)
+        solved, secs, ran, each = rate(auto, mazes)
         plan = auto.plan((size, size), auto.task.encode(mazes[0])[0])
         loops, steps = plan.loops, plan.max_steps
-        report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps, "first_step_loops": ran}
+        report["by_size"][size] = {"solve_rate": solved, "seconds": secs, "loops": loops, "steps": steps,
+                                   "first_step_loops": ran, "peak_mb": peak_mb(), "mazes": each}
         print(f"size {size}: {100 * solved:.0f}% at {loops} loops (first step ran {ran:.0f}) / {steps} steps, "
-              f"{secs:.2f} s per maze", flush=True)
+              f"{secs:.2f} s per maze, peak {report['by_size'][size]['peak_mb']:.0f} MB", flush=True)
     size = args.loops_size
     mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
     for loops in [int(k) for k in args.loops.split(",") if k]:
@@ -72,9 +91,11 @@ def main() -> None:
     trained = max(auto.task.structure().shape)
     lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on "
              f"{trained}x{trained} and smaller.", "",
-             "| side | loop cap | first step ran (mean) | step limit | solved | s per maze |", "|---|---|---|---|---|---|"]
-    lines += [f"| {s} | {r['loops']} | {r['first_step_loops']:.0f} | {r['steps']} | {100 * r['solve_rate']:.0f}% | "
-              f"{r['seconds']:.2f} |" for s, r in report["by_size"].items()]
+             "| side | loop cap | first step ran (mean) | loops per path cell (max) | step limit | solved | s per maze "
+             "| peak memory (MB) |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {s} | {r['loops']} | {r['first_step_loops']:.0f} | "
+              f"{max(e['loops'] / e['path'] for e in r['mazes']):.2f} | {r['steps']} | {100 * r['solve_rate']:.0f}% | "
+              f"{r['seconds']:.2f} | {r['peak_mb']:.0f} |" for s, r in report["by_size"].items()]
     if report["by_loops"]:
         lines += ["", f"| loops (side {size}; a trace model: one step with this cap) | solved |", "|---|---|"]
         lines += [f"| {k} | {100 * r['solve_rate']:.0f}% |" for k, r in report["by_loops"].items()]
@@ -93,7 +114,8 @@ def plot(report: dict, path: Path, loops_size: int, trained: int) -> None:
         return
     by_size = {int(k): v for k, v in report["by_size"].items()}
     by_loops = {int(k): v for k, v in report["by_loops"].items()}
-    fig, axes = plt.subplots(1, 2 if by_loops else 1, figsize=(9 if by_loops else 4.5, 3.4), squeeze=False)
+    panels = 2 + bool(by_loops)
+    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.4), squeeze=False)
     a = axes[0, 0]
     a.plot(list(by_size), [100 * r["solve_rate"] for r in by_size.values()], "o-")
     a.axvline(trained, color="grey", linestyle=":", label="largest trained")
@@ -101,8 +123,19 @@ def plot(report: dict, path: Path, loops_size: int, trained: int) -> None:
     a.set_ylabel("shortest paths found (%)")
     a.set_ylim(0, 103)
     a.legend(fontsize=8)
+    c = axes[0, 1]  # loops the first step ran against each maze's path length: the trace needs 2 per cell
+    each = [e for r in by_size.values() for e in r.get("mazes", [])]
+    if each:
+        longest = max(e["path"] for e in each)
+        for side, r in by_size.items():
+            got = r.get("mazes", [])
+            c.plot([e["path"] for e in got], [e["loops"] for e in got], ".", ms=4, label=f"side {side}")
+        c.plot([0, longest], [0, 2 * longest], ":", color="grey", label="2 per path cell")
+        c.set_xlabel("shortest path (cells)")
+        c.set_ylabel("loops the first step ran")
+        c.legend(fontsize=7)
     if by_loops:
-        b = axes[0, 1]
+        b = axes[0, 2]
         b.plot(list(by_loops), [100 * r["solve_rate"] for r in by_loops.values()], "o-", color="tab:green")
         b.set_xlabel(f"loops (side {loops_size})")
         b.set_ylim(0, 103)
