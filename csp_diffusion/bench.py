@@ -164,19 +164,22 @@ def _mean(values: list) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def _search_counts(rs: list[Result]) -> dict:
-    """A model-guided search's counters against the same search without the model, on the puzzles it
-    searched: median nodes of each, the share it needed fewer on, the share it solved with no backtrack."""
-    searched = [r.extra for r in rs if "nodes" in r.extra]
+def _search_counts(pset: PuzzleSet, rs: list[Result]) -> dict:
+    """A model-guided search's counters against the same search without the model (run here, after the
+    timed solve), on the puzzles it searched: median nodes of each, the share it needed fewer on, the
+    share it solved with no backtrack."""
+    searched = [(r.extra, p) for r, p in zip(rs, pset.puzzles) if "nodes" in r.extra]
     if not searched:
         return {"mean_nodes": None, "median_nodes": None, "median_free_nodes": None, "fewer_nodes_share": None,
                 "no_backtrack_share": None}
+    task = get_task(pset.task)
+    free = [task.free_search_nodes(p) for _, p in searched]
     return {
-        "mean_nodes": _mean([e["nodes"] for e in searched]),
-        "median_nodes": statistics.median(e["nodes"] for e in searched),
-        "median_free_nodes": statistics.median(e["free_nodes"] for e in searched),
-        "fewer_nodes_share": _mean([e["nodes"] < e["free_nodes"] for e in searched]),
-        "no_backtrack_share": _mean([e["backtracks"] == 0 for e in searched]),
+        "mean_nodes": _mean([e["nodes"] for e, _ in searched]),
+        "median_nodes": statistics.median(e["nodes"] for e, _ in searched),
+        "median_free_nodes": statistics.median(free),
+        "fewer_nodes_share": _mean([e["nodes"] < f for (e, _), f in zip(searched, free)]),
+        "no_backtrack_share": _mean([e["backtracks"] == 0 for e, _ in searched]),
     }
 
 
@@ -192,7 +195,7 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),
         "mean_retractions": _mean([r.extra["retractions"] for r in rs if "retractions" in r.extra]),
-        **_search_counts(rs),
+        **_search_counts(pset, rs),
         "median_seconds": statistics.median(secs) if secs else None,
         "p95_seconds": secs[min(n - 1, math.ceil(0.95 * n) - 1)] if secs else None,
         "puzzles_per_second": n / run_.wall if run_.wall > 0 else None,

@@ -49,4 +49,4 @@ def load_pool(task, size: int, seed: int, workers: int | None = None,
 
 def held_out(task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A small generated evaluation set from its own stream, apart from every training pool."""
-    return task.make_pool(n, seed=stream("held-out", seed), workers=1, mix=("hard",))
+    return task.make_pool(n, seed=stream("held-out", seed), workers=1, mix=task.held_out_mix)

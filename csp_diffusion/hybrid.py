@@ -9,7 +9,8 @@ every solvable puzzle is solved, and "no solution" and "more than one solution" 
 said exactly as the oracles say them. Every answer is checked by the task's verifier as well. Each
 result counts the search `nodes` (digits tried at cells with more than one candidate, until the first
 solution), the wrong tries among them (`backtracks`: 0 means the model's order led straight to the
-answer), the model `queries`, and `free_nodes`, the nodes of the same search without the model.
+answer) and the model `queries`; `csp bench` sets the nodes against the same search without the model,
+outside the timed solve.
 """
 
 from __future__ import annotations
@@ -105,8 +106,7 @@ class HybridSolver:
         if outcome is None:
             return Result(self.task.name, self.name, text, None, False, 0.0, reason)
         solution, why, nodes, wrong = outcome
-        extra = {"nodes": int(nodes), "backtracks": int(wrong), "queries": queries,
-                 "free_nodes": self.task.free_search_nodes(puzzle)}
+        extra = {"nodes": int(nodes), "backtracks": int(wrong), "queries": queries}
         if solution is None:
             return Result(self.task.name, self.name, text, None, False, seconds, why, extra)
         ok = self.task.verify(puzzle, solution)

@@ -135,6 +135,9 @@ def check(cfg: TrainConfig) -> None:
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
         has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
         raise UserError(f"{cfg.task} has {has}; got trace={cfg.model_config['trace']}")
+    if cfg.model_config.get("own_commits") and cfg.model_config.get("trace", task.trace_size):
+        raise UserError("own_commits trains the plain objective; a model that follows an execution trace "
+                        "ignores it (add --set trace=0, or leave own_commits out)")
     pick_device(cfg.device)
 
 

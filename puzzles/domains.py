@@ -128,6 +128,7 @@ class SudokuTask:
         return _with_values(cells, solutions)
 
     pool_levels = sudoku.DIFFICULTIES  # what make_pool's `mix` may name: the generator's levels
+    held_out_mix = ("hard",)  # the training run's own small evaluation set
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=("hard", "extreme")):
         """Generated puzzles with unique solutions, split evenly over the levels in `mix` (`seed`: a named stream
@@ -404,6 +405,7 @@ class MazeTask:
         return _with_values(cells, solutions)
 
     pool_levels = maze.KINDS  # what make_pool's `mix` may name: the generator's kinds
+    held_out_mix = None  # the training run's own small evaluation set: the default mix
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=None):
         """n solved mazes on train_size grids, the kinds in `mix` taking turns (None: perfect and open, 2-30%
@@ -435,7 +437,10 @@ class MazeTask:
             return maze.perfect(size, size, rng, maze.ALGORITHMS[int(rng.integers(2))])
         if kind == "open":
             return maze.open_maze(size, rng, knock=float(rng.uniform(0.02, 0.3)))
-        return {"walls": maze.walls_maze, "rooms": maze.rooms_maze, "borderless": maze.borderless_maze}[kind](size, rng)
+        makers = {"walls": maze.walls_maze, "rooms": maze.rooms_maze, "borderless": maze.borderless_maze}
+        if kind not in makers:
+            raise UserError(f"unknown maze kind {kind!r}; choose from {', '.join(maze.KINDS)}")
+        return makers[kind](size, rng)
 
     # ---- benchmarks: puzzle sets, references, scoring, screening, oracles
 

@@ -36,10 +36,15 @@ def rate(solver: NeuralSolver, mazes) -> tuple[float, float, float, list[dict]]:
     start = time.perf_counter()
     results = list(solver.solve(mazes))
     wall = time.perf_counter() - start
-    each = [{"path": maze.shortest_length(m), "loops": int(r.extra.get("first_step_loops", r.extra["loops"])),
+    each = [{"path": maze.shortest_length(m), "loops": int(r.extra.get("first_step_loops", r.extra.get("loops", 0))),
              "solved": bool(r.solved)} for m, r in zip(mazes, results)]
     return (float(np.mean([r.solved for r in results])), wall / len(mazes),
             float(np.mean([e["loops"] for e in each])), each)
+
+
+def save(out: Path, report: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text(out.with_suffix(".json"), json.dumps(report, indent=1))
 
 
 def peak_mb() -> float:
@@ -74,6 +79,7 @@ def main() -> None:
                                    "first_step_loops": ran, "peak_mb": peak_mb(), "mazes": each}
         print(f"size {size}: {100 * solved:.0f}% at {loops} loops (first step ran {ran:.0f}) / {steps} steps, "
               f"{secs:.2f} s per maze, peak {report['by_size'][size]['peak_mb']:.0f} MB", flush=True)
+        save(args.out, report)  # after each side: a long curve keeps what it has measured
     size = args.loops_size
     mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
     for loops in [int(k) for k in args.loops.split(",") if k]:
@@ -82,12 +88,11 @@ def main() -> None:
         steps = 1 if auto.model.trace else auto.plan((size, size)).max_steps
         fixed = NeuralSolver("loopmdm", "maze", args.checkpoint,
                              sampler=SamplerConfig(loops=loops, max_steps=steps, warm_loops=0))
-        solved, secs, _ = rate(fixed, mazes)
+        solved, secs, _, _ = rate(fixed, mazes)
         report["by_loops"][loops] = {"solve_rate": solved, "seconds": secs, "size": size}
         print(f"size {size}, {loops} loops: {100 * solved:.0f}%", flush=True)
+        save(args.out, report)
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_text(args.out.with_suffix(".json"), json.dumps(report, indent=1))
     trained = max(auto.task.structure().shape)
     lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on "
              f"{trained}x{trained} and smaller.", "",

@@ -1,7 +1,7 @@
 """The obvious fixes for the study's baselines, tried: each probe is one study run (the study's data, width,
 batch, warm-up and FLOP budget, seed 0) with one thing changed, scored on the study's held-out puzzles.
 
-    .venv/bin/python scripts/probe_baselines.py                        # every probe, at 3e12 FLOPs
+    .venv/bin/python scripts/probe_baselines.py                        # every probe, at the study's smallest budget
     .venv/bin/python scripts/probe_baselines.py --only trm-lr3e-3 --flops 1e13
     .venv/bin/python scripts/probe_baselines.py --task maze --only ar-lr3e-3,ar-solver-lr3e-3 --flops 1e13
 
@@ -42,14 +42,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sudoku")
     parser.add_argument("--out", type=Path, help="the study folder (default results/compare-TASK)")
-    parser.add_argument("--flops", type=float, default=3e12)
+    parser.add_argument("--flops", type=float, help="the budget (default the study's smallest)")
     parser.add_argument("--only", help="comma-separated probe names (default: all)")
     args = parser.parse_args()
     import numpy as np
 
     args.out = args.out or ROOT / "results" / f"compare-{args.task}"
-    settings = json.loads((args.out / "results.json").read_text())["study"]  # the study's own settings
+    try:
+        settings = json.loads((args.out / "results.json").read_text())["study"]  # the study's own settings
+    except (OSError, ValueError, KeyError) as e:
+        raise SystemExit(f"error: {args.out / 'results.json'} is not a study's results ({e})") from None
+    if settings["task"] != args.task:
+        raise SystemExit(f"error: {args.out} is a {settings['task']} study, not {args.task}")
     study = Study(**{k: tuple(v) if k in ("budgets", "variants") else v for k, v in settings.items()})
+    args.flops = args.flops or min(study.budgets)
     saved = np.load(args.out / "eval-puzzles.npz")  # the study's held-out set, so its rows are the reference
     held = (saved["puzzles"], saved["solutions"])
     study.eval_puzzles = len(held[0])

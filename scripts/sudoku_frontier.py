@@ -89,11 +89,12 @@ def main() -> None:
     ap.add_argument("--puzzles", type=Path, default=ROOT.parent / "shared" / "puzzles" / "sudoku")
     ap.add_argument("--sets", default="norvig_top95,tdoku_magictour_top1465")
     ap.add_argument("--limit", type=int, default=200)
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "sudoku-frontier")
+    ap.add_argument("--out", type=Path, help="default results/sudoku-frontier, or results/sudoku-dial")
     ap.add_argument("--grid", choices=("frontier", "dial"), default="frontier",
                     help="the settings: the speed frontier, or test-time compute (chains and steps)")
     args = ap.parse_args()
     profiles = DIAL_PROFILES if args.grid == "dial" else PROFILES
+    args.out = args.out or ROOT / "results" / ("sudoku-dial" if args.grid == "dial" else "sudoku-frontier")
     unknown = [s for s in args.sets.split(",") if s not in SETS]
     if unknown:
         ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")

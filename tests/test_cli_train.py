@@ -54,3 +54,8 @@ def test_pool_mix_makes_a_pool_of_those_generators_and_refuses_unknown_ones(tmp_
     assert bad.exit_code == 2 and "unknown pool generator brutal; choose from easy" in bad.stderr
     bad = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "y"), "--pool-mix", "hard"])
     assert bad.exit_code == 2 and "unknown pool generator hard; choose from perfect, open, walls" in bad.stderr
+
+
+def test_own_commits_is_refused_where_a_trace_objective_would_ignore_it(tmp_path):
+    r = runner.invoke(app, ["train", "loopmdm", "--task", "maze", "--out", str(tmp_path / "m"), "--set", "own_commits=0.5"])
+    assert r.exit_code == 2 and "own_commits trains the plain objective" in r.stderr

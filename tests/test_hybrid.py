@@ -71,7 +71,7 @@ def test_csp_solve_with_the_hybrid_verifies_and_reports_its_search():
     r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--json"])
     assert r.exit_code == 0, r.output
     assert '"verified": true' in r.stdout and '"nodes":' in r.stdout and '"backtracks":' in r.stdout
-    assert '"free_nodes":' in r.stdout and '"queries":' in r.stdout
+    assert '"queries":' in r.stdout and '"free_nodes":' not in r.stdout  # measured by bench, not on every solve
     r = runner.invoke(app, ["solve", "sudoku", "." * 81, "--solver", "hybrid"])
     assert r.exit_code == 1 and "more than one solution" in r.stdout
 
