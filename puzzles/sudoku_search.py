@@ -112,12 +112,26 @@ def _search(grid, limit, order, popcount, row, col, box):
             return found, guesses, first
 
 
+_NO_MODEL = np.zeros((81, 9), np.float32)  # every candidate alike: ties go to the first cell
+
+
 @njit(cache=True)
-def _counted_search(grid, limit, order, rank, popcount, row, col, box):
-    """`_search` with the hybrid's counters and the branching cell's ties broken by `rank` (float32[81],
-    lower first; all equal: the first cell, the model-free search the hybrid is measured against): returns
-    (solutions found up to `limit`, nodes (digits tried at cells with more than one candidate) until the
-    first solution, wrong tries among them (0: found without a backtrack), first solution or zeros)."""
+def _surest(prob, i, free):
+    """The highest of cell i's probabilities over its candidate digits (bits of `free`)."""
+    best = -1.0
+    for d in range(9):
+        if (free >> d) & 1 and prob[i, d] > best:
+            best = prob[i, d]
+    return best
+
+
+@njit(cache=True)
+def _counted_search(grid, limit, order, prob, popcount, row, col, box):
+    """`_search` with the hybrid's counters and the branching cell's ties broken by the most probable of
+    its candidates in `prob` (float32 (81, 9); all equal: the first cell, the model-free search the hybrid
+    is measured against): returns (solutions found up to `limit`, nodes (digits tried at cells with more
+    than one candidate) until the first solution, wrong tries among them (0: found without a backtrack),
+    first solution or zeros)."""
     g = grid.copy()
     clash, rows, cols, boxes = _used(g, row, col, box)
     if clash:
@@ -135,15 +149,22 @@ def _counted_search(grid, limit, order, rank, popcount, row, col, box):
         if descend:
             best = -1
             best_count = 10
+            best_p = -2.0
             for i in range(81):
                 if g[i] == 0:
                     free = ~(rows[row[i]] | cols[col[i]] | boxes[box[i]]) & 0x1FF
                     c = popcount[free]
-                    if c < best_count or (c == best_count and rank[i] < rank[best]):
+                    if c < best_count:
                         best_count = c
                         best = i
                         if c <= 1:
                             break
+                        best_p = _surest(prob, i, free)
+                    elif c == best_count:
+                        q = _surest(prob, i, free)
+                        if q > best_p:
+                            best = i
+                            best_p = q
             if best == -1:
                 found += 1
                 if found == 1:
@@ -192,14 +213,14 @@ def counted_search(grid: np.ndarray, limit: int = 2, probabilities: np.ndarray |
     """The most-constrained-cell search, compiled, counted as the hybrid is: (solutions up to `limit`,
     nodes until the first, wrong tries among them, first solution). `probabilities` (float (81, 9), one
     model answer for the whole search) order each cell's digits, most probable first, and break ties
-    between equally constrained cells by the surest; None: digits ascending, ties to the first cell (the
+    between equally constrained cells by the surest of their candidates; None: digits ascending, ties to the first cell (the
     model-free search; `guided` with queries=0 searches alike)."""
     g = np.ascontiguousarray(grid, dtype=np.int8)
     if probabilities is None:
-        return _counted_search(g, limit, _ASCENDING, np.zeros(81, np.float32), _POPCOUNT, _ROW, _COL, _BOX)
-    p = np.asarray(probabilities, dtype=np.float32)
+        return _counted_search(g, limit, _ASCENDING, _NO_MODEL, _POPCOUNT, _ROW, _COL, _BOX)
+    p = np.ascontiguousarray(probabilities, dtype=np.float32)
     order = np.ascontiguousarray(np.argsort(-p, axis=1, kind="stable").astype(np.int8) + 1)
-    return _counted_search(g, limit, order, np.ascontiguousarray(-p.max(1)), _POPCOUNT, _ROW, _COL, _BOX)
+    return _counted_search(g, limit, order, p, _POPCOUNT, _ROW, _COL, _BOX)
 
 
 @njit(cache=True)
@@ -353,7 +374,7 @@ def guided(grid: np.ndarray, limit: int = 2, queries: int = 1):
     broken by the most probable candidate, and tries its digits most probable first. Returns (solutions
     found up to `limit`, nodes until the first solution, wrong tries among them, first solution or zeros),
     counted as `_counted_search` counts them (queries=0: the same search; queries=1: `counted_search` given
-    the root's answer, which breaks ties by the most probable of all digits, not of the candidates only)."""
+    the root's answer, the same search run compiled)."""
     if queries == 1:  # the root's answer orders the whole search: compiled
         status, g, _ = propagate(grid)
         if status != 1:

@@ -85,3 +85,15 @@ def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model
     r = runner.invoke(app, ["bench", "--puzzles", "gen:hard:3:seed=1", "--solvers", "hybrid,cpsat"])
     assert r.exit_code == 0, r.output
     assert "search nodes against" in r.stdout and "for the same search without the model" in r.stdout
+
+
+def test_one_query_compiled_and_many_in_python_search_alike_given_the_same_answer():
+    """queries=1 runs compiled; queries>1 runs in Python. Asked again and again with the same answer, the
+    Python search must take the very path the compiled one takes (tie-breaks included), or comparing
+    query counts would compare two searches."""
+    task = SudokuTask()
+    rng = np.random.default_rng(3)
+    for s in sudoku.generate(6, "extreme", seed=11):
+        p = rng.random((81, 9)).astype(np.float32)
+        compiled, python = (searched(task, s.givens, p, unique=True, queries=q) for q in (1, 500))
+        assert compiled[1:] == python[1:] and (compiled[0] == python[0]).all()  # why, nodes, backtracks; answer
