@@ -201,7 +201,7 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
     if kind == "hybrid":
         from csp_diffusion.hybrid import HybridSolver
 
-        return HybridSolver(task, checkpoint, device)
+        return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
     fields.setdefault("chains", models.MODELS[models.kind_of(kind)].chains)
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 

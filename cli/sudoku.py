@@ -153,7 +153,8 @@ def solve_sudoku(
     sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
     ignored(solver, {"--legal": legal and solver.partition("@")[0] not in ("ar", "ar-solver")})
     if not neural or solver == "hybrid":
-        ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
+        ignored(solver, {"--chains": chains is not None, "--show": show,
+                         "--loops": loops is not None and solver != "hybrid",  # the hybrid's model pass reads it
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
                          "--spare-after": spare_after is not None})
     if neural and show and puzzle is None:

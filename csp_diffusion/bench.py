@@ -110,7 +110,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         from csp_diffusion.hybrid import HybridSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
-        hs = HybridSolver(pset.task, checkpoint, device)
+        hs = HybridSolver(pset.task, checkpoint, device, loops=sampler.get("loops", 0))
         params, flops = hs.params, hs.train_flops
         results = hs.solve_screened(pset.puzzles, unique=False)
     elif solver in task.oracles:

@@ -34,11 +34,12 @@ class HybridSolver:
     name = "hybrid"
 
     def __init__(self, task: str, checkpoint: Path | None = None, device: str | None = None, kind: str = "loopmdm",
-                 batch_size: int = 256, queries: int = QUERIES):
+                 batch_size: int = 256, queries: int = QUERIES, loops: int = 0):
         self.net = NeuralSolver(kind, task, checkpoint, device, SamplerConfig(chains=1))
         self.task, self.model, self.device = self.net.task, self.net.model, self.net.device
         self.config = self.net.config
         self.batch_size, self.queries = batch_size, queries
+        self.loops = loops or self.model.max_loops  # of each model pass
         st = self.task.structure()
         self.positions = torch.as_tensor(st.positions, device=self.device)
         self.graph = torch.as_tensor(st.graph, device=self.device)
@@ -53,7 +54,7 @@ class HybridSolver:
 
     def describe(self, shape) -> str:
         return (f"hybrid: {self.net.kind}'s probabilities ({self.params / 1e6:.2f}M parameters, one pass at "
-                f"{self.model.max_loops} loops) order a complete search; every answer verified")
+                f"{self.loops} loops) order a complete search; every answer verified")
 
     @torch.no_grad()
     def probabilities(self, puzzles: np.ndarray) -> np.ndarray:
@@ -62,7 +63,7 @@ class HybridSolver:
         for start in range(0, len(puzzles), self.batch_size):
             values = torch.as_tensor(puzzles[start:start + self.batch_size], dtype=torch.long, device=self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.net.autocast):
-                logits = self.model(values, values > 0, self.positions, self.graph, self.model.max_loops)
+                logits = self.model(values, values > 0, self.positions, self.graph, self.loops)
             out.append(logits.float().softmax(-1).cpu().numpy())
         return np.concatenate(out)
 

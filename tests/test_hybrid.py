@@ -74,6 +74,8 @@ def test_csp_solve_with_the_hybrid_verifies_and_reports_its_search():
     assert '"queries":' in r.stdout and '"free_nodes":' not in r.stdout  # measured by bench, not on every solve
     r = runner.invoke(app, ["solve", "sudoku", "." * 81, "--solver", "hybrid"])
     assert r.exit_code == 1 and "more than one solution" in r.stdout
+    r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--loops", "4", "--steps", "3"])
+    assert r.exit_code == 0 and "--loops has no effect" not in r.stderr and "--steps has no effect" in r.stderr
 
 
 def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model():
