@@ -212,10 +212,12 @@ def report(results: dict) -> str:
             flops = statistics.fmean(r["train_flops"] for r in rs)
             minutes = statistics.fmean(r["train_minutes"] for r in rs)
             rate = flops / max(1e-9, 60 * minutes) / 1e9
-            spread = " (one seed)" if math.isnan(sd) else f" ± {100 * sd:.1f}"
+            spread = "%" if math.isnan(sd) else f" ± {100 * sd:.1f}%"
+            if len(rs) < s["seeds"]:
+                spread += f" ({len(rs)} of {s['seeds']} seeds so far)"
             off = 100 * (flops / budget - 1)
             lines.append(f"| {name} | {rs[0]['dim']} | {rs[0]['params'] / 1e3:.0f}k | {flops:.3g} ({off:+.1f}%) "
-                         f"| {100 * m:.1f}{spread}% | {100 * statistics.fmean(r['cell_accuracy'] for r in rs):.1f}% "
+                         f"| {100 * m:.1f}{spread} | {100 * statistics.fmean(r['cell_accuracy'] for r in rs):.1f}% "
                          f"| {minutes:.1f} | {rate:.1f} |")
         lines.append("")
     lines += ["## Claims", "", "Each with its estimate and 95% paired-bootstrap interval "
