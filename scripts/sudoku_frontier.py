@@ -66,7 +66,13 @@ PROFILES = {
 DIAL = {**{("chains", c): dict(chains=c, max_steps=64) for c in (1, 8, 32)},
         ("chains", 128): dict(chains=128, max_steps=64, puzzles=25),
         **{("steps", s): dict(chains=8, max_steps=s) for s in (8, 16, 32, 128)}}
-DIAL_PROFILES = {f"{c['chains']} chain{'s' * (c['chains'] > 1)}, {c['max_steps']} steps": c for c in DIAL.values()}
+
+
+def dial_name(c: dict) -> str:
+    return f"{c['chains']} chain{'s' * (c['chains'] > 1)}, {c['max_steps']} steps"
+
+
+DIAL_PROFILES = {dial_name(c): c for c in DIAL.values()}
 
 
 def run(solver: NeuralSolver, grids: list[np.ndarray], label: str, progress: Progress) -> dict:
@@ -189,10 +195,10 @@ def plot_dial(report: dict, path: Path) -> None:
     for row, name in zip(axes, sets):
         rate, speed = TARGETS[name]
         for a, axis in zip(row, ("chains", "steps")):
-            pts = sorted((value, report[f"{name}/{profile}"]) for (ax, value), profile
-                         in zip(DIAL, DIAL_PROFILES) if ax == axis and f"{name}/{profile}" in report)
-            if axis == "steps" and f"{name}/8 chains, 64 steps" in report:
-                pts = sorted(pts + [(64, report[f"{name}/8 chains, 64 steps"])])
+            # the default (8 chains, 64 steps) is a point of both curves; DIAL names it on the chains axis
+            on = {**DIAL, ("steps", 64): DIAL[("chains", 8)]}
+            pts = sorted((value, report[f"{name}/{dial_name(c)}"]) for (ax, value), c in on.items()
+                         if ax == axis and f"{name}/{dial_name(c)}" in report)
             xs = [v for v, _ in pts]
             a.plot(xs, [100 * r["solve_rate"] for _, r in pts], "o-", color="tab:blue", label="solved (%)")
             a.axhline(100 * rate, color="tab:blue", linestyle=":")
