@@ -47,6 +47,7 @@ def load_pool(task, size: int, seed: int, workers: int | None = None,
     return puzzles, solutions
 
 
-def held_out(task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A small generated evaluation set from its own stream, apart from every training pool."""
-    return task.make_pool(n, seed=stream("held-out", seed), workers=1, mix=task.held_out_mix)
+def held_out(task, n: int, seed: int, mix=None) -> tuple[np.ndarray, np.ndarray]:
+    """A small generated evaluation set from its own stream, apart from every training pool: of the training
+    pool's `mix` when one is given (a run on new kinds is watched on them), else the task's own default."""
+    return task.make_pool(n, seed=stream("held-out", seed), workers=1, mix=mix or task.held_out_mix)

@@ -244,7 +244,7 @@ class _Trainer:
             net, self.model, task, pool, cfg.batch_size, device, self.gen, self.rng, graph, cfg.autocast, self.world)
         if state is not None:
             self.restore(state)
-        self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed)[0] if self.rank == 0 and cfg.eval_puzzles else None
+        self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed, cfg.pool_mix)[0] if self.rank == 0 and cfg.eval_puzzles else None
         # a trace model runs a loop per cell (the trace needs fewer: 2 x the path length)
         self.eval_loops = structure.positions.shape[0] if self.model.trace else self.model.max_loops
 

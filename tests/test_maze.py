@@ -472,3 +472,16 @@ def test_a_training_pool_of_the_new_kinds_takes_turns_and_every_maze_is_solved()
     assert not all(e.all() for e in edges)  # walls and borderless mazes reach the grid's edge
     default = task.make_pool(4, seed=0)  # the default mix is what it was: perfect and open
     assert (default[0] == task.make_pool(4, seed=0, mix=("perfect", "open"))[0]).all()
+
+
+def test_a_runs_held_out_set_is_of_its_training_mix_and_apart_from_its_pool():
+    from csp_diffusion.data import held_out
+    from puzzles.domains import get_task
+
+    task = get_task("maze", 9)
+    mixed, _ = held_out(task, 6, seed=0, mix=("rooms",))
+    default, _ = held_out(task, 6, seed=0)
+    assert not (mixed == default).all()
+    walls = [task.decode(p, (9, 9)).walls for p in mixed]
+    assert all((~w[:-1, :-1] & ~w[1:, 1:] & ~w[:-1, 1:] & ~w[1:, :-1]).any() for w in walls)  # rooms: open areas
+    assert not (mixed == task.make_pool(6, seed=0, mix=("rooms",))[0]).all()  # its own stream, not the pool's
