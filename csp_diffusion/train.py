@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.checkpoint import load_state, save_model, save_state
+from csp_diffusion.checkpoint import load_state, read_model, save_model, save_state
 from csp_diffusion.data import held_out, load_pool
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import pick_device
@@ -178,8 +178,9 @@ def _resumed(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict]:
 
 
 def build_model(cfg: TrainConfig, task, fresh: bool):
-    """(network, its config) for the run: the kind's defaults fitted to the task, then (fine-tuning a fresh
-    run) the --init checkpoint's config and weights, then the run's overrides."""
+    """(network, its config, the training FLOPs already in its weights) for the run: the kind's defaults fitted
+    to the task, then (fine-tuning a fresh run) the --init checkpoint's config, weights and FLOPs, then the
+    run's overrides."""
     kind = models.MODELS[cfg.model]
     structure = task.structure()
     slots = 0 if structure.neighbours is None else structure.neighbours.shape[1]
@@ -188,10 +189,11 @@ def build_model(cfg: TrainConfig, task, fresh: bool):
             "slots": slots}
     if "trace" in base:  # a model that can learn a task's execution trace does where there is one (--set trace=0: not)
         base["trace"] = task.trace_size
-    init_model = None
+    init_model, init_flops = None, 0.0
     if cfg.init and fresh:  # fine-tuning: the checkpoint's config, then the overrides (a resumed run has them)
         init_model, meta = models.load(Path(cfg.init), cfg.model, cfg.task)
         base = meta["config"]
+        init_flops = float(meta["info"].get("train_flops") or 0.0)
     mc = kind.config.from_dict({**base, **cfg.model_config})
     model = models.build(cfg.model, mc.to_dict())
     if init_model is not None:
@@ -201,7 +203,7 @@ def build_model(cfg: TrainConfig, task, fresh: bool):
             raise UserError(f"--set changes the shape of {cfg.init}'s weights; only settings like "
                             "max_loops, grad_loops or carry can change when fine-tuning") from None
         cfg.model_config = mc.to_dict()
-    return model, mc
+    return model, mc, init_flops
 
 
 def optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -230,7 +232,7 @@ class _Trainer:
         torch.manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.gen = torch.Generator(device=device).manual_seed(seed)
-        model, self.mc = build_model(cfg, task, fresh=state is None)
+        model, self.mc, self.init_flops = build_model(cfg, task, fresh=state is None)
         self.model = model.to(device)
         self.opt = optimizer(self.model, cfg)
         self.step, self.elapsed, self.flops, self.running = 0, 0.0, 0.0, None
@@ -244,7 +246,8 @@ class _Trainer:
             net, self.model, task, pool, cfg.batch_size, device, self.gen, self.rng, graph, cfg.autocast, self.world)
         if state is not None:
             self.restore(state)
-        self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed, cfg.pool_mix)[0] if self.rank == 0 and cfg.eval_puzzles else None
+        watch = self.rank == 0 and cfg.eval_puzzles
+        self.eval_set = held_out(task, cfg.eval_puzzles, cfg.seed, cfg.pool_mix)[0] if watch else None
         # a trace model runs a loop per cell (the trace needs fewer: 2 x the path length)
         self.eval_loops = structure.positions.shape[0] if self.model.trace else self.model.max_loops
 
@@ -253,6 +256,10 @@ class _Trainer:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.elapsed, self.flops = state["step"], state["elapsed"], state["flops"]
+        if "init_flops" in state:
+            self.init_flops = state["init_flops"]
+        elif self.cfg.init and Path(self.cfg.init).is_file():  # a state written before it kept them
+            self.init_flops = float(read_model(Path(self.cfg.init))[1]["info"].get("train_flops") or 0.0)
         self.last_flops = state.get("last_flops", 0.0)
         torch.set_rng_state(state["torch_rng"])
         self.gen.set_state(state["gen_rng"])
@@ -306,12 +313,15 @@ class _Trainer:
             return
         cfg, model = self.cfg, self.model
         info = {"train_config": asdict(cfg), "step": self.step, "minutes": round(self.elapsed / 60, 2),
-                "train_flops": self.flops, "params": model.num_params(), "world_size": self.world,
+                # the weights' whole training: a fine-tune's --init FLOPs and its own (the --flops budget is its own)
+                "train_flops": self.init_flops + self.flops, "init_flops": self.init_flops,
+                "params": model.num_params(), "world_size": self.world,
                 "device": str(self.device)}
         save_model(self.out / "model.safetensors", model, cfg.model, cfg.task, self.mc.to_dict(), info)
         save_state(self.out / "state.pt", {
             "model": model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
-            "elapsed": self.elapsed, "flops": self.flops, "last_flops": self.last_flops, "running_loss": self.running,
+            "elapsed": self.elapsed, "flops": self.flops, "init_flops": self.init_flops, "last_flops": self.last_flops,
+            "running_loss": self.running,
             "train_config": asdict(cfg),
             "torch_rng": torch.get_rng_state(), "gen_rng": self.gen.get_state(),
             "numpy_rng": json.dumps(self.rng.bit_generator.state), "objective": self.objective.state_dict(),

@@ -223,9 +223,14 @@ def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
     wb, meta = read_model(tmp_path / "b" / "model.safetensors")
     assert meta["config"]["dim"] == 32 and meta["config"]["carry"] == 1.0 and meta["config"]["max_loops"] == 5
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)  # lr ~0: the weights it started from
-    # a resumed fine-tune needs only its own folder
+    before = read_model(start)[1]["info"]["train_flops"]  # the weights' whole training: init's FLOPs and its own
+    own = meta["info"]["train_flops"] - meta["info"]["init_flops"]
+    assert meta["info"]["init_flops"] == before and own > 0
+    # a resumed fine-tune needs only its own folder, and still counts its init's FLOPs
     start.unlink()
     assert train(TrainConfig(steps=2), tmp_path / "b", resume=True)["step"] == 2
+    info = read_model(tmp_path / "b" / "model.safetensors")[1]["info"]
+    assert info["init_flops"] == before and info["train_flops"] > before + own
     from puzzles.errors import UserError
 
     train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a",
