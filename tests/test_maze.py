@@ -388,7 +388,8 @@ def test_cli_bad_input_exits_2(cli, tmp_path):
     assert r.exit_code == 2 and "no mazes found" in _one_error_line(r)
     r = cli("solve", "maze", str(SAMPLE), "--solver", "magic")
     line = _one_error_line(r)
-    assert r.exit_code == 2 and "unknown solver 'magic'; choose from loopmdm, ar, ar-solver, hrm, trm, cpsat" in line
+    assert r.exit_code == 2 and "unknown solver 'magic'; choose from loopmdm, ar, ar-solver, hrm, trm, " in line
+    assert "loopmdm@2e13, trm@2e13, cpsat" in line  # the matched set, then the oracle
 
 
 def test_cli_generate(cli, tmp_path):
