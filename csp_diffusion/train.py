@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from csp_diffusion import models
-from csp_diffusion.checkpoint import load_state, read_model, save_model, save_state
+from csp_diffusion.checkpoint import load_state, save_model, save_state
 from csp_diffusion.data import held_out, load_pool
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import pick_device
@@ -256,10 +256,7 @@ class _Trainer:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.elapsed, self.flops = state["step"], state["elapsed"], state["flops"]
-        if "init_flops" in state:
-            self.init_flops = state["init_flops"]
-        elif self.cfg.init and Path(self.cfg.init).is_file():  # a state written before it kept them
-            self.init_flops = float(read_model(Path(self.cfg.init))[1]["info"].get("train_flops") or 0.0)
+        self.init_flops = state.get("init_flops", 0.0)
         self.last_flops = state.get("last_flops", 0.0)
         torch.set_rng_state(state["torch_rng"])
         self.gen.set_state(state["gen_rng"])

@@ -192,11 +192,10 @@ def plot_dial(report: dict, path: Path) -> None:
         return
     sets = list(dict.fromkeys(k.split("/", 1)[0] for k in report))
     fig, axes = plt.subplots(len(sets), 2, figsize=(10, 3.8 * len(sets)), squeeze=False)
+    on = {**DIAL, ("steps", 64): DIAL[("chains", 8)]}  # the default (8 chains, 64 steps) is on both curves
     for row, name in zip(axes, sets):
         rate, speed = TARGETS[name]
         for a, axis in zip(row, ("chains", "steps")):
-            # the default (8 chains, 64 steps) is a point of both curves; DIAL names it on the chains axis
-            on = {**DIAL, ("steps", 64): DIAL[("chains", 8)]}
             pts = sorted((value, report[f"{name}/{dial_name(c)}"]) for (ax, value), c in on.items()
                          if ax == axis and f"{name}/{dial_name(c)}" in report)
             xs = [v for v, _ in pts]

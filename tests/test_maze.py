@@ -459,6 +459,11 @@ def test_share_belongs_to_walls_and_rooms_only():
         mz.generate(1, 11, kind="open", share=0.3)
 
 
+def _has_open_area(walls: np.ndarray) -> bool:
+    """Whether a maze has an open 2x2 block somewhere (a perfect maze never does; a rooms maze always)."""
+    return bool((~walls[:-1, :-1] & ~walls[1:, 1:] & ~walls[:-1, 1:] & ~walls[1:, :-1]).any())
+
+
 def test_a_training_pool_of_the_new_kinds_takes_turns_and_every_maze_is_solved():
     from puzzles.domains import get_task
 
@@ -467,7 +472,7 @@ def test_a_training_pool_of_the_new_kinds_takes_turns_and_every_maze_is_solved()
     assert puzzles.shape == solutions.shape == (12, 121)
     assert all(task.verify(p, s, (11, 11)) for p, s in zip(puzzles, solutions))  # each a shortest path
     walls = [task.decode(p, (11, 11)).walls for p in puzzles]
-    open_2x2 = [bool((~w[:-1, :-1] & ~w[1:, 1:] & ~w[:-1, 1:] & ~w[1:, :-1]).any()) for w in walls]
+    open_2x2 = [_has_open_area(w) for w in walls]
     assert all(open_2x2[1::3])  # every rooms maze has an open area (a perfect maze never does)
     edges = [np.concatenate([w[0], w[-1], w[:, 0], w[:, -1]]) for w in walls[0::3] + walls[2::3]]
     assert not all(e.all() for e in edges)  # walls and borderless mazes reach the grid's edge
@@ -484,5 +489,5 @@ def test_a_runs_held_out_set_is_of_its_training_mix_and_apart_from_its_pool():
     default, _ = held_out(task, 6, seed=0)
     assert not (mixed == default).all()
     walls = [task.decode(p, (9, 9)).walls for p in mixed]
-    assert all((~w[:-1, :-1] & ~w[1:, 1:] & ~w[:-1, 1:] & ~w[1:, :-1]).any() for w in walls)  # rooms: open areas
+    assert all(_has_open_area(w) for w in walls)  # rooms
     assert not (mixed == task.make_pool(6, seed=0, mix=("rooms",))[0]).all()  # its own stream, not the pool's
