@@ -189,7 +189,8 @@ def generate_maze(
     n: Count = 1,
     size: Annotated[int, typer.Option(
         "--size", min=5, help=f"Maze side in characters (odd sizes fill best; at most {MAX_MAZE}).")] = 11,
-    kind: Annotated[str, typer.Option("--kind", help=f"Maze kind: {', '.join(mz.KINDS)}.")] = "perfect",
+    kind: Annotated[str, typer.Option("--kind", help=f"Maze kind: {', '.join(mz.KINDS)}, or {mz.MIXED} (all five "
+                                      "in equal shares, in turn).")] = "perfect",
     min_path: Annotated[int | None, typer.Option(
         "--min-path", min=2, help="Least shortest-path length, in cells with S and G.")] = None,
     seed: Seed = 0,

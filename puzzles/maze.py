@@ -31,6 +31,7 @@ _CHARS = {WALL_CH, OPEN_CH, START_CH, GOAL_CH, PATH_CH}
 OPEN, WALL, START, GOAL = 0, 1, 2, 3
 
 KINDS = ("perfect", "open", "walls", "rooms", "borderless")
+MIXED = "mixed"  # a generated set of every kind in equal shares, in turn (not a kind of its own)
 UNREACHABLE = "the goal cannot be reached from the start"
 ALGORITHMS = ("backtracker", "wilson")
 
@@ -636,10 +637,11 @@ def generate(
     algorithm: str = "backtracker",
     share: float | None = None,
 ) -> list[Maze]:
-    """`n` unsolved size x size mazes of `kind` (KINDS), reproducible from `seed`; `share` is the wall density of
-    a `walls` maze or the open share of a `rooms` maze (None: drawn per maze)."""
-    if kind not in KINDS:
-        raise PuzzleError(f"unknown maze kind {kind!r}; choose from {', '.join(KINDS)}")
+    """`n` unsolved size x size mazes of `kind` (KINDS, or MIXED: maze i of kind KINDS[i % 5]), reproducible from
+    `seed`; `share` is the wall density of a `walls` maze or the open share of a `rooms` maze (None: drawn per
+    maze)."""
+    if kind not in (*KINDS, MIXED):
+        raise PuzzleError(f"unknown maze kind {kind!r}; choose from {', '.join((*KINDS, MIXED))}")
     if algorithm not in ALGORITHMS:
         raise PuzzleError(f"unknown maze algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")
     if n < 0:
@@ -649,15 +651,22 @@ def generate(
     if share is not None and kind not in ("walls", "rooms"):
         raise PuzzleError(f"--share is for walls mazes (wall density) and rooms mazes (open share), not {kind}")
     rng = np.random.default_rng(seed)
+    if kind == MIXED:
+        return [_one(KINDS[i % len(KINDS)], size, rng, algorithm, min_path) for i in range(n)]
+    return [_one(kind, size, rng, algorithm, min_path, share) for _ in range(n)]
+
+
+def _one(kind: str, size: int, rng: np.random.Generator, algorithm: str, min_path: int | None,
+         share: float | None = None) -> Maze:
     if kind == "perfect":
-        return [perfect(size, size, rng, algorithm, min_path) for _ in range(n)]
+        return perfect(size, size, rng, algorithm, min_path)
     if kind == "walls":
-        return [walls_maze(size, rng, share, min_path) for _ in range(n)]
+        return walls_maze(size, rng, share, min_path)
     if kind == "rooms":
-        return [rooms_maze(size, rng, share, min_path) for _ in range(n)]
+        return rooms_maze(size, rng, share, min_path)
     if kind == "borderless":
-        return [borderless_maze(size, rng, min_path) for _ in range(n)]
-    return [open_maze(size, rng, min_path=min_path) for _ in range(n)]
+        return borderless_maze(size, rng, min_path)
+    return open_maze(size, rng, min_path=min_path)
 
 
 # ---------------------------------------------------------------- symmetries
@@ -703,7 +712,7 @@ def random_dihedral(maze: Maze, rng: np.random.Generator) -> tuple[Maze, int]:
 
 
 __all__ = [
-    "ALGORITHMS", "GOAL", "KINDS", "Maze", "OPEN", "START", "WALL", "cell_name", "dihedral", "distances",
+    "ALGORITHMS", "GOAL", "KINDS", "MIXED", "Maze", "OPEN", "START", "WALL", "cell_name", "dihedral", "distances",
     "from_tokens", "generate", "inverse", "is_solution", "open_maze", "parse", "path_mask", "perfect",
     "random_dihedral", "read_file", "read_text", "shortest_length", "shortest_path", "solve",
     "to_text", "tokens", "verify", "write_text",

@@ -454,6 +454,18 @@ def test_borderless_mazes_open_onto_the_edge():
     assert all((~m.walls[0]).any() or (~m.walls[:, 0]).any() for m in ms)
 
 
+def test_a_mixed_set_takes_the_five_kinds_in_turn():
+    ms = mz.generate(10, 15, kind=mz.MIXED, min_path=10, seed=3)
+    assert ms == mz.generate(10, 15, kind=mz.MIXED, min_path=10, seed=3)
+    bordered = [bool(m.walls[0].all() and m.walls[-1].all() and m.walls[:, 0].all() and m.walls[:, -1].all())
+                for m in ms]
+    assert bordered == [k in ("perfect", "open", "rooms") for k in mz.KINDS * 2]  # walls, borderless: no border
+    assert not _has_open_area(ms[0].walls) and _has_open_area(ms[3].walls)  # perfect, then rooms
+    assert all(mz.shortest_length(m) >= 10 for m in ms)
+    with pytest.raises(PuzzleError, match="--share is for walls"):
+        mz.generate(5, 11, kind=mz.MIXED, share=0.3)
+
+
 def test_share_belongs_to_walls_and_rooms_only():
     with pytest.raises(PuzzleError, match="--share is for walls"):
         mz.generate(1, 11, kind="open", share=0.3)
