@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.errors import UserError
 
 
 def main() -> None:
@@ -27,7 +29,10 @@ def main() -> None:
     ap.add_argument("--loops", type=int, default=128)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    mazes = bench.load("maze", args.spec).puzzles
+    try:
+        mazes = bench.load("maze", args.spec).puzzles
+    except UserError as e:
+        sys.exit(f"error: {e}")
     paths = [maze.shortest_length(m) for m in mazes]
     solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(loops=args.loops, max_steps=1, warm_loops=0, chains=1))
     start = time.perf_counter()

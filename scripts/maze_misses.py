@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.errors import UserError
 from puzzles.files import write_text
 
 
@@ -28,7 +30,10 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    mazes = bench.load("maze", args.spec).puzzles
+    try:
+        mazes = bench.load("maze", args.spec).puzzles
+    except UserError as e:
+        sys.exit(f"error: {e}")
     solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(chains=1, time_limit=args.time_limit))
     rows = [{"solved": bool(r.solved), "path": maze.shortest_length(m), "density": round(float(m.walls.mean()), 3),
              "error": r.error, "wrong_answer": r.solution is not None and not r.verified,
