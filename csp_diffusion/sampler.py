@@ -28,7 +28,12 @@ constraints.py, keyed by the kind of constraint the task names.
 A model that learned an execution trace (mazes) runs its first step in chunks of loops
 up to a cap, and a puzzle stops looping as soon as the model's own argmax verifies as an
 answer; that answer is then committed whole (the early exit, with "verified" in place of
-"confident").
+"confident"). A first step whose answer moved and then stood still for two checks
+without verifying has stalled (the trace went wrong: no more loops will mend it), and
+stops there. Each chain runs in one of the task's frames (symmetries of the grid,
+`task.frames`; chain c in frame c): a chain whose cold step stalled starts again, cold,
+in its next frame, until it has tried them all. Only the grid's frame changes; every
+value still comes from the model, and answers are verified in the puzzle's own frame.
 
 Speed: with `warm_loops`, a chain's later steps start the model's looped core from
 the state it ended the previous step in and run only that many loops; with
@@ -168,13 +173,17 @@ class Sampler:
             return outs[0]
         return torch.cat([o[0] for o in outs]), None if outs[0][1] is None else torch.cat([o[1] for o in outs])
 
+    STALL_CHECKS = 2  # a settling row whose answer grew, then not for this many checks, unverified, has stalled
+
     def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None,
                  settled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None):
-        """(logits, final core state, loops run per row, rows answered) after up to `loops` passes (state None for models
-        that carry none). With a deadline or a `settled` rule (settled(logits, rows): which of those rows
-        have an answer already verified) and a model that carries state, the loops run in chunks: a row
-        stops where it settled, keeping that chunk's logits and state, the step ends when every row has,
-        and (None, None, None, None) once the deadline passes."""
+        """(logits, final core state, loops run per row, rows answered, rows stalled) after up to `loops` passes
+        (state None for models that carry none). With a deadline or a `settled` rule (settled(logits, rows):
+        which of those rows have an answer already verified) and a model that carries state, the loops run
+        in chunks: a row stops where it settled, or where it stalled: its answer (the cells whose argmax differs
+        from the first check's) grew at some check, then did not outgrow its largest for STALL_CHECKS checks
+        (on a maze, the walk stopped short of G or turns in circles); it keeps that chunk's logits and state; the step ends when
+        every row has, and (None,) * 5 once the deadline passes."""
         if state is None and settled is None:
             # identical grids (a puzzle's chains before they diverge: all of them at step 1, spares as they
             # join) run once; the network is deterministic, so each copy gets the same logits
@@ -187,11 +196,14 @@ class Sampler:
                 return tuple(None if x is None else x[inverse] for x in out)  # all None past the deadline
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
+        stalled = answered.clone()
         timed = deadline is not None and deadline.end != float("inf")
         piece = self.piece(v.shape[1])
         if not self.model.carries_state or not (timed or settled) or loops <= piece:
-            return (*self._model(v, g, positions, graph, loops, state), full, answered)
+            return (*self._model(v, g, positions, graph, loops, state), full, answered, stalled)
         done, kept, ran = 0, None, full.clone()
+        first, best = None, torch.zeros(len(v), dtype=torch.long, device=v.device)
+        still = torch.zeros_like(best)
         open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
             n = min(piece, loops - done)
@@ -202,39 +214,50 @@ class Sampler:
             done += n
             if settled is not None and (done % self.CHUNK == 0 or done == loops):
                 now = settled(lg, open_)
-                ran[open_[now]] = done
+                pred = lg.argmax(-1)
+                if first is None:
+                    first = pred.new_zeros((len(v), pred.shape[1]))
+                    first[open_] = pred
+                size = (pred != first[open_]).sum(-1)
+                grew = size > best[open_]
+                still[open_] = torch.where(grew, 0, still[open_] + 1)
+                best[open_] = torch.maximum(best[open_], size)
+                stuck = ~now & (best[open_] > 0) & (still[open_] >= self.STALL_CHECKS)
+                stalled[open_[stuck]] = True
+                ran[open_[now | stuck]] = done
                 answered[open_[now]] = True
-                open_ = open_[~now]
+                open_ = open_[~(now | stuck)]
             if done == loops or len(open_) == 0:
-                return kept, state, ran, answered
+                return kept, state, ran, answered, stalled
             if timed and deadline.passed():
-                return None, None, None, None
+                return None, None, None, None, None
 
     def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, deadline=None,
                       settled=None):
         """Logits for rows idx: cold rows run all loops from scratch (or until `settled(rows)` says they
-        are answered), the others warm_loops from their carried core state. Returns (logits, updated
-        carried state, loops run per row, rows answered)."""
+        are answered or stalled), the others warm_loops from their carried core state. Returns (logits,
+        updated carried state, loops run per row, rows answered, rows stalled)."""
         cfg, logits = self.config, None
         is_cold = cold[idx]
         ran = torch.full((len(idx),), warm_loops, device=v.device)
         answered = torch.zeros(len(idx), dtype=torch.bool, device=v.device)
+        stalled = answered.clone()
         for rows, from_state in ((is_cold, False), (~is_cold, True)):
             if not rows.any():
                 continue
             sel = idx[rows]
             loops, state = (warm_loops, carried[sel]) if from_state else (cfg.loops, None)
-            lg, h, r, a = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline,
-                                        None if from_state or settled is None else settled(sel))
+            lg, h, r, a, st = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline,
+                                            None if from_state or settled is None else settled(sel))
             if lg is None:
-                return None, carried, None, None
+                return None, carried, None, None, None
             if logits is None:
                 logits = lg.new_empty((len(idx), *lg.shape[1:]))
             if carried is None:
                 carried = h.new_zeros((len(cold), *h.shape[1:]))
-            logits[rows], carried[sel], ran[rows], answered[rows] = lg, h.to(carried.dtype), r, a
+            logits[rows], carried[sel], ran[rows], answered[rows], stalled[rows] = lg, h.to(carried.dtype), r, a, st
         cold[idx] = False
-        return logits, carried, ran, answered
+        return logits, carried, ran, answered, stalled
 
 
     def solve(
@@ -263,11 +286,13 @@ class Sampler:
             predicted = run.predict(idx, v, g, step)
             if predicted is None:  # the time limit passed inside this step
                 break
-            probs, answered = predicted
+            probs, answered, stalled = predicted
             v, retracted = run.retract(idx, v, g, probs, step)
             v, commit = run.commit(idx, v, probs, answered, step)
             v, wiped = run.restart(idx, v, g, step)
-            retracted = retracted | wiped
+            v, moved = run.reframe(idx, v, stalled, step)
+            retracted = (retracted | wiped) & ~moved[:, None]
+            commit = commit & ~moved[:, None]
             ch.values[idx] = v
             ch.counters["commits"][idx] += commit.sum(-1)
             ch.counters["retractions"][idx] += retracted.sum(-1)
@@ -290,6 +315,8 @@ class _Chains:
     values: torch.Tensor  # long (N, T), 0 = masked
     given: torch.Tensor  # bool (N, T)
     chains: int
+    perms: torch.Tensor  # long (F, T): the task's frames; a chain in frame f holds puzzle cell perms[f, t] at t
+    frame: torch.Tensor  # long (N,): each chain's frame
     greedy: torch.Tensor  # bool (N, 1): commits by margin and argmax, no noise (until it restarts)
     spare: torch.Tensor  # bool (N,): chains beyond the first
     waiting: bool  # spares not joined yet
@@ -304,18 +331,23 @@ class _Chains:
     counters: dict[str, torch.Tensor]  # long (N,) each, COUNTERS
     carried: torch.Tensor | None = None  # (N, T, dim) core state after each chain's last step
 
-    COUNTERS: ClassVar[tuple[str, ...]] = ("restarts", "commits", "retractions", "steps", "first_loops", "passes", "loops_run")
+    COUNTERS: ClassVar[tuple[str, ...]] = ("restarts", "reframes", "commits", "retractions", "steps", "first_loops",
+                                           "passes", "loops_run")
 
     @classmethod
-    def start(cls, puzzles: np.ndarray, chains: int, spare_after: int, device) -> _Chains:
+    def start(cls, puzzles: np.ndarray, chains: int, spare_after: int, device, frames: np.ndarray) -> _Chains:
         P, T = puzzles.shape
         N = P * chains
+        perms = torch.as_tensor(frames, dtype=torch.long, device=device)
+        frame = torch.arange(N, device=device) % chains % len(perms)
         values = torch.as_tensor(np.repeat(puzzles, chains, axis=0), dtype=torch.long, device=device)
+        values = values.gather(1, perms[frame])
         greedy = (torch.arange(N, device=device) % chains == 0)[:, None]
         waiting = chains > 1 and spare_after > 0
         zeros = lambda: torch.zeros(N, dtype=torch.long, device=device)  # noqa: E731
         return cls(
-            values=values, given=values > 0, chains=chains, greedy=greedy, spare=~greedy[:, 0], waiting=waiting,
+            values=values, given=values > 0, chains=chains, perms=perms, frame=frame, greedy=greedy,
+            spare=~greedy[:, 0], waiting=waiting,
             active=greedy[:, 0].clone() if waiting else torch.ones(N, dtype=torch.bool, device=device),
             first=torch.zeros(N, T, dtype=torch.bool, device=device), best_filled=(values > 0).sum(-1),
             last_progress=zeros(), tabu=torch.zeros(N, T, dtype=torch.long, device=device),
@@ -323,6 +355,13 @@ class _Chains:
             counters={k: zeros() for k in cls.COUNTERS},
             verified=torch.zeros(N, dtype=torch.bool, device=device), puzzle_done=np.zeros(P, dtype=bool),
         )
+
+    def original(self, rows: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
+        """`grids` of chains `rows`, each in its chain's frame, in the puzzle's own frame."""
+        if len(self.perms) == 1:
+            return grids
+        inv = torch.argsort(self.perms[self.frame[rows]], dim=1)
+        return grids.gather(1, inv)
 
     def done_rows(self) -> torch.Tensor:
         return torch.as_tensor(np.repeat(self.puzzle_done, self.chains), device=self.values.device)
@@ -335,11 +374,13 @@ class _Chains:
 
     def state(self, idx, commit, retracted, step: int, loops: int) -> State:
         """The live view's State of chain 0 of puzzle 0 after a step."""
-        T = self.values.shape[1]
         stepped = idx[0] == 0
-        return State(self.values[0].cpu().numpy(), self.given[0].cpu().numpy(),
-                     commit[0].cpu().numpy() if stepped else np.zeros(T, bool),
-                     retracted[0].cpu().numpy() if stepped else np.zeros(T, bool), step + 1, loops)
+        zero = torch.zeros(1, dtype=torch.long, device=self.values.device)
+        grids = torch.stack([self.values[0], self.given[0].long(),
+                             commit[0].long() if stepped else torch.zeros_like(self.values[0]),
+                             retracted[0].long() if stepped else torch.zeros_like(self.values[0])])
+        values, given, committed, retracted = self.original(zero.expand(4), grids).cpu().numpy()
+        return State(values, given.astype(bool), committed.astype(bool), retracted.astype(bool), step + 1, loops)
 
 
 class _Run:
@@ -359,7 +400,7 @@ class _Run:
         self.graph = torch.as_tensor(structure.graph, device=device)
         self.rule = rule_for(task, self.graph)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
-        self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device)
+        self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, task.frames(self.shape))
         self.loops = cfg.loops
         self.warm_loops = cfg.warm_loops if cfg.warm_loops is not None else task.warm_loops
         self.warm = self.warm_loops > 0 and sampler.model.carries_state
@@ -375,22 +416,23 @@ class _Run:
 
         def check(logits: torch.Tensor, part: torch.Tensor) -> torch.Tensor:
             sub = rows[part]
-            pred = torch.where(ch.given[sub], ch.values[sub], logits.argmax(-1) + 1).cpu().numpy()
+            pred = ch.original(sub, torch.where(ch.given[sub], ch.values[sub], logits.argmax(-1) + 1)).cpu().numpy()
             ok = [self.task.verify(self.puzzles[n // C], pred[k], self.shape) for k, n in enumerate(sub.tolist())]
             return torch.as_tensor(ok, dtype=torch.bool, device=self.device)
         return check
 
     def predict(self, idx, v, g, step: int):
-        """(probabilities (n, T, V), rows whose argmax is already a verified answer) for the active rows,
-        or None when the deadline passed inside the step. Counts each row's forward passes and loops."""
+        """(probabilities (n, T, V), rows whose argmax is already a verified answer, rows that stalled) for
+        the active rows, or None when the deadline passed inside the step. Counts each row's forward passes
+        and loops."""
         ch, s = self.chains, self.sampler
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=s.autocast):
             if self.warm:
-                logits, ch.carried, ran, answered = s._warm_forward(v, g, idx, ch.cold, ch.carried, self.positions,
+                logits, ch.carried, ran, answered, stalled = s._warm_forward(v, g, idx, ch.cold, ch.carried, self.positions,
                                                                     self.graph, self.warm_loops, self.deadline,
                                                                     self.settle)
             else:
-                logits, _, ran, answered = s._forward(v, g, self.positions, self.graph, self.loops,
+                logits, _, ran, answered, stalled = s._forward(v, g, self.positions, self.graph, self.loops,
                                                       deadline=self.deadline,
                                                       settled=self.settle(idx) if self.settle else None)
         if logits is None:
@@ -403,7 +445,7 @@ class _Run:
         probs = logits.float().softmax(-1)
         if torch.isnan(probs).any():
             raise UserError("the model's output is not a number (NaN): its weights are broken or it overflowed")
-        return probs, answered
+        return probs, answered, stalled
 
     def retract(self, idx, v, g, probs, step: int):
         """1. Committed cells that clash (the less confident side) or whose value's probability fell
@@ -477,13 +519,37 @@ class _Run:
         ch.last_progress[rows] = step
         return v, wipe
 
+    def reframe(self, idx, v, stalled, step: int):
+        """3b. A chain whose cold step stalled starts again, cold, from the bare puzzle in its next frame,
+        unless it has tried every frame (then it goes on where it stands). Returns the grids and the rows
+        moved."""
+        ch = self.chains
+        F = len(ch.perms)
+        moved = stalled & (ch.counters["reframes"][idx] < F - 1)
+        if not moved.any():
+            return v, moved
+        rows = idx[moved]
+        ch.frame[rows] = (ch.frame[rows] + 1) % F
+        bare = torch.as_tensor(self.puzzles[(rows // self.cfg.chains).cpu().numpy()], dtype=torch.long,
+                               device=self.device)
+        v = v.clone()
+        v[moved] = bare.gather(1, ch.perms[ch.frame[rows]])
+        ch.given[rows] = v[moved] > 0
+        ch.cold[rows] = True
+        ch.tabu[rows] = 0
+        ch.first[rows] = False
+        ch.best_filled[rows] = ch.given[rows].sum(-1)
+        ch.last_progress[rows] = step
+        ch.counters["reframes"][rows] += 1
+        return v, moved
+
     def stop(self, idx, v) -> None:
         """4. Full grids that pass the task's checks are verified; a puzzle stops when one chain is."""
         ch, C = self.chains, self.cfg.chains
         full = (v > 0).all(-1)
         if full.any():
             fidx = idx[full]
-            grids = v[full].cpu().numpy()
+            grids = ch.original(fidx, v[full]).cpu().numpy()
             ok = ~self.task.conflicts(grids, self.shape).any(-1)
             for n, grid in zip(fidx[torch.as_tensor(ok, device=self.device)].tolist(), grids[ok]):
                 if self.task.verify(self.puzzles[n // C], grid, self.shape):
@@ -503,7 +569,10 @@ class _Run:
             return None
         n = ok[0]
         T = ch.values.shape[1]
-        return State(ch.values[n].cpu().numpy(), ch.given[n].cpu().numpy(), np.zeros(T, bool), np.zeros(T, bool),
+        row = torch.tensor([n], device=self.device)
+        return State(ch.original(row, ch.values[row])[0].cpu().numpy(),
+                     ch.original(row, ch.given[row].long())[0].cpu().numpy().astype(bool),
+                     np.zeros(T, bool), np.zeros(T, bool),
                      int(ch.counters["steps"][n]), self.loops, chain=n)
 
     def outcome(self, p: int, on_step: Callable[[State], None] | None = None) -> Outcome:
@@ -521,9 +590,11 @@ class _Run:
         counters = {k: int(t[n]) for k, t in ch.counters.items()}
         seconds = time.perf_counter() - self.t0 if np.isnan(self.finished[p]) else float(self.finished[p])
         return Outcome(
-            values=ch.values[n].cpu().numpy(), verified=bool(ok.any()), steps=counters["steps"],
+            values=ch.original(torch.tensor([n], device=self.device), ch.values[n:n + 1])[0].cpu().numpy(),
+            verified=bool(ok.any()), steps=counters["steps"],
             commits=counters["commits"], retractions=counters["retractions"], seconds=seconds,
             extra={"chains": C, "chain": n - p * C, "restarts": counters["restarts"],
+                   "frame": int(ch.frame[n]), "reframes": counters["reframes"],
                    "warm_loops": self.warm_loops if self.warm else 0, "first_step_loops": counters["first_loops"],
                    "timed_out": self.deadline.hit and not ch.puzzle_done[p],
                    "passes": int(ch.counters["passes"][rows].sum()),

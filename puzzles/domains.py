@@ -91,6 +91,11 @@ class SudokuTask:
         v = values[..., sudoku.PEERS]  # (..., 81, 20)
         return ((v == values[..., None]) & (values[..., None] > 0)).any(-1)
 
+    def frames(self, shape=None) -> np.ndarray:
+        """The cell permutations the sampler may run a puzzle's chains under (MazeTask.frames): only the
+        identity; the grid's symmetries are a lever not yet measured on Sudoku."""
+        return np.arange(sudoku.CELLS)[None]
+
     def text(self, values: np.ndarray, shape=None, puzzle=None) -> str:
         return sudoku.to_string(np.asarray(values, np.int8))
 
@@ -351,6 +356,12 @@ class MazeTask:
         pad = np.pad(on, [(0, 0)] * (on.ndim - 2) + [(1, 1), (1, 1)])
         degree = pad[..., :-2, 1:-1].astype(np.int8) + pad[..., 2:, 1:-1] + pad[..., 1:-1, :-2] + pad[..., 1:-1, 2:]
         return (on & ((degree > 2) | (degree == 0))).reshape(values.shape)
+
+    def frames(self, shape) -> np.ndarray:
+        """int64 (F, T): the grid symmetries that keep the maze's shape, as cell permutations (identity first).
+        The sampler runs a chain in one of them, and moves a chain whose trace stalls to the next: the
+        trace's tie-break and the model's mistakes depend on the frame (docs/results.md, "Frames")."""
+        return maze.frames(shape)
 
     def text(self, values: np.ndarray, shape=None, puzzle: maze.Maze | None = None) -> str:
         """`puzzle` (the maze as given; without it, one decoded from `values`, where the first end in

@@ -705,6 +705,15 @@ def dihedral(maze: Maze, k: int) -> Maze:
     )
 
 
+def frames(shape: tuple[int, int]) -> np.ndarray:
+    """int64 (F, H*W): the symmetries that keep a grid's shape (all 8 on a square, 4 otherwise) as cell
+    permutations, identity first; row k lists, for each cell of the grid under symmetry k, the cell of
+    the original grid it holds (so `grid.reshape(-1)[frames(shape)[k]]` is `_apply(grid, k)`)."""
+    cells = np.arange(shape[0] * shape[1]).reshape(shape)
+    moved = [_apply(cells, k) for k in range(8)]
+    return np.stack([m.reshape(-1) for m in moved if m.shape == tuple(shape)]).astype(np.int64)
+
+
 def random_dihedral(maze: Maze, rng: np.random.Generator) -> tuple[Maze, int]:
     """The maze under a random symmetry, and its k (undo it with `dihedral(m, inverse(k))`)."""
     k = int(rng.integers(8))
@@ -713,7 +722,7 @@ def random_dihedral(maze: Maze, rng: np.random.Generator) -> tuple[Maze, int]:
 
 __all__ = [
     "ALGORITHMS", "GOAL", "KINDS", "MIXED", "Maze", "OPEN", "START", "WALL", "cell_name", "dihedral", "distances",
-    "from_tokens", "generate", "inverse", "is_solution", "open_maze", "parse", "path_mask", "perfect",
+    "frames", "from_tokens", "generate", "inverse", "is_solution", "open_maze", "parse", "path_mask", "perfect",
     "random_dihedral", "read_file", "read_text", "shortest_length", "shortest_path", "solve",
     "to_text", "tokens", "verify", "write_text",
 ]

@@ -377,3 +377,63 @@ def test_neighbour_table_attention_equals_dense_attention_over_the_same_neighbou
     g_local, = torch.autograd.grad(local.square().sum(), x)
     g_dense, = torch.autograd.grad(dense.square().sum(), x)
     assert torch.allclose(g_local, g_dense, atol=1e-5)
+
+
+def test_frames_are_the_shape_keeping_symmetries_as_cell_permutations():
+    m = mz.generate(1, 9, seed=4, kind="walls")[0]
+    perms = mz.frames(m.shape)
+    assert len(perms) == 8 and (perms[0] == np.arange(81)).all() and len({p.tobytes() for p in perms}) == 8
+    for k, p in enumerate(perms):
+        assert (m.walls.reshape(-1)[p] == mz.dihedral(m, k).walls.reshape(-1)).all()
+    assert len(mz.frames((5, 7))) == 4 and all(sorted(p) == list(range(35)) for p in mz.frames((5, 7)))
+
+
+class _WrongInSomeFrames(Network):
+    """A stand-in trace model that knows which frame it is shown: in the `bad` ones its walk grows to half
+    the path after `ready` loops and stops there; in the others it gives the shortest path."""
+
+    carries_state = True
+    trace = 5
+
+    def __init__(self, task: MazeTask, m: mz.Maze, bad: set[int], ready: int = 40):
+        super().__init__()
+        self.config = LoopMDMConfig(**{**TINY, "trace": 5})
+        self.ready = ready
+        self.grids, self.answers = [], []
+        for k in range(8):
+            mk = mz.dihedral(m, k)
+            sol = torch.as_tensor(_solution(task, mk))
+            if k in bad:
+                cells = np.flatnonzero((sol.numpy() == task.ON) & (task.encode(mk)[0] == 0))
+                sol = sol.clone()
+                sol[torch.as_tensor(cells[len(cells) // 2:])] = task.OFF
+            self.grids.append(torch.as_tensor(task.encode(mk)[0]))
+            self.answers.append(sol)
+
+    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False):
+        ran = (torch.zeros(len(values)) if state is None else state[:, 0, 0]) + loops
+        rows = []
+        for v, g in zip(values, given):
+            k = next(k for k, grid in enumerate(self.grids) if (torch.where(g, v, 0) == torch.where(g, grid, 0)).all())
+            rows.append(self.answers[k])
+        on = (torch.stack(rows) == MazeTask.ON) & (ran[:, None] >= self.ready)
+        logits = fix_givens(torch.where(on[..., None], torch.tensor([-2.0, 2.0]), torch.tensor([2.0, -2.0])),
+                            values, given)
+        return (logits, ran[:, None, None].expand(-1, values.shape[1], 1)) if return_state else logits
+
+
+def test_a_chain_whose_trace_stalls_starts_again_in_the_next_frame_and_answers_in_the_puzzles_own():
+    task = MazeTask()
+    m = mz.generate(1, 15, seed=5, kind="walls", min_path=20)[0]
+    values, shape = task.encode(m)
+    sampler = Sampler(_WrongInSomeFrames(task, m, bad={0, 1}), task, SamplerConfig(loops=320, max_steps=8),
+                      torch.device("cpu"))
+    out = sampler.solve(values[None], shape=shape)[0]
+    # frame 0: the half walk stands at the check after 64 loops, then two more checks: stalled at 128 loops
+    assert out.verified and out.extra["first_step_loops"] == 128
+    assert out.extra["frame"] == 2 and out.extra["reframes"] == 2 and out.steps == 3
+    assert task.verify(values, out.values, shape)  # the answer is mapped back to the maze as given
+
+    stuck = Sampler(_WrongInSomeFrames(task, m, bad=set(range(8))), task, SamplerConfig(loops=320, max_steps=12),
+                    torch.device("cpu")).solve(values[None], shape=shape)[0]
+    assert not stuck.verified and stuck.extra["reframes"] == 7  # every frame tried, none claimed
