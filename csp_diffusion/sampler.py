@@ -31,8 +31,8 @@ answer; that answer is then committed whole (the early exit, with "verified" in 
 "confident"). A first step whose answer moved and then stood still for two checks
 without verifying has stalled (the trace went wrong: no more loops will mend it), and
 stops there. Each chain runs in one of the task's frames (symmetries of the grid,
-`task.frames`; chain c in frame c): a chain whose cold step stalled starts again, cold,
-in its next frame, until it has tried them all. Only the grid's frame changes; every
+`task.frames`; chain c in frame c): a chain whose first step in its frame stalled starts
+again, cold, from the bare puzzle in its next frame, until it has tried them all. Only the grid's frame changes; every
 value still comes from the model, and answers are verified in the puzzle's own frame.
 
 Speed: with `warm_loops`, a chain's later steps start the model's looped core from
@@ -326,6 +326,7 @@ class _Chains:
     last_progress: torch.Tensor  # (N,) the step that last grew the grid
     tabu: torch.Tensor  # (N, T) steps a retracted cell stays masked
     cold: torch.Tensor  # bool (N,): no carried core state yet (or restarted)
+    fresh: torch.Tensor  # bool (N,): the next step is the chain's first in its frame (from the bare puzzle)
     verified: torch.Tensor  # bool (N,)
     puzzle_done: np.ndarray  # bool (P,): a chain of the puzzle is verified
     counters: dict[str, torch.Tensor]  # long (N,) each, COUNTERS
@@ -351,7 +352,7 @@ class _Chains:
             active=greedy[:, 0].clone() if waiting else torch.ones(N, dtype=torch.bool, device=device),
             first=torch.zeros(N, T, dtype=torch.bool, device=device), best_filled=(values > 0).sum(-1),
             last_progress=zeros(), tabu=torch.zeros(N, T, dtype=torch.long, device=device),
-            cold=torch.ones(N, dtype=torch.bool, device=device),
+            cold=torch.ones(N, dtype=torch.bool, device=device), fresh=torch.ones(N, dtype=torch.bool, device=device),
             counters={k: zeros() for k in cls.COUNTERS},
             verified=torch.zeros(N, dtype=torch.bool, device=device), puzzle_done=np.zeros(P, dtype=bool),
         )
@@ -400,7 +401,8 @@ class _Run:
         self.graph = torch.as_tensor(structure.graph, device=device)
         self.rule = rule_for(task, self.graph)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
-        self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, task.frames(self.shape))
+        frames = task.frames(self.shape) if hasattr(task, "frames") else np.arange(puzzles.shape[1])[None]
+        self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, frames)
         self.loops = cfg.loops
         self.warm_loops = cfg.warm_loops if cfg.warm_loops is not None else task.warm_loops
         self.warm = self.warm_loops > 0 and sampler.model.carries_state
@@ -438,14 +440,14 @@ class _Run:
         if logits is None:
             return None
         ran = ran.long()
-        if step == 0:
-            ch.counters["first_loops"][idx] = ran
+        fresh = ch.fresh[idx]
+        ch.counters["first_loops"][idx[fresh]] = ran[fresh]
         ch.counters["loops_run"][idx] += ran
         ch.counters["passes"][idx] += (-(-ran // self.piece)).clamp(min=1) if self.chunked else 1
         probs = logits.float().softmax(-1)
         if torch.isnan(probs).any():
             raise UserError("the model's output is not a number (NaN): its weights are broken or it overflowed")
-        return probs, answered, stalled
+        return probs, answered, stalled & fresh
 
     def retract(self, idx, v, g, probs, step: int):
         """1. Committed cells that clash (the less confident side) or whose value's probability fell
@@ -491,8 +493,9 @@ class _Run:
         best = score.argmax(-1)
         want[torch.arange(len(idx), device=self.device), best] |= open_.any(-1)
         commit = self.rule.admissible(want, choice, score, v, best)
-        if step == 0:
-            ch.first[idx] = commit
+        fresh = ch.fresh[idx]
+        ch.first[idx[fresh]] = commit[fresh]
+        ch.fresh[idx] = False
         return torch.where(commit, choice, v), commit
 
     def restart(self, idx, v, g, step: int):
@@ -520,9 +523,9 @@ class _Run:
         return v, wipe
 
     def reframe(self, idx, v, stalled, step: int):
-        """3b. A chain whose cold step stalled starts again, cold, from the bare puzzle in its next frame,
-        unless it has tried every frame (then it goes on where it stands). Returns the grids and the rows
-        moved."""
+        """3b. A chain whose first step in its frame stalled starts again, cold and as it began (greedy or
+        not), from the bare puzzle in its next frame, unless it has tried every frame (then it goes on where
+        it stands). Returns the grids and the rows moved."""
         ch = self.chains
         F = len(ch.perms)
         moved = stalled & (ch.counters["reframes"][idx] < F - 1)
@@ -535,9 +538,9 @@ class _Run:
         v = v.clone()
         v[moved] = bare.gather(1, ch.perms[ch.frame[rows]])
         ch.given[rows] = v[moved] > 0
-        ch.cold[rows] = True
+        ch.cold[rows] = ch.fresh[rows] = True
+        ch.greedy[rows] = (rows % self.cfg.chains == 0)[:, None]
         ch.tabu[rows] = 0
-        ch.first[rows] = False
         ch.best_filled[rows] = ch.given[rows].sum(-1)
         ch.last_progress[rows] = step
         ch.counters["reframes"][rows] += 1

@@ -706,9 +706,10 @@ def dihedral(maze: Maze, k: int) -> Maze:
 
 
 def frames(shape: tuple[int, int]) -> np.ndarray:
-    """int64 (F, H*W): the symmetries that keep a grid's shape (all 8 on a square, 4 otherwise) as cell
-    permutations, identity first; row k lists, for each cell of the grid under symmetry k, the cell of
-    the original grid it holds (so `grid.reshape(-1)[frames(shape)[k]]` is `_apply(grid, k)`)."""
+    """int64 (F, H*W): the symmetries that keep a grid's shape as cell permutations, identity first: all 8
+    on a square (row k is symmetry k, so `grid.reshape(-1)[frames(shape)[k]]` is `dihedral`'s grid k),
+    otherwise 0, 2, 5 and 7 (the identity, the half turn and the two reflections along the axes). Each
+    row lists, for each cell of the moved grid, the cell of the original grid it holds."""
     cells = np.arange(shape[0] * shape[1]).reshape(shape)
     moved = [_apply(cells, k) for k in range(8)]
     return np.stack([m.reshape(-1) for m in moved if m.shape == tuple(shape)]).astype(np.int64)

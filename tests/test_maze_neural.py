@@ -429,10 +429,15 @@ def test_a_chain_whose_trace_stalls_starts_again_in_the_next_frame_and_answers_i
     sampler = Sampler(_WrongInSomeFrames(task, m, bad={0, 1}), task, SamplerConfig(loops=320, max_steps=8),
                       torch.device("cpu"))
     out = sampler.solve(values[None], shape=shape)[0]
-    # frame 0: the half walk stands at the check after 64 loops, then two more checks: stalled at 128 loops
-    assert out.verified and out.extra["first_step_loops"] == 128
+    # frames 0 and 1: the half walk stands from the check after 64 loops, two more checks: stalled at 128 loops
+    # each; frame 2 verifies at its second check (64 loops), its first step's loops are the ones reported
+    assert out.verified and out.extra["loops_run"] == 128 + 128 + 64 and out.extra["first_step_loops"] == 64
     assert out.extra["frame"] == 2 and out.extra["reframes"] == 2 and out.steps == 3
     assert task.verify(values, out.values, shape)  # the answer is mapped back to the maze as given
+    quarter = Sampler(_WrongInSomeFrames(task, m, bad={0}), task, SamplerConfig(loops=320, max_steps=8),
+                      torch.device("cpu")).solve(values[None], shape=shape)[0]
+    assert quarter.verified and quarter.extra["frame"] == 1  # a quarter turn: not its own inverse
+    assert task.verify(values, quarter.values, shape)
 
     stuck = Sampler(_WrongInSomeFrames(task, m, bad=set(range(8))), task, SamplerConfig(loops=320, max_steps=12),
                     torch.device("cpu")).solve(values[None], shape=shape)[0]
