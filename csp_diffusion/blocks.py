@@ -48,18 +48,22 @@ class GraphAttention(nn.Module):
 
     def _local(self, qkv: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """qkv (B, T, 3C); table (T, S) -> (B, T, H, d), O(T * S) instead of O(T^2). Each cell's neighbours'
-        keys and values are gathered as whole rows, and heads stay in the last axes, so nothing is permuted
-        (faster than gathering per head and contracting with einsum)."""
+        keys and values are gathered as whole rows, keys apart from values so each is contiguous, and heads
+        stay in the last axes, so nothing is permuted (faster than gathering per head and contracting with
+        einsum). On CPU the products and sums run in float32 whatever the input: there bf16 elementwise work
+        is slower than float32 (this kernel about 25% faster on a 30x30 maze; docs/results.md, "Frames")."""
         B, T, C3 = qkv.shape
         C, H = C3 // 3, self.heads
         d, S = C // H, table.shape[1]
-        q = qkv[..., :C].view(B, T, 1, H, d)
-        kv = qkv[..., C:].index_select(1, table.clamp(min=0).reshape(-1)).view(B, T, S, 2, H, d)
-        scores = (q * kv[..., 0, :, :]).sum(-1) * d**-0.5  # (B, T, S, H)
+        x, rows = qkv.float() if qkv.device.type == "cpu" else qkv, table.clamp(min=0).reshape(-1)
+        q = x[..., :C].view(B, T, 1, H, d)
+        k = x[..., C : 2 * C].index_select(1, rows).view(B, T, S, H, d)
+        v = x[..., 2 * C :].index_select(1, rows).view(B, T, S, H, d)
+        scores = (q * k).sum(-1) * d**-0.5  # (B, T, S, H)
         if self.slot_bias is not None:
             scores = scores + self.slot_bias.t().to(scores.dtype)
         scores = scores.masked_fill((table < 0)[:, :, None], float("-inf"))
-        return (scores.softmax(2)[..., None] * kv[..., 1, :, :]).sum(2)
+        return (scores.softmax(2)[..., None] * v).sum(2).to(qkv.dtype)
 
 
 class MLP(nn.Module):
