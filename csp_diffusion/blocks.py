@@ -55,7 +55,8 @@ class GraphAttention(nn.Module):
         B, T, C3 = qkv.shape
         C, H = C3 // 3, self.heads
         d, S = C // H, table.shape[1]
-        x, rows = qkv.float() if qkv.device.type == "cpu" else qkv, table.clamp(min=0).reshape(-1)
+        x = qkv.float() if qkv.device.type == "cpu" else qkv
+        rows = table.clamp(min=0).reshape(-1)
         q = x[..., :C].view(B, T, 1, H, d)
         k = x[..., C : 2 * C].index_select(1, rows).view(B, T, S, H, d)
         v = x[..., 2 * C :].index_select(1, rows).view(B, T, S, H, d)
