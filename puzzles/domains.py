@@ -91,10 +91,12 @@ class SudokuTask:
         v = values[..., sudoku.PEERS]  # (..., 81, 20)
         return ((v == values[..., None]) & (values[..., None] > 0)).any(-1)
 
+    n_frames = 1  # frames the sampler's chains run under: the identity only, until frames are shown to pay (design.md, "Frames")
+
     def frames(self, shape=None) -> np.ndarray:
-        """The cell permutations the sampler may run a puzzle's chains under (MazeTask.frames): only the
-        identity; the grid's symmetries are a lever not yet measured on Sudoku."""
-        return np.arange(sudoku.CELLS)[None]
+        """int64 (F, 81): the cell permutations the sampler runs a puzzle's chains under (chain c in frame
+        c mod F; MazeTask.frames): seeded symmetries of the grid that move cells only, the identity first."""
+        return sudoku.frames(self.n_frames)
 
     def text(self, values: np.ndarray, shape=None, puzzle=None) -> str:
         return sudoku.to_string(np.asarray(values, np.int8))

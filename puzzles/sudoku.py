@@ -385,6 +385,19 @@ def random_symmetry(rng: np.random.Generator) -> Symmetry:
     return Symmetry(digits, _band_permutation(rng), _band_permutation(rng), bool(rng.integers(2)))
 
 
+def frames(n: int, seed: int = 0) -> np.ndarray:
+    """int64 (n, 81): n symmetries of the grid that move cells only (rows and columns shuffled within
+    their bands and stacks, bands and stacks shuffled, maybe transposed), as cell permutations, the
+    identity first; seeded, so a puzzle's chains run in the same frames every time. Row k holds, at
+    each cell, the cell of the puzzle it shows: `grid[frames(n)[k]]` is the grid in frame k."""
+    rng = np.random.default_rng(seed)
+    out = [np.arange(CELLS)]
+    for _ in range(n - 1):
+        g = np.arange(CELLS).reshape(9, 9)[_band_permutation(rng)][:, _band_permutation(rng)]
+        out.append((g.T if rng.integers(2) else g).reshape(CELLS))
+    return np.stack(out)
+
+
 def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Generator):
     """The same random symmetry applied to a puzzle and its solution."""
     s = random_symmetry(rng)
@@ -393,7 +406,7 @@ def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Gene
 
 __all__ = [
     "CELLS", "DIFFICULTIES", "FIENDISH", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
-    "conflicts", "count_solutions", "difficulty_of", "generate", "generate_one", "is_solution", "parse",
+    "conflicts", "count_solutions", "difficulty_of", "frames", "generate", "generate_one", "is_solution", "parse",
     "random_solution", "random_symmetry", "read_file", "read_text", "solve_unique", "to_string",
     "verify", "write_csv", "write_lines",
 ]

@@ -414,3 +414,29 @@ def test_own_commits_trains_on_the_models_own_surest_answers_and_counts_their_pa
     assert flops == pytest.approx(8 * (obj._flops(detail["loops"]) + per_grid))
     loss.backward()
     assert model.head.weight.grad is not None
+
+
+def test_sudoku_chains_run_in_their_own_frames_and_answer_in_the_puzzles(monkeypatch):
+    """Chain c runs in frame c: a stand-in model that sees which frame it is shown and knows the answer in
+    frame 3 only (elsewhere it is sure of a clash) is solved by chain 3, its answer mapped back."""
+    monkeypatch.setattr(SudokuTask, "n_frames", 4)
+    task = SudokuTask()
+    puzzle, solution = _inputs(task, 1)
+    perms = torch.as_tensor(task.frames())
+
+    class RightInFrame3(_Oracle):
+        def forward(self, values, given, positions, adjacency, loops):
+            logits = torch.full((*values.shape, 9), -4.0)
+            for i, g in enumerate(given):
+                k = next(k for k, p in enumerate(perms) if (g == (puzzle[0][p] > 0)).all()
+                         and (values[i][g] == puzzle[0][p][g]).all())
+                target = solution[0][perms[k]] if k == 3 else torch.ones_like(solution[0])
+                logits[i].scatter_(-1, (target - 1)[:, None], 4.0)
+            return logits
+
+    out = Sampler(RightInFrame3(solution[0]), task, SamplerConfig(loops=1, max_steps=4, chains=4, spare_after=0),
+                  torch.device("cpu")).solve(puzzle.numpy())[0]
+    assert out.verified and out.extra["frame"] == 3 and np.array_equal(out.values, solution[0].numpy())
+    one = Sampler(RightInFrame3(solution[0]), task, SamplerConfig(loops=1, max_steps=4, chains=3, spare_after=0),
+                  torch.device("cpu")).solve(puzzle.numpy())[0]
+    assert not one.verified  # three chains: frames 0-2 only

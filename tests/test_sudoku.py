@@ -464,3 +464,13 @@ def test_augmentation_changes_something():
     s = grid(S1)
     outs = {sd.to_string(sd.random_symmetry(rng).apply(s)) for _ in range(20)}
     assert len(outs) > 15
+
+
+def test_frames_are_seeded_cell_moves_that_keep_every_solution_valid():
+    perms = sd.frames(16)
+    assert perms.shape == (16, 81) and (perms[0] == np.arange(81)).all()
+    assert len({p.tobytes() for p in perms}) == 16 and all(sorted(p) == list(range(81)) for p in perms)
+    assert (sd.frames(16) == perms).all()  # the same frames every time
+    solution = sd.random_solution(np.random.default_rng(3))
+    for p in perms:
+        assert sd.is_solution(np.zeros(81, np.int8), solution[p])
