@@ -57,13 +57,16 @@ class HybridSolver:
                 f"{self.loops} loops) order a complete search; every answer verified")
 
     @torch.no_grad()
-    def probabilities(self, puzzles: np.ndarray) -> np.ndarray:
-        """float (n, cells, n_values): the model's belief in each value of each cell, from the bare puzzle."""
+    def probabilities(self, puzzles: np.ndarray, givens: np.ndarray | None = None) -> np.ndarray:
+        """float (n, cells, n_values): the model's belief in each value of each cell, from `puzzles` (grids
+        whose non-zero cells are givens, or, with `givens`, whose givens are that puzzle's non-zero cells)."""
         out = []
         for start in range(0, len(puzzles), self.batch_size):
             values = torch.as_tensor(puzzles[start:start + self.batch_size], dtype=torch.long, device=self.device)
+            given = values > 0 if givens is None else torch.as_tensor(givens[start:start + self.batch_size] > 0,
+                                                                      device=self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.net.autocast):
-                logits = self.model(values, values > 0, self.positions, self.graph, self.loops)
+                logits = self.model(values, given, self.positions, self.graph, self.loops)
             out.append(logits.float().softmax(-1).cpu().numpy())
         return np.concatenate(out)
 

@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
+from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
 from puzzles.sudoku_search import counted_search  # noqa: E402
 
@@ -42,19 +42,6 @@ def auroc(wrong: np.ndarray, right: np.ndarray) -> float:
     _, where, counts = np.unique(scores, return_inverse=True, return_counts=True)
     ranks = (np.cumsum(counts) - (counts - 1) / 2)[where]  # 1-based, ties sharing their mean rank
     return float((ranks[:len(wrong)].sum() - len(wrong) * (len(wrong) + 1) / 2) / (len(wrong) * len(right)))
-
-
-@torch.no_grad()
-def reread(hybrid: HybridSolver, puzzles: np.ndarray, grids: np.ndarray) -> np.ndarray:
-    """float (n, cells, values): the model's belief from `grids`, whose givens are `puzzles`' non-zero cells."""
-    out = []
-    for start in range(0, len(grids), hybrid.batch_size):
-        values = torch.as_tensor(grids[start:start + hybrid.batch_size], dtype=torch.long, device=hybrid.device)
-        given = torch.as_tensor(puzzles[start:start + hybrid.batch_size] > 0, device=hybrid.device)
-        with torch.autocast(hybrid.device.type, dtype=torch.bfloat16, enabled=hybrid.net.autocast):
-            logits = hybrid.model(values, given, hybrid.positions, hybrid.graph, hybrid.loops)
-        out.append(logits.float().softmax(-1).cpu().numpy())
-    return np.concatenate(out)
 
 
 def named(path: Path) -> str:
@@ -73,7 +60,7 @@ def measure(checkpoint: Path, puzzles: np.ndarray, solutions: np.ndarray, share:
     ranked = np.where(blank, sure, -1.0).argsort(1)[:, ::-1].argsort(1)  # 0: the surest blank of its row
     commit = blank & (ranked < np.ceil(share * blank.sum(1, keepdims=True)))
     grids = np.where(commit, guess, puzzles)
-    again = reread(hybrid, puzzles, grids)
+    again = hybrid.probabilities(grids, givens=puzzles)
     kept = np.take_along_axis(again, (grids - 1).clip(0)[..., None], -1)[..., 0]  # p(committed digit)
     wrong_c, right_c = commit & ~right, commit & right
     return {
@@ -115,4 +102,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as e:  # a missing or malformed puzzle file, a bad checkpoint: one line
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

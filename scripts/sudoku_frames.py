@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
 from puzzles.domains import SudokuTask, get_task  # noqa: E402
+from puzzles.errors import UserError  # noqa: E402
 
 
 def main() -> None:
@@ -46,4 +47,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as e:  # a missing or malformed puzzle file, a bad checkpoint: one line
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
