@@ -36,30 +36,35 @@ class GraphAttention(nn.Module):
         self.out = nn.Linear(dim, dim, bias=False)
         self.slot_bias = nn.Parameter(torch.zeros(heads, slots)) if slots else None
 
-    def forward(self, x: torch.Tensor, graph: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, graph: torch.Tensor | None, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, N, C) -> (B, N, C); with `rows` (long (T,), a neighbour table `graph` (T, S) whose entries
+        index x's N cells), only those T cells attend: (B, T, C) (the quiet loops, quiet.py)."""
         B, T, C = x.shape  # batch, cells, channels
         qkv = self.qkv(x)
         if graph is not None and graph.dtype != torch.bool:
-            y = self._local(qkv, graph)
+            y = self._local(qkv, graph, rows)
+            T = len(graph)
         else:
             q, k, v = qkv.view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=graph).transpose(1, 2)
         return self.out(y.reshape(B, T, C))
 
-    def _local(self, qkv: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        """qkv (B, T, 3C); table (T, S) -> (B, T, H, d), O(T * S) instead of O(T^2). Each cell's neighbours'
-        keys and values are gathered as whole rows, keys apart from values so each is contiguous, and heads
-        stay in the last axes, so nothing is permuted (faster than gathering per head and contracting with
-        einsum). On CPU the products and sums run in float32 whatever the input: there bf16 elementwise work
-        is slower than float32 (this kernel about 25% faster on a 30x30 maze; docs/results.md, "Frames")."""
-        B, T, C3 = qkv.shape
+    def _local(self, qkv: torch.Tensor, table: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """qkv (B, N, 3C); table (T, S) -> (B, T, H, d), O(T * S) instead of O(T^2); the queries are the
+        cells `rows` (default: T = N, every cell). Each cell's neighbours' keys and values are gathered as whole
+        rows, keys apart from values so each is contiguous, and heads stay in the last axes, so nothing is
+        permuted (faster than gathering per head and contracting with einsum). On CPU the products and sums
+        run in float32 whatever the input: there bf16 elementwise work is slower than float32 (this kernel
+        about 25% faster on a 30x30 maze; docs/results.md, "Frames")."""
+        B, _, C3 = qkv.shape
+        T, S = table.shape
         C, H = C3 // 3, self.heads
-        d, S = C // H, table.shape[1]
+        d = C // H
         x = qkv.float() if qkv.device.type == "cpu" else qkv
-        rows = table.clamp(min=0).reshape(-1)
-        q = x[..., :C].view(B, T, 1, H, d)
-        k = x[..., C : 2 * C].index_select(1, rows).view(B, T, S, H, d)
-        v = x[..., 2 * C :].index_select(1, rows).view(B, T, S, H, d)
+        neighbours = table.clamp(min=0).reshape(-1)
+        q = (x[..., :C] if rows is None else x[:, rows, :C]).view(B, T, 1, H, d)
+        k = x[..., C : 2 * C].index_select(1, neighbours).view(B, T, S, H, d)
+        v = x[..., 2 * C :].index_select(1, neighbours).view(B, T, S, H, d)
         scores = (q * k).sum(-1) * d**-0.5  # (B, T, S, H)
         if self.slot_bias is not None:
             scores = scores + self.slot_bias.t().to(scores.dtype)
@@ -85,8 +90,10 @@ class Block(nn.Module):
         self.norm1, self.attn = RMSNorm(dim), GraphAttention(dim, heads, slots)
         self.norm2, self.mlp = RMSNorm(dim), MLP(dim, mlp_ratio * dim)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), mask)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """With `rows`: only those cells' outputs (GraphAttention.forward)."""
+        y = self.attn(self.norm1(x), mask, rows)
+        x = (x if rows is None else x[:, rows]) + y
         return x + self.mlp(self.norm2(x))
 
 

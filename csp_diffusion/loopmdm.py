@@ -22,6 +22,7 @@ import torch.nn as nn
 
 from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
 from csp_diffusion.network import ModelConfig, Network, block_flops
+from csp_diffusion.quiet import QuietCells
 
 
 @dataclass
@@ -82,6 +83,7 @@ class LoopMDM(Network):
         state: torch.Tensor | None = None,
         return_state: bool = False,
         states: list | None = None,
+        quiet: QuietCells | None = None,
     ):
         """values (B, T) long, 0 = masked; given (B, T) bool; positions (T, axes); graph: the
         structure's attention graph, bool (T, T) adjacency or long (T, slots) neighbour table.
@@ -91,16 +93,20 @@ class LoopMDM(Network):
         (B, T, dim) starts the core from an earlier call's final core state instead of zeros
         (the sampler's warm start); return_state=True returns (logits, final core state). A list
         passed as `states` receives the core state after each differentiated pass (for the trace loss).
+        With `quiet` (inference on a neighbour table, quiet.py), the passes recompute only the cells that can
+        change, and the prelude runs once over the calls that share it.
         """
         mask = graph if self.config.peer_attention else None
-        e = self.embed(values, given, positions)
-        for block in self.prelude:
-            e = block(e, mask)
+        e = quiet.e if quiet is not None and quiet.e is not None else self._prelude(values, given, positions, mask)
         h = torch.zeros_like(e) if state is None else state.to(e.dtype)
         free = loops if grad_loops is None else max(0, loops - grad_loops)
         with torch.no_grad():
-            for _ in range(free):
-                h = self._loop(h, e, mask)
+            if quiet is not None:
+                quiet.e = e
+                h = quiet.run(h, self.inject, self.core, free)
+            else:
+                for _ in range(free):
+                    h = self._loop(h, e, mask)
         for _ in range(loops - free):
             h = self._loop(h, e, mask)
             if states is not None:
@@ -124,6 +130,12 @@ class LoopMDM(Network):
         for block in self.coda:
             h = block(h, mask)
         return fix_givens(self.head(self.norm(h)), values, given)
+
+    def _prelude(self, values: torch.Tensor, given: torch.Tensor, positions: torch.Tensor, mask) -> torch.Tensor:
+        e = self.embed(values, given, positions)
+        for block in self.prelude:
+            e = block(e, mask)
+        return e
 
     def _loop(self, h: torch.Tensor, e: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         h = self.inject(h + e)

@@ -35,7 +35,9 @@ stops there. Each chain runs in one of the task's frames (symmetries of the grid
 again, cold, from the bare puzzle in its next frame, until it has tried them all. Only the grid's frame changes; every
 value still comes from the model, and answers are verified in the puzzle's own frame.
 
-Speed: with `warm_loops`, a chain's later steps start the model's looped core from
+Speed: on grids of more than QUIET_CELLS cells with a neighbour-table graph, a first step's loops
+recompute only the cells near a cell whose state moved (quiet.py): on a 201x201 maze the wave
+and the walk touch about 1% of the cells a loop. With `warm_loops`, a chain's later steps start the model's looped core from
 the state it ended the previous step in and run only that many loops; with
 `time_limit`, puzzles still running when the next step would end past their share
 of it are given up.
@@ -52,6 +54,7 @@ import numpy as np
 import torch
 
 from csp_diffusion.constraints import rule_for
+from csp_diffusion.quiet import QuietCells
 from puzzles.errors import UserError
 
 
@@ -147,26 +150,34 @@ class Sampler:
     CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
     # (docs/results.md, "Speed"); GPUs take them whole
+    QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results.md,
+    # "Quiet cells": 1.4-4x faster at 60x60, about 17x at 201x201; no faster at 30x30, where most cells move)
 
-    def piece(self, cells: int) -> int:
+    def piece(self, cells: int, quiet: bool = False) -> int:
         """Loops per piece of a chunked step on grids of `cells`: CHUNK, halved while a piece would cost more
         than CHUNK loops on CHUNK_CELLS cells, so the deadline is checked as often in wall time on any grid
-        (answers are still checked every CHUNK loops)."""
+        (answers are still checked every CHUNK loops); CHUNK for `quiet` loops, whose cells are few."""
         piece = self.CHUNK
-        while piece > 1 and piece * cells > self.CHUNK * self.CHUNK_CELLS:
+        while not quiet and piece > 1 and piece * cells > self.CHUNK * self.CHUNK_CELLS:
             piece //= 2
         return piece
 
-    def _model(self, v, g, positions, graph, loops: int, state=None):
-        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU."""
+    def runs_quiet(self, cells: int, graph: torch.Tensor) -> bool:
+        """Whether a chunked step on grids of `cells` runs quiet cells (quiet.py): a looped model on a
+        neighbour table, larger than QUIET_CELLS."""
+        return self.model.carries_state and graph.dtype != torch.bool and cells > self.QUIET_CELLS
+
+    def _model(self, v, g, positions, graph, loops: int, state=None, quiet: QuietCells | None = None):
+        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU (with `quiet`,
+        whole: its cells are few)."""
         carries = self.model.carries_state
-        step = self.CPU_ROWS if self.device.type == "cpu" else max(len(v), 1)
+        step = self.CPU_ROWS if self.device.type == "cpu" and quiet is None else max(len(v), 1)
         outs = []
         for i in range(0, len(v), step):
             sl = slice(i, i + step)
             if carries:
-                outs.append(self.model(v[sl], g[sl], positions, graph, loops,
-                                       state=None if state is None else state[sl], return_state=True))
+                outs.append(self.model(v[sl], g[sl], positions, graph, loops, return_state=True,
+                                       state=None if state is None else state[sl], quiet=quiet))
             else:
                 outs.append((self.model(v[sl], g[sl], positions, graph, loops), None))
         if len(outs) == 1:
@@ -198,7 +209,8 @@ class Sampler:
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         stalled = answered.clone()
         timed = deadline is not None and deadline.end != float("inf")
-        piece = self.piece(v.shape[1])
+        quiet = QuietCells(graph) if self.runs_quiet(v.shape[1], graph) else None
+        piece = self.piece(v.shape[1], quiet is not None)
         if not self.model.carries_state or not (timed or settled) or loops <= piece:
             return (*self._model(v, g, positions, graph, loops, state), full, answered, stalled)
         done, kept, ran = 0, None, full.clone()
@@ -207,7 +219,7 @@ class Sampler:
         open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
             n = min(piece, loops - done)
-            lg, h = self._model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_])
+            lg, h = self._model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_], quiet)
             if kept is None:
                 kept, state = lg.new_empty((len(v), *lg.shape[1:])), h.new_zeros((len(v), *h.shape[1:]))
             kept[open_], state[open_] = lg, h.to(state.dtype)
@@ -227,6 +239,8 @@ class Sampler:
                 ran[open_[now | stuck]] = done
                 answered[open_[now]] = True
                 open_ = open_[~(now | stuck)]
+                if quiet is not None:
+                    quiet.keep(~(now | stuck))
             if done == loops or len(open_) == 0:
                 return kept, state, ran, answered, stalled
             if timed and deadline.passed():
@@ -409,7 +423,7 @@ class _Run:
         self.deadline = Deadline(cfg.time_limit, len(puzzles))
         self.settle = self._settled if sampler.model.trace else None
         self.chunked = sampler.model.carries_state and (cfg.time_limit > 0 or self.settle is not None)
-        self.piece = sampler.piece(len(structure.positions))
+        self.piece = sampler.piece(len(structure.positions), sampler.runs_quiet(len(structure.positions), self.graph))
 
     def _settled(self, rows: torch.Tensor):
         """For a model that learned an execution trace: check(logits, part) says which of rows[part]

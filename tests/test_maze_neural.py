@@ -328,7 +328,8 @@ class _TraceOracleModel(Network):
         self.config = LoopMDMConfig(**{**TINY, "trace": 5})
         self.solution, self.ready = torch.as_tensor(solution), ready
 
-    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False):
+    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False,
+                quiet=None):
         ran = (torch.zeros(len(values)) if state is None else state[:, 0, 0]) + loops  # (B,)
         on = (self.solution == MazeTask.ON)[None] & (ran[:, None] >= self.ready)
         p = torch.where(on[..., None], torch.tensor([0.4, 0.6]), torch.tensor([0.6, 0.4]))
@@ -410,7 +411,8 @@ class _WrongInSomeFrames(Network):
             self.grids.append(torch.as_tensor(task.encode(mk)[0]))
             self.answers.append(sol)
 
-    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False):
+    def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False,
+                quiet=None):
         ran = (torch.zeros(len(values)) if state is None else state[:, 0, 0]) + loops
         rows = []
         for v, g in zip(values, given):
