@@ -97,7 +97,13 @@ class LoopMDM(Network):
         change, and the prelude runs once over the calls that share it.
         """
         mask = graph if self.config.peer_attention else None
-        e = quiet.e if quiet is not None and quiet.e is not None else self._prelude(values, given, positions, mask)
+        if quiet is None:
+            e = self._prelude(values, given, positions, mask)
+        elif quiet.e is None:  # a batch of large grids: a few grids at a time, as the quiet passes run in parts
+            rows = max(1, quiet.PART // values.shape[1])
+            e = torch.cat([self._prelude(v, g, positions, mask) for v, g in zip(values.split(rows), given.split(rows))])
+        else:
+            e = quiet.e
         h = torch.zeros_like(e) if state is None else state.to(e.dtype)
         free = loops if grad_loops is None else max(0, loops - grad_loops)
         with torch.no_grad():

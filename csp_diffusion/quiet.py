@@ -27,6 +27,8 @@ class QuietCells:
     output `e`, each cell's state as its neighbours last saw it, and the cells the next pass recomputes."""
 
     TOL = 0.1  # in state units (the shipped maze model's core state has an RMS of about 2.5; a bf16 step is 1/64)
+    PART = 1 << 16  # a pass recomputes at most this many cells at once (the first, over every cell of a batch of
+    # large grids, in parts), so its activations stay small
 
     def __init__(self, table: torch.Tensor, tol: float = TOL):
         self.table, self.tol = table, tol  # table (T, S), -1 = no neighbour
@@ -56,16 +58,7 @@ class QuietCells:
         for _ in range(loops):
             if len(active) == 0:  # every cell settled: the remaining passes change nothing
                 break
-            sets = [active]  # the cells each block must output, last block first: one hop wider per block
-            for _ in blocks:
-                sets.append(self._near(sets[-1], graph))
-            sets.reverse()
-            x = inject(state[sets[0]] + e[sets[0]])[None]
-            for cells, out, block in zip(sets, sets[1:], blocks, strict=False):
-                where[cells] = torch.arange(len(cells), device=h.device)
-                table = graph[out]
-                x = block(x, torch.where(table >= 0, where[table.clamp(min=0)], -1), where[out])
-            x = x[0]
+            x = torch.cat([self._pass(part, state, e, graph, where, inject, blocks) for part in active.split(self.PART)])
             self.computed += len(active)
             state[active] = x.to(state.dtype)
             moved = (x.float() - seen[active].float()).abs().amax(-1) > self.tol
@@ -77,6 +70,19 @@ class QuietCells:
         self.active[active] = True
         self.active = self.active.view(B, T)
         return state.view(B, T, D)
+
+    def _pass(self, cells, state, e, graph, where, inject, blocks) -> torch.Tensor:
+        """The next states (len(cells), dim) of flat cells `cells`, from the flat `state`."""
+        sets = [cells]  # the cells each block must output, last block first: one hop wider per block
+        for _ in blocks:
+            sets.append(self._near(sets[-1], graph))
+        sets.reverse()
+        x = inject(state[sets[0]] + e[sets[0]])[None]
+        for rows, out, block in zip(sets, sets[1:], blocks, strict=False):
+            where[rows] = torch.arange(len(rows), device=state.device)
+            table = graph[out]
+            x = block(x, torch.where(table >= 0, where[table.clamp(min=0)], -1), where[out])
+        return x[0]
 
     @staticmethod
     def _near(cells: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:

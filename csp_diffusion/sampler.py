@@ -36,8 +36,8 @@ again, cold, from the bare puzzle in its next frame, until it has tried them all
 value still comes from the model, and answers are verified in the puzzle's own frame.
 
 Speed: on grids of more than QUIET_CELLS cells with a neighbour-table graph, a first step's loops
-recompute only the cells near a cell whose state moved (quiet.py): on a 201x201 maze the wave
-and the walk touch about 1% of the cells a loop. With `warm_loops`, a chain's later steps start the model's looped core from
+recompute only the cells near a cell whose state moved (quiet.py): on a 201x201 perfect maze the
+wave and the walk touch about 1% of the cells a loop. With `warm_loops`, a chain's later steps start the model's looped core from
 the state it ended the previous step in and run only that many loops; with
 `time_limit`, puzzles still running when the next step would end past their share
 of it are given up.
@@ -151,7 +151,8 @@ class Sampler:
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
     # (docs/results.md, "Speed"); GPUs take them whole
     QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results.md,
-    # "Quiet cells": 1.4-4x faster at 60x60, about 17x at 201x201; no faster at 30x30, where most cells move)
+    # "Quiet cells": 1.2x on random-wall 60x60 mazes, 3.1x on perfect 61x61, what made 201x201 measurable;
+    # no faster at 30x30, where most cells move every loop)
 
     def piece(self, cells: int, quiet: bool = False) -> int:
         """Loops per piece of a chunked step on grids of `cells`: CHUNK, halved while a piece would cost more

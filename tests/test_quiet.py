@@ -35,12 +35,14 @@ def test_with_no_tolerance_quiet_passes_are_the_dense_passes_over_a_batch_of_dif
     with torch.no_grad():
         e = model._prelude(v, g, pos, table)
         quiet = QuietCells(table, tol=0.0)
-        quiet.e = e
+        quiet.e, quiet.PART = e, 50  # a pass in parts of 50 cells, as a batch of large grids runs its first
         h = quiet.run(torch.zeros_like(e), model.inject, model.core, 5)
         h = quiet.run(h, model.inject, model.core, 4)  # a second call goes on where the first stopped
         assert torch.allclose(h, _dense(model, e, table, torch.zeros_like(e), 9), atol=1e-4)
         # and through the model's forward, as the sampler calls it
-        logits, state = model(v, g, pos, table, 9, return_state=True, quiet=QuietCells(table, tol=0.0))
+        quiet = QuietCells(table, tol=0.0)
+        quiet.PART = 50  # the prelude one grid at a time
+        logits, state = model(v, g, pos, table, 9, return_state=True, quiet=quiet)
         ref_logits, ref_state = model(v, g, pos, table, 9, return_state=True)
         assert torch.allclose(state, ref_state, atol=1e-4) and torch.allclose(logits, ref_logits, atol=1e-5)
 
