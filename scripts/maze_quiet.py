@@ -43,8 +43,11 @@ def main() -> None:
         mazes = bench.load("maze", args.spec).puzzles
         solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(chains=1, time_limit=args.time_limit))
         rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
-    except (UserError, json.JSONDecodeError) as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except json.JSONDecodeError as e:
+        print(f"error: {args.out} is not a file this script wrote ({e}); move it away to start over", file=sys.stderr)
         sys.exit(2)
     done = {(r["maze"], r["mode"]) for r in rows}
     console = Console(stderr=True)
