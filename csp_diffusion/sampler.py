@@ -150,6 +150,8 @@ class Sampler:
     CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
     # (docs/results.md, "Speed"); GPUs take them whole
+    CPU_CELLS = 1 << 16  # and of at most this many cells: the spare chains of large mazes (16 grids of 151x151)
+    # peaked at 6.1 GB in one piece (docs/results.md, "Every kind from side 11 to 201")
     QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results.md,
     # "Quiet cells": 1.2x on random-wall 60x60 mazes, 3.1x on perfect 61x61, what made 201x201 measurable;
     # no faster at 30x30, where most cells move every loop)
@@ -169,10 +171,13 @@ class Sampler:
         return self.model.carries_state and graph.dtype != torch.bool and cells > self.QUIET_CELLS
 
     def _model(self, v, g, positions, graph, loops: int, state=None, quiet: QuietCells | None = None):
-        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS on CPU (with `quiet`,
-        whole: its cells are few)."""
+        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS grids and CPU_CELLS cells
+        on CPU (with `quiet`, whole: its cells are few)."""
         carries = self.model.carries_state
-        step = self.CPU_ROWS if self.device.type == "cpu" and quiet is None else max(len(v), 1)
+        if self.device.type == "cpu" and quiet is None:
+            step = max(1, min(self.CPU_ROWS, self.CPU_CELLS // max(v.shape[1], 1)))
+        else:
+            step = max(len(v), 1)
         outs = []
         for i in range(0, len(v), step):
             sl = slice(i, i + step)

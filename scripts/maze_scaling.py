@@ -4,12 +4,15 @@
         --loops-size 30 --out results/maze-trace-scaling-open
     python scripts/maze_scaling.py --kind walls --per-size 20 --sizes 10,15,30,60 --loops "" \
         --out results/maze-scaling-walls
+    python scripts/maze_scaling.py --kind walls --min-path-per-side 3 --per-size 2 --sizes 11,21,41,61,101,151,201 \
+        --loops "" --time-limit 600 --out results/maze-scaling-walls-201
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
 The size curve runs the solver's defaults, and records for each maze its shortest path's length and the
 loops the first step ran (the third panel: loops against path length, to show whether they grow faster),
 and for each side the process's peak memory so far (sides run in ascending order, so it is that side's
-peak: the solver holds one side's mazes at a time). The loops curve runs every step cold at a fixed loop
+peak: the solver holds one side's mazes at a time). Rerun with the same OUT and settings, it keeps the
+sides already measured and goes on. The loops curve runs every step cold at a fixed loop
 count (a trace model: one step, with that loop cap).
 Writes OUT.json, OUT.md and, with matplotlib, OUT.png. Pure neural; every path is verified.
 """
@@ -64,14 +67,26 @@ def main() -> None:
     ap.add_argument("--loops", default="4,8,16,32",
                     help="loop counts for the loops curve (at --loops-size); empty: no loops curve")
     ap.add_argument("--loops-size", type=int, default=21)
+    ap.add_argument("--min-path-per-side", type=float, default=None,
+                    help="draw mazes whose shortest path is at least this many times the side (walls: long paths)")
+    ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per maze (0 = only the step limit)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
     args = ap.parse_args()
 
-    report = {"kind": args.kind, "per_size": args.per_size, "seed": args.seed, "by_size": {}, "by_loops": {}}
-    auto = NeuralSolver("loopmdm", "maze", args.checkpoint)
+    report = {"kind": args.kind, "per_size": args.per_size, "seed": args.seed, "min_path_per_side": args.min_path_per_side,
+              "time_limit": args.time_limit, "by_size": {}, "by_loops": {}}
+    done = args.out.with_suffix(".json")
+    if done.exists():  # resume: keep the sides an earlier run of the same curve measured
+        before = json.loads(done.read_text())
+        if all(before.get(k) == report[k] for k in ("kind", "per_size", "seed", "min_path_per_side", "time_limit")):
+            report["by_size"] = {int(k): v for k, v in before["by_size"].items()}
+    auto = NeuralSolver("loopmdm", "maze", args.checkpoint, sampler=SamplerConfig(time_limit=args.time_limit))
     for size in sorted(map(int, args.sizes.split(","))):
-        mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
+        if size in report["by_size"]:
+            continue
+        longer = f":min_path={int(args.min_path_per_side * size)}" if args.min_path_per_side else ""
+        mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}{longer}:seed={args.seed}").puzzles
         solved, secs, ran, each = rate(auto, mazes)
         plan = auto.plan((size, size), auto.task.encode(mazes[0])[0])
         loops, steps = plan.loops, plan.max_steps
@@ -94,7 +109,9 @@ def main() -> None:
         save(args.out, report)
 
     trained = max(auto.task.structure().shape)
-    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}); model trained on "
+    longer = f", shortest path at least {args.min_path_per_side:g} x the side" if args.min_path_per_side else ""
+    limit = f", {args.time_limit:g} s a maze at most" if args.time_limit else ""
+    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}{longer}{limit}); model trained on "
              f"{trained}x{trained} and smaller.", "",
              "| side | loop cap | first step ran (mean) | loops per path cell (max) | step limit | solved | s per maze "
              "| peak memory (MB) |", "|---|---|---|---|---|---|---|---|"]

@@ -68,3 +68,21 @@ def test_a_disturbance_is_followed_where_it_spreads_and_nowhere_else():
         assert quiet.computed < 2 * 16 * 16 * 1 + 0.3 * 2 * 16 * 16 * 10  # mostly quiet after the first pass
         assert quiet.active[1].sum() == 0  # the undisturbed grid has nothing left to recompute
         assert (h[1] == h1[1]).all()  # and kept its cells as the first pass left them
+
+
+def test_a_batch_of_large_grids_runs_in_pieces_of_a_bounded_number_of_cells_with_the_same_numbers(monkeypatch):
+    """On CPU the sampler runs a batch in pieces of at most CPU_CELLS cells (the spare chains of large mazes),
+    and each grid's logits and state are those of the whole batch run at once."""
+    from csp_diffusion.sampler import Sampler, SamplerConfig
+
+    model, v, g, pos, table = _setup(batch=5)
+    sampler = Sampler(model, MazeTask(), SamplerConfig(), torch.device("cpu"))
+    calls = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda v, *a, **k: calls.append(len(v)) or forward(v, *a, **k))
+    with torch.no_grad():
+        whole, whole_state = sampler._model(v, g, pos, table, 4)
+        monkeypatch.setattr(Sampler, "CPU_CELLS", 2 * v.shape[1])  # two grids a piece
+        parts, parts_state = sampler._model(v, g, pos, table, 4)
+    assert calls == [5, 2, 2, 1]
+    assert torch.allclose(parts, whole, atol=1e-5) and torch.allclose(parts_state, whole_state, atol=1e-5)
