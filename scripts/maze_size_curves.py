@@ -73,7 +73,7 @@ def plot(reports: list[dict], path: Path) -> None:
     axes[0].set_ylim(-3, 103)
     axes[1].set_yscale("log")
     axes[2].axhline(4, color="grey", linestyle=":", label="4 GB")
-    axes[2].set_ylim(0, 4.5)
+    axes[2].set_ylim(0, max(4.5, 1.05 * max(v["peak_mb"] / 1024 for r in reports for v in r["by_size"].values())))
     axes[0].legend(fontsize=7)
     axes[2].legend(fontsize=7)
     axes[3].legend(fontsize=7)
