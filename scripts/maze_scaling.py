@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -78,9 +79,15 @@ def main() -> None:
               "time_limit": args.time_limit, "by_size": {}, "by_loops": {}}
     done = args.out.with_suffix(".json")
     if done.exists():  # resume: keep the sides an earlier run of the same curve measured
-        before = json.loads(done.read_text())
-        if all(before.get(k) == report[k] for k in ("kind", "per_size", "seed", "min_path_per_side", "time_limit")):
-            report["by_size"] = {int(k): v for k, v in before["by_size"].items()}
+        try:
+            before = json.loads(done.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            sys.exit(f"error: {done} is damaged ({e}); move it away to start the curve over")
+        same = ("kind", "per_size", "seed", "min_path_per_side", "time_limit")
+        if not (isinstance(before, dict) and isinstance(before.get("by_size"), dict)
+                and all(before.get(k, 0.0 if k == "time_limit" else None) == report[k] for k in same)):  # older files: no limit
+            sys.exit(f"error: {done} holds another curve (not {', '.join(same)} as given); choose another --out")
+        report["by_size"] = {int(k): v for k, v in before["by_size"].items()}
     auto = NeuralSolver("loopmdm", "maze", args.checkpoint, sampler=SamplerConfig(time_limit=args.time_limit))
     for size in sorted(map(int, args.sizes.split(","))):
         if size in report["by_size"]:

@@ -23,10 +23,15 @@ def main() -> None:
     ap.add_argument("curves", nargs="+", type=Path, help="maze_scaling.py OUT.json files, one per kind")
     ap.add_argument("--out", type=Path, default=Path("results/maze-size-curves"))
     args = ap.parse_args()
-    try:
-        reports = [json.loads(p.read_text()) for p in args.curves]
-    except (OSError, json.JSONDecodeError) as e:
-        sys.exit(f"error: cannot read a curve: {e}")
+    reports = []
+    for p in args.curves:
+        try:
+            report = json.loads(p.read_text())
+            if not all(k in r for r in report["by_size"].values() for k in ("solve_rate", "seconds", "peak_mb", "mazes")):
+                raise KeyError("by_size")
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+            sys.exit(f"error: {p} is not a curve that scripts/maze_scaling.py wrote ({type(e).__name__}: {e})")
+        reports.append(report)
     sides = sorted({int(s) for r in reports for s in r["by_size"]})
     lines = ["Mazes solved (of the mazes per side) and seconds per maze; `-`: side not run.", "",
              "| kind | " + " | ".join(str(s) for s in sides) + " |", "|---|" + "---|" * len(sides)]
