@@ -150,8 +150,8 @@ class Sampler:
     CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
     # (docs/results.md, "Speed"); GPUs take them whole
-    CPU_CELLS = 1 << 16  # and of at most this many cells: the spare chains of large mazes (16 grids of 151x151)
-    # peaked at 6.1 GB in one piece (docs/results.md, "Every kind from side 11 to 201")
+    CPU_CELLS = QuietCells.PART  # and of at most this many cells, as quiet passes: the 8 chains of two 201x201
+    # mazes peaked at 4.8 GB in one warm piece, 0.86 GB in these (docs/results.md, "Every kind from side 11 to 201")
     QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results.md,
     # "Quiet cells": 1.2x on random-wall 60x60 mazes, 3.1x on perfect 61x61, what made 201x201 measurable;
     # no faster at 30x30, where most cells move every loop)

@@ -28,11 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from csp_diffusion import bench
+from csp_diffusion import bench, models
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
 from puzzles.files import write_text
+
+OLDER = {"time_limit": 0.0, "chains": models.MODELS["loopmdm"].chains}  # what a curve file without these keys ran
 
 
 def rate(solver: NeuralSolver, mazes) -> tuple[float, float, float, list[dict]]:
@@ -71,24 +73,26 @@ def main() -> None:
     ap.add_argument("--min-path-per-side", type=float, default=None,
                     help="draw mazes whose shortest path is at least this many times the side (walls: long paths)")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per maze (0 = only the step limit)")
+    ap.add_argument("--chains", type=int, default=models.MODELS["loopmdm"].chains, help="chains per maze (default: 8)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
     args = ap.parse_args()
 
     report = {"kind": args.kind, "per_size": args.per_size, "seed": args.seed, "min_path_per_side": args.min_path_per_side,
-              "time_limit": args.time_limit, "by_size": {}, "by_loops": {}}
+              "time_limit": args.time_limit, "chains": args.chains, "by_size": {}, "by_loops": {}}
     done = args.out.with_suffix(".json")
     if done.exists():  # resume: keep the sides an earlier run of the same curve measured
         try:
             before = json.loads(done.read_text())
         except (OSError, json.JSONDecodeError) as e:
             sys.exit(f"error: {done} is damaged ({e}); move it away to start the curve over")
-        same = ("kind", "per_size", "seed", "min_path_per_side", "time_limit")
+        same = ("kind", "per_size", "seed", "min_path_per_side", "time_limit", "chains")
         if not (isinstance(before, dict) and isinstance(before.get("by_size"), dict)
-                and all(before.get(k, 0.0 if k == "time_limit" else None) == report[k] for k in same)):  # older files: no limit
+                and all(before.get(k, OLDER.get(k)) == report[k] for k in same)):
             sys.exit(f"error: {done} holds another curve (not {', '.join(same)} as given); choose another --out")
         report["by_size"] = {int(k): v for k, v in before["by_size"].items()}
-    auto = NeuralSolver("loopmdm", "maze", args.checkpoint, sampler=SamplerConfig(time_limit=args.time_limit))
+    auto = NeuralSolver("loopmdm", "maze", args.checkpoint,
+                        sampler=SamplerConfig(chains=args.chains, time_limit=args.time_limit))
     for size in sorted(map(int, args.sizes.split(","))):
         if size in report["by_size"]:
             continue
@@ -118,7 +122,8 @@ def main() -> None:
     trained = max(auto.task.structure().shape)
     longer = f", shortest path at least {args.min_path_per_side:g} x the side" if args.min_path_per_side else ""
     limit = f", {args.time_limit:g} s a maze at most" if args.time_limit else ""
-    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}{longer}{limit}); model trained on "
+    lines = [f"{args.per_size} generated {args.kind} mazes per row (seed {args.seed}{longer}{limit}, {args.chains} "
+             f"chain(s) a maze); model trained on "
              f"{trained}x{trained} and smaller.", "",
              "| side | loop cap | first step ran (mean) | loops per path cell (max) | step limit | solved | s per maze "
              "| peak memory (MB) |", "|---|---|---|---|---|---|---|---|"]
