@@ -76,13 +76,25 @@ class QuietCells:
         sets = [cells]  # the cells each block must output, last block first: one hop wider per block
         for _ in blocks:
             sets.append(self._near(sets[-1], graph))
-        sets.reverse()
+        sets = [self.padded(s) for s in reversed(sets)]
         x = inject(state[sets[0]] + e[sets[0]])[None]
         for rows, out, block in zip(sets, sets[1:], blocks, strict=False):
             where[rows] = torch.arange(len(rows), device=state.device)
             table = graph[out]
             x = block(x, torch.where(table >= 0, where[table.clamp(min=0)], -1), where[out])
-        return x[0]
+        return x[0, : len(cells)]
+
+    @staticmethod
+    def padded(cells: torch.Tensor) -> torch.Tensor:
+        """`cells` with its first cell repeated up to the next of 8 sizes an octave (at most 1/8 more rows): a
+        copy computes what its original does, and the matmuls see few distinct shapes. On CPU, bf16 matmuls
+        keep a oneDNN primitive per input shape (up to 1,024 of them), each holding megabytes: two unsolved
+        201x201 rooms mazes peaked at 7.5 GB that way, 0.97 GB padded (docs/results.md, "Every kind from side 11
+        to 201")."""
+        n = len(cells)
+        grain = 1 << max(0, n.bit_length() - 4)
+        size = -(-n // grain) * grain
+        return cells if size == n else torch.cat([cells, cells[:1].expand(size - n)])
 
     @staticmethod
     def _near(cells: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
+from csp_diffusion.bench import wilson
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import sudoku
@@ -131,13 +132,14 @@ def main() -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_text(path, json.dumps(report, indent=1))
 
-    lines = ["| set | profile | puzzles | solved | puzzles/s | both targets |", "|---|---|---|---|---|---|"]
+    lines = ["| set | profile | puzzles | solved (Wilson 95%) | puzzles/s | both targets |", "|---|---|---|---|---|---|"]
     for key, r in report.items():
         name, profile = key.split("/", 1)
         rate, speed = TARGETS[name]
         both = r["solve_rate"] >= rate and r["puzzles_per_s"] >= speed
-        lines.append(f"| {name} | {profile} | {r['puzzles']} | {100 * r['solve_rate']:.1f}% | "
-                     f"{r['puzzles_per_s']:.1f} | {'yes' if both else 'no'} |")
+        low, high = wilson(r["solved"], r["puzzles"])
+        lines.append(f"| {name} | {profile} | {r['puzzles']} | {100 * r['solve_rate']:.1f}% "
+                     f"({100 * low:.1f}-{100 * high:.1f}%) | {r['puzzles_per_s']:.2f} | {'yes' if both else 'no'} |")
     write_text(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
     (plot_dial if args.grid == "dial" else plot)(report, args.out.with_suffix(".png"))
 

@@ -86,3 +86,14 @@ def test_a_batch_of_large_grids_runs_in_pieces_of_a_bounded_number_of_cells_with
         parts, parts_state = sampler._model(v, g, pos, table, 4)
     assert calls == [5, 2, 2, 1]
     assert torch.allclose(parts, whole, atol=1e-5) and torch.allclose(parts_state, whole_state, atol=1e-5)
+
+
+def test_a_pass_pads_its_cell_sets_to_few_sizes_and_keeps_the_cells_it_was_given():
+    """The quiet passes' matmuls see at most 8 sizes an octave (on CPU a bf16 matmul keeps a cached kernel per
+    input size), each at most 1/8 over, and padding repeats the set's first cell only."""
+    sizes = {len(QuietCells.padded(torch.arange(n))) for n in range(1, 70_000)}
+    assert all(n <= 16 or len(QuietCells.padded(torch.arange(n))) <= n * 9 / 8 for n in (17, 100, 1000, 65_537))
+    assert len(sizes) <= 16 + 8 * 13  # exact to 16, then 8 an octave to 2^17
+    cells = torch.tensor([5, 7, 9] + list(range(20, 38)))  # 21 cells: padded to 22 (sizes 16-31 go in twos)
+    padded = QuietCells.padded(cells)
+    assert len(padded) == 22 and (padded[:21] == cells).all() and padded[21] == 5
