@@ -73,7 +73,8 @@ def main() -> None:
     ap.add_argument("--min-path-per-side", type=float, default=None,
                     help="draw mazes whose shortest path is at least this many times the side (walls: long paths)")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per maze (0 = only the step limit)")
-    ap.add_argument("--chains", type=int, default=models.MODELS["loopmdm"].chains, help="chains per maze (default: 8)")
+    ap.add_argument("--chains", type=int, default=OLDER["chains"],
+                    help=f"chains per maze (default: the solver's {OLDER['chains']})")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
     args = ap.parse_args()
