@@ -51,16 +51,48 @@ def pick_device(name: str | None = None) -> torch.device:
     return device
 
 
-SMALL_BATCH = 32  # grids; below this one CPU thread is faster than several
+SMALL_BATCH = 32  # grids; below this, several threads help only on cores no other process is using
+
+
+def idle_cores(sample_s: float = 0.05) -> int | None:
+    """How many of this process's CPUs were at least 80% idle over the last `sample_s` seconds, from
+    /proc/stat (None where there is none: not Linux)."""
+    import os
+    import time
+
+    def ticks() -> dict[str, tuple[int, int]]:
+        out = {}
+        with open("/proc/stat") as f:
+            for line in f:
+                name, *fields = line.split()
+                if name.startswith("cpu") and name != "cpu":
+                    n = [int(x) for x in fields[:8]]
+                    out[name] = (n[3] + n[4], sum(n))  # idle + iowait, all
+        return out
+
+    try:
+        mine = {f"cpu{c}" for c in os.sched_getaffinity(0)}
+        before = ticks()
+        time.sleep(sample_s)
+        after = ticks()
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    idle = 0
+    for cpu in mine & before.keys() & after.keys():
+        spent = after[cpu][1] - before[cpu][1]
+        idle += spent > 0 and (after[cpu][0] - before[cpu][0]) >= 0.8 * spent
+    return idle
 
 
 @contextmanager
-def one_thread_when_small(grids: int, device: torch.device):
-    """One intra-op thread for small CPU batches (several threads on tiny matmuls spend their time
-    waiting on each other, badly so when another process holds a core); large batches keep torch's default."""
+def idle_threads_when_small(grids: int, device: torch.device):
+    """For a small CPU batch, as many intra-op threads as there are idle cores, at least one. Several threads
+    on small matmuls are faster only on cores of their own: beside a busy process they spin-wait on each
+    other (a 30x30 maze 4.5 s instead of 1.2 s on one thread), alone they are about 1.5x faster (docs/results.md,
+    "One 30x30 random-wall maze alone"). Large batches keep torch's default."""
     before = torch.get_num_threads()
     if device.type == "cpu" and grids < SMALL_BATCH:
-        torch.set_num_threads(1)
+        torch.set_num_threads(max(1, min(before, idle_cores() or 1)))
     try:
         yield
     finally:
