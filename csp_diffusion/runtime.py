@@ -87,12 +87,12 @@ def idle_cores(sample_s: float = 0.05) -> int | None:
 @contextmanager
 def idle_threads_when_small(grids: int, device: torch.device):
     """For a small CPU batch, as many intra-op threads as there are idle cores, at least one. Several threads
-    on small matmuls are faster only on cores of their own: beside a busy process they spin-wait on each
-    other (a 30x30 maze 4.5 s instead of 1.2 s on one thread), alone they are about 1.5x faster (docs/results.md,
-    "One 30x30 random-wall maze alone"). Large batches keep torch's default."""
+    on small matmuls are faster only on cores of their own: alone they are faster, beside a busy process they
+    spin-wait on each other (docs/results.md, "One 30x30 random-wall maze alone"). Large batches keep torch's
+    default."""
     before = torch.get_num_threads()
     if device.type == "cpu" and grids < SMALL_BATCH:
-        torch.set_num_threads(max(1, min(before, idle_cores() or 1)))
+        torch.set_num_threads(min(before, idle_cores() or 1))
     try:
         yield
     finally:

@@ -107,7 +107,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--start", type=int, default=0, help="skip this many puzzles of each set first (to choose "
                     "settings on puzzles the reported figures, the first 1000, do not use)")
-    ap.add_argument("--out", type=Path, help="default results/sudoku-frontier, or results/sudoku-dial")
+    ap.add_argument("--out", type=Path, help="default results/sudoku-GRID")
     ap.add_argument("--grid", choices=("frontier", "dial", "budget"), default="frontier",
                     help="the settings: the speed frontier, test-time compute (chains and steps), or many chains "
                     "for few steps and loops")
@@ -124,6 +124,10 @@ def main() -> None:
         solver = NeuralSolver("loopmdm", "sudoku", args.checkpoint)
         sets = {name: [s.givens for s in sudoku.read_file(args.puzzles / SETS[name])][args.start:][: args.limit]
                 for name in args.sets.split(",")}
+        empty = [name for name, grids in sets.items() if not grids]
+        if empty or args.start < 0:
+            raise UserError(f"no puzzles of {', '.join(empty) or 'a set'} from --start {args.start} "
+                            f"with --limit {args.limit}")
     except json.JSONDecodeError as e:
         print(f"error: {path} is not a report this script wrote ({e}); move it away to start over", file=sys.stderr)
         sys.exit(2)
