@@ -191,8 +191,8 @@ def sampler_fields(loops: int | None = None, steps: int | None = None, chains: i
 
 
 def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options):
-    """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains None = the
-    kind's own)."""
+    """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains and steps None =
+    the kind's own on `task`, `models.sampling_defaults`)."""
     fields = sampler_fields(**options)
     from csp_diffusion import models
     from csp_diffusion.sampler import SamplerConfig
@@ -202,7 +202,10 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
         from csp_diffusion.hybrid import HybridSolver
 
         return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
-    fields.setdefault("chains", models.MODELS[models.kind_of(kind)].chains)
+    from puzzles.domains import get_task
+
+    for field, value in models.sampling_defaults(models.kind_of(kind), get_task(task)).items():
+        fields.setdefault(field, value)
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 
 

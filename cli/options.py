@@ -68,7 +68,7 @@ KindChains = Annotated[int | None, typer.Option(
 Chains = KindChains  # every command's --chains: None = the model kind's own chain count
 SpareAfter = Annotated[int | None, typer.Option(
     "--spare-after", rich_help_panel=NEURAL, help="LoopMDM: steps before the extra chains join a puzzle still "
-    f"unsolved (0 = all chains start together; with --steps 5 that is the fast profile; at most {MAX_STEPS:,}; "
+    f"unsolved (0 = all chains start together; with --chains 8 --steps 5 that is the fast profile; at most {MAX_STEPS:,}; "
     "default {spare_after}).")]
 Retract = Annotated[bool, typer.Option(
     "--retract/--no-retract", rich_help_panel=NEURAL, help="Retract cells that break a constraint or that the "
@@ -86,11 +86,15 @@ def neural_facts(task: str | None = None) -> dict[str, object]:
     from csp_diffusion import bench, models
     from csp_diffusion.sampler import SamplerConfig
 
+    def own(field: str) -> str:
+        return ", ".join(f"{name} {getattr(t, field)}" for name, t in TASKS.items())
+
     solvers = (", ".join(bench.solvers(task)) if task is not None
                else "; ".join(f"{name}: {', '.join(bench.solvers(name))}" for name in TASKS))
     return {"solvers": solvers, "default": models.DEFAULT,
-            "chains": ", ".join(f"{name} {kind.chains}" for name, kind in models.MODELS.items()),
-            "steps": SamplerConfig.max_steps, "spare_after": SamplerConfig.spare_after}
+            "chains": ", ".join(f"{name} {kind.chains}" if kind.chains is not None else f"{name} the task's ({own('chains')})"
+                                for name, kind in models.MODELS.items()),
+            "steps": f"{SamplerConfig.max_steps}; LoopMDM the task's ({own('steps')})", "spare_after": SamplerConfig.spare_after}
 
 
 def library_help(facts: Callable[[], dict[str, object]]) -> type[TyperCommand]:

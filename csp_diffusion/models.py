@@ -31,11 +31,11 @@ class Kind:
     decoder: type  # decoder(model, task, SamplerConfig, device, autocast).solve(puzzles, on_step, shape)
     objective: type  # what one training step optimizes
     blurb: str
-    chains: int = 1  # chains per puzzle by default
+    chains: int | None = 1  # chains per puzzle by default; None = the task's own (`sampling_defaults`)
 
 
 MODELS = {
-    "loopmdm": Kind(LoopMDMConfig, LoopMDM, Sampler, MDMObjective, "LoopMDM, the looped masked-diffusion solver", 8),
+    "loopmdm": Kind(LoopMDMConfig, LoopMDM, Sampler, MDMObjective, "LoopMDM, the looped masked-diffusion solver", None),
     "ar": Kind(ARConfig, AR, ARDecoder, ARObjective, "the row-major autoregressive baseline"),
     "ar-solver": Kind(ARSolverConfig, ARSolver, ARSolverDecoder, ARSolverObjective,
                       "the solver-order autoregressive baseline (Shah et al. 2024)"),
@@ -43,6 +43,16 @@ MODELS = {
     "trm": Kind(TRMConfig, TRM, RecurrentDecoder, TRMObjective, "TRM, the tiny recursive model"),
 }
 DEFAULT = "loopmdm"  # the solver people get unless they name another
+
+
+def sampling_defaults(kind: str, task) -> dict:
+    """SamplerConfig's chains and step limit for `kind` on `task` (a task object) where none are given: a kind
+    with chains None (LoopMDM) takes the task's own (`task.chains`, `task.steps`), the others their own chain
+    count and the sampler's step limit."""
+    own = MODELS[kind].chains
+    if own is None:
+        return {"chains": task.chains, "max_steps": task.steps}
+    return {"chains": own}
 
 
 def kind_of(name: str) -> str | None:

@@ -51,7 +51,7 @@ class NeuralSolver:
         self.model, self.meta = models.load(checkpoint or shipped_checkpoint(name, task), kind, task, self.device)
         self.task = get_task(task, self.meta["info"].get("train_config", {}).get("grid"))  # trained grid size
         self.name, self.kind = name, kind
-        self.config = sampler or SamplerConfig(chains=models.MODELS[kind].chains)
+        self.config = sampler or SamplerConfig(**models.sampling_defaults(kind, self.task))
         self.batch_size = batch_size
         self._pass_costs: dict[tuple, tuple[float, float]] = {}  # grid shape -> (fixed, per-loop) forward FLOPs
         self.autocast = fast_bf16(self.device)

@@ -70,6 +70,9 @@ class SudokuTask:
     warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
     temperature = 2.5  # the sampler's noisy chains: chosen on magictour puzzles past the first 1000, which the
     # reported figures use (docs/results.md, "Sampler settings"); hotter chains are more diverse
+    chains, steps = 64, 12  # LoopMDM's chains per puzzle and step limit unless told: the greedy chain alone for
+    # spare_after steps, then 63 more for 8 steps; on the hardest class many chains for few steps solve far
+    # more than few chains for many, at the same cost (docs/results.md, "The default")
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
@@ -270,6 +273,8 @@ class MazeTask:
     confident = 0.9
     temperature = 1.0
     warm_loops = 4  # as good as cold steps on 15x15 mazes and several times faster (docs/results.md, "Mazes")
+    chains, steps = 8, 64  # LoopMDM's chains per maze and step limit unless told: most mazes settle in the first
+    # step, and the spares are for the walks that stall
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column

@@ -1,6 +1,6 @@
 """Time a LoopMDM on puzzles solved one at a time, as `csp solve` runs a single puzzle, with the model loaded.
 
-    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --spare-after 0 --steps 5
+    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
     python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --time-limit 1
     csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
     python scripts/latency.py maze hard10.maze [--time-limit 2]
@@ -20,6 +20,7 @@ import time
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze, sudoku
+from puzzles.domains import MazeTask, SudokuTask
 from puzzles.errors import UserError
 
 
@@ -28,15 +29,18 @@ def main() -> None:
     ap.add_argument("task", choices=("sudoku", "maze"))
     ap.add_argument("file")
     ap.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the file")
-    ap.add_argument("--chains", type=int, default=None, help="chains per puzzle (default: as csp solve, sudoku 8, maze 1)")
+    ap.add_argument("--chains", type=int, default=None,
+                    help=f"chains per puzzle (default: sudoku as csp solve, {SudokuTask.chains}; maze 1)")
     ap.add_argument("--spare-after", type=int, default=SamplerConfig.spare_after,
                     help="steps before the extra chains join a puzzle still unsolved (0 = all start together)")
-    ap.add_argument("--steps", type=int, default=SamplerConfig.max_steps, help="denoising step limit")
+    ap.add_argument("--steps", type=int, default=None,
+                    help=f"denoising step limit (default: as csp solve, sudoku {SudokuTask.steps}, maze {MazeTask.steps})")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per puzzle (0 = only the step limit)")
     ap.add_argument("--checkpoint", default=None, help="a LoopMDM checkpoint (default: the shipped one)")
     args = ap.parse_args()
-    chains = args.chains if args.chains is not None else (8 if args.task == "sudoku" else 1)
-    config = SamplerConfig(chains=chains, spare_after=args.spare_after, max_steps=args.steps,
+    task = SudokuTask if args.task == "sudoku" else MazeTask
+    chains = args.chains if args.chains is not None else (task.chains if args.task == "sudoku" else 1)
+    config = SamplerConfig(chains=chains, spare_after=args.spare_after, max_steps=args.steps or task.steps,
                            time_limit=args.time_limit)
     try:  # a missing or malformed file, a damaged checkpoint: one line
         if args.task == "sudoku":

@@ -61,7 +61,7 @@ def test_neural_json_reports_sampler_counters(checkpoint):
                 "steps", "commits", "retractions", "loops", "chains"):
         assert key in rec
     assert rec["solver"] == "loopmdm" and rec["loops"] == 2 and rec["steps"] <= 3
-    assert rec["chains"] == 8  # the default for loopmdm; ar and hrm decode one chain
+    assert rec["chains"] == 64  # LoopMDM's default on Sudoku (the task's); ar and hrm decode one chain
     if not rec["verified"]:  # an unverified grid is never reported as a solution
         assert rec["solution"] is None and r.exit_code == 1 and len(rec["final"]) == 81
 

@@ -241,4 +241,5 @@ def test_ignored_option_warns_for_mazes(tmp_path):
 def test_chains_default_is_the_kinds_everywhere():
     for command in (("bench",), ("solve", "sudoku"), ("solve", "maze")):
         text = " ".join(cli(*command, "--help").output.replace("│", " ").split())
-        assert "the model kind's own, loopmdm 8, ar 1, ar-solver 1, hrm 1, trm 1" in text, command
+        assert ("the model kind's own, loopmdm the task's (sudoku 64, maze 8), ar 1, ar-solver 1, hrm 1, trm 1"
+                in text), command
