@@ -7,8 +7,8 @@ after it, each from the grid the search stands on), prints the hybrid's median s
 of puzzles it needed fewer nodes on than the same search without the model, the share with no backtrack,
 the model queries per puzzle and puzzles/s. Also prints how often the model's most probable digit is
 right on the puzzles' blank cells from the bare puzzle, the information the search orders by. With
---sampler-chains C, also orders the same search by the retracting sampler's final grid (C chains, the
-default steps; a cell it left masked keeps the one-pass probabilities): what the model knows after
+--sampler-chains C, also orders the same search by the retracting sampler's final grid (C chains, 64
+steps; a cell it left masked keeps the one-pass probabilities): what the model knows after
 iterating, at the sampler's cost.
 """
 

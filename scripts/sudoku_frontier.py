@@ -5,8 +5,8 @@
     python scripts/sudoku_frontier.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
         --out results/sudoku-dial-forum-hardest
 
-`--grid dial` is test-time compute as a dial: chains 1, 8, 32, 128 at the default 64 steps, and steps 8 to 128
-at the default 8 chains, no time limit; its plot is solve rate and puzzles/s against each.
+`--grid dial` is test-time compute as a dial: chains 1, 8, 32, 128 at 64 steps, and steps 8 to 128
+at 8 chains (the former default, 8 x 64), no time limit; its plot is solve rate and puzzles/s against each.
 
 Runs the shipped model (or --checkpoint) on each set under each profile below, the first `--limit`
 puzzles, one file's puzzles at a time as `csp solve sudoku --file` runs them, and records solve rate
@@ -57,6 +57,7 @@ PROFILES = {
     "8 chains together, 16 steps": dict(chains=8, spare_after=0, max_steps=16),
     "16 chains together, 6 steps": dict(chains=16, spare_after=0, max_steps=6),
     "8 chains, 20 steps": dict(chains=8, max_steps=20),
+    # "default" in the next three names is the former default, 8 chains x 64 steps (the names key the result files)
     "8 chains, 64 steps (default)": dict(chains=8, max_steps=64),
     "default, temperature 1.5": dict(chains=8, max_steps=64, temperature=1.5),
     "default, time limit 0.05 s": dict(chains=8, max_steps=64, time_limit=0.05),

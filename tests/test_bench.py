@@ -120,3 +120,5 @@ def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkey
     assert runner.invoke(app, [*base, "--chains", "3", "--steps", "5"]).exit_code == 0
     for solver in ("loopmdm", "hrm"):
         assert (seen[solver]["chains"], seen[solver]["max_steps"]) == (3, 5), solver
+    assert runner.invoke(app, [*base, "--chains", "3"]).exit_code == 0  # one given, the other still the task's
+    assert (seen["loopmdm"]["chains"], seen["loopmdm"]["max_steps"]) == (3, loopmdm["max_steps"])
