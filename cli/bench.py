@@ -108,8 +108,8 @@ def bench(
                 bar.update(job, advance=1, status=f"{done['solved']}/{done['n']} verified")
 
             kind = models.kind_of(name)
-            own = {k: v for k, v in models.sampling_defaults(kind, get_task(task)).items() if k not in sampler} if kind else {}
-            rows.append(b.summarize(pset, b.run(name, pset, {**sampler, **own}, time_limit, checkpoints, device, tick)))
+            given = {**models.sampling_defaults(kind, get_task(task)), **sampler} if kind else sampler  # the user's win
+            rows.append(b.summarize(pset, b.run(name, pset, given, time_limit, checkpoints, device, tick)))
     b.mark_matched(rows)
     if csv_out is not None:
         buf = io.StringIO()

@@ -204,8 +204,7 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
         return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
     from puzzles.domains import get_task
 
-    for field, value in models.sampling_defaults(models.kind_of(kind), get_task(task)).items():
-        fields.setdefault(field, value)
+    fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task)), **fields}  # the user's win
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 
 
