@@ -7,7 +7,8 @@
 
 `csp bench` and `csp solve --file` batch their puzzles, and `csp solve PUZZLE` adds about 2 s of
 Python and torch start-up, so neither gives the time one puzzle takes on its own. Prints the wall
-seconds of each puzzle (* = solved, verified), then solved / total, the median and slowest answer.
+seconds of each puzzle (* = solved, verified), then solved / total, the median answer when solved, the
+median settle time over all (solved or given up) and the slowest, and the puzzles per second of the run.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def main() -> None:
     except (UserError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
-    times = []
+    times, t0 = [], time.perf_counter()
     for one in puzzles[: args.limit]:
         start = time.perf_counter()
         r = next(iter(solver.solve([one])))
@@ -59,7 +60,10 @@ def main() -> None:
     print(" ".join(f"{s:.2f}{'*' if ok else ''}" for ok, s in times))
     solved = [s for ok, s in times if ok]
     median = f"median when solved {statistics.median(solved):.2f} s" if solved else "none solved"
-    print(f"{len(solved)}/{len(times)} solved, {median}, slowest answer {max(s for _, s in times):.2f} s")
+    every = [s for _, s in times]
+    print(f"{len(solved)}/{len(times)} solved, {median}, median settle (solved or given up) "
+          f"{statistics.median(every):.2f} s, slowest {max(every):.2f} s, "
+          f"{len(times) / (time.perf_counter() - t0):.2f} puzzles/s one at a time")
 
 
 if __name__ == "__main__":
