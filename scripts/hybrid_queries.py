@@ -6,7 +6,8 @@ For each query count (1: the root's probabilities only; Q: the root and the firs
 after it, each from the grid the search stands on), prints the hybrid's median search nodes, the share
 of puzzles it needed fewer nodes on than the same search without the model, the share with no backtrack,
 the model queries per puzzle and puzzles/s. Also prints how often the model's most probable digit is
-right on the puzzles' blank cells from the bare puzzle, the information the search orders by. With
+right on the puzzles' blank cells from the bare puzzle, the information the search orders by, and, at the
+root grid the hybrid asks about, how often its first try is right on cells of two and of three candidates. With
 --sampler-chains C, also orders the same search by the retracting sampler's final grid (C chains, 64
 steps; a cell it left masked keeps the one-pass probabilities): what the model knows after
 iterating, at the sampler's cost.
@@ -29,7 +30,7 @@ from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
-from puzzles.sudoku_search import counted_search  # noqa: E402
+from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
 
 
 def main() -> None:
@@ -50,6 +51,18 @@ def main() -> None:
     right = one_pass.argmax(-1) + 1 == solutions
     print(f"{len(grids)} puzzles; the model's most probable digit from the bare puzzle is right on "
           f"{100 * right[blank].mean():.1f}% of blank cells")
+    # where the search branches: the root as the hybrid asks about it (forced cells filled), its order among a
+    # cell's candidates against chance
+    roots = np.stack([propagate(g)[1] for g in grids]).astype(np.int64)
+    candidates = np.stack([propagate(g)[2] for g in grids])
+    at_root = hybrid.probabilities(roots)
+    bits = (candidates[..., None] >> np.arange(9)) & 1 > 0
+    first = np.where(bits, at_root, -1.0).argmax(-1) + 1
+    count = bits.sum(-1)
+    for k in (2, 3):
+        cells = (roots == 0) & (count == k)
+        print(f"at the root, on cells with {k} candidates ({cells.sum()}): the model's first try is right on "
+              f"{100 * (first == solutions)[cells].mean():.1f}% (chance {100 / k:.1f}%)")
     print("queries  median nodes  (without model)  fewer  no backtrack  queries/puzzle  puzzles/s")
     for q in (int(x) for x in args.queries.split(",")):
         hybrid.queries = q
