@@ -53,8 +53,9 @@ def main() -> None:
           f"{100 * right[blank].mean():.1f}% of blank cells")
     # where the search branches: the root as the hybrid asks about it (forced cells filled), its order among a
     # cell's candidates against chance
-    roots = np.stack([propagate(g)[1] for g in grids]).astype(np.int64)
-    candidates = np.stack([propagate(g)[2] for g in grids])
+    propagated = [propagate(g) for g in grids]
+    roots = np.stack([g for _, g, _ in propagated]).astype(np.int64)
+    candidates = np.stack([free for _, _, free in propagated])
     at_root = hybrid.probabilities(roots)
     bits = (candidates[..., None] >> np.arange(9)) & 1 > 0
     first = np.where(bits, at_root, -1.0).argmax(-1) + 1

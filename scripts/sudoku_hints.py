@@ -1,4 +1,4 @@
-"""Which single right digit unlocks a hard Sudoku for the model? The evidence behind the spare chains' guess.
+"""Which single right digit unlocks a hard Sudoku for the model, and does its own belief point there?
 
     .venv/bin/python scripts/sudoku_hints.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt \
         --start 1000 --limit 100
@@ -46,11 +46,17 @@ def main() -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     puzzles = np.stack([r.givens for r in rows]).astype(np.int64)
-    solutions = np.stack([search(p.astype(np.int8), 1)[2] for p in puzzles]).astype(np.int64)
+    found = [search(p.astype(np.int8), 2) for p in puzzles]
+    for k, (count, _, _) in enumerate(found):
+        if count != 1:
+            print(f"error: puzzle {args.start + k} has {'no' if count == 0 else 'more than one'} solution",
+                  file=sys.stderr)
+            sys.exit(2)
+    solutions = np.stack([first for _, _, first in found]).astype(np.int64)
     bare = hybrid.probabilities(puzzles)
     top = bare.max(-1)
     truth = np.take_along_axis(bare, (solutions - 1)[..., None].clip(0), -1)[..., 0]
-    unlocked, key_top, key_rank, all_top, all_rank, key_true, all_true = 0, [], [], [], [], [], []
+    unlocked, key_top, key_rank, all_top, key_true, all_true = 0, [], [], [], [], []
     for p, s, t, r in zip(puzzles, solutions, top, truth):
         blanks = np.flatnonzero(p == 0)
         hinted = np.repeat(p[None], len(blanks), 0)
@@ -64,7 +70,6 @@ def main() -> None:
         key_top += t[keys].tolist()
         key_rank += rank[keys].tolist()
         all_top += t[blanks].tolist()
-        all_rank += rank[blanks].tolist()
         key_true += r[keys].tolist()
         all_true += r[blanks].tolist()
     out = {"puzzles": len(puzzles), "unlocked_by_one_hint": unlocked, "unlocking_cells": len(key_top),
@@ -74,12 +79,13 @@ def main() -> None:
            "median_true_probability_all_blanks": float(np.median(all_true)),
            "median_rank_unlocking": float(np.median(key_rank)) if key_rank else None,
            "share_unlocking_in_least_sure_quarter": float(np.mean(np.array(key_rank) <= 0.25)) if key_rank else None}
-    print(f"{unlocked} of {len(puzzles)} puzzles are unlocked by one right digit ({len(key_top)} unlocking cells); "
-          f"the model's top probability there, from the bare puzzle: median {out['median_top_probability_unlocking']:.3f} "
-          f"(all blanks {out['median_top_probability_all_blanks']:.3f}); their rank among the blanks by it, 0 the "
-          f"least sure: median {out['median_rank_unlocking']:.2f}, {out['share_unlocking_in_least_sure_quarter']:.0%} "
-          f"in the least sure quarter; its probability of the right digit there: median "
-          f"{out['median_true_probability_unlocking']:.3f} (all blanks {out['median_true_probability_all_blanks']:.3f})")
+    where = "no cell" if not key_top else (
+        f"the model's top probability there, from the bare puzzle: median {out['median_top_probability_unlocking']:.3f} "
+        f"(all blanks {out['median_top_probability_all_blanks']:.3f}); their rank among the blanks by it, 0 the "
+        f"least sure: median {out['median_rank_unlocking']:.2f}, {out['share_unlocking_in_least_sure_quarter']:.0%} "
+        f"in the least sure quarter; its probability of the right digit there: median "
+        f"{out['median_true_probability_unlocking']:.3f} (all blanks {out['median_true_probability_all_blanks']:.3f})")
+    print(f"{unlocked} of {len(puzzles)} puzzles are unlocked by one right digit ({len(key_top)} unlocking cells); {where}")
     if args.out:
         write_text(args.out, json.dumps(out, indent=1) + "\n")
 
