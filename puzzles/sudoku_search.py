@@ -125,7 +125,7 @@ def _surest(prob, i, free):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the hybrid runs several at once, in threads
 def _counted_search(grid, limit, order, prob, popcount, row, col, box):
     """`_search` with the hybrid's counters and the branching cell's ties broken by the most probable of
     its candidates in `prob` (float32 (81, 9); all equal: the first cell, the model-free search the hybrid

@@ -83,7 +83,7 @@ def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.stdout)
     assert row["solved"] == 3 and 0 <= row["fewer_nodes_share"] <= 1 and 0 <= row["no_backtrack_share"] <= 1
-    assert row["median_free_nodes"] >= 0 and row["median_nodes"] >= 0
+    assert row["median_free_nodes"] >= 0 and row["median_nodes"] >= 0 and row["flops_per_puzzle"] >= 0  # its passes
     r = runner.invoke(app, ["bench", "--puzzles", "gen:hard:3:seed=1", "--solvers", "hybrid,cpsat"])
     assert r.exit_code == 0, r.output
     assert "search nodes against" in r.stdout and "for the same search without the model" in r.stdout
@@ -99,3 +99,19 @@ def test_one_query_compiled_and_many_in_python_search_alike_given_the_same_answe
         p = rng.random((81, 9)).astype(np.float32)
         compiled, python = (searched(task, s.givens, p, unique=True, queries=q) for q in (1, 500))
         assert compiled[1:] == python[1:] and (compiled[0] == python[0]).all()  # why, nodes, backtracks; answer
+
+
+def test_the_hybrids_peek_goes_on_from_its_state_only_where_the_model_is_sure():
+    from csp_diffusion import hybrid
+
+    full = hybrid.HybridSolver("sudoku")
+    short = hybrid.HybridSolver("sudoku", loops=hybrid.PEEK_LOOPS)
+    easy = [full.task.encode(s.givens)[0] for s in sudoku.generate(3, "hard", seed=2, workers=1)]
+    grids = np.stack([*easy, np.zeros(81, np.int64)]).astype(np.int64)  # a blank grid: the model is unsure
+    probs, loops = full.probabilities(grids, peek=True)
+    went = loops == full.loops
+    assert went[:3].all() and not went[3] and loops[3] == hybrid.PEEK_LOOPS
+    # the grids that went on got what a straight pass gives; the rest what the short pass gives
+    assert np.abs(probs[went] - full.probabilities(grids[went])).max() < 0.02
+    assert np.abs(probs[~went] - short.probabilities(grids[~went])).max() < 0.02
+    assert np.abs(probs[went] - short.probabilities(grids[went])).max() > 0.02  # the extra loops do matter
