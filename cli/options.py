@@ -53,7 +53,8 @@ Checkpoint = Annotated[Path | None, typer.Option(
 Loops = Annotated[int | None, typer.Option(
     "--loops", rich_help_panel=NEURAL, help="Passes of the looped core per step (default: for a model that "
     "learned an execution trace, a cap from the puzzle's size, stopping once its answer verifies; for other "
-    f"models, their K_max scaled by the grid's side over the trained side; at most {MAX_LOOPS:,}).")]
+    f"models, their K_max scaled by the grid's side over the trained side; the hybrid: its pass's full count, "
+    f"reached only where a first 4 loops leave the model sure; at most {MAX_LOOPS:,}).")]
 WarmLoops = Annotated[int | None, typer.Option(
     "--warm-loops", rich_help_panel=NEURAL, help="LoopMDM: loops per step after the first, started from the last "
     f"step's state (0 = every step from scratch; at most {MAX_LOOPS:,}; default: the task's, "

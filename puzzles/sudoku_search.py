@@ -320,7 +320,7 @@ def random_solution(rng: np.random.Generator) -> np.ndarray:
     return sol
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _propagate(g, popcount, row, col, box):
     """Fill `g`'s forced cells (int8[81], in place) by the most-constrained-cell rule until none is left.
     Returns (status, free): status -1 a contradiction (clashing digits or a cell with no candidate), 0 solved,

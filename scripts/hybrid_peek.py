@@ -8,7 +8,7 @@ For each file, the model reads the root grid the hybrid asks about, in chunks of
 core goes on from its state, so each chunk's answer is the straight pass's at that count), and the
 search runs on each answer. Prints, per loop count, the share of puzzles searched in fewer nodes than
 without the model, the share with no backtrack, and the median over puzzles of the model's mean top
-probability over the open cells (its sureness). Then, for each peek (loops first) and threshold, the
+probability over the open cells (its sureness), with the mean nodes. Then, for each peek (loops first) and threshold, the
 rule `csp_diffusion.hybrid` uses: stop at the peek where the sureness there is below the threshold, else
 go on to 16; with the blocks it costs a puzzle (prelude and coda twice where it goes on).
 """
@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from csp_diffusion.hybrid import HybridSolver  # noqa: E402
+from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402
 from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
 
 CHUNK = 2
@@ -33,18 +33,17 @@ CHUNK = 2
 
 def measure(hybrid: HybridSolver, grids: np.ndarray) -> dict:
     """Per loop count: (nodes, wrong tries, sureness) per puzzle; and the model-free nodes."""
-    roots = np.stack([propagate(g)[1] for g in grids]).astype(np.int64)  # what the hybrid asks about
-    model = hybrid.model
-    blank = torch.as_tensor(roots == 0)
+    roots = np.stack([propagate(g)[1] for g in grids]).astype(np.int64)  # what the hybrid asks about, as it asks
+    model, device = hybrid.model, hybrid.device
     out, state = {}, None
-    values, given = torch.as_tensor(roots), torch.as_tensor(grids > 0)
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=hybrid.net.autocast):
+    values = torch.as_tensor(roots, device=device)
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=hybrid.net.autocast):
         for loops in range(CHUNK, hybrid.loops + 1, CHUNK):
-            logits, state = model(values, given, hybrid.positions, hybrid.graph, CHUNK, state=state,
+            logits, state = model(values, values > 0, hybrid.positions, hybrid.graph, CHUNK, state=state,
                                   return_state=True)
             probs = logits.float().softmax(-1)
-            sure = ((probs.amax(-1) * blank).sum(-1) / blank.sum(-1).clamp(min=1)).numpy()
-            searched = [counted_search(g, 1, p) for g, p in zip(grids, probs.numpy())]
+            sure = sureness(probs, values).cpu().numpy()
+            searched = [counted_search(g, 1, p) for g, p in zip(grids, probs.cpu().numpy())]
             out[loops] = (np.array([s[1] for s in searched]), np.array([s[2] for s in searched]), sure)
     free = np.array([counted_search(g, 1)[1] for g in grids])
     return {"loops": out, "free": free}
@@ -58,7 +57,10 @@ def main() -> None:
     parser.add_argument("--peeks", default="2,4")
     parser.add_argument("--sures", default="0.5,0.52,0.54,0.55,0.56,0.58,0.6")
     args = parser.parse_args()
-    hybrid = HybridSolver("sudoku")
+    hybrid = HybridSolver("sudoku", peek=0)
+    peeks = [int(p) for p in args.peeks.split(",")]
+    if any(p % CHUNK or not 0 < p < hybrid.loops for p in peeks):
+        parser.error(f"--peeks: multiples of {CHUNK} below {hybrid.loops}")
     runs = {}
     for path in args.files.split(","):
         puzzles = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]
@@ -66,14 +68,16 @@ def main() -> None:
         name = Path(path).stem
         runs[name] = r = measure(hybrid, grids)
         print(f"\n{name}, puzzles {args.start}-{args.start + len(grids) - 1}")
-        print("| loops | fewer nodes | no backtrack | median sureness |\n|---|---|---|---|")
+        print("| loops | fewer nodes | no backtrack | mean nodes | median sureness |\n|---|---|---|---|---|")
         for loops, (nodes, wrong, sure) in r["loops"].items():
-            print(f"| {loops} | {np.mean(nodes < r['free']):.1%} | {np.mean(wrong == 0):.1%} | {np.median(sure):.3f} |")
+            print(f"| {loops} | {np.mean(nodes < r['free']):.1%} | {np.mean(wrong == 0):.1%} | {nodes.mean():.1f} | "
+                  f"{np.median(sure):.3f} |")
+        print(f"(without the model: mean nodes {r['free'].mean():.1f})")
     full, c = hybrid.loops, hybrid.model.config
     print(f"\nthe rule: the peek's loops, then {full} where the sureness there is at least the threshold")
-    print("| peek | threshold | " + " | ".join(f"{n}: fewer, no backtrack, went on, blocks" for n in runs) + " |")
+    print("| peek | threshold | " + " | ".join(f"{n}: fewer, no backtrack, mean nodes, went on, blocks" for n in runs) + " |")
     print("|---|---|" + "---|" * len(runs))
-    for peek in (int(p) for p in args.peeks.split(",")):
+    for peek in peeks:
         for tau in (float(t) for t in args.sures.split(",")):
             cells = []
             for r in runs.values():
@@ -82,8 +86,8 @@ def main() -> None:
                 wrong = np.where(go, r["loops"][full][1], r["loops"][peek][1])
                 once = c.prelude + c.coda  # blocks a pass runs besides its loops
                 blocks = once + c.core * peek + go * (once + c.core * (full - peek))
-                cells.append(f"{np.mean(nodes < r['free']):.1%}, {np.mean(wrong == 0):.1%}, {np.mean(go):.0%}, "
-                             f"{np.mean(blocks):.1f}")
+                cells.append(f"{np.mean(nodes < r['free']):.1%}, {np.mean(wrong == 0):.1%}, {nodes.mean():.1f}, "
+                             f"{np.mean(go):.0%}, {np.mean(blocks):.1f}")
             print(f"| {peek} | {tau} | " + " | ".join(cells) + " |")
 
 

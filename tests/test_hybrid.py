@@ -104,14 +104,23 @@ def test_one_query_compiled_and_many_in_python_search_alike_given_the_same_answe
 def test_the_hybrids_peek_goes_on_from_its_state_only_where_the_model_is_sure():
     from csp_diffusion import hybrid
 
-    full = hybrid.HybridSolver("sudoku")
+    # 8 loops in all: 4 loops from scratch are far from 8 (at 16, 12 fresh loops come close to 16)
+    peeking = hybrid.HybridSolver("sudoku", loops=8)
+    straight = hybrid.HybridSolver("sudoku", loops=8, peek=0)
     short = hybrid.HybridSolver("sudoku", loops=hybrid.PEEK_LOOPS)
-    easy = [full.task.encode(s.givens)[0] for s in sudoku.generate(3, "hard", seed=2, workers=1)]
+    assert peeking.peek == hybrid.PEEK_LOOPS and straight.peek == short.peek == 0
+    easy = [peeking.task.encode(s.givens)[0] for s in sudoku.generate(3, "hard", seed=2, workers=1)]
     grids = np.stack([*easy, np.zeros(81, np.int64)]).astype(np.int64)  # a blank grid: the model is unsure
-    probs, loops = full.probabilities(grids, peek=True)
-    went = loops == full.loops
-    assert went[:3].all() and not went[3] and loops[3] == hybrid.PEEK_LOOPS
-    # the grids that went on got what a straight pass gives; the rest what the short pass gives
-    assert np.abs(probs[went] - full.probabilities(grids[went])).max() < 0.02
-    assert np.abs(probs[~went] - short.probabilities(grids[~went])).max() < 0.02
-    assert np.abs(probs[went] - short.probabilities(grids[went])).max() > 0.02  # the extra loops do matter
+    probs, loops, passes = peeking.probabilities(grids, peek=True)
+    went = loops == 8
+    assert went[:3].all() and not went[3] and loops[3] == hybrid.PEEK_LOOPS and (passes == 1 + went).all()
+    # the grids that went on got what one straight pass gives, not a fresh pass of the loops left
+    assert np.abs(probs[went] - straight.probabilities(grids[went])).max() < 1e-3
+    assert np.abs(probs[went] - short.probabilities(grids[went])).max() > 0.1
+    assert np.abs(probs[~went] - short.probabilities(grids[~went])).max() < 1e-3
+    # each result counts the FLOPs of the passes it ran
+    for r in peeking.solve_screened([*easy, np.zeros(81, np.int64)]):
+        e = r.extra
+        two = e["queries"] > 0 and e["loops_run"] == 8
+        assert e["flops"] == peeking.net.flops((9, 9), e["queries"] + two, e["loops_run"])
+    assert e["loops_run"] == hybrid.PEEK_LOOPS  # the blank grid's question stopped at the peek
