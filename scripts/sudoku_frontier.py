@@ -82,6 +82,9 @@ DIAL_PROFILES = {dial_name(c): c for c in sorted(DIAL.values(), key=lambda c: c[
 # and 128 x 8), half the loops, twice the chains; the cheapest a puzzle first
 BUDGET = [dict(chains=c, max_steps=s, loops=k, spare_after=0)
           for c, s, k in ((64, 8, 16), (64, 16, 16), (128, 8, 8), (128, 8, 16), (256, 8, 16))]
+# the default (64 chains, 12 steps, the spares after 4) at other temperatures of its noisy chains
+TEMPERATURE_PROFILES = {f"default, temperature {t}": dict(chains=64, max_steps=12, temperature=t)
+                        for t in (2.0, 2.5, 3.0, 3.5)}
 BUDGET_PROFILES = {f"{c['chains']} chains together, {c['max_steps']} steps, {c['loops']} loops": c
                    for c in sorted(BUDGET, key=lambda c: c["chains"] * c["max_steps"] * (c["loops"] + 1))}
 
@@ -109,11 +112,12 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=0, help="skip this many puzzles of each set first (to choose "
                     "settings on puzzles the reported figures, the first 1000, do not use)")
     ap.add_argument("--out", type=Path, help="default results/sudoku-GRID")
-    ap.add_argument("--grid", choices=("frontier", "dial", "budget"), default="frontier",
-                    help="the settings: the speed frontier, test-time compute (chains and steps), or many chains "
-                    "for few steps and loops")
+    ap.add_argument("--grid", choices=("frontier", "dial", "budget", "temperature"), default="frontier",
+                    help="the settings: the speed frontier, test-time compute (chains and steps), many chains "
+                    "for few steps and loops, or the default's temperature")
     args = ap.parse_args()
-    profiles = {"frontier": PROFILES, "dial": DIAL_PROFILES, "budget": BUDGET_PROFILES}[args.grid]
+    profiles = {"frontier": PROFILES, "dial": DIAL_PROFILES, "budget": BUDGET_PROFILES,
+                "temperature": TEMPERATURE_PROFILES}[args.grid]
     args.out = args.out or ROOT / "results" / f"sudoku-{args.grid}"
     unknown = [s for s in args.sets.split(",") if s not in SETS]
     if unknown:
