@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402
+from puzzles.errors import UserError  # noqa: E402
 from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
 
 CHUNK = 2
@@ -65,17 +66,28 @@ def main() -> None:
     parser.add_argument("--loops", type=int, default=16, help="loop counts measured up to this (beyond the "
                         "trained K_max, 16, to see whether depth at inference pays)")
     args = parser.parse_args()
-    hybrid = HybridSolver("sudoku", peek=0)
-    peeks = [int(p) for p in args.peeks.split(",")]
+    try:
+        peeks = [int(p) for p in args.peeks.split(",")]
+        sures = [float(t) for t in args.sures.split(",")]
+    except ValueError:
+        parser.error("--peeks: whole numbers, --sures: numbers, each comma-separated")
+    try:  # a missing or malformed file, a slice with no puzzles, a broken checkpoint: one line
+        hybrid = HybridSolver("sudoku", peek=0)
+        files = {}
+        for path in args.files.split(","):
+            files[Path(path).stem] = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]
+            if not files[Path(path).stem]:
+                raise UserError(f"{path} has no puzzles from number {args.start}")
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     if any(p % CHUNK or not 0 < p < hybrid.loops for p in peeks):
         parser.error(f"--peeks: multiples of {CHUNK} below {hybrid.loops}")
     if args.loops % CHUNK or args.loops < hybrid.loops:
         parser.error(f"--loops: a multiple of {CHUNK}, at least {hybrid.loops}")
     runs = {}
-    for path in args.files.split(","):
-        puzzles = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]
+    for name, puzzles in files.items():
         grids = np.stack([hybrid.task.encode(p)[0] for p in puzzles]).astype(np.int64)
-        name = Path(path).stem
         runs[name] = r = measure(hybrid, grids, args.loops)
         print(f"\n{name}, puzzles {args.start}-{args.start + len(grids) - 1}")
         print("| loops | fewer nodes | no backtrack | mean nodes | median sureness | most probable digit right |\n"
@@ -89,7 +101,7 @@ def main() -> None:
     print("| peek | threshold | " + " | ".join(f"{n}: fewer, no backtrack, mean nodes, went on, blocks" for n in runs) + " |")
     print("|---|---|" + "---|" * len(runs))
     for peek in peeks:
-        for tau in (float(t) for t in args.sures.split(",")):
+        for tau in sures:
             cells = []
             for r in runs.values():
                 go = r["loops"][peek][2] >= tau
