@@ -59,6 +59,7 @@ class HybridSolver:
         self.loops = loops or self.model.max_loops  # of each model pass
         self.peek = peek if self.model.carries_state and 0 < peek < self.loops else 0
         st = self.task.structure()
+        self.shape = st.shape
         self.positions = torch.as_tensor(st.positions, device=self.device)
         self.graph = torch.as_tensor(st.graph, device=self.device)
 
@@ -117,7 +118,6 @@ class HybridSolver:
         """One Result per puzzle, in input order (`reasons`: a caller's screening, as NeuralSolver takes it).
         Every puzzle's search runs at once: the grids they ask about go to the model together, in batches."""
         grids = np.stack([self.task.encode(p)[0] for p in puzzles]).astype(np.int64)
-        shape = self.task.structure().shape
         searches, seconds, outcome = {}, np.zeros(len(grids)), {}
         queries, passes, loops = (np.zeros(len(grids), np.int64) for _ in range(3))
         asking: dict[int, np.ndarray] = {}
@@ -156,7 +156,7 @@ class HybridSolver:
                     passes[ks] += two
                     advance(ks, probs)
                 while nxt < len(grids) and (nxt in outcome or nxt not in searches):  # in input order, when known
-                    flops = self.net.flops(shape, passes[nxt], loops[nxt])
+                    flops = self.net.flops(self.shape, passes[nxt], loops[nxt])
                     yield self._result(puzzles[nxt], grids[nxt], outcome.pop(nxt, None), seconds[nxt], int(queries[nxt]),
                                        int(loops[nxt]), flops, None if reasons is None else reasons[nxt])
                     nxt += 1

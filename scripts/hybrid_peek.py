@@ -75,8 +75,8 @@ def main() -> None:
         hybrid = HybridSolver("sudoku", peek=0)
         files = {}
         for path in args.files.split(","):
-            files[Path(path).stem] = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]
-            if not files[Path(path).stem]:
+            puzzles = files[Path(path).stem] = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]
+            if not puzzles:
                 raise UserError(f"{path} has no puzzles from number {args.start}")
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
