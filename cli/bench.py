@@ -15,10 +15,12 @@ from cli.options import (
     DEFAULT_TIME_LIMIT,
     NEURAL,
     Chains,
+    Decoder,
     Limit,
     Loops,
     NeuralDevice,
     Retract,
+    Rules,
     SpareAfter,
     Steps,
     Task,
@@ -33,6 +35,7 @@ from puzzles.files import write_text
 # (header, how to show a row) for the people's table; --json and --csv carry every field unrounded
 COLUMNS = (
     ("solver", lambda r: r["solver"]),
+    ("decoder", lambda r: _opt(r.get("decoder"), lambda v: v + ("" if r["rules"] else ", no rules"))),
     ("n", lambda r: str(r["puzzles"])),
     ("solved (95% CI)", lambda r: f"{100 * r['solve_rate']:.1f}% ({100 * r['ci95_low']:.0f}-{100 * r['ci95_high']:.0f})"),
     ("cells", lambda r: _opt(r["cell_accuracy"], lambda v: f"{100 * v:.1f}%")),
@@ -71,6 +74,8 @@ def bench(
     warm_loops: WarmLoops = None,
     spare_after: SpareAfter = None,
     retract: Retract = True,
+    decoder: Decoder = None,
+    rules: Rules = True,
     checkpoints: Annotated[Path | None, typer.Option(
         "--checkpoints", rich_help_panel=NEURAL, help="Folder of TASK-KIND.safetensors (default: the shipped ones).")] = None,
     device: NeuralDevice = None,
@@ -91,7 +96,7 @@ def bench(
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
     sampler = sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
-                             retract=retract, time_limit=time_limit)
+                             retract=retract, rules=rules, decoder=decoder, time_limit=time_limit)
     writable(csv_out)
     pset = b.load(task, puzzles, limit)
     if not pset.puzzles:
@@ -108,7 +113,8 @@ def bench(
                 bar.update(job, advance=1, status=f"{done['solved']}/{done['n']} verified")
 
             kind = models.kind_of(name)
-            given = {**models.sampling_defaults(kind, get_task(task)), **sampler} if kind else sampler  # the user's win
+            asked = {k: v for k, v in sampler.items() if v is not None}
+            given = {**models.sampling_defaults(kind, get_task(task), decoder), **asked} if kind else sampler  # the user's win
             rows.append(b.summarize(pset, b.run(name, pset, given, time_limit, checkpoints, device, tick)))
     b.mark_matched(rows)
     if csv_out is not None:

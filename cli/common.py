@@ -175,7 +175,7 @@ def writable(path: Path | None) -> None:
 
 def sampler_fields(loops: int | None = None, steps: int | None = None, chains: int | None = None,
                    spare_after: int | None = None, warm_loops: int | None = None, retract: bool = True,
-                   legal: bool = False, time_limit: float = 0.0) -> dict:
+                   rules: bool = True, decoder: str | None = None, time_limit: float = 0.0) -> dict:
     """SamplerConfig's fields from the neural options, checked; an option not given (None) is left out,
     so the library's default holds (loops: the model's K_max or trace cap; warm_loops: the task's)."""
     at_least(("--loops", loops, 1), ("--steps", steps, 1), ("--chains", chains, 1), ("--warm-loops", warm_loops, 0),
@@ -186,7 +186,12 @@ def sampler_fields(loops: int | None = None, steps: int | None = None, chains: i
             ("--warm-loops", warm_loops, MAX_LOOPS), ("--spare-after", spare_after, MAX_STEPS))
     given = {"loops": loops, "max_steps": steps, "chains": chains, "spare_after": spare_after,
              "warm_loops": warm_loops}
-    return {**{k: v for k, v in given.items() if v is not None}, "retract": retract, "legal": legal,
+    if decoder is not None:
+        from csp_diffusion.models import DECODERS
+
+        if decoder not in DECODERS:
+            raise fail(f"unknown decoder {decoder!r}; choose from {', '.join(DECODERS)}")
+    return {**{k: v for k, v in given.items() if v is not None}, "retract": retract, "rules": rules, "decoder": decoder,
             "time_limit": time_limit}
 
 
@@ -204,7 +209,8 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
         return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
     from puzzles.domains import get_task
 
-    fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task)), **fields}  # the user's win
+    fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task), fields["decoder"]),
+              **{k: v for k, v in fields.items() if v is not None}}  # the user's win
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 
 
@@ -221,6 +227,11 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
     if name not in bench.solvers(task):
         raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
     return name, True
+
+
+def decoding_text(extra: dict) -> str:
+    """'decoder sampler, rules on': how a neural result was read out."""
+    return f"decoder {extra.get('decoder', '?')}, rules {'on' if extra.get('rules', True) else 'off'}"
 
 
 def loops_text(extra: dict) -> str:

@@ -13,6 +13,7 @@ from cli.common import (
     at_least,
     at_most,
     console,
+    decoding_text,
     err_console,
     exit_for,
     fail,
@@ -34,12 +35,14 @@ from cli.options import (
     Chains,
     Checkpoint,
     Count,
+    Decoder,
     JsonLines,
     Limit,
     Loops,
     NeuralDevice,
     Output,
     Retract,
+    Rules,
     Seed,
     Show,
     Solver,
@@ -110,6 +113,8 @@ def solve_maze(
     chains: Chains = None,
     spare_after: SpareAfter = None,
     retract: Retract = True,
+    decoder: Decoder = None,
+    rules: Rules = True,
     show: Show = False,
     device: NeuralDevice = None,
 ) -> None:
@@ -121,11 +126,13 @@ def solve_maze(
     solver, neural = pick_solver(solver, "maze")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
-    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
+    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
+                   decoder=decoder)  # bounds
     if not neural:
         ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
-                         "--spare-after": spare_after is not None})
+                         "--spare-after": spare_after is not None, "--decoder": decoder is not None,
+                         "--no-rules": not rules})
     mazes = mz.read_file(file)[:limit]
     if not neural:
         stream = get_task("maze").solve_exact(mazes, solver, time_limit)  # its workers start before any live display
@@ -136,7 +143,8 @@ def solve_maze(
     if show and json_out:
         raise fail("--show draws for people and --json writes for scripts; give one of them")
     ns = neural_solver(solver, "maze", checkpoint, device, loops=loops, steps=steps, chains=chains,
-                       spare_after=spare_after, warm_loops=warm_loops, retract=retract, time_limit=time_limit)
+                       spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules, decoder=decoder,
+                       time_limit=time_limit)
     if show:
         with maze_live(mazes[0], ns) as on_step:
             results = [_with_length(r) for r in ns.solve_screened(mazes, on_step=on_step)]  # reported after the view
@@ -179,7 +187,7 @@ def _report(mazes: list[mz.Maze], stream: Iterable[Result], solver: str, json_ou
         if "steps" in r.extra:
             e = r.extra
             console.print(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
-                          f"{e['restarts']} restarts, {loops_text(e)}", highlight=False)
+                          f"{e['restarts']} restarts, {loops_text(e)}; {decoding_text(e)}", highlight=False)
     return results
 
 

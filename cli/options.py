@@ -74,8 +74,15 @@ SpareAfter = Annotated[int | None, typer.Option(
 Retract = Annotated[bool, typer.Option(
     "--retract/--no-retract", rich_help_panel=NEURAL, help="Retract cells that break a constraint or that the "
     "model has come to doubt.")]
-Legal = Annotated[bool, typer.Option(
-    "--legal", rich_help_panel=NEURAL, help="AR and AR-solver: never write a value a peer already holds.")]
+Decoder = Annotated[str | None, typer.Option(
+    "--decoder", rich_help_panel=NEURAL, help="How the model's predictions become an answer: argmax (one model call, "
+    "then each cell's most probable value), native (the decoder of the kind's paper: an MDM's margin-ordered "
+    "unmasking, HRM's and TRM's 16 segments; AR: greedy) or sampler (this project's: commit, retract, restart, "
+    "chains; AR: sampled chains). Default: the kind's own, {decoders}.")]
+Rules = Annotated[bool, typer.Option(
+    "--rules/--no-rules", rich_help_panel=NEURAL, help="Let the decoder use the puzzle's rules: the sampler and "
+    "the unmasking decoder refuse commits that clash and the sampler retracts clashing cells, AR never writes a "
+    "value a peer holds. Off: every value is the model's and only the verifier judges the answer.")]
 Show = Annotated[bool, typer.Option(
     "--show", rich_help_panel=NEURAL, help="One puzzle: draw the denoising live.")]
 NeuralDevice = Annotated[str | None, typer.Option("--device", rich_help_panel=NEURAL, help=_DEVICE)]
@@ -93,8 +100,9 @@ def neural_facts(task: str | None = None) -> dict[str, object]:
     solvers = (", ".join(bench.solvers(task)) if task is not None
                else "; ".join(f"{name}: {', '.join(bench.solvers(name))}" for name in TASKS))
     return {"solvers": solvers, "default": models.DEFAULT,
-            "chains": ", ".join(f"{name} {kind.chains}" if kind.chains is not None else f"{name} the task's ({own('chains')})"
-                                for name, kind in models.MODELS.items()),
+            "decoders": ", ".join(f"{name} {kind.default_decoder}" for name, kind in models.MODELS.items()),
+            "chains": f"LoopMDM's sampler the task's ({own('chains')}), an AR kind's sampler {models.SAMPLED_CHAINS}, "
+                      "else 1",
             "steps": f"{SamplerConfig.max_steps}; LoopMDM the task's ({own('steps')})", "spare_after": SamplerConfig.spare_after}
 
 

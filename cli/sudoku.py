@@ -17,6 +17,7 @@ from cli.common import (
     at_least,
     at_most,
     console,
+    decoding_text,
     err_console,
     exit_for,
     fail,
@@ -37,14 +38,15 @@ from cli.options import (
     MAX_WORKERS,
     Checkpoint,
     Count,
+    Decoder,
     JsonLines,
     KindChains,
-    Legal,
     Limit,
     Loops,
     NeuralDevice,
     Output,
     Retract,
+    Rules,
     Seed,
     Show,
     Solver,
@@ -81,7 +83,7 @@ def _counters(r: Result) -> str:
     if "steps" not in e:
         return ""
     return (f" · {e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, {e['restarts']} restarts, "
-            f"{loops_text(e)}")
+            f"{loops_text(e)}; {decoding_text(e)}")
 
 
 def _grid(grid, r: Result):
@@ -137,8 +139,9 @@ def solve_sudoku(
     chains: KindChains = None,
     spare_after: SpareAfter = None,
     retract: Retract = True,
+    decoder: Decoder = None,
+    rules: Rules = True,
     show: Show = False,
-    legal: Legal = False,
     device: NeuralDevice = None,
 ) -> None:
     """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
@@ -150,13 +153,14 @@ def solve_sudoku(
     positive_time_limit(time_limit)
     at_least(("--workers", workers, 1), ("--limit", limit, 1))
     at_most(("--workers", workers, MAX_WORKERS))
-    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops)  # bounds
-    ignored(solver, {"--legal": legal and solver.partition("@")[0] not in ("ar", "ar-solver")})
+    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
+                   decoder=decoder)  # bounds
     if not neural or solver == "hybrid":
         ignored(solver, {"--chains": chains is not None, "--show": show,
                          "--loops": loops is not None and solver != "hybrid",  # the hybrid's model pass reads it
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
-                         "--spare-after": spare_after is not None})
+                         "--spare-after": spare_after is not None, "--decoder": decoder is not None,
+                         "--no-rules": not rules})
     if neural and show and puzzle is None:
         raise fail("--show draws one puzzle; give a PUZZLE, not --file")
     if neural and show and json_out:
@@ -166,7 +170,7 @@ def solve_sudoku(
         _solve_exact(solver, puzzles, puzzle is not None, json_out, time_limit, workers, check_unique)
         return
     ns = neural_solver(solver, "sudoku", checkpoint, device, loops=loops, steps=steps, chains=chains,
-                       spare_after=spare_after, warm_loops=warm_loops, retract=retract, legal=legal,
+                       spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules, decoder=decoder,
                        time_limit=time_limit)
     _solve_neural(ns, puzzles, puzzle is not None, json_out, show, check_unique)
 

@@ -10,7 +10,8 @@ into a row: solve rate with a Wilson 95% interval, cell accuracy against a refer
 answer (the task scores it), mean steps and retractions, a guided search's nodes against the same
 search without the model, median and p95 seconds,
 throughput, parameters, the model's training FLOPs, and forward FLOPs per puzzle (counted from
-each puzzle's own passes and loops, over all its chains). `matched` marks the neural rows whose
+each puzzle's own passes and loops, over all its chains); a neural row names its decoder and whether
+that decoder used the puzzle's rules. `matched` marks the neural rows whose
 training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
 """
 
@@ -79,6 +80,8 @@ class Run:
     wall: float
     params: int | None = None
     train_flops: float | None = None
+    decoder: str | None = None  # a neural row's decoder (models.DECODERS); None for oracles and the hybrid
+    rules: bool | None = None  # whether its decoder used the puzzle's rules
 
 
 def solvers(task: str) -> tuple[str, ...]:
@@ -95,14 +98,14 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
     """Run one solver over the set (neural: batched; oracles: both cores), calling on_result per puzzle."""
     start = time.perf_counter()
     task = get_task(pset.task)
-    params = flops = None
+    params = flops = decoder = rules = None
     if kind_of(solver):
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-{solver}.safetensors"
         ns = NeuralSolver(solver, pset.task, checkpoint, device, SamplerConfig(**sampler))
-        params, flops = ns.params, ns.train_flops
+        params, flops, decoder, rules = ns.params, ns.train_flops, ns.decoder, ns.config.rules
         # a puzzle with no reference has no answer to find (a maze whose goal cannot be reached)
         reasons = [task.screen(p) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
@@ -122,7 +125,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         kept.append(r)
         if on_result:
             on_result(r)
-    return Run(solver, kept, time.perf_counter() - start, params, flops)
+    return Run(solver, kept, time.perf_counter() - start, params, flops, decoder, rules)
 
 
 def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
@@ -190,7 +193,8 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
     lo, hi = wilson(solved, n)
     secs = sorted(r.seconds for r in rs)
     return {
-        "task": pset.task, "puzzles_from": pset.name, "solver": run_.solver, "puzzles": n, "solved": solved,
+        "task": pset.task, "puzzles_from": pset.name, "solver": run_.solver, "decoder": run_.decoder,
+        "rules": run_.rules, "puzzles": n, "solved": solved,
         "solve_rate": solved / n if n else 0.0, "ci95_low": lo, "ci95_high": hi,
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),

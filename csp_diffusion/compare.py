@@ -54,7 +54,9 @@ class Study:
     dim: int = 64  # LoopMDM's width; the others' widths match its parameter count
     batch_size: int = 64
     eval_puzzles: int = 500
-    steps: int = 32  # decoding step (and segment) limit at evaluation
+    steps: int = 32  # decoding step (and segment) limit at evaluation: every decoder's model calls
+    decoders: tuple[str, ...] = ("sampler", "argmax")  # every variant is scored with each (models.DECODERS), the
+    # rules on; architecture claims compare variants under one decoder only
     pool_size: int = 20_000
     device: str | None = None
     widths: dict = field(default_factory=dict)  # filled in by run(): each variant's width
@@ -180,12 +182,13 @@ def _recorded(study: Study, out: Path) -> dict:
 
 
 def _key(study: Study, puzzles: np.ndarray) -> dict:
-    return {"eval_puzzles": len(puzzles), "steps": study.steps, "digest": _digest(puzzles)}
+    return {"eval_puzzles": len(puzzles), "steps": study.steps, "decoders": list(study.decoders),
+            "digest": _digest(puzzles)}
 
 
 def _complete(row: dict | None, key: dict, inference: bool) -> bool:
     """A row scored on these puzzles, with the inference claims' extra scores where they are wanted."""
-    return bool(row) and row.get("key") == key and ("by_loops" in row or not inference)
+    return bool(row) and row.get("key") == key and ("rules_off" in row or not inference)
 
 
 def _inference(study: Study, name: str, budget: float) -> bool:
@@ -255,16 +258,18 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     try:
         model, meta = models.load(folder / "model.safetensors", None, study.task, device)
     except CheckpointError as e:  # a diverged run (non-finite weights) solves nothing; the study goes on
-        return _diverged(folder, name, seed, budget, len(puzzles), key, inference, str(e))
+        return _diverged(folder, name, seed, budget, len(puzzles), key, inference, str(e), study)
     kind, autocast = meta["kind"], fast_bf16(device)
 
     cells = {}
 
-    def solved(**cfg) -> str:
-        # warm_loops 0: every step runs `loops` (a maze's default warm steps would hide the loop count)
-        config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, "warm_loops": 0, **cfg})
+    def solved(decoder: str = study.decoders[0], **cfg) -> str:
+        # warm_loops 0: every step runs `loops` (a maze's default warm steps would hide the loop count; a recurrent
+        # model under the sampler still carries its state, one segment a step)
+        config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, "warm_loops": 0,
+                                  "decoder": decoder, **cfg})
         outcomes = models.decoder(kind, model, task, config, device, autocast).solve(puzzles)
-        if not cfg:
+        if not cfg and decoder == study.decoders[0]:
             unknown = puzzles == 0
             got = np.stack([task.classes(np.asarray(o.values)) for o in outcomes]) == task.classes(solutions)
             cells["accuracy"] = float(got[unknown].mean())
@@ -274,12 +279,15 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     row = {"variant": name, "kind": kind, "seed": seed, "budget_flops": budget, "train_flops": info["train_flops"],
            "params": model.num_params(), "dim": model.config.dim, "train_minutes": info["minutes"],
            "steps": info["step"], "device": info.get("device"), "key": key}
-    row["solved"] = solved()
+    row["by_decoder"] = {d: solved(d) for d in study.decoders}
+    row["solved"] = row["by_decoder"][study.decoders[0]]
     row["solve_rate"] = row["solved"].count("1") / len(puzzles)
     row["cell_accuracy"] = cells["accuracy"]
-    if inference:
+    if inference:  # LoopMDM under the sampler: loops at inference, and retraction with the rules on and off
         row["by_loops"] = {str(n): row["solved"] if n == model.max_loops else solved(loops=n) for n in LOOPS}
         row["no_retract"] = solved(retract=False)
+        row["rules_off"] = solved(rules=False)
+        row["rules_off_no_retract"] = solved(rules=False, retract=False)
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
     losses = [e["loss"] for e in log if e.get("event") == "step"]
     row["loss_first_last"] = [losses[0], losses[-1]] if losses else None
@@ -287,16 +295,17 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
     return row
 
 
-def _diverged(folder, name, seed, budget, n, key, inference, why) -> dict:
+def _diverged(folder, name, seed, budget, n, key, inference, why, study: Study) -> dict:
     state = json.loads((folder / "log.jsonl").read_text().splitlines()[-1])
     none = "0" * n
     row = {"variant": name, "kind": name, "seed": seed, "budget_flops": budget, "train_flops": budget, "params": 0,
            "dim": 0, "train_minutes": state.get("minutes", 0.0), "steps": state.get("step", 0), "device": None,
            "key": key, "solved": none, "solve_rate": 0.0, "cell_accuracy": 0.0, "loss_first_last": None,
            "diverged": why}
+    row["by_decoder"] = {d: none for d in study.decoders}
     if inference:
         row["by_loops"] = {str(n_): none for n_ in LOOPS}
-        row["no_retract"] = none
+        row["no_retract"] = row["rules_off"] = row["rules_off_no_retract"] = none
     write_text(folder / "eval.json", json.dumps(row))
     return row
 

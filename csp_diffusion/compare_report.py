@@ -7,6 +7,12 @@ puzzles) and each side's seeds with replacement (the same draw for both sides wh
 same model scored two ways). A claim that A beats B is *held* when the interval of A - B lies above 0,
 *not held* when it lies below, and *undecided* when it straddles 0. "Matches or beats" is held when
 the interval lies above -MARGIN (a non-inferiority margin) and not held when it lies below it.
+
+Architecture claims compare two variants read out by the same decoder (each row's `by_decoder`), one
+claim per decoder; a row scored without them (each kind by its own decoding, as older studies were)
+makes no such claim. A claim against a variant that solves under LEARNED of the puzzles is not
+decided at all: it reads "B did not learn at this budget" (beating a model that has not started
+learning says nothing about its architecture).
 """
 
 from __future__ import annotations
@@ -19,13 +25,15 @@ import numpy as np
 
 REPS = 2000
 MARGIN = 0.02  # "matches": within 2 points of solve rate
+LEARNED = 0.05  # a variant solving less than this share of the puzzles did not learn: no claim against it
 VERDICT = {True: "held", False: "not held", None: "undecided"}
 
 
 def _matrix(rows: list[dict], variant: str, budget: float, key: str = "solved", sub: str | None = None):
-    """bool (seeds, puzzles) of a variant's per-puzzle results at a budget (None when it has no runs)."""
+    """bool (seeds, puzzles) of a variant's per-puzzle results at a budget (None when it has no runs, or a
+    run lacks that score)."""
     picked = [r for r in rows if r["variant"] == variant and r["budget_flops"] == budget]
-    if not picked:
+    if not picked or any(key not in r or (sub and sub not in r[key]) for r in picked):
         return None
     bits = [r[key][sub] if sub else r[key] for r in sorted(picked, key=lambda r: r["seed"])]
     return np.array([[c == "1" for c in b] for b in bits])
@@ -133,30 +141,42 @@ def claims(rows: list[dict], study: dict) -> list[dict]:
     out = []
     budgets = sorted({r["budget_flops"] for r in rows})
 
-    def add(claim, budget, numbers, est, lo, hi, held, unit="points"):
+    def add(claim, budget, numbers, est, lo, hi, held, unit="points", verdict=None):
         out.append({"claim": claim, "budget_flops": budget, "numbers": numbers, "estimate": est,
-                    "interval": [lo, hi], "unit": unit, "verdict": VERDICT[held]})
+                    "interval": [lo, hi], "unit": unit, "verdict": verdict or VERDICT[held]})
 
-    def versus(claim, a, b, budget, margin=0.0):
-        ma, mb = _matrix(rows, a, budget), _matrix(rows, b, budget)
+    def versus(claim, a, b, budget, decoder, margin=0.0):
+        ma, mb = _matrix(rows, a, budget, "by_decoder", decoder), _matrix(rows, b, budget, "by_decoder", decoder)
         if ma is None or mb is None:
             return
+        claim = f"{claim} (decoder {decoder} for both)"
         est, lo, hi = difference(ma, mb)
-        add(claim, budget, f"{a} {_rate(ma)} vs {b} {_rate(mb)}", est, lo, hi, _beats(lo, hi, margin))
+        numbers = f"{a} {_rate(ma)} vs {b} {_rate(mb)}"
+        if mb.mean() < LEARNED:
+            add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} did not learn at this budget")
+            return
+        add(claim, budget, numbers, est, lo, hi, _beats(lo, hi, margin))
 
+    decoders = study.get("decoders") or ()
     for budget in budgets:
-        versus("looping beats no looping at the same parameters (loopmdm > mdm-same-params)",
-               "loopmdm", "mdm-same-params", budget)
-        versus(f"looping matches or beats real depth at the same per-step compute (loopmdm >= mdm-same-compute, "
-               f"margin {100 * MARGIN:.0f} points)", "loopmdm", "mdm-same-compute", budget, MARGIN)
-        for rival in ("ar", "ar-solver", "hrm", "trm"):
-            versus(f"loopmdm beats {rival} at equal training FLOPs", "loopmdm", rival, budget)
+        for decoder in decoders:
+            versus("looping beats no looping at the same parameters (loopmdm > mdm-same-params)",
+                   "loopmdm", "mdm-same-params", budget, decoder)
+            versus(f"looping matches or beats real depth at the same per-step compute (loopmdm >= mdm-same-compute, "
+                   f"margin {100 * MARGIN:.0f} points)", "loopmdm", "mdm-same-compute", budget, decoder, MARGIN)
+            for rival in ("ar", "ar-solver", "hrm", "trm"):
+                versus(f"loopmdm beats {rival} at equal training FLOPs", "loopmdm", rival, budget, decoder)
         loop = _matrix(rows, "loopmdm", budget)
-        if loop is None or not all("by_loops" in r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == budget):
+        if loop is None or _matrix(rows, "loopmdm", budget, "rules_off") is None:
             continue
-        off = _matrix(rows, "loopmdm", budget, "no_retract")
+        for rules, on_key, off_key in (("on", "solved", "no_retract"), ("off", "rules_off", "rules_off_no_retract")):
+            on, off = _matrix(rows, "loopmdm", budget, on_key), _matrix(rows, "loopmdm", budget, off_key)
+            est, lo, hi = difference(on, off, paired_seeds=True)
+            add(f"retraction helps (loopmdm, sampler, rules {rules}: retract on > off)", budget,
+                f"on {_rate(on)} vs off {_rate(off)}", est, lo, hi, _beats(lo, hi))
+        off = _matrix(rows, "loopmdm", budget, "rules_off")
         est, lo, hi = difference(loop, off, paired_seeds=True)
-        add("retraction helps (loopmdm, retract on > off)", budget, f"on {_rate(loop)} vs off {_rate(off)}",
+        add("the rule check helps (loopmdm, sampler: rules on > off)", budget, f"on {_rate(loop)} vs off {_rate(off)}",
             est, lo, hi, _beats(lo, hi))
         first = next(r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == budget)
         loops = sorted(int(k) for k in first["by_loops"])

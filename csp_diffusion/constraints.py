@@ -14,7 +14,7 @@ and answers:
 - `admissible(want, choice, score, v, best)`: bool (n, T), which of the wanted commits to keep
   (no two new commits that clash with each other or with a filled cell);
 - `taken(grid, t)`: bool (n, n_values), values cell t may not take given the rest of `grid`
-  (AR's `legal` decoding), or None where the rule forbids nothing cell by cell; `taken_all(grid)`
+  (AR's legality mask), or None where the rule forbids nothing cell by cell; `taken_all(grid)`
   the same for every cell at once, bool (n, T, n_values) (AR-solver's).
 """
 
@@ -108,11 +108,37 @@ class Path:
         return None
 
 
+class NoRule:
+    """The rule check off (`--no-rules`): nothing clashes, nothing completes early, every wanted commit is
+    admissible, every value is legal. What stays is the verifier: a grid counts only once it verifies."""
+
+    def __init__(self, task=None, graph: torch.Tensor | None = None):
+        pass
+
+    def clashing(self, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(committed)
+
+    def completes(self, v: torch.Tensor, argmax: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(len(v), dtype=torch.bool, device=v.device)
+
+    def admissible(self, want, choice, score, v, best) -> torch.Tensor:
+        return want
+
+    def taken(self, grid: torch.Tensor, t: int, n_values: int) -> None:
+        return None
+
+    def taken_all(self, grid: torch.Tensor, n_values: int) -> None:
+        return None
+
+
 RULES = {"all-different": AllDifferent, "path": Path}
 
 
-def rule_for(task, graph: torch.Tensor):
-    """The clash rule of `task`'s kind of constraint, over its attention graph."""
+def rule_for(task, graph: torch.Tensor, on: bool = True):
+    """The clash rule of `task`'s kind of constraint, over its attention graph (`on` False: `NoRule`, the
+    decoder uses none of the puzzle's rules)."""
+    if not on:
+        return NoRule()
     if task.constraint not in RULES:
         raise NotImplementedError(f"no clash rule for {task.constraint!r} constraints; add one to RULES")
     return RULES[task.constraint](task, graph)

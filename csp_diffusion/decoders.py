@@ -1,16 +1,26 @@
-"""Inference for the baselines, with the sampler's interface and result fields.
+"""Decoders: how a model's predictions become an answer, apart from the networks.
 
-- AR: greedy, one unknown cell per step in row-major order, never revisited. `legal`
-  masks the values the task's clash rule forbids there (all-different: a peer's value),
-  which is as much constraint knowledge as it may use; it still cannot take a cell back.
-- AR-solver: greedy, one (cell, value) step at a time, the model choosing the cell among the
-  unfilled ones (`legal` masks peers' values as for AR) or stopping; never revisited. Cells it
-  never writes take the task's `unwritten` value.
-- HRM and TRM: segment after segment from the initial state; after each, the predicted grid is
-  checked and a verified one stops the puzzle; with ACT, the halting head may stop it
-  earlier. `max_steps` caps the segments.
-Both verify every grid with the task's verifier, as the sampler does; `models.decoder()`
-picks the decoding for a model kind (LoopMDM's is the retracting sampler).
+Every model kind that predicts each cell's distribution (LoopMDM and the MDM variants, HRM, TRM)
+can be read out three ways (`--decoder`), so that an architecture is compared with the same
+readout as its rivals:
+- `argmax`: one model call at the kind's own depth (LoopMDM: K_max loops; HRM/TRM: one segment),
+  every unknown cell its most probable value (`ArgmaxDecoder`);
+- `native`: the decoder of the kind's own paper: for an MDM, Kim et al.'s unmasking, a few cells per
+  step in the order of the model's margin, never revisited (`UnmaskDecoder`); for HRM and TRM,
+  segment after segment as their code evaluates, 16 by default (`RecurrentDecoder`);
+- `sampler`: this project's retracting sampler (sampler.py: commit, retract, restart, chains), a
+  recurrent kind's state carried from one call to the next (denoiser.py).
+The autoregressive kinds have the sequence equivalents: `argmax` and `native` are greedy (AR: one
+unknown cell per step in row-major order; AR-solver: one (cell, value) step at a time, the model
+choosing the cell, or stopping; cells it never writes take the task's `unwritten` value), and
+`sampler` runs `chains` of them, chain 0 greedy, the others sampling each value at a temperature,
+the first verified chain kept. None of them revisits a cell.
+
+`rules` (`--rules/--no-rules`) is whether a decoder uses the puzzle's rules (constraints.py): AR's
+legality mask (never a value a peer holds), the unmasking decoder's refusal of clashing commits, the
+sampler's refusals and clash retractions. `argmax` and the recurrent `native` decoder use none.
+Every decoder verifies every answer with the task's verifier; a puzzle stops once its answer
+verifies (the verifier never changes an answer). `models.decoder()` builds a kind's decoder.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import numpy as np
 import torch
 
 from csp_diffusion.constraints import rule_for
+from csp_diffusion.denoiser import as_denoiser
 from csp_diffusion.sampler import Deadline, Outcome, SamplerConfig, State
 
 
@@ -43,26 +54,74 @@ class _Decoder:
         return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
 
     def _outcomes(self, puzzles, values, verified, steps, commits, passes, t0, timed_out: bool,
-                  finished: np.ndarray | None = None) -> list[Outcome]:
-        """`passes`: forward passes each puzzle took part in (each one loop); `finished`: seconds from t0 to
-        each puzzle's end (nan or None: the call's end)."""
+                  finished: np.ndarray | None = None, loops_run: np.ndarray | None = None) -> list[Outcome]:
+        """`passes`: forward passes each puzzle took part in; `loops_run`: the loops (segments) they ran in all
+        (None: one each); `finished`: seconds from t0 to each puzzle's end (nan or None: the call's end)."""
+        loops_run = passes if loops_run is None else loops_run
         end = time.perf_counter() - t0
         done = np.full(len(puzzles), np.nan) if finished is None else finished
         return [Outcome(values=values[k], verified=bool(verified[k]), steps=int(steps[k]), commits=int(commits[k]),
                         retractions=0, seconds=end if np.isnan(done[k]) else float(done[k]),
                         extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k],
-                               "passes": int(passes[k]), "loops_run": int(passes[k])})
+                               "passes": int(passes[k]), "loops_run": int(loops_run[k])})
                 for k in range(len(puzzles))]
 
 
-class ARDecoder(_Decoder):
-    @torch.no_grad()
+def _chains_of(puzzles: np.ndarray, chains: int) -> np.ndarray:
+    """Each puzzle repeated `chains` times, row n holding chain n % chains of puzzle n // chains."""
+    return np.repeat(puzzles, chains, axis=0)
+
+
+def _first_verified(outcomes: list[Outcome], chains: int) -> list[Outcome]:
+    """Per puzzle, its first verified chain's Outcome (else chain 0's), with the work of all its chains."""
+    out = []
+    for p in range(len(outcomes) // chains):
+        mine = outcomes[p * chains:(p + 1) * chains]
+        k = next((c for c, o in enumerate(mine) if o.verified), 0)
+        o = mine[k]
+        extra = {**o.extra, "chains": chains, "chain": k,
+                 "passes": sum(m.extra["passes"] for m in mine), "loops_run": sum(m.extra["loops_run"] for m in mine)}
+        if "flops" in o.extra:
+            extra["flops"] = sum(m.extra["flops"] for m in mine)
+        done = [m.seconds for m in mine if m.verified]
+        out.append(Outcome(o.values, o.verified, o.steps, o.commits, 0, min(done) if done else max(m.seconds for m in mine),
+                           extra))
+    return out
+
+
+def _pick(logits: torch.Tensor, greedy: torch.Tensor, temperature: float, gen: torch.Generator) -> torch.Tensor:
+    """Per row, the argmax class (rows `greedy`) or one sampled at `temperature` (the others)."""
+    if bool(greedy.all()):
+        return logits.argmax(-1)
+    sampled = torch.multinomial((logits.float() / temperature).softmax(-1), 1, generator=gen).squeeze(-1)
+    return torch.where(greedy, logits.argmax(-1), sampled)
+
+
+class _Sequence(_Decoder):
+    """The AR kinds: `chains` chains per puzzle (chain 0 greedy, the others sampled), the first verified kept."""
+
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+        C = max(1, self.config.chains)
+        if C == 1:
+            return self._solve(puzzles, on_step, shape, None)
+        greedy = torch.as_tensor(np.arange(len(puzzles) * C) % C == 0, device=self.device)
+        return _first_verified(self._solve(_chains_of(puzzles, C), on_step, shape, greedy), C)
+
+    def temperature(self) -> float:
+        """The sampled chains' temperature: the one asked for, else 1 (the model's own distribution)."""
+        return self.config.temperature or 1.0
+
+
+class ARDecoder(_Sequence):
+    @torch.no_grad()
+    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy) -> list[Outcome]:
         t0 = time.perf_counter()
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
+        greedy = torch.ones(P, dtype=torch.bool, device=self.device) if greedy is None else greedy
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         answer = torch.zeros_like(puzzle)
-        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device)) if self.config.legal else None
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules)
         deadline = Deadline(self.config.time_limit, P)
         calls = 0
         for t in range(T):
@@ -75,10 +134,10 @@ class ARDecoder(_Decoder):
             with self.amp():
                 logits = self.model(puzzle, answer, positions)[:, t].float()
             calls += 1
-            taken = None if rule is None else rule.taken(torch.where(puzzle > 0, puzzle, answer), t, logits.shape[-1])
-            if taken is not None:
-                logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True), float("-inf"))
-            answer[:, t] = torch.where(given, puzzle[:, t], logits.argmax(-1) + 1)
+            taken = rule.taken(torch.where(puzzle > 0, puzzle, answer), t, logits.shape[-1])
+            if taken is not None:  # a given keeps its value (its one finite logit) whatever the rest holds
+                logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True) & ~given[:, None], float("-inf"))
+            answer[:, t] = torch.where(given, puzzle[:, t], _pick(logits, greedy, self.temperature(), gen) + 1)
             if on_step is not None:
                 now = np.zeros(T, bool)
                 now[t] = True
@@ -89,15 +148,17 @@ class ARDecoder(_Decoder):
         return self._outcomes(puzzles, values, verified, unknown, unknown, np.full(P, calls), t0, deadline.hit)
 
 
-class ARSolverDecoder(_Decoder):
+class ARSolverDecoder(_Sequence):
     @torch.no_grad()
-    def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy) -> list[Outcome]:
         t0 = time.perf_counter()
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
         V = self.task.n_values
+        greedy = torch.ones(P, dtype=torch.bool, device=self.device) if greedy is None else greedy
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         grid = puzzle.clone()
-        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device)) if self.config.legal else None
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules)
         cells = torch.zeros(P, 0, dtype=torch.long, device=self.device)
         values = torch.zeros_like(cells)
         done = (grid > 0).all(1)
@@ -112,11 +173,11 @@ class ARSolverDecoder(_Decoder):
                 logits = self.model(puzzle[act], cells[act], values[act], positions, last=True)[:, -1].float()
             g = grid[act]
             scores = logits[:, :T * V].view(len(act), T, V).masked_fill((g > 0)[..., None], float("-inf"))
-            taken = None if rule is None else rule.taken_all(g, V)
+            taken = rule.taken_all(g, V)
             if taken is not None:
                 scores = scores.masked_fill(taken & ~taken.all(-1, keepdim=True), float("-inf"))
             stop = logits[:, -1:] if self.task.unwritten else torch.full_like(logits[:, -1:], float("-inf"))
-            pick = torch.cat([scores.flatten(1), stop], dim=1).argmax(-1)
+            pick = _pick(torch.cat([scores.flatten(1), stop], dim=1), greedy[act], self.temperature(), gen)
             write = pick < T * V
             cell, value = (pick // V).clamp(max=T - 1), pick % V + 1
             rows = act[write]
@@ -144,7 +205,88 @@ class ARSolverDecoder(_Decoder):
         return outcomes
 
 
+class ArgmaxDecoder(_Decoder):
+    """One model call at the kind's own depth (`config.loops`; HRM/TRM: one segment), then every unknown
+    cell its most probable value. Uses no rules; the answer is verified."""
+
+    @torch.no_grad()
+    def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+        t0 = time.perf_counter()
+        structure, shape, positions, puzzle = self._inputs(puzzles, shape)
+        graph = torch.as_tensor(structure.graph, device=self.device)
+        model, P, T = as_denoiser(self.model), *puzzle.shape
+        loops = self.config.loops or model.max_loops
+        given = puzzle > 0
+        rows = max(1, 128 if self.device.type == "cpu" else P)  # CPU: pieces whose activations stay in cache
+        preds = []
+        for i in range(0, P, rows):
+            with self.amp():
+                logits = model(puzzle[i:i + rows], given[i:i + rows], positions, graph, loops)
+            preds.append(logits.float().argmax(-1) + 1)
+        values = torch.where(given, puzzle, torch.cat(preds)).cpu().numpy()
+        if on_step is not None:
+            on_step(State(values[0], puzzles[0] > 0, puzzles[0] == 0, np.zeros(T, bool), 1, loops))
+        verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
+        unknown = (puzzles == 0).sum(-1)
+        return self._outcomes(puzzles, values, verified, np.ones(P, int), unknown, np.ones(P, int), t0, False,
+                              loops_run=np.full(P, loops))
+
+
+class UnmaskDecoder(_Decoder):
+    """An MDM's own decoding (Kim et al.): `max_steps` model calls from the bare puzzle, each committing
+    the masked cells of largest margin (top probability minus the second), as many as leave the rest
+    for the steps still to come, each its most probable value, never revisited. With `rules`, a commit
+    that clashes with a filled peer or with a surer commit of the same step is refused (the surest
+    cell is always committed). No retraction, no chains, no carried state."""
+
+    @torch.no_grad()
+    def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+        t0 = time.perf_counter()
+        structure, shape, positions, puzzle = self._inputs(puzzles, shape)
+        graph = torch.as_tensor(structure.graph, device=self.device)
+        rule = rule_for(self.task, graph, self.config.rules)
+        P, T = puzzle.shape
+        S, loops = self.config.max_steps, self.config.loops or self.model.max_loops
+        v, given = puzzle.clone(), puzzle > 0
+        steps, commits = np.zeros(P, int), np.zeros(P, int)
+        finished = np.full(P, np.nan)
+        deadline = Deadline(self.config.time_limit, P)
+        for step in range(S):
+            act = torch.nonzero((v == 0).any(1)).flatten()
+            if len(act) == 0 or not deadline.allows(len(act)):
+                break
+            va = v[act]
+            with self.amp():
+                probs = self.model(va, given[act], positions, graph, loops).float().softmax(-1)
+            top2 = probs.topk(2, dim=-1)
+            masked = va == 0
+            score = torch.where(masked, top2.values[..., 0] - top2.values[..., 1], torch.full_like(probs[..., 0], -1.0))
+            k = -(-masked.sum(1) // (S - step))  # ceil: what is left spread over the steps to come
+            rank = score.argsort(1, descending=True).argsort(1)
+            want = masked & (rank < k[:, None])
+            choice = top2.indices[..., 0] + 1
+            commit = rule.admissible(want, choice, score, va, score.argmax(-1))
+            v[act] = torch.where(commit, choice, va)
+            a = act.cpu().numpy()
+            steps[a] += 1
+            commits[a] += commit.sum(1).cpu().numpy()
+            full = a[(v[act] > 0).all(1).cpu().numpy()]
+            finished[full] = time.perf_counter() - t0
+            if on_step is not None and 0 in a:
+                on_step(State(v[0].cpu().numpy(), puzzles[0] > 0, commit[0].cpu().numpy() if a[0] == 0 else
+                              np.zeros(T, bool), np.zeros(T, bool), step + 1, loops))
+        values = v.cpu().numpy()
+        verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
+        return self._outcomes(puzzles, values, verified, steps, commits, steps, t0, deadline.hit, finished,
+                              loops_run=steps * loops)
+
+
 class RecurrentDecoder(_Decoder):
+    """HRM's and TRM's own evaluation: segment after segment from the initial state, up to `max_steps`
+    (their code's halt_max_steps, 16), the answer read from the last segment run. As there, the halting
+    head is not consulted at evaluation (it runs every segment); a puzzle stops once its answer
+    verifies, as under every decoder here."""
+
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         t0 = time.perf_counter()
@@ -154,27 +296,23 @@ class RecurrentDecoder(_Decoder):
         z_h, z_l = self.model.initial(P, T)
         values = puzzle.cpu().numpy().copy()
         verified = np.zeros(P, bool)
-        halted = np.zeros(P, bool)
         steps = np.zeros(P, int)
         finished = np.full(P, np.nan)
-        act = self.model.config.act
         deadline = Deadline(self.config.time_limit, P)
         for segment in range(self.config.max_steps):
-            idx = np.flatnonzero(~verified & ~halted)
+            idx = np.flatnonzero(~verified)
             if len(idx) == 0 or not deadline.allows(len(idx)):
                 break
             sel = torch.as_tensor(idx, device=self.device)
             with self.amp():
-                (h, l_), logits, q = self.model(puzzle[sel], (z_h[sel], z_l[sel]), positions, graph)
+                (h, l_), logits, _ = self.model(puzzle[sel], (z_h[sel], z_l[sel]), positions, graph)
             z_h[sel], z_l[sel] = h.to(z_h.dtype), l_.to(z_l.dtype)
             pred = (logits.float().argmax(-1) + 1).cpu().numpy()
             steps[idx] += 1
             for j, k in enumerate(idx):
                 values[k] = pred[j]
                 verified[k] = self.task.verify(puzzles[k], pred[j], shape)
-            if act:
-                halted[idx] = (q[:, 0] > q[:, 1]).cpu().numpy()
-            finished[idx[verified[idx] | halted[idx]]] = time.perf_counter() - t0
+            finished[idx[verified[idx]]] = time.perf_counter() - t0
             if on_step is not None and 0 in idx:
                 on_step(State(values[0], puzzles[0] > 0, np.zeros(T, bool), np.zeros(T, bool), segment + 1, 1))
         unknown = (puzzles == 0).sum(-1)

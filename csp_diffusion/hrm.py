@@ -34,6 +34,8 @@ class HRMConfig(DeepSupervisionConfig):
 
 
 class HRM(Network):
+    recurrent = True
+
     def __init__(self, config: HRMConfig):
         super().__init__()
         c = self.config = config
@@ -64,7 +66,7 @@ class HRM(Network):
         return z
 
     def forward(self, puzzle: torch.Tensor, z: tuple[torch.Tensor, torch.Tensor], positions: torch.Tensor,
-                graph: torch.Tensor):
+                graph: torch.Tensor, pinned: torch.Tensor | None = None):
         """One segment from state z for puzzles (B, T), 0 = unknown.
 
         Returns (new state, logits (B, T, n_values), q (B, 2) halt/continue logits).
@@ -82,7 +84,7 @@ class HRM(Network):
                     z_h = self._run(self.h_blocks, self.h_in, z_h, z_l, graph)
         z_l = self._run(self.l_blocks, self.l_in, z_l, z_h + x, graph)
         z_h = self._run(self.h_blocks, self.h_in, z_h, z_l, graph)
-        logits = fix_givens(self.head(self.norm(z_h)), puzzle, given)
+        logits = fix_givens(self.head(self.norm(z_h)), puzzle, given if pinned is None else pinned)
         q = self.q_head(z_h.mean(1)).float()
         return (z_h, z_l), logits, q
 
@@ -97,4 +99,4 @@ class HRM(Network):
 
     def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
         """x2 multiply-adds of `loops` segments for one puzzle."""
-        return int(max(1, loops) * self.segment_flops(cells, neighbours)[0])
+        return int(loops * self.segment_flops(cells, neighbours)[0])

@@ -14,7 +14,7 @@ import torch
 from csp_diffusion.ar import AR, ARConfig
 from csp_diffusion.ar_solver import ARSolver, ARSolverConfig
 from csp_diffusion.checkpoint import read_model
-from csp_diffusion.decoders import ARDecoder, ARSolverDecoder, RecurrentDecoder
+from csp_diffusion.decoders import ARDecoder, ArgmaxDecoder, ARSolverDecoder, RecurrentDecoder, UnmaskDecoder
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
@@ -23,36 +23,62 @@ from csp_diffusion.sampler import Sampler
 from csp_diffusion.trm import TRM, TRMConfig
 from puzzles.errors import UserError
 
+DECODERS = ("argmax", "native", "sampler")  # how a model's predictions become an answer (decoders.py)
+_MDM = {"argmax": ArgmaxDecoder, "native": UnmaskDecoder, "sampler": Sampler}
+_RECURRENT = {"argmax": ArgmaxDecoder, "native": RecurrentDecoder, "sampler": Sampler}
+
 
 @dataclass(frozen=True)
 class Kind:
     config: type
     network: type
-    decoder: type  # decoder(model, task, SamplerConfig, device, autocast).solve(puzzles, on_step, shape)
+    decoders: dict  # decoder name -> class(model, task, SamplerConfig, device, autocast).solve(puzzles, on_step, shape)
+    default_decoder: str  # what `csp solve` and `csp bench` read it with unless told
     objective: type  # what one training step optimizes
     blurb: str
-    chains: int | None = 1  # chains per puzzle by default; None = the task's own (`sampling_defaults`)
 
 
 MODELS = {
-    "loopmdm": Kind(LoopMDMConfig, LoopMDM, Sampler, MDMObjective, "LoopMDM, the looped masked-diffusion solver", None),
-    "ar": Kind(ARConfig, AR, ARDecoder, ARObjective, "the row-major autoregressive baseline"),
-    "ar-solver": Kind(ARSolverConfig, ARSolver, ARSolverDecoder, ARSolverObjective,
+    "loopmdm": Kind(LoopMDMConfig, LoopMDM, _MDM, "sampler", MDMObjective, "LoopMDM, the looped masked-diffusion solver"),
+    "ar": Kind(ARConfig, AR, dict.fromkeys(DECODERS, ARDecoder), "argmax", ARObjective,
+               "the row-major autoregressive baseline"),
+    "ar-solver": Kind(ARSolverConfig, ARSolver, dict.fromkeys(DECODERS, ARSolverDecoder), "argmax", ARSolverObjective,
                       "the solver-order autoregressive baseline (Shah et al. 2024)"),
-    "hrm": Kind(HRMConfig, HRM, RecurrentDecoder, HRMObjective, "the HRM-style dual-timescale baseline"),
-    "trm": Kind(TRMConfig, TRM, RecurrentDecoder, TRMObjective, "TRM, the tiny recursive model"),
+    "hrm": Kind(HRMConfig, HRM, _RECURRENT, "native", HRMObjective, "the HRM-style dual-timescale baseline"),
+    "trm": Kind(TRMConfig, TRM, _RECURRENT, "native", TRMObjective, "TRM, the tiny recursive model"),
 }
 DEFAULT = "loopmdm"  # the solver people get unless they name another
+NATIVE_STEPS = {"loopmdm": 32, "hrm": 16, "trm": 16}  # the native decoders' model calls: HRM's and TRM's code
+# evaluates 16 segments (halt_max_steps); the MDM's unmasking 32 steps, the commit loop's count in the decoder study
+SAMPLED_CHAINS = 8  # an AR kind's chains under `--decoder sampler` unless told
+SAMPLER_STEPS = 32  # a recurrent kind's sampler steps (one segment each) unless told
 
 
-def sampling_defaults(kind: str, task) -> dict:
-    """SamplerConfig's chains and step limit for `kind` on `task` (a task object) where none are given: a kind
-    with chains None (LoopMDM) takes the task's own (`task.chains`, `task.steps`), the others their own chain
-    count and the sampler's step limit."""
-    own = MODELS[kind].chains
-    if own is None:
-        return {"chains": task.chains, "max_steps": task.steps}
-    return {"chains": own}
+def decoder_of(kind: str, name: str | None) -> str:
+    """The decoder `name` for `kind` (None: the kind's default); UserError for a name no kind has."""
+    if name is None:
+        return MODELS[kind].default_decoder
+    if name not in DECODERS:
+        raise UserError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
+    return name
+
+
+def sampling_defaults(kind: str, task, decoder: str | None = None) -> dict:
+    """SamplerConfig's decoder, chains and step limit for `kind` on `task` (a task object) read with `decoder`
+    (None: the kind's own) where none are given: LoopMDM's sampler takes the task's chains and steps
+    (`task.chains`, `task.steps`); a native decoder its paper's model calls (NATIVE_STEPS); an AR kind's
+    sampler SAMPLED_CHAINS chains; a recurrent kind's sampler SAMPLER_STEPS steps; the rest one chain."""
+    name = decoder_of(kind, decoder)
+    out = {"decoder": name, "chains": 1}
+    if name == "sampler" and kind == "loopmdm":
+        out.update(chains=task.chains, max_steps=task.steps)
+    elif name == "sampler" and kind in ("ar", "ar-solver"):
+        out.update(chains=SAMPLED_CHAINS)
+    elif name == "sampler":
+        out.update(max_steps=SAMPLER_STEPS)
+    elif name == "native" and kind in NATIVE_STEPS:
+        out.update(max_steps=NATIVE_STEPS[kind])
+    return out
 
 
 def kind_of(name: str) -> str | None:
@@ -70,8 +96,9 @@ def kind_of(name: str) -> str | None:
 
 
 def decoder(kind: str, model, task, config, device: torch.device, autocast: bool = False):
-    """The inference procedure for a model kind, with `solve(puzzles, on_step=None, shape=None)`."""
-    return MODELS[kind].decoder(model, task, config, device, autocast)
+    """The inference procedure for a model kind read with `config.decoder` (None: the kind's own), with
+    `solve(puzzles, on_step=None, shape=None)` and `solve_iter`."""
+    return MODELS[kind].decoders[decoder_of(kind, config.decoder)](model, task, config, device, autocast)
 
 
 def check_config(config: dict) -> None:

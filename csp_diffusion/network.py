@@ -53,6 +53,8 @@ class Network(nn.Module):
     """A model kind's network. Subclasses set the class attributes that differ."""
 
     carries_state = False  # forward(state=..., return_state=True) exists: the sampler may warm-start it
+    resumes = False  # the sampler carries its state into every later step (a recurrent model's, denoiser.py)
+    recurrent = False  # it runs segment by segment from an initial state (HRM, TRM): denoiser.Recurrent reads it
     needs_positions = False  # it needs every cell's row and column, even on tasks whose cells carry none
 
     @property

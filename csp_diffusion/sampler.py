@@ -22,8 +22,12 @@ Several chains per puzzle run in one batch; chain 0 is greedy, the others add
 Gumbel noise to the commit order and sample values at a temperature, and join
 only for puzzles that chain 0 has not solved within `spare_after` steps. A
 puzzle is solved when any of its chains is verified. Nothing here searches or
-propagates constraints: every value comes from the model. The clash rules live in
-constraints.py, keyed by the kind of constraint the task names.
+propagates constraints: every value comes from the model. But steps 1 and 2 use the
+puzzle's rules (the clash rules in constraints.py, keyed by the kind of constraint the task
+names): they decide which of the model's values may stand, so figures from this sampler say
+"rules on" unless `rules` is off (then only the verifier judges a grid, and retraction reads
+only the model's doubt). Any model kind that predicts each cell's distribution runs here: a
+recurrent one (HRM, TRM) through denoiser.Recurrent, its state carried from step to step.
 
 A model that learned an execution trace (mazes) runs its first step in chunks of loops
 up to a cap, and a puzzle stops looping as soon as the model's own argmax verifies as an
@@ -54,6 +58,7 @@ import numpy as np
 import torch
 
 from csp_diffusion.constraints import rule_for
+from csp_diffusion.denoiser import as_denoiser
 from csp_diffusion.quiet import QuietCells
 from puzzles.errors import UserError
 
@@ -80,7 +85,10 @@ class SamplerConfig:
     # P x this, and gives up the puzzles still running (extra["timed_out"]); a step of many loops is cut between
     # chunks of them when the time is up; 0 = only the step limit
     seed: int = 0
-    legal: bool = False  # AR only: never write a value a peer already holds
+    rules: bool = True  # the decoder uses the puzzle's rules (constraints.py): the sampler refuses commits that
+    # clash and retracts clashing cells, the unmasking decoder refuses clashing commits, AR masks a peer's value;
+    # off: every value comes from the model and only the verifier judges the grid
+    decoder: str | None = None  # argmax, native or sampler (decoders.py); None = the model kind's own
 
 
 @dataclass
@@ -143,7 +151,7 @@ class Sampler:
     """
 
     def __init__(self, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):
-        self.model, self.task, self.config, self.device = model, task, config, device
+        self.model, self.task, self.config, self.device = as_denoiser(model), task, config, device
         self.autocast = autocast
 
     CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
@@ -419,12 +427,14 @@ class _Run:
         self.shape = structure.shape
         self.positions = torch.as_tensor(structure.positions, device=device)
         self.graph = torch.as_tensor(structure.graph, device=device)
-        self.rule = rule_for(task, self.graph)
+        self.rule = rule_for(task, self.graph, cfg.rules)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
         frames = task.frames(self.shape) if hasattr(task, "frames") else np.arange(puzzles.shape[1])[None]
         self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, frames)
         self.loops = cfg.loops
         self.warm_loops = cfg.warm_loops if cfg.warm_loops is not None else task.warm_loops
+        if sampler.model.resumes:  # a recurrent model goes on from its state at every step, as many loops each
+            self.warm_loops = cfg.warm_loops or max(1, cfg.loops)
         self.warm = self.warm_loops > 0 and sampler.model.carries_state
         self.deadline = Deadline(cfg.time_limit, len(puzzles))
         self.settle = self._settled if sampler.model.trace else None

@@ -73,8 +73,10 @@ class NeuralSolver:
         loops, steps = plan.loops, plan.max_steps
         flops = self.flops(shape, passes=1, loops=loops)
         together = " started together" if self.config.chains > 1 and self.config.spare_after == 0 else ""
+        rules = "rules on" if self.config.rules else "rules off"
         return (f"model: {self.params / 1e6:.2f}M parameters, {flops / 1e9:.2f} GFLOP per grid per step at "
-                f"{loops} loops; {self.config.chains} chain(s){together}, step limit {steps}")
+                f"{loops} loops; decoder {self.decoder} ({rules}), {self.config.chains} chain(s){together}, "
+                f"step limit {steps}")
 
     def plan(self, shape, puzzle: np.ndarray | None = None) -> SamplerConfig:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
@@ -166,12 +168,18 @@ class NeuralSolver:
             for k, o in sampler.solve_iter(chunk, on_step=on_step, shape=shape):
                 held[k] = o
                 while nxt in held:
-                    yield self._result(chunk[nxt], originals[nxt], held.pop(nxt), shape, loops)
+                    yield self._result(chunk[nxt], originals[nxt], held.pop(nxt), shape, loops, config)
                     nxt += 1
 
-    def _result(self, puzzle: np.ndarray, original, o, shape, loops: int) -> Result:
+    @property
+    def decoder(self) -> str:
+        """The decoder it reads the model with (argmax, native or sampler)."""
+        return models.decoder_of(self.kind, self.config.decoder)
+
+    def _result(self, puzzle: np.ndarray, original, o, shape, loops: int, config: SamplerConfig) -> Result:
         """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
-        extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops, **o.extra}
+        extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops,
+                 "decoder": self.decoder, "rules": config.rules, **o.extra}
         if "flops" not in extra:  # a decoder whose passes differ in cost counts its own (AR-solver)
             extra["flops"] = self.flops(shape, o.extra["passes"], o.extra["loops_run"])
         text = self.task.text(o.values, shape, original)

@@ -36,6 +36,8 @@ class TRMConfig(DeepSupervisionConfig):
 
 
 class TRM(Network):
+    recurrent = True
+
     def __init__(self, config: TRMConfig):
         super().__init__()
         c = self.config = config
@@ -69,7 +71,7 @@ class TRM(Network):
         return self._net(y + z, graph), z
 
     def forward(self, puzzle: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], positions: torch.Tensor,
-                graph: torch.Tensor):
+                graph: torch.Tensor, pinned: torch.Tensor | None = None):
         """One segment from state (y, z) for puzzles (B, T), 0 = unknown.
 
         Returns (new state, logits (B, T, n_values), q (B, 2)): q's halt logit and a fixed 0 for
@@ -84,7 +86,7 @@ class TRM(Network):
             for _ in range(self.config.recursions - 1):
                 y, z = self._recursion(x, y, z, graph)
         y, z = self._recursion(x, y, z, graph)
-        logits = fix_givens(self.head(self.norm(y)), puzzle, given)
+        logits = fix_givens(self.head(self.norm(y)), puzzle, given if pinned is None else pinned)
         halt = self.q_head(y.mean(1)).float()
         return (y, z), logits, torch.cat([halt, torch.zeros_like(halt)], -1)
 
@@ -98,4 +100,4 @@ class TRM(Network):
 
     def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
         """x2 multiply-adds of `loops` segments for one puzzle."""
-        return int(max(1, loops) * self.segment_flops(cells, neighbours)[0])
+        return int(loops * self.segment_flops(cells, neighbours)[0])

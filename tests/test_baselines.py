@@ -56,7 +56,7 @@ def test_ar_greedy_decoding_never_revisits_and_legal_mode_avoids_peer_digits():
     model = AR(ARConfig(**TINY)).eval()
     puzzle, _ = _pair(2)
     task = SudokuTask()
-    out = ARDecoder(model, task, SamplerConfig(legal=True), torch.device("cpu")).solve(puzzle.numpy())
+    out = ARDecoder(model, task, SamplerConfig(rules=True), torch.device("cpu")).solve(puzzle.numpy())
     for o, p in zip(out, puzzle.numpy()):
         assert o.retractions == 0 and o.steps == int((p == 0).sum())
         assert np.array_equal(o.values[p > 0], p[p > 0]) and (o.values > 0).all()

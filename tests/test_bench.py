@@ -102,8 +102,8 @@ def test_maze_generator_specs_take_the_new_kinds_and_their_shares():
 @pytest.mark.parametrize("task, spec, loopmdm", [("sudoku", "gen:easy:2:seed=1", {"chains": 64, "max_steps": 12}),
                                                  ("maze", "gen:open:2:size=9:seed=1", {"chains": 8, "max_steps": 64})])
 def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkeypatch):
-    """LoopMDM's chains and step limit are the task's (SudokuTask.chains, .steps), the baselines' one chain
-    and the sampler's step limit; what the user gives wins. What `csp bench` hands each solver is what
+    """LoopMDM's chains and step limit are the task's (SudokuTask.chains, .steps), HRM's its native decoder's
+    16 segments in one chain; what the user gives wins. What `csp bench` hands each solver is what
     `csp solve` builds (both through models.sampling_defaults)."""
     seen = {}
 
@@ -116,7 +116,8 @@ def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkey
     base = ["bench", "--task", task, "--puzzles", spec, "--solvers", "loopmdm,hrm", "--json"]
     assert runner.invoke(app, base).exit_code == 0
     assert {k: seen["loopmdm"][k] for k in loopmdm} == loopmdm
-    assert seen["hrm"]["chains"] == 1 and "max_steps" not in seen["hrm"]
+    assert (seen["hrm"]["chains"], seen["hrm"]["max_steps"], seen["hrm"]["decoder"]) == (1, 16, "native")
+    assert seen["loopmdm"]["decoder"] == "sampler" and seen["loopmdm"]["rules"] is True
     assert runner.invoke(app, [*base, "--chains", "3", "--steps", "5"]).exit_code == 0
     for solver in ("loopmdm", "hrm"):
         assert (seen[solver]["chains"], seen[solver]["max_steps"]) == (3, 5), solver

@@ -221,7 +221,8 @@ def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
     (("--steps", "4"), "warning: --steps has no effect with constraint"),
     (("--loops", "4"), "warning: --loops has no effect with constraint"),
     (("--show",), "warning: --show has no effect with constraint"),
-    (("--legal",), "warning: --legal has no effect with constraint"),
+    (("--decoder", "argmax"), "warning: --decoder has no effect with constraint"),
+    (("--no-rules",), "warning: --no-rules has no effect with constraint"),
 ])
 def test_ignored_option_warns(extra, warning):
     r = cli("solve", "sudoku", "-s", "constraint", PUZZLE, *extra)
@@ -241,5 +242,6 @@ def test_ignored_option_warns_for_mazes(tmp_path):
 def test_chains_default_is_the_kinds_everywhere():
     for command in (("bench",), ("solve", "sudoku"), ("solve", "maze")):
         text = " ".join(cli(*command, "--help").output.replace("│", " ").split())
-        assert ("the model kind's own, loopmdm the task's (sudoku 64, maze 8), ar 1, ar-solver 1, hrm 1, trm 1"
+        assert ("the model kind's own, LoopMDM's sampler the task's (sudoku 64, maze 8), an AR kind's sampler 8, else 1"
                 in text), command
+        assert "Default: the kind's own, loopmdm sampler, ar argmax, ar-solver argmax, hrm native, trm native" in text

@@ -62,9 +62,19 @@ def test_flops_ratio_reads_the_budget_curve():
     assert math.isnan(flops_ratio(loop, nothing, [1e12, 1e13])[1])  # a rate of 0 gives nothing to reach
 
 
+def _text(bits) -> str:
+    return "".join("1" if b else "0" for b in bits)
+
+
 def _row(variant, budget, bits, seed, **extra):
-    return {"variant": variant, "budget_flops": budget, "seed": seed, "solved": "".join("1" if b else "0" for b in bits),
-            **extra}
+    """A study row whose every decoder solved `bits` (unless `by_decoder` is given)."""
+    return {"variant": variant, "budget_flops": budget, "seed": seed, "solved": _text(bits),
+            "by_decoder": {"sampler": _text(bits), "argmax": _text(bits)}, **extra}
+
+
+def _verdicts(rows, decoder="sampler") -> dict:
+    return {c["claim"].split(" (")[0]: c["verdict"] for c in claims(rows, {"decoders": ["sampler", "argmax"]})
+            if f"decoder {decoder}" in c["claim"] or "decoder" not in c["claim"]}
 
 
 def test_claims_read_held_not_held_and_undecided():
@@ -72,15 +82,39 @@ def test_claims_read_held_not_held_and_undecided():
     rows = []
     for s in range(3):
         strong, weak, same = (rng.random(300) < p for p in (0.7, 0.2, 0.7))
-        loops = {str(k): "".join("1" if b else "0" for b in rng.random(300) < 0.1 * k) for k in (1, 2, 4, 8)}
-        rows += [_row("loopmdm", 1e12, strong, s, by_loops=loops, no_retract=_row("", 0, weak, 0)["solved"]),
+        loops = {str(k): _text(rng.random(300) < 0.1 * k) for k in (1, 2, 4, 8)}
+        rows += [_row("loopmdm", 1e12, strong, s, by_loops=loops, no_retract=_text(weak), rules_off=_text(weak),
+                      rules_off_no_retract=_text(weak)),
                  _row("mdm-same-params", 1e12, weak, s), _row("hrm", 1e12, same, s), _row("trm", 1e12, rng.random(300) < 0.9, s)]
-    got = {c["claim"].split(" (")[0]: c["verdict"] for c in claims(rows, {})}
+    got = _verdicts(rows)
     assert got["looping beats no looping at the same parameters"] == "held"
     assert got["loopmdm beats hrm at equal training FLOPs"] == "undecided"
     assert got["loopmdm beats trm at equal training FLOPs"] == "not held"
-    assert got["retraction helps"] == "held"
+    claims_ = {c["claim"]: c["verdict"] for c in claims(rows, {"decoders": ["sampler"]})}
+    assert claims_["retraction helps (loopmdm, sampler, rules on: retract on > off)"] == "held"
+    assert claims_["retraction helps (loopmdm, sampler, rules off: retract on > off)"] == "undecided"
+    assert claims_["the rule check helps (loopmdm, sampler: rules on > off)"] == "held"
     assert got["more loops at inference buy accuracy"] == "held"
+
+
+def test_no_claim_against_a_model_that_did_not_learn():
+    """LoopMDM at 70% against an HRM at 2% under one decoder is not "held": HRM did not learn; under the
+    other decoder, where HRM solves 40%, the claim is decided as usual."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for s in range(3):
+        strong = rng.random(400) < 0.7
+        hrm = {"sampler": _text(rng.random(400) < 0.4), "argmax": _text(rng.random(400) < 0.02)}
+        rows += [_row("loopmdm", 1e13, strong, s), _row("hrm", 1e13, strong, s, by_decoder=hrm)]
+    assert _verdicts(rows, "argmax")["loopmdm beats hrm at equal training FLOPs"] == "hrm did not learn at this budget"
+    assert _verdicts(rows, "sampler")["loopmdm beats hrm at equal training FLOPs"] == "held"
+
+
+def test_rows_read_out_by_different_decoders_make_no_architecture_claim():
+    """Rows scored each by its own kind's decoding (no `by_decoder`, as older studies were) compare nothing."""
+    rows = [{"variant": v, "budget_flops": 1e13, "seed": 0, "solved": "1" * 50 if v == "loopmdm" else "0" * 50}
+            for v in ("loopmdm", "hrm")]
+    assert not any("beats hrm" in c["claim"] for c in claims(rows, {"decoders": ["sampler"]}))
 
 
 def test_variants_match_loopmdm_parameters_within_five_percent():
@@ -105,12 +139,15 @@ def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monk
         assert len(r["solved"]) == 4 and 0 <= r["cell_accuracy"] <= 1
         assert r["train_flops"] > 0 and r["budget_flops"] == 3e8
     loop = next(r for r in rows if r["variant"] == "loopmdm")
-    assert set(loop["by_loops"]) == {"1", "2", "4", "8"} and "no_retract" in loop
+    assert set(loop["by_loops"]) == {"1", "2", "4", "8"} and "no_retract" in loop and "rules_off_no_retract" in loop
+    assert all(set(r["by_decoder"]) == {"sampler", "argmax"} for r in rows)
     report = (tmp_path / "cmp" / "report.md").read_text()
     assert "## Claims" in report and "loopmdm beats trm" in report and "95%" in report
     saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
     assert saved["study"]["eval_puzzles"] == 4 and saved["claims"]
-    assert {c["verdict"] for c in saved["claims"]} <= {"held", "not held", "undecided"}
+    assert {c["verdict"] for c in saved["claims"]} <= {"held", "not held", "undecided", "trm did not learn at this budget",
+                                                       "mdm-same-params did not learn at this budget",
+                                                       "ar-solver did not learn at this budget"}
     files = sorted((tmp_path / "cmp" / "runs").rglob("*.*"))
     stamps = [f.stat().st_mtime_ns for f in files]
     again = run(study, tmp_path / "cmp")  # nothing is trained or scored again

@@ -114,10 +114,12 @@ def test_the_hybrids_peek_goes_on_from_its_state_only_where_the_model_is_sure():
     probs, loops, passes = peeking.probabilities(grids, peek=True)
     went = loops == 8
     assert went[:3].all() and not went[3] and loops[3] == hybrid.PEEK_LOOPS and (passes == 1 + went).all()
-    # the grids that went on got what one straight pass gives, not a fresh pass of the loops left
-    assert np.abs(probs[went] - straight.probabilities(grids[went])).max() < 1e-3
+    # the grids that went on got what one straight pass gives, not a fresh pass of the loops left (on a CPU with
+    # native bf16 the model runs in bf16, whose rounding alone moves a probability by a few hundredths)
+    close = 5e-2 if peeking.net.autocast else 1e-3
+    assert np.abs(probs[went] - straight.probabilities(grids[went])).max() < close
     assert np.abs(probs[went] - short.probabilities(grids[went])).max() > 0.1
-    assert np.abs(probs[~went] - short.probabilities(grids[~went])).max() < 1e-3
+    assert np.abs(probs[~went] - short.probabilities(grids[~went])).max() < close
     # each result counts the FLOPs of the passes it ran
     for r in peeking.solve_screened([*easy, np.zeros(81, np.int64)]):
         e = r.extra

@@ -103,7 +103,7 @@ def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
     puzzles = task.make_pool(2, seed=0, workers=1, mix=("hard",))[0]
-    out = ARSolverDecoder(model, task, SamplerConfig(legal=True), torch.device("cpu")).solve(puzzles)
+    out = ARSolverDecoder(model, task, SamplerConfig(rules=True), torch.device("cpu")).solve(puzzles)
     for o, p in zip(out, puzzles):
         assert o.steps == (p == 0).sum() and (o.values[p > 0] == p[p > 0]).all()
         assert o.verified == task.verify(p, o.values)
@@ -131,14 +131,15 @@ def test_trm_differentiates_the_whole_last_recursion_only():
         assert forward == pytest.approx(recursions * (differentiated - 2 * 81 * 32 * 9) + 2 * 81 * 32 * 9)
 
 
-def test_trm_decoder_stops_a_puzzle_when_its_halting_head_says_so():
+def test_trm_native_decoder_runs_every_segment_whatever_its_halting_head_says():
+    """HRM's and TRM's code evaluates halt_max_steps segments; the halting head acts only in training."""
     model = TRM(TRMConfig(**TINY, n=1, recursions=1)).eval()
     with torch.no_grad():
         model.q_head.bias.fill_(5.0)  # always halt
     task = SudokuTask()
     puzzles = task.make_pool(2, seed=0, workers=1, mix=("hard",))[0]
     out = RecurrentDecoder(model, task, SamplerConfig(max_steps=6), torch.device("cpu")).solve(puzzles)
-    assert [o.steps for o in out] == [1, 1]
+    assert [o.steps for o in out] == [6, 6]
 
 
 @pytest.mark.parametrize("kind", ["loopmdm", "ar", "ar-solver", "hrm", "trm"])
