@@ -120,9 +120,11 @@ def bench(
     if json_out:
         print_json(rows)  # type: ignore[arg-type]
         return
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{task} · {pset.name} · {len(pset.puzzles)} puzzles (solved = verified)", title_justify="left")
+    table = Table(title=f"{task} · {escape(pset.name)} · {len(pset.puzzles)} puzzles (solved = verified)",
+                  title_justify="left")
     for header, _ in COLUMNS:
         table.add_column(header, justify="left" if header == "solver" else "right")
     for row in rows:

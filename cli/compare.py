@@ -121,5 +121,5 @@ def _variants(text: str) -> tuple[str, ...]:
 
 
 def _report(out: Path) -> None:
-    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True)
-    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False)
+    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True, markup=False)
+    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False, markup=False)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli import render
 from cli.app import generate_app, solve_app
@@ -66,7 +67,7 @@ def _status(k: int, r: Result) -> str:
         length = r.extra.get("path_length")
         path = f" · path {length} cells" if length is not None else ""
         return f"{head}[bold green]solved[/] (verified){path} · {r.seconds:.3f} s"
-    return f"{head}[bold red]unsolved[/]: {r.error or 'no verified path'} · {r.seconds:.3f} s"
+    return f"{head}[bold red]unsolved[/]: {escape(r.error or 'no verified path')} · {r.seconds:.3f} s"
 
 
 def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
@@ -89,7 +90,8 @@ def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
     failed = [(k, r) for k, r in enumerate(results, start=1) if not r.solved]
     for k, r in failed[:SHOW_FAILED]:
         console.print(
-            f"{mazes[k - 1].source or f'maze {k}'}: [red]unsolved[/]: {r.error}", highlight=False, soft_wrap=True
+            f"{escape(mazes[k - 1].source or f'maze {k}')}: [red]unsolved[/]: {escape(str(r.error))}", highlight=False,
+            soft_wrap=True
         )
     if len(failed) > SHOW_FAILED:
         console.print(f"... and {len(failed) - SHOW_FAILED} more unsolved", highlight=False)
@@ -208,6 +210,8 @@ def generate_maze(
     open maze whose border is cut off)."""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT), ("--size", size, MAX_MAZE))
+    if seed < 0:
+        raise fail(f"--seed must be 0 or more, got {seed}")
     writable(output)
     mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm, share=share)
     if with_path:
@@ -217,4 +221,5 @@ def generate_maze(
         typer.echo(text, nl=False)
         return
     write_text(output, text)
-    err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False)
+    err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False, markup=False,
+                      soft_wrap=True)

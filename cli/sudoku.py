@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli import render
 from cli.app import generate_app, solve_app
@@ -59,7 +60,7 @@ from cli.options import (
 from cli.show import sudoku_live
 from puzzles import sudoku as sd
 from puzzles import sudoku_oracle as oracle
-from puzzles.files import write_text
+from puzzles.files import read_stdin, write_text
 from puzzles.result import Result
 
 SHOW_FAILED = 10
@@ -70,7 +71,7 @@ PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 def _status(r: Result) -> str:
     if r.solved:
         return f"[bold green]solved[/] (verified) by {r.solver} in {r.seconds * 1000:.1f} ms"
-    return f"[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds * 1000:.1f} ms)"
+    return f"[bold red]not solved[/]: {escape(r.error or 'no verified solution')} ({r.solver}, {r.seconds * 1000:.1f} ms)"
 
 
 def _counters(r: Result) -> str:
@@ -90,7 +91,7 @@ def _grid(grid, r: Result):
 
 def _read_puzzles(file: str) -> list[sd.Sudoku]:
     if file == "-":
-        return sd.read_text(sys.stdin.read(), name="<stdin>")
+        return sd.read_text(read_stdin(), name="<stdin>")  # bounded: an endless stdin is one error line
     return sd.read_file(file)
 
 
@@ -110,7 +111,7 @@ def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> No
     console.print(table)
     failed = [(s, r) for s, r in zip(puzzles, results) if not r.solved]
     for s, r in failed[:SHOW_FAILED]:
-        console.print(f"{s.source}: [red]not solved[/]: {r.error}", highlight=False, soft_wrap=True)
+        console.print(f"{escape(s.source)}: [red]not solved[/]: {escape(str(r.error))}", highlight=False, soft_wrap=True)
     if len(failed) > SHOW_FAILED:
         console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
 
@@ -300,5 +301,6 @@ def generate_sudoku(
     err_console.print(
         f"wrote {len(made)} {difficulty} puzzle{'s' if len(made) != 1 else ''} to {output}",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )

@@ -214,4 +214,4 @@ def _plain_events(model: str, task: str):
 def _done(result: dict, out: Path) -> None:
     console.print(f"trained {result['step']} steps in {result['minutes']:.1f} training minutes; final loss {result['loss']:.4f}"
                   + (f"; held-out solve rate {100 * result['solve_rate']:.1f}%" if "solve_rate" in result else "")
-                  + f"; weights in {Path(out) / 'model.safetensors'}")
+                  + f"; weights in {Path(out) / 'model.safetensors'}", markup=False)

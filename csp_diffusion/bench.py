@@ -51,6 +51,8 @@ def _spec(spec: str) -> tuple[str, int, dict]:
         raise UserError(f"bad generator spec {spec!r}: N must be at least 1")
     if n > MAX_PUZZLES:
         raise UserError(f"bad generator spec {spec!r}: N must be at most {MAX_PUZZLES:,}")
+    if opts.get("seed", 0) < 0:
+        raise UserError(f"bad generator spec {spec!r}: seed must be 0 or more")
     return parts[1], n, opts
 
 

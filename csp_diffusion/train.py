@@ -110,6 +110,8 @@ def check(cfg: TrainConfig) -> None:
                         ("checkpoint_every_steps", cfg.checkpoint_every_steps)):
         if value is not None and not value > 0:
             raise UserError(f"{name} must be positive, got {value}")
+    if cfg.seed < 0:
+        raise UserError(f"seed must be 0 or more, got {cfg.seed}")
     if cfg.model not in models.MODELS:
         raise UserError(f"unknown model kind {cfg.model!r}; choose from {', '.join(models.MODELS)}")
     config_cls = models.MODELS[cfg.model].config
