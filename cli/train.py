@@ -171,7 +171,7 @@ def _train(cfg, out: Path, resume: bool, force: bool = False) -> None:
         result = train(cfg, Path(out), resume=resume, on_event=_plain_events(model, task), force=force)
         _done(result, out)
         return
-    with Live(view(), console=err_console, refresh_per_second=2, transient=False) as live:
+    with Live(view(), console=err_console, refresh_per_second=2, transient=False, redirect_stdout=False) as live:
         def on_event(e: dict) -> None:
             kind = e.get("event")
             if kind == "start":
