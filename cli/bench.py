@@ -75,7 +75,12 @@ def bench(
         "--checkpoints", rich_help_panel=NEURAL, help="Folder of TASK-KIND.safetensors (default: the shipped ones).")] = None,
     device: NeuralDevice = None,
 ) -> None:
-    """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost."""
+    """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost.
+
+    Examples:
+
+    csp bench --puzzles gen:hard:200:seed=1 --solvers loopmdm,cpsat
+    csp bench --task maze --puzzles gen:open:100:size=21 --solvers cpsat --json"""
     from csp_diffusion import bench as b
     from csp_diffusion import models
 

@@ -119,7 +119,12 @@ def solve_maze(
 
     The exact solver (cpsat) takes a maze of any size that fits in memory (a BFS path guides it; its time
     limit bounds the search); the neural models take any size too, their memory growing with the cells.
-    `csp generate maze` makes mazes up to 1001 x 1001."""
+    `csp generate maze` makes mazes up to 1001 x 1001.
+
+    Examples:
+
+    csp solve maze puzzles/data/sample.maze
+    csp generate maze -n 20 --size 31 | csp solve maze - --solver cpsat --json"""
     solver, neural = pick_solver(solver, "maze")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
@@ -204,10 +209,16 @@ def generate_maze(
     with_path: Annotated[bool, typer.Option("--with-path", help="Mark a shortest path with o.")] = False,
     output: Output = None,
 ) -> None:
-    """Generate mazes, written as text separated by empty lines. Kinds: perfect (one route between any two
-    cells), open (a perfect maze with 5% of its walls knocked out), walls (every cell a wall at random, no
-    border: the Maze-Hard construction), rooms (open rectangles carved into a perfect maze), borderless (an
-    open maze whose border is cut off)."""
+    """Generate mazes, written as text separated by empty lines.
+
+    Kinds: perfect (one route between any two cells), open (a perfect maze with 5% of its walls knocked out),
+    walls (every cell a wall at random, no border: the Maze-Hard construction), rooms (open rectangles carved
+    into a perfect maze), borderless (an open maze whose border is cut off).
+
+    Examples:
+
+    csp generate maze --size 21 --with-path
+    csp generate maze -n 100 --size 31 --kind rooms --seed 7 -o rooms.txt"""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT), ("--size", size, MAX_MAZE))
     if seed < 0:

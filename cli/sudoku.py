@@ -142,7 +142,13 @@ def solve_sudoku(
     legal: Legal = False,
     device: NeuralDevice = None,
 ) -> None:
-    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
+    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input.
+
+    Examples:
+
+    csp solve sudoku 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79
+    csp solve sudoku --file puzzles/data/sample.sudoku --solver cpsat --json > results.jsonl
+    csp generate sudoku -n 10 | csp solve sudoku --file -"""
     if (puzzle is None) == (file is None):
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
     if puzzle is not None:
@@ -271,7 +277,12 @@ def generate_sudoku(
     workers: Workers = 1,
     csv: Annotated[bool, typer.Option("--csv", help="Write CSV source,question,answer,rating instead of lines.")] = False,
 ) -> None:
-    """Generate puzzles with a unique solution: one per line, the solution as the second field."""
+    """Generate puzzles with a unique solution: one per line, the solution as the second field.
+
+    Examples:
+
+    csp generate sudoku -n 100 --difficulty extreme -o extreme.txt
+    csp generate sudoku -n 1000 --csv --workers 2 > puzzles.csv"""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT))
     if difficulty not in sd.DIFFICULTIES:

@@ -40,7 +40,8 @@ class _ModelKinds(TyperGroup):
             kinds = typer.Typer()
             for kind, spec in models.MODELS.items():
                 kinds.command(kind, help=f"Train {spec.blurb}. CPU by default, CUDA when present; runs unchanged "
-                              "under torchrun.")(guarded(_command(kind)))
+                              f"under torchrun.\n\nExamples:\n\ncsp train {kind} --task sudoku --minutes 10\n"
+                              f"csp train {kind} --resume runs/sudoku-{kind} --minutes 20")(guarded(_command(kind)))
             self.commands.update(typer.main.get_group(kinds).commands)
         return self.commands
 
@@ -51,7 +52,8 @@ class _ModelKinds(TyperGroup):
         return self._made().get(cmd_name)
 
 
-train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.", no_args_is_help=True)
+train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.\n\nExample:\n\ncsp train loopmdm --task maze "
+                        "--minutes 30", no_args_is_help=True)
 
 
 def _command(kind: str):

@@ -157,3 +157,52 @@ def test_sudoku_stdin_still_reads_puzzles():
 ])
 def test_a_negative_seed_is_one_line(args, message):
     assert one_line_error(cli(*args)) == message
+
+
+# ---------------------------------------------------------------- help and version
+
+
+def _commands() -> list[list[str]]:
+    from csp_diffusion import models
+
+    return [[], ["solve"], ["generate"], ["train"], ["solve", "sudoku"], ["solve", "maze"], ["generate", "sudoku"],
+            ["generate", "maze"], ["bench"], ["compare"], *(["train", kind] for kind in models.MODELS)]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "csp")
+def test_every_command_takes_h_and_shows_an_example_and_no_bool_tag(command):
+    r = cli(*command, "-h", env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert r.stdout == cli(*command, "--help", env={"COLUMNS": "200"}).stdout
+    assert "<bool>" not in r.stdout
+    lines = [line.strip(" │") for line in r.stdout.splitlines()]
+    heading = next(k for k, line in enumerate(lines) if line in ("Example:", "Examples:"))
+    examples = lines[heading + 2:]
+    examples = examples[:examples.index("")] if "" in examples else examples
+    assert examples and all(line.startswith("csp ") for line in examples), lines[heading:]
+    if len(command) == 2:  # a command's own examples run it
+        assert any(line.startswith(f"csp {' '.join(command)}") for line in examples), examples
+    prose = lines[:heading]
+    assert not any(line.endswith(" no") or line.endswith(" and") for line in prose), prose  # no ragged docstring breaks
+
+
+def test_version_is_the_package_version():
+    from importlib import metadata
+
+    r = cli("--version")
+    assert r.exit_code == 0
+    assert r.stdout == f"csp {metadata.version('csp-diffusion')}\n"
+
+
+def test_version_falls_back_to_pyproject(monkeypatch):
+    import re
+    from importlib import metadata
+
+    from cli import app as app_module
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    expected = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert app_module.version() == expected
