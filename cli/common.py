@@ -201,13 +201,16 @@ def positive_time_limit(time_limit: float) -> None:
 
 
 def writable(path: Path | None) -> None:
-    """One line and exit 2 unless a file can be written at `path` (None: none asked for), before any work."""
+    """One line and exit 2 unless a file can be written at `path` (None: none asked for), before any work: not a
+    folder, in a folder that exists and may be written in, not a read-only file (`puzzles.files.writable`)."""
     if path is None:
         return
-    if path.is_dir():
-        raise fail(f"cannot write {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise fail(f"cannot write {path}: no such folder {path.parent}")
+    from puzzles import files
+
+    try:
+        files.writable(path)
+    except UserError as e:
+        raise fail(str(e)) from None
 
 
 def sampler_fields(loops: int | None = None, steps: int | None = None, chains: int | None = None,

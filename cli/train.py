@@ -102,6 +102,8 @@ def _command(kind: str):
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = None,
     ) -> None:
+        if init is not None and resume is not None:
+            raise fail("--init starts a fine-tune from a model; --resume continues a run as it was: give one of them")
         if resume is not None and task is None:
             task = _run_task(resume)
         task = task or default["task"]

@@ -143,6 +143,15 @@ def check(cfg: TrainConfig) -> None:
     pick_device(cfg.device)
 
 
+def _a_folder(out: Path) -> None:
+    """UserError, before any work, when the run folder `out` (or a folder it would be made in) is a file."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UserError(f"{p} is a file, not a folder{'' if p == out else f': cannot make {out}'}")
+            return
+
+
 def _refuse_overwrite(out: Path, force: bool) -> None:
     """A fresh run never overwrites another: UserError unless `force`, which clears the old run's log."""
     state = out / "state.pt"
@@ -350,6 +359,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     (within half a step's FLOPs). A fresh run refuses a folder holding another run
     unless `force` (which starts over)."""
     out = Path(out)
+    _a_folder(out)
     state = None
     if resume:
         cfg, state = _resumed(cfg, out)

@@ -206,3 +206,73 @@ def test_version_falls_back_to_pyproject(monkeypatch):
     monkeypatch.setattr(metadata, "version", missing)
     expected = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     assert app_module.version() == expected
+
+
+# ---------------------------------------------------------------- files that must not be replaced, runs refused early
+
+
+@pytest.mark.parametrize("args", [["generate", "sudoku", "-o"], ["generate", "maze", "-o"],
+                                  ["bench", "--puzzles", "gen:easy:2", "--solvers", "cpsat", "--csv"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_a_read_only_output_file_is_refused_before_work(args, tmp_path, monkeypatch):
+    out = tmp_path / "kept.txt"
+    out.write_text("keep me\n")
+    out.chmod(0o444)
+    from csp_diffusion import bench as b
+    from puzzles import maze as mz
+    from puzzles import sudoku as sd
+
+    def no_work(*a, **k):
+        raise AssertionError("work started")
+
+    monkeypatch.setattr(sd, "generate", no_work)
+    monkeypatch.setattr(mz, "generate", no_work)
+    monkeypatch.setattr(b, "load", no_work)
+    assert one_line_error(cli(*args, out)) == f"error: cannot write {out}: it is read-only"
+    assert out.read_text() == "keep me\n"
+
+
+def test_atomic_write_never_replaces_a_read_only_file(tmp_path):
+    from puzzles.errors import UserError
+    from puzzles.files import write_text
+
+    out = tmp_path / "kept.txt"
+    out.write_text("keep me\n")
+    out.chmod(0o444)
+    with pytest.raises(UserError, match="it is read-only"):
+        write_text(out, "new\n")
+    assert out.read_text() == "keep me\n"
+    link = tmp_path / "link.txt"
+    link.symlink_to(out)
+    with pytest.raises(UserError, match="it is read-only"):
+        write_text(link, "new\n")
+    assert out.read_text() == "keep me\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
+def test_an_output_in_a_read_only_folder_is_refused_before_work(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        line = one_line_error(cli("generate", "sudoku", "-o", folder / "x.txt"))
+    finally:
+        folder.chmod(0o755)
+    assert line == f"error: cannot write {folder / 'x.txt'}: no permission to write in {folder}"
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["the file", "inside the file"])
+def test_train_out_naming_a_file_is_refused_before_the_pool(inside, tmp_path, monkeypatch):
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "notes.txt"
+    f.write_text("mine\n")
+    out = f / "run" if inside else f
+    line = one_line_error(cli("train", "loopmdm", "--steps", "1", "--pool-size", "16", "--batch-size", "4", "--set", "dim=16",
+                              "--set", "heads=2", "--out", out))
+    assert line.startswith(f"error: {f} is a file, not a folder")
+    assert not (tmp_path / "cache").exists() and f.read_text() == "mine\n"  # no pool was made
+
+
+def test_train_init_with_resume_is_refused_before_work(tmp_path):
+    line = one_line_error(cli("train", "loopmdm", "--init", tmp_path / "m.safetensors", "--resume", tmp_path / "run"))
+    assert line == "error: --init starts a fine-tune from a model; --resume continues a run as it was: give one of them"
