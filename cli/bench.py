@@ -34,13 +34,15 @@ from puzzles.files import write_text
 COLUMNS = (
     ("solver", lambda r: r["solver"]),
     ("n", lambda r: str(r["puzzles"])),
+    ("no sol.", lambda r: str(r.get("no_solution", 0))),  # no or several solutions, no path: apart from misses
     ("solved (95% CI)", lambda r: f"{100 * r['solve_rate']:.1f}% ({100 * r['ci95_low']:.0f}-{100 * r['ci95_high']:.0f})"),
     ("cells", lambda r: _opt(r["cell_accuracy"], lambda v: f"{100 * v:.1f}%")),
     ("steps", lambda r: _opt(r["mean_steps"], lambda v: f"{v:.1f}")),
     ("retr.", lambda r: _opt(r["mean_retractions"], lambda v: f"{v:.1f}")),
     ("med s", lambda r: _opt(r["median_seconds"], lambda v: f"{v:.3f}")),
     ("p95 s", lambda r: _opt(r["p95_seconds"], lambda v: f"{v:.3f}")),
-    ("/s", lambda r: _opt(r["puzzles_per_second"], lambda v: f"{v:.1f}")),
+    ("start-up s", lambda r: _opt(r.get("startup_seconds"), lambda v: f"{v:.2f}")),
+    ("/s", lambda r: _opt(r["puzzles_per_second"], lambda v: f"{v:.1f}")),  # after start-up
     ("params", lambda r: _opt(r["params"], lambda v: f"{v / 1e6:.2f}M")),
     ("train FLOPs", lambda r: _opt(r.get("train_flops"), lambda v: f"{v:.1e}" + ("" if r["matched"] else " (not matched)"))),
     ("GFLOP", lambda r: _opt(r["flops_per_puzzle"], lambda v: f"{v / 1e9:.1f}")),
@@ -76,6 +78,11 @@ def bench(
     device: NeuralDevice = None,
 ) -> None:
     """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost.
+
+    no sol.: puzzles without the one answer a benchmark scores (no solution or several; no path), counted apart:
+    neither solved nor missed. cells: unknown cells as the reference answer has them, every cell of a verified
+    answer right. start-up s: loading the model, or starting an exact solver's worker processes; /s is the
+    throughput after it.
 
     Examples:
 
