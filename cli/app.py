@@ -2,22 +2,93 @@
 
 from __future__ import annotations
 
+import inspect
+
 import typer
+from typer.core import TyperOption
+
+HELP = {"help_option_names": ["-h", "--help"]}  # every command's context inherits these from the app's
 
 app = typer.Typer(
     name="csp",
-    help="Solve constraint-satisfaction puzzles (Sudoku, mazes) with looped masked-diffusion models and exact oracles.",
+    help="Solve constraint-satisfaction puzzles (Sudoku, mazes) with looped masked-diffusion models and exact oracles."
+    "\n\nExamples:\n\n"
+    "csp solve sudoku --file puzzles/data/sample.sudoku\n"
+    "csp generate maze --size 21 | csp solve maze -\n"
+    "csp solve sudoku -h",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings=HELP,
 )
-solve_app = typer.Typer(help="Solve puzzles.", no_args_is_help=True)
-generate_app = typer.Typer(help="Generate puzzles.", no_args_is_help=True)
+solve_app = typer.Typer(help="Solve puzzles.\n\nExample:\n\ncsp solve sudoku --file puzzles/data/sample.sudoku --json",
+                        no_args_is_help=True)
+generate_app = typer.Typer(help="Generate puzzles.\n\nExample:\n\ncsp generate sudoku -n 10 --difficulty extreme",
+                           no_args_is_help=True)
+
+
+def _flag_type(display_type_rich):
+    """Help shows a value's type beside an option that takes one, and no `<bool>` beside a flag, which takes none."""
+
+    def shown(self, ctx):
+        return None if self.is_flag or self.count else display_type_rich(self, ctx)
+
+    return shown
+
+
+if hasattr(TyperOption, "display_type_rich"):  # the Typer versions whose help writes a type tag
+    TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)
 
 # Each module registers its commands on `app` or on the sub-apps above (one per puzzle domain: its
 # solve and generate commands); `csp train` is a sub-app of its own.
 from cli import bench, compare, maze, sudoku  # noqa: E402,F401
 from cli.train import train_app  # noqa: E402
+
+
+def version() -> str:
+    """The installed package's version; from a source tree that is not installed, pyproject.toml's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("csp-diffusion")
+    except metadata.PackageNotFoundError:
+        import re
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE)
+        except OSError:
+            found = None
+        return found.group(1) if found else "unknown"
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        typer.echo(f"csp {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    pass
+
+
+def _prose(doc: str) -> str:
+    """A docstring as help text: each paragraph's lines joined into one, which rich wraps to the terminal (it keeps a
+    docstring's own line breaks, ragged at any other width), but for a paragraph of examples (lines that start `csp `)."""
+    paragraphs = [p.splitlines() for p in doc.split("\n\n")]
+    return "\n\n".join("\n".join(p) if all(line.startswith("csp ") for line in p) else " ".join(line.strip() for line in p)
+                       for p in paragraphs)
+
+
+for _typer in (app, solve_app, generate_app):
+    for _info in _typer.registered_commands:
+        if _info.help is None and _info.callback is not None and _info.callback.__doc__:
+            _info.help = _prose(inspect.getdoc(_info.callback))
 
 app.add_typer(solve_app, name="solve")
 app.add_typer(generate_app, name="generate")
@@ -55,7 +126,7 @@ def _run() -> int:
     from cli.common import fail
 
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="csp")
     except typer.Abort:
         code = fail("aborted", 1).exit_code
     except Exception as e:  # click's exceptions (Typer vendors click, so they are matched by shape)

@@ -37,13 +37,15 @@ COLUMNS = (
     ("solver", lambda r: r["solver"]),
     ("decoder", lambda r: _opt(r.get("decoder"), lambda v: v + ("" if r["rules"] else ", no rules"))),
     ("n", lambda r: str(r["puzzles"])),
+    ("no sol.", lambda r: str(r.get("no_solution", 0))),  # no or several solutions, no path: apart from misses
     ("solved (95% CI)", lambda r: f"{100 * r['solve_rate']:.1f}% ({100 * r['ci95_low']:.0f}-{100 * r['ci95_high']:.0f})"),
     ("cells", lambda r: _opt(r["cell_accuracy"], lambda v: f"{100 * v:.1f}%")),
     ("steps", lambda r: _opt(r["mean_steps"], lambda v: f"{v:.1f}")),
     ("retr.", lambda r: _opt(r["mean_retractions"], lambda v: f"{v:.1f}")),
     ("med s", lambda r: _opt(r["median_seconds"], lambda v: f"{v:.3f}")),
     ("p95 s", lambda r: _opt(r["p95_seconds"], lambda v: f"{v:.3f}")),
-    ("/s", lambda r: _opt(r["puzzles_per_second"], lambda v: f"{v:.1f}")),
+    ("start-up s", lambda r: _opt(r.get("startup_seconds"), lambda v: f"{v:.2f}")),
+    ("/s", lambda r: _opt(r["puzzles_per_second"], lambda v: f"{v:.1f}")),  # after start-up
     ("params", lambda r: _opt(r["params"], lambda v: f"{v / 1e6:.2f}M")),
     ("train FLOPs", lambda r: _opt(r.get("train_flops"), lambda v: f"{v:.1e}" + ("" if r["matched"] else " (not matched)"))),
     ("GFLOP", lambda r: _opt(r["flops_per_puzzle"], lambda v: f"{v / 1e9:.1f}")),
@@ -80,7 +82,17 @@ def bench(
         "--checkpoints", rich_help_panel=NEURAL, help="Folder of TASK-KIND.safetensors (default: the shipped ones).")] = None,
     device: NeuralDevice = None,
 ) -> None:
-    """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost."""
+    """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost.
+
+    no sol.: puzzles without the one answer a benchmark scores (no solution or several; no path), counted apart:
+    neither solved nor missed. cells: unknown cells as the reference answer has them, every cell of a verified
+    answer right. start-up s: loading the model, or starting an exact solver's worker processes; /s is the
+    throughput after it.
+
+    Examples:
+
+    csp bench --puzzles gen:hard:200:seed=1 --solvers loopmdm,cpsat
+    csp bench --task maze --puzzles gen:open:100:size=21 --solvers cpsat --json"""
     from csp_diffusion import bench as b
     from csp_diffusion import models
 
@@ -126,9 +138,11 @@ def bench(
     if json_out:
         print_json(rows)  # type: ignore[arg-type]
         return
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{task} · {pset.name} · {len(pset.puzzles)} puzzles (solved = verified)", title_justify="left")
+    table = Table(title=f"{task} · {escape(pset.name)} · {len(pset.puzzles)} puzzles (solved = verified)",
+                  title_justify="left")
     for header, _ in COLUMNS:
         table.add_column(header, justify="left" if header == "solver" else "right")
     for row in rows:

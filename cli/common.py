@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -43,8 +44,9 @@ F = TypeVar("F", bound=Callable)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print one red line on stderr; return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    """Print one red line on stderr; return the Exit to raise. `message` is plain text, shown as it is (a
+    file name or puzzle such as `[/]` is never read as rich markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -70,8 +72,29 @@ def guarded(fn: F) -> F:
 
 
 def print_json(record: dict) -> None:
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+    write_out(json.dumps(record) + "\n")
+
+
+_bars: list = []  # the progress displays live on stderr now (one at a time in practice)
+
+
+def write_out(text: str) -> None:
+    """Write results to the real stdout, flushed. Where a progress display is live on stderr and stdout is a
+    terminal too (most likely the same screen), the display is lifted off first and drawn again under the
+    text, so that neither paints over the other."""
+    live = _bars[-1].live if _bars else None
+    lock, render = getattr(live, "_lock", None), getattr(live, "_live_render", None)  # rich's own, where it has them
+    if (lock is None or render is None or not hasattr(render, "_shape") or not live.is_started
+            or not err_console.is_terminal or not sys.stdout.isatty()):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with lock:
+        err_console.control(render.position_cursor())  # the cursor to where the display began, it erased
+        render._shape = None  # nothing left to erase before the next drawing
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        live.refresh()
 
 
 def exit_for(results: Iterable[Result]) -> None:
@@ -81,7 +104,8 @@ def exit_for(results: Iterable[Result]) -> None:
 
 
 def progress():
-    """A rich progress bar on stderr (stdout stays clean for --json).
+    """A rich progress bar on stderr. It never takes over stdout (rich's default on a terminal sends what is
+    written to stdout through the display, onto stderr): results go to the real stdout (`write_out`).
 
     Use: `with progress() as p: t = p.add_task("solving", total=n, status="")`.
     """
@@ -94,15 +118,28 @@ def progress():
         TimeRemainingColumn,
     )
 
-    return Progress(
+    class Bar(Progress):
+        def start(self) -> None:
+            _bars.append(self)
+            super().start()
+
+        def stop(self) -> None:
+            try:
+                super().stop()
+            finally:
+                if self in _bars:
+                    _bars.remove(self)
+
+    return Bar(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
+        TextColumn("{task.fields[status]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err_console,
         transient=False,
+        redirect_stdout=False,
     )
 
 
@@ -123,7 +160,7 @@ def ignored(solver: str, given: dict[str, bool]) -> None:
     not read; the command goes on."""
     for name, was_given in given.items():
         if was_given:
-            err_console.print(f"[yellow]warning:[/] {name} has no effect with {solver}", markup=True,
+            err_console.print(f"[yellow]warning:[/] {escape(name)} has no effect with {escape(solver)}", markup=True,
                               highlight=False, soft_wrap=True)
 
 
@@ -164,13 +201,16 @@ def positive_time_limit(time_limit: float) -> None:
 
 
 def writable(path: Path | None) -> None:
-    """One line and exit 2 unless a file can be written at `path` (None: none asked for), before any work."""
+    """One line and exit 2 unless a file can be written at `path` (None: none asked for), before any work: not a
+    folder, in a folder that exists and may be written in, not a read-only file (`puzzles.files.writable`)."""
     if path is None:
         return
-    if path.is_dir():
-        raise fail(f"cannot write {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise fail(f"cannot write {path}: no such folder {path.parent}")
+    from puzzles import files
+
+    try:
+        files.writable(path)
+    except UserError as e:
+        raise fail(str(e)) from None
 
 
 def sampler_fields(loops: int | None = None, steps: int | None = None, chains: int | None = None,

@@ -49,7 +49,11 @@ def compare(
 ) -> None:
     """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and
     TRM to equal training FLOPs at matched parameters, with several seeds; score them on one held-out set; write
-    a report that decides each claim by an interval on its difference. Resumable: finished runs and scores are kept."""
+    a report that decides each claim by an interval on its difference. Resumable: finished runs and scores are kept.
+
+    Example:
+
+    csp compare --task sudoku --flops 1e13 --seeds 1 --variants loopmdm,mdm-same-params"""
     get_task(task)  # an unknown task is one line before torch loads
     from csp_diffusion.compare import Study, run
 
@@ -121,5 +125,5 @@ def _variants(text: str) -> tuple[str, ...]:
 
 
 def _report(out: Path) -> None:
-    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True)
-    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False)
+    console.print((out / "report.md").read_text(), highlight=False, soft_wrap=True, markup=False)
+    console.print(f"report: {out / 'report.md'}; results: {out / 'results.json'}", highlight=False, markup=False)

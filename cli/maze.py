@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli import render
 from cli.app import generate_app, solve_app
@@ -69,7 +70,7 @@ def _status(k: int, r: Result) -> str:
         length = r.extra.get("path_length")
         path = f" · path {length} cells" if length is not None else ""
         return f"{head}[bold green]solved[/] (verified){path} · {r.seconds:.3f} s"
-    return f"{head}[bold red]unsolved[/]: {r.error or 'no verified path'} · {r.seconds:.3f} s"
+    return f"{head}[bold red]unsolved[/]: {escape(r.error or 'no verified path')} · {r.seconds:.3f} s"
 
 
 def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
@@ -92,7 +93,8 @@ def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
     failed = [(k, r) for k, r in enumerate(results, start=1) if not r.solved]
     for k, r in failed[:SHOW_FAILED]:
         console.print(
-            f"{mazes[k - 1].source or f'maze {k}'}: [red]unsolved[/]: {r.error}", highlight=False, soft_wrap=True
+            f"{escape(mazes[k - 1].source or f'maze {k}')}: [red]unsolved[/]: {escape(str(r.error))}", highlight=False,
+            soft_wrap=True
         )
     if len(failed) > SHOW_FAILED:
         console.print(f"... and {len(failed) - SHOW_FAILED} more unsolved", highlight=False)
@@ -122,7 +124,12 @@ def solve_maze(
 
     The exact solver (cpsat) takes a maze of any size that fits in memory (a BFS path guides it; its time
     limit bounds the search); the neural models take any size too, their memory growing with the cells.
-    `csp generate maze` makes mazes up to 1001 x 1001."""
+    `csp generate maze` makes mazes up to 1001 x 1001.
+
+    Examples:
+
+    csp solve maze puzzles/data/sample.maze
+    csp generate maze -n 20 --size 31 | csp solve maze - --solver cpsat --json"""
     solver, neural = pick_solver(solver, "maze")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
@@ -210,12 +217,20 @@ def generate_maze(
     with_path: Annotated[bool, typer.Option("--with-path", help="Mark a shortest path with o.")] = False,
     output: Output = None,
 ) -> None:
-    """Generate mazes, written as text separated by empty lines. Kinds: perfect (one route between any two
-    cells), open (a perfect maze with 5% of its walls knocked out), walls (every cell a wall at random, no
-    border: the Maze-Hard construction), rooms (open rectangles carved into a perfect maze), borderless (an
-    open maze whose border is cut off)."""
+    """Generate mazes, written as text separated by empty lines.
+
+    Kinds: perfect (one route between any two cells), open (a perfect maze with 5% of its walls knocked out),
+    walls (every cell a wall at random, no border: the Maze-Hard construction), rooms (open rectangles carved
+    into a perfect maze), borderless (an open maze whose border is cut off).
+
+    Examples:
+
+    csp generate maze --size 21 --with-path
+    csp generate maze -n 100 --size 31 --kind rooms --seed 7 -o rooms.txt"""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT), ("--size", size, MAX_MAZE))
+    if seed < 0:
+        raise fail(f"--seed must be 0 or more, got {seed}")
     writable(output)
     mazes = mz.generate(n, size, kind=kind, min_path=min_path, seed=seed, algorithm=algorithm, share=share)
     if with_path:
@@ -225,4 +240,5 @@ def generate_maze(
         typer.echo(text, nl=False)
         return
     write_text(output, text)
-    err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False)
+    err_console.print(f"wrote {len(mazes)} maze{'s' if len(mazes) != 1 else ''} to {output}", highlight=False, markup=False,
+                      soft_wrap=True)

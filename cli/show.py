@@ -32,7 +32,7 @@ def _live(solver, puzzle, draw: Callable, legend) -> Iterator[Callable]:
     start, shape = solver.task.encode(puzzle)
     empty = np.zeros(start.shape, bool)
     with Live(frame(start, empty, empty, 0, solver.plan(shape, start).loops),
-              console=console, refresh_per_second=30, transient=False) as live:
+              console=console, refresh_per_second=30, transient=False, redirect_stderr=False) as live:
         def on_step(state) -> None:
             totals["commits"] += int(state.committed_now.sum())
             totals["retractions"] += int(state.retracted_now.sum())

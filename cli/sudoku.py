@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli import render
 from cli.app import generate_app, solve_app
@@ -61,7 +62,7 @@ from cli.options import (
 from cli.show import sudoku_live
 from puzzles import sudoku as sd
 from puzzles import sudoku_oracle as oracle
-from puzzles.files import write_text
+from puzzles.files import read_stdin, write_text
 from puzzles.result import Result
 
 SHOW_FAILED = 10
@@ -72,7 +73,7 @@ PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 def _status(r: Result) -> str:
     if r.solved:
         return f"[bold green]solved[/] (verified) by {r.solver} in {r.seconds * 1000:.1f} ms"
-    return f"[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds * 1000:.1f} ms)"
+    return f"[bold red]not solved[/]: {escape(r.error or 'no verified solution')} ({r.solver}, {r.seconds * 1000:.1f} ms)"
 
 
 def _counters(r: Result) -> str:
@@ -92,7 +93,7 @@ def _grid(grid, r: Result):
 
 def _read_puzzles(file: str) -> list[sd.Sudoku]:
     if file == "-":
-        return sd.read_text(sys.stdin.read(), name="<stdin>")
+        return sd.read_text(read_stdin(), name="<stdin>")  # bounded: an endless stdin is one error line
     return sd.read_file(file)
 
 
@@ -112,7 +113,7 @@ def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> No
     console.print(table)
     failed = [(s, r) for s, r in zip(puzzles, results) if not r.solved]
     for s, r in failed[:SHOW_FAILED]:
-        console.print(f"{s.source}: [red]not solved[/]: {r.error}", highlight=False, soft_wrap=True)
+        console.print(f"{escape(s.source)}: [red]not solved[/]: {escape(str(r.error))}", highlight=False, soft_wrap=True)
     if len(failed) > SHOW_FAILED:
         console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
 
@@ -144,7 +145,13 @@ def solve_sudoku(
     show: Show = False,
     device: NeuralDevice = None,
 ) -> None:
-    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input."""
+    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input.
+
+    Examples:
+
+    csp solve sudoku 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79
+    csp solve sudoku --file puzzles/data/sample.sudoku --solver cpsat --json > results.jsonl
+    csp generate sudoku -n 10 | csp solve sudoku --file -"""
     if (puzzle is None) == (file is None):
         raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
     if puzzle is not None:
@@ -274,7 +281,12 @@ def generate_sudoku(
     workers: Workers = 1,
     csv: Annotated[bool, typer.Option("--csv", help="Write CSV source,question,answer,rating instead of lines.")] = False,
 ) -> None:
-    """Generate puzzles with a unique solution: one per line, the solution as the second field."""
+    """Generate puzzles with a unique solution: one per line, the solution as the second field.
+
+    Examples:
+
+    csp generate sudoku -n 100 --difficulty extreme -o extreme.txt
+    csp generate sudoku -n 1000 --csv --workers 2 > puzzles.csv"""
     at_least(("-n", n, 1))
     at_most(("-n", n, MAX_COUNT))
     if difficulty not in sd.DIFFICULTIES:
@@ -304,5 +316,6 @@ def generate_sudoku(
     err_console.print(
         f"wrote {len(made)} {difficulty} puzzle{'s' if len(made) != 1 else ''} to {output}",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )

@@ -40,7 +40,8 @@ class _ModelKinds(TyperGroup):
             kinds = typer.Typer()
             for kind, spec in models.MODELS.items():
                 kinds.command(kind, help=f"Train {spec.blurb}. CPU by default, CUDA when present; runs unchanged "
-                              "under torchrun.")(guarded(_command(kind)))
+                              f"under torchrun.\n\nExamples:\n\ncsp train {kind} --task sudoku --minutes 10\n"
+                              f"csp train {kind} --resume runs/sudoku-{kind} --minutes 20")(guarded(_command(kind)))
             self.commands.update(typer.main.get_group(kinds).commands)
         return self.commands
 
@@ -51,7 +52,8 @@ class _ModelKinds(TyperGroup):
         return self._made().get(cmd_name)
 
 
-train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.", no_args_is_help=True)
+train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.\n\nExample:\n\ncsp train loopmdm --task maze "
+                        "--minutes 30", no_args_is_help=True)
 
 
 def _command(kind: str):
@@ -100,6 +102,8 @@ def _command(kind: str):
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = None,
     ) -> None:
+        if init is not None and resume is not None:
+            raise fail("--init starts a fine-tune from a model; --resume continues a run as it was: give one of them")
         if resume is not None and task is None:
             task = _run_task(resume)
         task = task or default["task"]
@@ -171,7 +175,7 @@ def _train(cfg, out: Path, resume: bool, force: bool = False) -> None:
         result = train(cfg, Path(out), resume=resume, on_event=_plain_events(model, task), force=force)
         _done(result, out)
         return
-    with Live(view(), console=err_console, refresh_per_second=2, transient=False) as live:
+    with Live(view(), console=err_console, refresh_per_second=2, transient=False, redirect_stdout=False) as live:
         def on_event(e: dict) -> None:
             kind = e.get("event")
             if kind == "start":
@@ -214,4 +218,4 @@ def _plain_events(model: str, task: str):
 def _done(result: dict, out: Path) -> None:
     console.print(f"trained {result['step']} steps in {result['minutes']:.1f} training minutes; final loss {result['loss']:.4f}"
                   + (f"; held-out solve rate {100 * result['solve_rate']:.1f}%" if "solve_rate" in result else "")
-                  + f"; weights in {Path(out) / 'model.safetensors'}")
+                  + f"; weights in {Path(out) / 'model.safetensors'}", markup=False)

@@ -5,11 +5,18 @@ reads (Sudoku: `gen:hard:1000:seed=1`; mazes: `gen:open:1000:size=30:min_path=11
 Generator seeds come from the benchmark's own stream (`puzzles.seeds`), apart from every
 training pool and held-out set, so a benchmark never scores puzzles a model was trained on.
 
+A puzzle without the one answer a benchmark scores (a Sudoku with no solution or several, a maze
+whose goal cannot be reached) has no reference: a neural or guided solver is told so without
+running, and every row counts such puzzles apart (`no_solution`), neither solved nor missed.
+
 Every solver yields `Result`s (verified or not); `summarize` turns one solver's results
-into a row: solve rate with a Wilson 95% interval, cell accuracy against a reference
-answer (the task scores it), mean steps and retractions, a guided search's nodes against the same
-search without the model, median and p95 seconds,
-throughput, parameters, the model's training FLOPs, and forward FLOPs per puzzle (counted from
+into a row: solve rate with a Wilson 95% interval (over the puzzles with a reference), cell accuracy
+against a reference answer (the task scores it; a verified answer counts every cell right, so a
+maze path as short as the reference but another one is not marked down), mean steps and
+retractions, a guided search's nodes against the same search without the model, median and p95
+seconds, start-up (loading the model; an oracle's worker pool: the first result's arrival less its own
+solve time, which a chunk of several puzzles per worker overstates by the rest of that chunk) and
+throughput after it, parameters, the model's training FLOPs, and forward FLOPs per puzzle (counted from
 each puzzle's own passes and loops, over all its chains); a neural row names its decoder and whether
 that decoder used the puzzle's rules. `matched` marks the neural rows whose
 training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
@@ -52,6 +59,8 @@ def _spec(spec: str) -> tuple[str, int, dict]:
         raise UserError(f"bad generator spec {spec!r}: N must be at least 1")
     if n > MAX_PUZZLES:
         raise UserError(f"bad generator spec {spec!r}: N must be at most {MAX_PUZZLES:,}")
+    if opts.get("seed", 0) < 0:
+        raise UserError(f"bad generator spec {spec!r}: seed must be 0 or more")
     return parts[1], n, opts
 
 
@@ -82,6 +91,7 @@ class Run:
     train_flops: float | None = None
     decoder: str | None = None  # a neural row's decoder (models.DECODERS); None for oracles and the hybrid
     rules: bool | None = None  # whether its decoder used the puzzle's rules
+    startup: float | None = None  # seconds before the first puzzle's work began (see the module's note)
 
 
 def solvers(task: str) -> tuple[str, ...]:
@@ -98,7 +108,9 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
     """Run one solver over the set (neural: batched; oracles: both cores), calling on_result per puzzle."""
     start = time.perf_counter()
     task = get_task(pset.task)
-    params = flops = decoder = rules = None
+    params = flops = startup = decoder = rules = None
+    # a puzzle with no reference has no answer to find (no or several solutions; a goal that cannot be reached)
+    reasons = [task.screen(p, True) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
     if kind_of(solver):
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
@@ -106,8 +118,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-{solver}.safetensors"
         ns = NeuralSolver(solver, pset.task, checkpoint, device, SamplerConfig(**sampler))
         params, flops, decoder, rules = ns.params, ns.train_flops, ns.decoder, ns.config.rules
-        # a puzzle with no reference has no answer to find (a maze whose goal cannot be reached)
-        reasons = [task.screen(p) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
+        startup = time.perf_counter() - start
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
     elif solver in task.hybrids:
         from csp_diffusion.hybrid import HybridSolver
@@ -115,21 +126,25 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
         hs = HybridSolver(pset.task, checkpoint, device, loops=sampler.get("loops", 0))
         params, flops = hs.params, hs.train_flops
-        results = hs.solve_screened(pset.puzzles, unique=False)
+        startup = time.perf_counter() - start
+        results = hs.solve_screened(pset.puzzles, unique=False, reasons=reasons)
     elif solver in task.oracles:
         results = task.solve_exact(pset.puzzles, solver, time_limit, workers=2)
     else:
         raise UserError(f"unknown solver {solver!r} for {pset.task}; choose from {', '.join(solvers(pset.task))}")
     kept = []
     for r in results:
+        if startup is None:  # an oracle: its pool has started once the first result is back
+            startup = max(0.0, time.perf_counter() - start - r.seconds)
         kept.append(r)
         if on_result:
             on_result(r)
-    return Run(solver, kept, time.perf_counter() - start, params, flops, decoder, rules)
+    return Run(solver, kept, time.perf_counter() - start, params, flops, decoder, rules, startup)
 
 
 def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
-    """Fraction of the unknown cells whose answer matches the reference (the task's scoring)."""
+    """Fraction of the unknown cells whose answer matches the reference (the task's scoring); every cell of a
+    verified answer counts as right (a maze's shortest path need not be the reference's one)."""
     task = get_task(pset.task)
     right = total = 0
     for p, ref, r in zip(pset.puzzles, pset.references, results):
@@ -137,7 +152,7 @@ def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
             continue
         text = r.solution or r.extra.get("final")
         got, of = task.score(p, ref, None if text is None else task.answer(text))
-        right, total = right + got, total + of
+        right, total = right + (of if r.verified else got), total + of
     return right / total if total else None
 
 
@@ -187,22 +202,28 @@ def _search_counts(pset: PuzzleSet, rs: list[Result]) -> dict:
 
 
 def summarize(pset: PuzzleSet, run_: Run) -> dict:
-    rs = run_.results
-    n = len(rs)
+    """One solver's row. `puzzles` counts every puzzle, `no_solution` those without a reference (none or several
+    solutions; no path), which the solve rate, its interval, the accuracy and the timings leave out."""
+    n = len(run_.results)
+    rs = [r for r, ref in zip(run_.results, pset.references) if ref is not None]
+    scored = len(rs)
     solved = sum(r.solved for r in rs)
-    lo, hi = wilson(solved, n)
+    lo, hi = wilson(solved, scored)
     secs = sorted(r.seconds for r in rs)
+    busy = run_.wall - (run_.startup or 0.0)
     return {
         "task": pset.task, "puzzles_from": pset.name, "solver": run_.solver, "decoder": run_.decoder,
-        "rules": run_.rules, "puzzles": n, "solved": solved,
-        "solve_rate": solved / n if n else 0.0, "ci95_low": lo, "ci95_high": hi,
+        "rules": run_.rules, "puzzles": n, "no_solution": n - scored,
+        "solved": solved, "solve_rate": solved / scored if scored else 0.0, "ci95_low": lo, "ci95_high": hi,
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),
         "mean_retractions": _mean([r.extra["retractions"] for r in rs if "retractions" in r.extra]),
         **_search_counts(pset, rs),
         "median_seconds": statistics.median(secs) if secs else None,
-        "p95_seconds": secs[min(n - 1, math.ceil(0.95 * n) - 1)] if secs else None,
-        "puzzles_per_second": n / run_.wall if run_.wall > 0 else None,
+        "p95_seconds": secs[min(scored - 1, math.ceil(0.95 * scored) - 1)] if secs else None,
+        "startup_seconds": run_.startup,
+        "puzzles_per_second": n / busy if busy > 0 else None,  # after start-up
+        "wall_seconds": run_.wall,
         "params": run_.params,
         "train_flops": run_.train_flops,
         "flops_per_puzzle": _mean([r.extra["flops"] for r in rs if "flops" in r.extra]),

@@ -219,7 +219,13 @@ def report(results: dict) -> str:
              f"({s['pool_size']:,} generated puzzles), batch {s['batch_size']}; every variant but mdm-same-compute "
              f"at LoopMDM's parameter count within 5%. Scored on {s['eval_puzzles']} held-out generated puzzles "
              f"(step and segment limit {s['steps']}); solved means verified. Training took {hours:.2f} hours of wall "
-             "clock in all (a column, never the budget).", ""]
+             "clock in all (a column, never the budget).", "",
+             "Decoding: " + (f"every variant is read out by each of {', '.join(s['decoders'])} (the rule check on); "
+                             f"the tables show {s['decoders'][0]}, and each architecture claim compares two variants "
+                             "under one decoder" if s.get("decoders") else
+                             "each variant by its own kind's decoding, so no claim compares architectures")
+             + f". A claim against a variant that solves under {100 * LEARNED:.0f}% reads \"did not learn at this "
+             "budget\".", ""]
     for budget in sorted({r["budget_flops"] for r in rows}):
         lines += [f"## Budget {_budget(budget)} training FLOPs", "",
                   "| variant | width | params | training FLOPs (vs budget) | solved (mean ± sd over seeds) "

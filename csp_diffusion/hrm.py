@@ -11,7 +11,9 @@ H-state) and two Q-values (halt, continue) for adaptive computation time. Traini
 the halting head) is in objectives.py; inference in decoders.py.
 
 Cells are embedded and attend as in LoopMDM (row/column/box embeddings, peer attention;
-for mazes, the 4-neighbourhood), so the comparison isolates the recurrence.
+for mazes, the 4-neighbourhood). That keeps the networks alike; it does not make a comparison
+isolate the recurrence: the decoder matters as much (decoders.py; the sampler reads HRM through
+denoiser.Recurrent), so architecture claims compare models read out by one decoder.
 """
 
 from __future__ import annotations

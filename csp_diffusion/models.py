@@ -52,6 +52,8 @@ NATIVE_STEPS = {"loopmdm": 32, "hrm": 16, "trm": 16}  # the native decoders' mod
 # evaluates 16 segments (halt_max_steps); the MDM's unmasking 32 steps, the commit loop's count in the decoder study
 SAMPLED_CHAINS = 8  # an AR kind's chains under `--decoder sampler` unless told
 SAMPLER_STEPS = 32  # a recurrent kind's sampler steps (one segment each) unless told
+DEFAULT_SEGMENTS = 64  # HRM's and TRM's segment cap when no decoder is named (their reading before decoders were
+# a choice); `--decoder native` reads them as their papers do, 16
 
 
 def decoder_of(kind: str, name: str | None) -> str:
@@ -66,7 +68,8 @@ def decoder_of(kind: str, name: str | None) -> str:
 def sampling_defaults(kind: str, task, decoder: str | None = None) -> dict:
     """SamplerConfig's decoder, chains and step limit for `kind` on `task` (a task object) read with `decoder`
     (None: the kind's own) where none are given: LoopMDM's sampler takes the task's chains and steps
-    (`task.chains`, `task.steps`); a native decoder its paper's model calls (NATIVE_STEPS); an AR kind's
+    (`task.chains`, `task.steps`); a native decoder its paper's model calls (NATIVE_STEPS; HRM and TRM read
+    with no decoder named, DEFAULT_SEGMENTS); an AR kind's
     sampler SAMPLED_CHAINS chains; a recurrent kind's sampler SAMPLER_STEPS steps; the rest one chain."""
     name = decoder_of(kind, decoder)
     out = {"decoder": name, "chains": 1}
@@ -76,6 +79,8 @@ def sampling_defaults(kind: str, task, decoder: str | None = None) -> dict:
         out.update(chains=SAMPLED_CHAINS)
     elif name == "sampler":
         out.update(max_steps=SAMPLER_STEPS)
+    elif name == "native" and kind != "loopmdm" and decoder is None:
+        out.update(max_steps=DEFAULT_SEGMENTS)  # `csp solve --solver hrm` as it always was: up to 64 segments
     elif name == "native" and kind in NATIVE_STEPS:
         out.update(max_steps=NATIVE_STEPS[kind])
     return out

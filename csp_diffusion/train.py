@@ -110,6 +110,8 @@ def check(cfg: TrainConfig) -> None:
                         ("checkpoint_every_steps", cfg.checkpoint_every_steps)):
         if value is not None and not value > 0:
             raise UserError(f"{name} must be positive, got {value}")
+    if cfg.seed < 0:
+        raise UserError(f"seed must be 0 or more, got {cfg.seed}")
     if cfg.model not in models.MODELS:
         raise UserError(f"unknown model kind {cfg.model!r}; choose from {', '.join(models.MODELS)}")
     config_cls = models.MODELS[cfg.model].config
@@ -139,6 +141,15 @@ def check(cfg: TrainConfig) -> None:
         raise UserError("own_commits trains the plain objective; a model that follows an execution trace "
                         "ignores it (add --set trace=0, or leave own_commits out)")
     pick_device(cfg.device)
+
+
+def _a_folder(out: Path) -> None:
+    """UserError, before any work, when the run folder `out` (or a folder it would be made in) is a file."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UserError(f"{p} is a file, not a folder{'' if p == out else f': cannot make {out}'}")
+            return
 
 
 def _refuse_overwrite(out: Path, force: bool) -> None:
@@ -348,6 +359,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     (within half a step's FLOPs). A fresh run refuses a folder holding another run
     unless `force` (which starts over)."""
     out = Path(out)
+    _a_folder(out)
     state = None
     if resume:
         cfg, state = _resumed(cfg, out)

@@ -4,7 +4,9 @@ A regular file (or a new path) is written to a temporary file beside it and rena
 place; a symbolic link is followed, so the file it points to is replaced and the link stays;
 a character device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is written straight
 into, since renaming a file over it would replace the device. A write that fails (a full
-disk, `/dev/full`) is one UserError, and the old file, if any, is untouched.
+disk, `/dev/full`) is one UserError, and the old file, if any, is untouched. A read-only file
+(no write permission for anyone, or none for this user) is never replaced: the rename would
+go through, as it needs only the folder's permission.
 """
 
 from __future__ import annotations
@@ -22,6 +24,38 @@ from puzzles.errors import PuzzleError, UserError
 def _failed(path: Path, e: OSError) -> UserError:
     why = "no space left on the device" if e.errno == errno.ENOSPC else (e.strerror or type(e).__name__)
     return UserError(f"cannot write {path}: {why}")
+
+
+def _read_only(st: os.stat_result, target: Path) -> bool:
+    """Whether a regular file may not be written: no write bit at all (which root too is told to respect), or
+    none for this user."""
+    return stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(target, os.W_OK))
+
+
+def writable(path: str | Path) -> None:
+    """UserError unless `atomic_write` could write `path`, checked before any work: not a folder, in a folder that
+    exists and this user may write in, not a read-only file."""
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise _failed(path, e) from None
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        if not os.access(target, os.W_OK):
+            raise UserError(f"cannot write {path}: permission denied")
+        return
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UserError(f"cannot write {path}: it is a folder")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: no such folder {folder}")
+    if st is not None and _read_only(st, target):
+        raise UserError(f"cannot write {path}: it is read-only")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: no permission to write in {folder}")
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
@@ -49,6 +83,8 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         raise UserError(f"cannot write {path}: no such folder {folder}")
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise UserError(f"cannot write {path}: it is a folder")
+    if st is not None and _read_only(st, target):
+        raise UserError(f"cannot write {path}: it is read-only")
     if st is not None:
         mode = st.st_mode & 0o777
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -47,14 +48,62 @@ def test_bench_oracles_on_a_generated_sudoku_set_as_json_and_csv(tmp_path):
     assert out.read_text().splitlines()[0].startswith("task,")
 
 
-def test_bench_refuses_sudoku_files_with_a_puzzle_that_has_not_one_solution(tmp_path):
+def test_bench_counts_sudoku_puzzles_without_one_solution_apart_from_misses(tmp_path):
     f = tmp_path / "p.txt"
     one = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
-    f.write_text(one + "\n" + "." * 81 + "\n")  # the second has many solutions
-    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat"])
-    assert r.exit_code == 2 and "puzzle 2 has several solutions" in r.stderr and "Traceback" not in r.output
+    none = "12345678." + "." * 36 + "........9" + "." * 27
+    f.write_text(one + "\n" + "." * 81 + "\n" + none + "\n")  # the second has many solutions, the third none
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat,hybrid", "--json"])
+    assert r.exit_code == 0, r.output
+    for row in json.loads(r.stdout):  # an oracle that solves the open grid, a guided search told apart before it runs
+        assert (row["puzzles"], row["no_solution"], row["solved"], row["solve_rate"]) == (3, 2, 1, 1.0), row
+        assert row["cell_accuracy"] == 1.0
+    r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "no sol." in r.stdout and "start-up s" in r.stdout
     r = runner.invoke(app, ["bench", "--task", "sudoku", "--puzzles", str(f), "--solvers", "cpsat", "--csv", str(tmp_path)])
     assert r.exit_code == 2 and "is a folder" in r.stderr  # refused before any work
+
+
+def test_bench_counts_a_maze_without_a_path_apart_from_misses(tmp_path):
+    from puzzles import maze as mz
+
+    walled = "#######\n#S#   #\n### # #\n#   #G#\n#######"  # S is walled in
+    f = tmp_path / "m.txt"
+    f.write_text(mz.to_text(mz.generate(1, 9, seed=3)[0]) + "\n\n" + walled + "\n")
+    r = runner.invoke(app, ["bench", "--task", "maze", "--puzzles", str(f), "--solvers", "cpsat", "--json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert (row["puzzles"], row["no_solution"], row["solved"], row["solve_rate"]) == (2, 1, 1, 1.0)
+
+
+def test_a_verified_answer_counts_every_cell_right():
+    """An open room has many shortest paths: a verified one that is not the reference's is all right, not 'cells 90%'."""
+    from puzzles import maze as mz
+    from puzzles.result import Result
+
+    room = mz.parse("#######\n#S    #\n#     #\n#     #\n#    G#\n#######")
+    reference = mz.path_mask(room.with_path(mz.shortest_path(room)))
+    down_then_along = np.zeros(room.shape, bool)
+    for cell in [(2, 1), (3, 1), (4, 1), (4, 2), (4, 3), (4, 4)]:
+        down_then_along[cell] = True
+    other = room.with_path(down_then_along)
+    assert mz.verify(other) is None and not (mz.path_mask(other) == reference).all()
+    pset = b.PuzzleSet("maze", [room], [reference], "room")
+    got = Result("maze", "x", mz.to_text(room), mz.to_text(other), True, 0.1)
+    assert b.cell_accuracy(pset, [got]) == 1.0
+    missed = Result("maze", "x", mz.to_text(room), mz.to_text(other), False, 0.1)  # the same cells, not verified
+    assert b.cell_accuracy(pset, [missed]) < 1.0
+
+
+def test_throughput_leaves_out_start_up():
+    pset = b.load("sudoku", "gen:easy:4:seed=2")
+    run = b.run("cpsat", pset, {}, 10.0)
+    assert run.startup is not None and 0 <= run.startup < run.wall
+    row = b.summarize(pset, run)
+    assert row["startup_seconds"] == run.startup and row["wall_seconds"] == run.wall
+    assert row["puzzles_per_second"] == pytest.approx(4 / (run.wall - run.startup))
+    row = b.summarize(pset, b.Run("cpsat", run.results, wall=3.0, startup=2.0))
+    assert row["puzzles_per_second"] == pytest.approx(4.0)
 
 
 def test_bench_unknown_solver_is_one_line():
@@ -102,8 +151,8 @@ def test_maze_generator_specs_take_the_new_kinds_and_their_shares():
 @pytest.mark.parametrize("task, spec, loopmdm", [("sudoku", "gen:easy:2:seed=1", {"chains": 64, "max_steps": 12}),
                                                  ("maze", "gen:open:2:size=9:seed=1", {"chains": 8, "max_steps": 64})])
 def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkeypatch):
-    """LoopMDM's chains and step limit are the task's (SudokuTask.chains, .steps), HRM's its native decoder's
-    16 segments in one chain; what the user gives wins. What `csp bench` hands each solver is what
+    """LoopMDM's chains and step limit are the task's (SudokuTask.chains, .steps), HRM's its native decoder
+    with up to 64 segments in one chain; what the user gives wins. What `csp bench` hands each solver is what
     `csp solve` builds (both through models.sampling_defaults)."""
     seen = {}
 
@@ -116,7 +165,7 @@ def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkey
     base = ["bench", "--task", task, "--puzzles", spec, "--solvers", "loopmdm,hrm", "--json"]
     assert runner.invoke(app, base).exit_code == 0
     assert {k: seen["loopmdm"][k] for k in loopmdm} == loopmdm
-    assert (seen["hrm"]["chains"], seen["hrm"]["max_steps"], seen["hrm"]["decoder"]) == (1, 16, "native")
+    assert (seen["hrm"]["chains"], seen["hrm"]["max_steps"], seen["hrm"]["decoder"]) == (1, 64, "native")
     assert seen["loopmdm"]["decoder"] == "sampler" and seen["loopmdm"]["rules"] is True
     assert runner.invoke(app, [*base, "--chains", "3", "--steps", "5"]).exit_code == 0
     for solver in ("loopmdm", "hrm"):

@@ -121,6 +121,7 @@ def test_ar_sampled_chains_keep_the_first_verified_and_count_every_chain(puzzles
 def test_each_kind_keeps_its_default_decoder():
     task = SudokuTask()
     assert models.sampling_defaults("loopmdm", task) == {"decoder": "sampler", "chains": task.chains, "max_steps": task.steps}
-    assert models.sampling_defaults("hrm", task) == {"decoder": "native", "chains": 1, "max_steps": 16}
+    assert models.sampling_defaults("hrm", task) == {"decoder": "native", "chains": 1, "max_steps": 64}  # as before
+    assert models.sampling_defaults("hrm", task, "native") == {"decoder": "native", "chains": 1, "max_steps": 16}
     assert models.sampling_defaults("ar", task)["decoder"] == "argmax"
     assert models.sampling_defaults("hrm", task, "sampler")["max_steps"] == models.SAMPLER_STEPS
