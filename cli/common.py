@@ -209,18 +209,41 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
 
 
 def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
-    """(the solver `name` names for `task`, whether it is neural); None names the default model. An exact
-    oracle is told apart without loading the model registry (and torch)."""
+    """(the solver `name` names for `task`, whether it is neural); None names the default model, or the
+    first oracle of a task no model runs on. An exact oracle is told apart without loading the model
+    registry (and torch)."""
+    from puzzles.contract import neural
     from puzzles.domains import get_task
 
-    if name in get_task(task).oracles:
+    t = get_task(task)
+    if name in t.oracles:
         return name, False
+    if not neural(t):
+        if name is None:
+            return t.oracles[0], False
+        from csp_diffusion import models
+
+        if models.kind_of(name):
+            raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(t.oracles)}")
+        raise fail(f"unknown solver {name!r}; choose from {', '.join(t.oracles)}")
     from csp_diffusion import bench, models
 
     name = name or models.DEFAULT
     if name not in bench.solvers(task):
         raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
     return name, True
+
+
+def model_task(task: str):
+    """The task `task` for a command that trains or compares models: one line and exit 2 for an unknown
+    task or one without a neural side (`puzzles.contract.neural`)."""
+    from puzzles.contract import neural
+    from puzzles.domains import get_task
+
+    t = get_task(task)
+    if not neural(t):
+        raise fail(f"no model runs on {task} yet (it has no neural encoding); solve it with csp solve {task}")
+    return t
 
 
 def loops_text(extra: dict) -> str:

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.common import PlainProgress, console, err_console, fail, guarded, progress
+from cli.common import PlainProgress, console, err_console, fail, guarded, model_task, progress
 from cli.options import Device, Task, library_help
-from puzzles.domains import get_task
 
 OUT = Path("runs/compare")
 
@@ -50,7 +49,7 @@ def compare(
     """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and
     TRM to equal training FLOPs at matched parameters, with several seeds; score them on one held-out set; write
     a report that decides each claim by an interval on its difference. Resumable: finished runs and scores are kept."""
-    get_task(task)  # an unknown task is one line before torch loads
+    model_task(task)  # an unknown task, or one no model runs on, is one line before torch loads
     from csp_diffusion.compare import Study, run
 
     given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,

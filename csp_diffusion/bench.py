@@ -1,7 +1,8 @@
 """Benchmarking solvers on one puzzle set: load the set, run each solver, summarize per solver.
 
 Puzzle sets come from a file or a generator spec `gen:KIND:N[:key=value...]`, which the task
-reads (Sudoku: `gen:hard:1000:seed=1`; mazes: `gen:open:1000:size=30:min_path=110:seed=1`).
+reads (Sudoku: `gen:hard:1000:seed=1`; mazes: `gen:open:1000:size=30:min_path=110:seed=1`; Kakuro:
+`gen:kakuro:100:size=8:seed=1`).
 Generator seeds come from the benchmark's own stream (`puzzles.seeds`), apart from every
 training pool and held-out set, so a benchmark never scores puzzles a model was trained on.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from csp_diffusion.models import MODELS, kind_of
+from puzzles.contract import neural
 from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -82,12 +84,14 @@ class Run:
 
 
 def solvers(task: str) -> tuple[str, ...]:
-    """Every solver name `run` takes for `task`: the neural model kinds, the shipped matched set
-    (KIND@BUDGET), the task's model-guided searches (`hybrid`), then its oracles."""
+    """Every solver name `run` takes for `task`: the neural model kinds and the shipped matched set
+    (KIND@BUDGET) when models run on it (`puzzles.contract.neural`), the task's model-guided searches
+    (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
     t = get_task(task)
-    return (*MODELS, *shipped_names(t.name), *t.hybrids, *t.oracles)
+    models = (*MODELS, *shipped_names(t.name)) if neural(t) else ()
+    return (*models, *getattr(t, "hybrids", ()), *getattr(t, "oracles", ()))
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoint_dir=None, device=None,
@@ -96,7 +100,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
     start = time.perf_counter()
     task = get_task(pset.task)
     params = flops = None
-    if kind_of(solver):
+    if kind_of(solver) and neural(task):
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
 
@@ -106,14 +110,14 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         # a puzzle with no reference has no answer to find (a maze whose goal cannot be reached)
         reasons = [task.screen(p) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
-    elif solver in task.hybrids:
+    elif solver in getattr(task, "hybrids", ()):
         from csp_diffusion.hybrid import HybridSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
         hs = HybridSolver(pset.task, checkpoint, device, loops=sampler.get("loops", 0))
         params, flops = hs.params, hs.train_flops
         results = hs.solve_screened(pset.puzzles, unique=False)
-    elif solver in task.oracles:
+    elif solver in getattr(task, "oracles", ()):
         results = task.solve_exact(pset.puzzles, solver, time_limit, workers=2)
     else:
         raise UserError(f"unknown solver {solver!r} for {pset.task}; choose from {', '.join(solvers(pset.task))}")
