@@ -6,7 +6,7 @@ import typer
 
 app = typer.Typer(
     name="csp",
-    help="Solve constraint-satisfaction puzzles (Sudoku, mazes) with looped masked-diffusion models and exact oracles.",
+    help="Solve constraint-satisfaction puzzles (Sudoku, mazes, Kakuro) with looped masked-diffusion models and exact oracles.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -16,7 +16,7 @@ generate_app = typer.Typer(help="Generate puzzles.", no_args_is_help=True)
 
 # Each module registers its commands on `app` or on the sub-apps above (one per puzzle domain: its
 # solve and generate commands); `csp train` is a sub-app of its own.
-from cli import bench, compare, maze, sudoku  # noqa: E402,F401
+from cli import bench, compare, kakuro, maze, sudoku  # noqa: E402,F401
 from cli.train import train_app  # noqa: E402
 
 app.add_typer(solve_app, name="solve")

@@ -88,6 +88,8 @@ def bench(
     if not names:
         raise fail(f"--solvers names no solver; choose from {', '.join(known)}")
     for name in names:
+        if name not in known and models.kind_of(name) and not neural(get_task(task)):
+            raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(known)}")
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
     positive_time_limit(time_limit)

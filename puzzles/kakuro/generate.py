@@ -20,6 +20,9 @@ deterministic: the same seed gives the same puzzles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import numpy as np
 
 from puzzles.errors import UserError
@@ -202,14 +205,15 @@ def check_size(rows: int, cols: int) -> None:
                             f"included), got {side}")
 
 
-def generate(rows: int, cols: int, n: int, seed: int | np.random.SeedSequence = 0) -> list[tuple[Kakuro, np.ndarray]]:
-    """`n` (puzzle, solution) pairs of size rows x cols, the k-th drawn from its own stream of `seed` (an
-    integer, or a named stream of `puzzles.seeds`), so the first puzzles of a longer set are the same."""
+def generate(rows: int, cols: int, n: int, seed: int | np.random.SeedSequence = 0) -> Iterator[tuple[Kakuro, np.ndarray]]:
+    """`n` (puzzle, solution) pairs of size rows x cols, made one by one as they are asked for (the size is
+    checked at once). The k-th is drawn from its own stream of `seed` (an integer, or a named stream of
+    `puzzles.seeds`), so the first puzzles of a longer set are the same."""
     check_size(rows, cols)
     seed = sequence(seed)
-    made = []
-    for k in range(n):
+
+    def made(k: int) -> tuple[Kakuro, np.ndarray]:
         puzzle, solution = generate_one(rows, cols, np.random.default_rng(child(seed, k)))
-        made.append((Kakuro.checked(puzzle.white, puzzle.digits, puzzle.across, puzzle.down,
-                                    f"generated:{rows}x{cols}:{k + 1}"), solution))
-    return made
+        return replace(puzzle, source=f"generated:{rows}x{cols}:{k + 1}"), solution
+
+    return (made(k) for k in range(n))

@@ -193,7 +193,7 @@ def _token(tok: str, cell: Cell) -> tuple[str, int, int, int]:
     m = _CLUE.fullmatch(tok)
     if m is None:
         hint = " (a clue is D\\R, with a backslash)" if "/" in tok else ""
-        raise PuzzleError(f"bad cell {tok!r} at {cell_name(cell)}: expected #, ., a digit 1-9 or a clue D\\R{hint}")
+        raise PuzzleError(f"bad cell '{tok}' at {cell_name(cell)}: expected #, ., a digit 1-9 or a clue D\\R{hint}")
     down, across = m.groups()
     if not down and not across:
         raise PuzzleError(f"the clue at {cell_name(cell)} has no sum; a cell without sums is #")

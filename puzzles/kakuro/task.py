@@ -42,7 +42,7 @@ class KakuroTask:
             raise UserError("give a Kakuro's size= or its rows= and cols=, not both")
         rows = options.get("rows", options.get("size", DEFAULT_SIZE))
         cols = options.get("cols", options.get("size", DEFAULT_SIZE))
-        made = gen.generate(rows, cols, n, seed)
+        made = list(gen.generate(rows, cols, n, seed))
         return [k for k, _ in made], [s for _, s in made]
 
     def reference(self, puzzle: Kakuro, where: str, known: np.ndarray | None = None) -> np.ndarray:
