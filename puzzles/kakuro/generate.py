@@ -102,8 +102,8 @@ def fill(white: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     for r, c in np.argwhere(white).tolist():
         x[r, c] = model.new_int_var(1, 9, "")
         model.add_hint(x[r, c], int(rng.integers(1, 10)))
-    for run in runs_of(white):
-        model.add_all_different([x[cell] for cell in run])
+    for _, cells in runs_of(white):
+        model.add_all_different([x[cell] for cell in cells])
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.cp_model_presolve = False  # a few times faster here
@@ -116,17 +116,17 @@ def fill(white: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     return digits
 
 
-def runs_of(white: np.ndarray) -> list[list[tuple[int, int]]]:
-    """The cells of every run of a layout, across runs first."""
+def runs_of(white: np.ndarray) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(direction, cells) of every run of a layout, across runs first."""
     out = []
-    for grid, flip in ((white, False), (white.T, True)):
+    for direction, grid in (("across", white), ("down", white.T)):
         for a, line in enumerate(grid.tolist()):
             run: list[tuple[int, int]] = []
             for b, on in enumerate([*line, False]):
                 if on:
-                    run.append((b, a) if flip else (a, b))
+                    run.append((a, b) if direction == "across" else (b, a))
                 elif run:
-                    out.append(run)
+                    out.append((direction, run))
                     run = []
     return out
 
@@ -134,14 +134,12 @@ def runs_of(white: np.ndarray) -> list[list[tuple[int, int]]]:
 def clues(white: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(across, down) sums of each run, in the cell before it (step 3)."""
     across, down = np.zeros(white.shape, np.int16), np.zeros(white.shape, np.int16)
-    for sums, grid, values in ((across, white, digits), (down.T, white.T, digits.T)):
-        for a, line in enumerate(grid):
-            for b in range(len(line)):
-                if line[b] and not line[b - 1]:  # b >= 1: column and row 0 are never white
-                    end = b
-                    while end < len(line) and line[end]:
-                        end += 1
-                    sums[a, b - 1] = int(values[a, b:end].sum())
+    for direction, cells in runs_of(white):
+        (r, c), total = cells[0], sum(int(digits[cell]) for cell in cells)
+        if direction == "across":
+            across[r, c - 1] = total
+        else:
+            down[r - 1, c] = total
     return across, down
 
 

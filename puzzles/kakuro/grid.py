@@ -139,9 +139,8 @@ def _runs(white: np.ndarray, across: np.ndarray, down: np.ndarray) -> list[Run]:
                 head = (line, start - 1) if direction == "across" else (start - 1, line)
                 span = f"{cell_name(run[0])} to {cell_name(run[-1])}" if len(run) > 1 else cell_name(run[0])
                 if start == 0 or not sums[line, start - 1]:
-                    where = "left of" if direction == "across" else "above"
-                    raise PuzzleError(f"the {direction} run {span} has no clue (the cell {where} it needs a "
-                                      f"{direction} sum)")
+                    where, sum_ = ("left of", "an across") if direction == "across" else ("above", "a down")
+                    raise PuzzleError(f"the {direction} run {span} has no clue (the cell {where} it needs {sum_} sum)")
                 if len(run) > MAX_RUN:
                     raise PuzzleError(f"the {direction} run {span} has {len(run)} cells; a run has at most {MAX_RUN}")
                 total = int(sums[line, start - 1])
