@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import one_line_error
 
 from puzzles.errors import PuzzleError, UserError
 from puzzles.kakuro import generate as gen
 from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.task import KakuroTask
-from tests.cli_checks import one_line_error
 
 SAMPLE = Path(__file__).resolve().parents[1] / "puzzles" / "data" / "sample.kakuro"
 
