@@ -238,12 +238,13 @@ def model_task(task: str):
     """The task `task` for a command that trains or compares models: one line and exit 2 for an unknown
     task or one without a neural side (`puzzles.contract.neural`)."""
     from puzzles.contract import neural
-    from puzzles.domains import get_task
+    from puzzles.domains import TASKS, get_task
 
-    t = get_task(task)
-    if not neural(t):
+    if task not in TASKS:
+        raise fail(f"unknown task {task!r}; choose from {', '.join(name for name, t in TASKS.items() if neural(t))}")
+    if not neural(TASKS[task]):
         raise fail(f"no model runs on {task} yet (it has no neural encoding); solve it with csp solve {task}")
-    return t
+    return get_task(task)
 
 
 def loops_text(extra: dict) -> str:
