@@ -11,7 +11,7 @@ HELP = {"help_option_names": ["-h", "--help"]}  # every command's context inheri
 
 app = typer.Typer(
     name="csp",
-    help="Solve constraint-satisfaction puzzles (Sudoku, mazes) with looped masked-diffusion models and exact oracles."
+    help="Solve constraint-satisfaction puzzles (Sudoku, mazes, Kakuro) with looped masked-diffusion models and exact oracles."
     "\n\nExamples:\n\n"
     "csp solve sudoku --file puzzles/data/sample.sudoku\n"
     "csp generate maze --size 21 | csp solve maze -\n"
@@ -41,7 +41,7 @@ if hasattr(TyperOption, "display_type_rich"):  # the Typer versions whose help w
 
 # Each module registers its commands on `app` or on the sub-apps above (one per puzzle domain: its
 # solve and generate commands); `csp train` is a sub-app of its own.
-from cli import bench, compare, maze, sudoku  # noqa: E402,F401
+from cli import bench, compare, kakuro, maze, sudoku  # noqa: E402,F401
 from cli.train import train_app  # noqa: E402
 
 

@@ -29,6 +29,7 @@ from cli.options import (
     library_help,
     neural_facts,
 )
+from puzzles.contract import neural
 from puzzles.domains import get_task
 from puzzles.files import write_text
 
@@ -61,11 +62,11 @@ def _opt(v, show) -> str:
 def bench(
     puzzles: Annotated[str, typer.Option(
         "--puzzles", "-p", help="A puzzle file, or a generator spec: gen:hard:1000:seed=1 (Sudoku), "
-        "gen:open:1000:size=30:min_path=110:seed=1 (mazes).")],
+        "gen:open:1000:size=30:min_path=110:seed=1 (mazes), gen:kakuro:100:size=8:seed=1 (Kakuro).")],
     task: Task = "sudoku",
     solvers: Annotated[str | None, typer.Option(
         "--solvers", help="Comma-separated, of {solvers} (default: {default} and the task's "
-        "first exact solver).")] = None,
+        "first exact solver; a task without models, its first exact solver alone).")] = None,
     limit: Limit = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows on stdout.")] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the rows to this CSV file.")] = None,
@@ -97,12 +98,15 @@ def bench(
     from csp_diffusion import models
 
     known = b.solvers(task)  # an unknown task is one line here
-    if solvers is None:
-        solvers = f"{models.DEFAULT},{get_task(task).oracles[0]}"
+    if solvers is None:  # a task without models (Kakuro) runs its first oracle alone
+        oracle = get_task(task).oracles[0]
+        solvers = f"{models.DEFAULT},{oracle}" if neural(get_task(task)) else oracle
     names = [s.strip() for s in solvers.split(",") if s.strip()]
     if not names:
         raise fail(f"--solvers names no solver; choose from {', '.join(known)}")
     for name in names:
+        if name not in known and models.kind_of(name) and not neural(get_task(task)):
+            raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(known)}")
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
     positive_time_limit(time_limit)

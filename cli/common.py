@@ -255,12 +255,23 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
 
 
 def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
-    """(the solver `name` names for `task`, whether it is neural); None names the default model. An exact
-    oracle is told apart without loading the model registry (and torch)."""
+    """(the solver `name` names for `task`, whether it is neural); None names the default model, or the
+    first oracle of a task no model runs on. An exact oracle is told apart without loading the model
+    registry (and torch)."""
+    from puzzles.contract import neural
     from puzzles.domains import get_task
 
-    if name in get_task(task).oracles:
+    t = get_task(task)
+    if name in t.oracles:
         return name, False
+    if not neural(t):
+        if name is None:
+            return t.oracles[0], False
+        from csp_diffusion import models
+
+        if models.kind_of(name):
+            raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(t.oracles)}")
+        raise fail(f"unknown solver {name!r}; choose from {', '.join(t.oracles)}")
     from csp_diffusion import bench, models
 
     name = name or models.DEFAULT
@@ -272,6 +283,19 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
 def decoding_text(extra: dict) -> str:
     """'decoder sampler, rules on': how a neural result was read out."""
     return f"decoder {extra.get('decoder', '?')}, rules {'on' if extra.get('rules', True) else 'off'}"
+
+
+def model_task(task: str):
+    """The task `task` for a command that trains or compares models: one line and exit 2 for an unknown
+    task or one without a neural side (`puzzles.contract.neural`)."""
+    from puzzles.contract import neural
+    from puzzles.domains import TASKS, get_task
+
+    if task not in TASKS:
+        raise fail(f"unknown task {task!r}; choose from {', '.join(name for name, t in TASKS.items() if neural(t))}")
+    if not neural(TASKS[task]):
+        raise fail(f"no model runs on {task} yet (it has no neural encoding); solve it with csp solve {task}")
+    return get_task(task)
 
 
 def loops_text(extra: dict) -> str:

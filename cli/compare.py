@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from cli.app import app
-from cli.common import PlainProgress, console, err_console, fail, guarded, progress
+from cli.common import PlainProgress, console, err_console, fail, guarded, model_task, progress
 from cli.options import Device, Task, library_help
-from puzzles.domains import get_task
 
 OUT = Path("runs/compare")
 
@@ -54,7 +53,7 @@ def compare(
     Example:
 
     csp compare --task sudoku --flops 1e13 --seeds 1 --variants loopmdm,mdm-same-params"""
-    get_task(task)  # an unknown task is one line before torch loads
+    model_task(task)  # an unknown task, or one no model runs on, is one line before torch loads
     from csp_diffusion.compare import Study, run
 
     given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,

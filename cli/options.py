@@ -19,7 +19,10 @@ import typer
 from typer.core import TyperCommand
 
 from puzzles import maze, sudoku_oracle
+from puzzles.contract import neural
 from puzzles.domains import TASKS
+
+MODEL_TASKS = {name: task for name, task in TASKS.items() if neural(task)}  # the tasks models run on
 
 DEFAULT_TIME_LIMIT = sudoku_oracle.DEFAULT_TIME_LIMIT  # seconds per puzzle, the exact solvers' default (mazes' too)
 
@@ -58,7 +61,7 @@ Loops = Annotated[int | None, typer.Option(
 WarmLoops = Annotated[int | None, typer.Option(
     "--warm-loops", rich_help_panel=NEURAL, help="LoopMDM: loops per step after the first, started from the last "
     f"step's state (0 = every step from scratch; at most {MAX_LOOPS:,}; default: the task's, "
-    + ", ".join(f"{name} {task.warm_loops}" for name, task in TASKS.items()) + ").")]
+    + ", ".join(f"{name} {task.warm_loops}" for name, task in MODEL_TASKS.items()) + ").")]
 Steps = Annotated[int | None, typer.Option(
     "--steps", rich_help_panel=NEURAL, help="Denoising step limit (HRM: segments; scaled like --loops for a "
     f"model without a trace; at most {MAX_STEPS:,}; default {{steps}}).")]
@@ -95,7 +98,7 @@ def neural_facts(task: str | None = None) -> dict[str, object]:
     from csp_diffusion.sampler import SamplerConfig
 
     def own(field: str) -> str:
-        return ", ".join(f"{name} {getattr(t, field)}" for name, t in TASKS.items())
+        return ", ".join(f"{name} {getattr(t, field)}" for name, t in MODEL_TASKS.items())
 
     solvers = (", ".join(bench.solvers(task)) if task is not None
                else "; ".join(f"{name}: {', '.join(bench.solvers(name))}" for name in TASKS))

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from cli.common import PlainProgress, console, err_console, fail, guarded
-from cli.options import Device
-from puzzles.domains import TASKS, MazeTask, get_task
+from cli.common import PlainProgress, console, err_console, fail, guarded, model_task
+from cli.options import MODEL_TASKS, Device
+from puzzles.domains import MazeTask
 
 # Without `from __future__ import annotations`: the options' help below is made from TrainConfig's
 # defaults inside `_command`, so its annotations are evaluated there, not looked up as names later.
@@ -63,7 +63,7 @@ def _command(kind: str):
     default = {f.name: f.default for f in fields(TrainConfig)}
 
     def command(
-        task: Annotated[str | None, typer.Option(help=f"Puzzle task: {' or '.join(TASKS)} (default {default['task']}; "
+        task: Annotated[str | None, typer.Option(help=f"Puzzle task: {' or '.join(MODEL_TASKS)} (default {default['task']}; "
                                                  "with --resume, the run's).")] = None,
         minutes: Annotated[float | None, typer.Option(
             help="Training budget in minutes of training: evaluations and checkpoints are not counted.")] = None,
@@ -107,7 +107,7 @@ def _command(kind: str):
         if resume is not None and task is None:
             task = _run_task(resume)
         task = task or default["task"]
-        get_task(task)  # an unknown task is one line, before the run's folder is looked at
+        model_task(task)  # an unknown task, or one no model runs on, is one line before the run's folder is looked at
         folder = resume or out or Path("runs") / f"{task}-{kind}"
         if resume is not None and not (folder / "state.pt").is_file():
             raise fail(f"no such training state: {folder / 'state.pt'}")

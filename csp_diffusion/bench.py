@@ -1,7 +1,8 @@
 """Benchmarking solvers on one puzzle set: load the set, run each solver, summarize per solver.
 
 Puzzle sets come from a file or a generator spec `gen:KIND:N[:key=value...]`, which the task
-reads (Sudoku: `gen:hard:1000:seed=1`; mazes: `gen:open:1000:size=30:min_path=110:seed=1`).
+reads (Sudoku: `gen:hard:1000:seed=1`; mazes: `gen:open:1000:size=30:min_path=110:seed=1`; Kakuro:
+`gen:kakuro:100:size=8:seed=1`).
 Generator seeds come from the benchmark's own stream (`puzzles.seeds`), apart from every
 training pool and held-out set, so a benchmark never scores puzzles a model was trained on.
 
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from csp_diffusion.models import MODELS, kind_of
+from puzzles.contract import neural
 from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -95,12 +97,14 @@ class Run:
 
 
 def solvers(task: str) -> tuple[str, ...]:
-    """Every solver name `run` takes for `task`: the neural model kinds, the shipped matched set
-    (KIND@BUDGET), the task's model-guided searches (`hybrid`), then its oracles."""
+    """Every solver name `run` takes for `task`: the neural model kinds and the shipped matched set
+    (KIND@BUDGET) when models run on it (`puzzles.contract.neural`), the task's model-guided searches
+    (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
     t = get_task(task)
-    return (*MODELS, *shipped_names(t.name), *t.hybrids, *t.oracles)
+    models = (*MODELS, *shipped_names(t.name)) if neural(t) else ()
+    return (*models, *getattr(t, "hybrids", ()), *getattr(t, "oracles", ()))
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoint_dir=None, device=None,
@@ -111,7 +115,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
     params = flops = startup = decoder = rules = None
     # a puzzle with no reference has no answer to find (no or several solutions; a goal that cannot be reached)
     reasons = [task.screen(p, True) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
-    if kind_of(solver):
+    if kind_of(solver) and neural(task):
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
 
@@ -120,7 +124,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         params, flops, decoder, rules = ns.params, ns.train_flops, ns.decoder, ns.config.rules
         startup = time.perf_counter() - start
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
-    elif solver in task.hybrids:
+    elif solver in getattr(task, "hybrids", ()):
         from csp_diffusion.hybrid import HybridSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"

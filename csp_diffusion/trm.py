@@ -11,7 +11,8 @@ whether the grid is right (objectives.py: no "continue" target, as TRM drops HRM
 runs segment after segment (decoders.py, shared with HRM).
 
 Cells are embedded and attend as in LoopMDM (peer attention; for mazes, the 4-neighbourhood), so
-the networks are alike; a comparison also needs one decoder for both (decoders.py). TRM's paper uses an MLP-mixer for Sudoku and an EMA of the
+the networks are alike; a comparison also needs one decoder for both (decoders.py). TRM's paper
+uses an MLP-mixer for Sudoku and an EMA of the
 weights; at a CPU budget of a few thousand steps an EMA at 0.999 would average most of the run, so
 it is left out (docs/compare.md).
 """

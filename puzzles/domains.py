@@ -25,6 +25,7 @@ import numpy as np
 
 from puzzles import maze, sudoku
 from puzzles.errors import UserError
+from puzzles.kakuro.task import KakuroTask
 
 
 @dataclass(frozen=True)
@@ -515,7 +516,7 @@ class MazeTask:
 
 
 
-TASKS = {"sudoku": SudokuTask, "maze": MazeTask}
+TASKS = {"sudoku": SudokuTask, "maze": MazeTask, "kakuro": KakuroTask}
 
 
 def get_task(name: str, train_size: int | None = None):

@@ -13,6 +13,7 @@ from cli_checks import one_line_error
 from typer.testing import CliRunner
 
 from cli.app import app
+from puzzles.domains import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
@@ -69,7 +70,7 @@ def test_commands_without_a_model_never_import_torch(argv):
 
 def test_bench_names_an_unknown_task():
     line = one_line_error(runner.invoke(app, ["bench", "--task", "chess", "--puzzles", "gen:hard:2"]))
-    assert line == "error: unknown task 'chess'; choose from sudoku, maze"
+    assert line == f"error: unknown task 'chess'; choose from {', '.join(TASKS)}"
 
 
 @pytest.mark.parametrize("solvers", [",", " , ", ""])

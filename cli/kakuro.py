@@ -1,0 +1,194 @@
+"""`csp solve kakuro` and `csp generate kakuro`: Kakuro solved exactly (there is no Kakuro model yet)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from cli.app import generate_app, solve_app
+from cli.common import (
+    at_least,
+    at_most,
+    console,
+    err_console,
+    exit_for,
+    fail,
+    guarded,
+    pick_solver,
+    positive_time_limit,
+    print_json,
+    progress,
+    writable,
+)
+from cli.options import DEFAULT_TIME_LIMIT, MAX_COUNT, MAX_WORKERS, Count, JsonLines, Limit, Output, Seed, TimeLimit, Workers
+from puzzles.files import write_text
+from puzzles.kakuro import generate as gen
+from puzzles.kakuro import grid
+from puzzles.kakuro.grid import Kakuro
+from puzzles.kakuro.task import KakuroTask
+from puzzles.result import Result
+
+SHOW_EACH = 5  # up to this many puzzles are drawn one by one; more get a progress bar and a summary
+SHOW_FAILED = 10
+PROGRESS_FROM = 10  # `generate` shows a progress bar from this many puzzles
+
+
+def draw(puzzle: Kakuro, answer: Kakuro | None = None) -> Text:
+    """The text form for a terminal: clues dim, givens bold, the answer's digits cyan."""
+    shown = answer or puzzle
+    rows = grid.tokens(shown)
+    widths = [max(len(row[c]) for row in rows) for c in range(puzzle.shape[1])]
+    out = Text()
+    for r, row in enumerate(rows):
+        for c, tok in enumerate(row):
+            style = ("bold white" if puzzle.digits[r, c] else "cyan") if puzzle.white[r, c] else "dim"
+            out.append(tok if c == len(row) - 1 else tok.ljust(widths[c]), style=style)
+            out.append(" " if c < len(row) - 1 else "")
+        if r < len(rows) - 1:
+            out.append("\n")
+    return out
+
+
+def _status(k: int, r: Result) -> str:
+    head = f"puzzle {k}: " if k else ""
+    if r.solved:
+        return f"{head}[bold green]solved[/] (verified) by {r.solver} in {r.seconds:.3f} s"
+    return f"{head}[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds:.3f} s)"
+
+
+def _summary(puzzles: list[Kakuro], results: list[Result]) -> None:
+    from rich.table import Table
+
+    solved = sum(r.solved for r in results)
+    table = Table(title=f"kakuro · {results[0].solver if results else ''} (solved = verified)", title_justify="left")
+    for col in ("puzzles", "solved", "unsolved", "mean s", "total s"):
+        table.add_column(col, justify="right")
+    total = sum(r.seconds for r in results)
+    table.add_row(str(len(results)), str(solved), str(len(results) - solved), f"{total / max(1, len(results)):.3f}",
+                  f"{total:.2f}")
+    console.print(table)
+    failed = [(k, r) for k, r in zip(puzzles, results) if not r.solved]
+    for k, r in failed[:SHOW_FAILED]:
+        console.print(f"{k.source}: [red]not solved[/]: {r.error}", highlight=False, soft_wrap=True)
+    if len(failed) > SHOW_FAILED:
+        console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False)
+
+
+def _report(puzzles: list[Kakuro], stream: Iterable[Result], json_out: bool) -> list[Result]:
+    """Print the results as they come: a few puzzles drawn one by one, more with a progress bar and a
+    summary; --json, one line each."""
+    results: list[Result] = []
+    many = len(puzzles) > 1
+    if many and (len(puzzles) > SHOW_EACH or json_out):
+        with progress() as bar:
+            job = bar.add_task("solving (cpsat)", total=len(puzzles), status="")
+            for k, (r, puzzle) in enumerate(zip(stream, puzzles), start=1):
+                results.append(r)
+                if json_out:
+                    print_json({**r.to_json(), "source": puzzle.source})
+                bar.update(job, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
+        if not json_out:
+            _summary(puzzles, results)
+        return results
+    for k, (r, puzzle) in enumerate(zip(stream, puzzles), start=1):
+        results.append(r)
+        if json_out:
+            print_json({**r.to_json(), "source": puzzle.source})
+            continue
+        console.print(draw(puzzle, grid.parse(r.solution) if r.solved else None))
+        console.print(_status(k if many else 0, r), highlight=False, soft_wrap=True)
+    return results
+
+
+def _answers_text(puzzles: list[Kakuro], results: list[Result]) -> str:
+    """Each puzzle's answer (the puzzle as given when unsolved) after a % line with its status: a file
+    `csp solve kakuro` reads back."""
+    blocks = []
+    for k, (puzzle, r) in enumerate(zip(puzzles, results), start=1):
+        status = "solved (verified)" if r.solved else f"not solved: {r.error}"
+        blocks.append(f"% puzzle {k} ({puzzle.source}): {status}\n{r.solution if r.solved else grid.to_text(puzzle)}")
+    return "\n\n".join(blocks) + "\n"
+
+
+@solve_app.command("kakuro")
+@guarded
+def solve_kakuro(
+    file: Annotated[str, typer.Argument(help="Kakuro file (puzzles separated by blank lines), or - for stdin.")],
+    solver: Annotated[str | None, typer.Option(
+        "--solver", "-s", help="Solver: cpsat, the exact CP-SAT oracle (the default; there is no Kakuro model yet).")] = None,
+    json_out: JsonLines = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
+    check_unique: Annotated[bool, typer.Option(
+        "--check-unique/--no-check-unique",
+        help="Refuse a puzzle without exactly one solution (a 2nd solve proves it unique); else stop at one.")] = True,
+    limit: Limit = None,
+    workers: Workers = 2,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Also write the answers here in the text form (an unsolved puzzle as given), each "
+        "after a % line with its status.")] = None,
+) -> None:
+    """Solve Kakuro puzzles exactly; exit 0 if all are solved (and verified), 1 if any is not, 2 on bad input.
+
+    Text form: one row per line, cells separated by spaces; # a blocked cell, D\\R a clue (the sum of the run
+    below, of the run to the right; either may be left out), . a cell to fill, 1-9 a given; lines starting
+    with % are comments. The answer is printed in the same form."""
+    solver, _ = pick_solver(solver, "kakuro")  # a model's name: one line, no Kakuro model yet
+    positive_time_limit(time_limit)
+    at_least(("--limit", limit, 1), ("--workers", workers, 1))
+    at_most(("--workers", workers, MAX_WORKERS))
+    writable(output)
+    puzzles = grid.read_file(file)[:limit]
+    stream = KakuroTask().solve_exact(puzzles, solver, time_limit, workers=workers, check_unique=check_unique)
+    results = _report(puzzles, stream, json_out)  # the workers start before the progress display
+    if output is not None:
+        write_text(output, _answers_text(puzzles, results))
+    exit_for(results)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """(rows, cols) of RxC, or N for N x N."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
+    if m is None:
+        raise fail(f"--size must be RxC (e.g. 10x12) or N, got {text!r}")
+    rows = int(m.group(1))
+    return rows, int(m.group(2) or rows)
+
+
+@generate_app.command("kakuro")
+@guarded
+def generate_kakuro(
+    n: Count = 1,
+    size: Annotated[str, typer.Option(
+        "--size", help=f"Rows x columns, the clue row and column included: RxC (e.g. 10x12) or N for N x N; each "
+        f"{gen.MIN_SIDE} to {gen.MAX_SIDE}.")] = "8x8",
+    seed: Seed = 0,
+    output: Output = None,
+) -> None:
+    """Generate Kakuro puzzles with exactly one solution (digits given where the clues alone leave a choice),
+    in the text form, separated by blank lines."""
+    at_least(("-n", n, 1), ("--seed", seed, 0))
+    at_most(("-n", n, MAX_COUNT))
+    rows, cols = _size(size)
+    gen.check_size(rows, cols)
+    writable(output)
+    made = gen.generate(rows, cols, n, seed)
+    if n >= PROGRESS_FROM:
+        puzzles = []
+        with progress() as bar:
+            job = bar.add_task(f"generating ({rows}x{cols})", total=n, status="")
+            for k, _ in made:
+                puzzles.append(k)
+                bar.update(job, advance=1)
+    else:
+        puzzles = [k for k, _ in made]
+    text = grid.write_text(puzzles)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_text(output, text)
+    err_console.print(f"wrote {n} Kakuro puzzle{'s' if n != 1 else ''} to {output}", highlight=False)

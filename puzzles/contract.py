@@ -1,0 +1,95 @@
+"""The task contract: what a kind of puzzle must supply, and what it may.
+
+A kind is one class registered in `puzzles.domains.TASKS`. The benchmark (`csp bench`) and the CLI
+need only the small core below, `Task`; everything else is a capability a kind adds when it has it,
+found by the members it defines (`capable`):
+
+- exact oracle: `oracles` (solver names) and `solve_exact(puzzles, solver, time_limit, workers)`, one
+  `Result` per puzzle in order, each `solved` only when the kind's own verifier accepted it;
+- neural: the encoding, structure and training data a model needs (NEURAL, read by `csp_diffusion`),
+  so model kinds can be trained and run on it; without it a kind is solved by its oracles only and
+  asking for a model says there is none yet;
+- execution trace: `trace_size` > 0 and TRACE, a per-loop target a model can be supervised on;
+- model-guided search: `hybrids` (names) and HYBRID;
+- symmetries: `frames(shape)`, the cell permutations that keep a puzzle valid (part of NEURAL today);
+- rendering: a drawing in `cli/render.py`; without one the CLI prints the text form.
+
+Puzzles are whatever the kind reads (`read_file`): any object. Answers, references and what
+`answer(text)` returns are NumPy arrays the kind scores and checks. The conformance test
+(tests/test_contract.py) runs the core over every registered kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Task(Protocol):
+    """The core every kind supplies."""
+
+    name: str  # the kind's name in TASKS, on the command line and in results
+
+    def read_file(self, path: str) -> tuple[list[Any], list[np.ndarray | None]]:
+        """(puzzles, the solutions the file gives, None where none): the kind's text form, puzzles
+        separated by blank lines as `to_text` writes them; `-` may read standard input. Bad input is one
+        PuzzleError naming the file and where in it."""
+
+    def to_text(self, puzzle: Any) -> str:
+        """The puzzle in the kind's text form (what `read_file` reads back)."""
+
+    def answer(self, text: str) -> np.ndarray:
+        """The answer a result's solution text holds (a solver's, perhaps wrong; it is not checked here)."""
+
+    def check(self, puzzle: Any, answer: np.ndarray) -> str | None:
+        """Why `answer` does not solve `puzzle` (None: it does). The one verifier: no answer is reported
+        solved unless it passes."""
+
+    def generate(self, kind: str, n: int, options: dict, seed: Any) -> tuple[list[Any], list[np.ndarray]]:
+        """(n puzzles, their reference answers) from a `gen:KIND:N:key=value...` spec's parts: the same
+        seed (an integer or a `puzzles.seeds` stream), the same puzzles. Unknown kinds or options are a
+        UserError."""
+
+    def reference(self, puzzle: Any, where: str, known: np.ndarray | None = None) -> np.ndarray | None:
+        """The answer a benchmark scores against (`known` when the file gave one); a UserError naming
+        `where` when the puzzle has no proper answer to score."""
+
+    def shape_of(self, puzzle: Any) -> tuple[int, int]:
+        """The puzzle's grid (rows, cols)."""
+
+    def score(self, puzzle: Any, reference: np.ndarray, answer: np.ndarray | None) -> tuple[int, int]:
+        """(cells the answer gets right, cells to get): a benchmark's cell accuracy."""
+
+    def screen(self, puzzle: Any, unique: bool = False) -> str | None:
+        """Why the puzzle cannot have the answer a solver looks for, checked before a solver runs (None: it
+        can); with `unique`, a puzzle without exactly one solution is refused."""
+
+    def explain(self, puzzle: Any) -> str | None:
+        """Why a solver found no answer when the puzzle is at fault (None: the solver is)."""
+
+
+CORE = ("name", "read_file", "to_text", "answer", "check", "generate", "reference", "shape_of", "score", "screen",
+        "explain")
+EXACT = ("oracles", "solve_exact")
+NEURAL = ("n_values", "tokens", "constraint", "position_sizes", "axes", "structure", "encode", "classes", "conflicts",
+          "text", "verify", "frames", "training_pairs", "make_pool", "pool_levels", "held_out_mix", "study_set",
+          "solver_steps", "unwritten", "trace_size", "confident", "temperature", "warm_loops", "chains", "steps")
+TRACE = ("trace", "trace_loops", "trace_done", "trace_targets", "trace_loop_cap")
+HYBRID = ("hybrids", "guided_search", "free_search_nodes")
+
+
+def missing(task: Any, members: tuple[str, ...] = CORE) -> list[str]:
+    """The members of `members` that a task (class or instance) lacks."""
+    return [m for m in members if not hasattr(task, m)]
+
+
+def capable(task: Any, members: tuple[str, ...]) -> bool:
+    """Whether a task (class or instance) has every member of a capability (NEURAL, TRACE, ...)."""
+    return not missing(task, members)
+
+
+def neural(task: Any) -> bool:
+    """Whether models can be trained and run on the task."""
+    return capable(task, NEURAL)
