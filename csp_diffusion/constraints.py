@@ -66,10 +66,34 @@ class AllDifferent:
         return torch.einsum("ct,ptv->pcv", self.peers.float(), held) > 0
 
 
-class Path:
-    """The on-path cells with the two given ends form one simple chain (graph: a neighbour table with
-    slots self, then the four neighbours; -1 where there is none). `task.ON` is the lowest on-path
-    value (a task's START mark above it counts as on-path too)."""
+class NoRule:
+    """The rule check off (`--no-rules`): nothing clashes, nothing completes early, every wanted commit is
+    admissible, every value is legal. What stays is the verifier: a grid counts only once it verifies."""
+
+    def __init__(self, task=None, graph: torch.Tensor | None = None):
+        pass
+
+    def clashing(self, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(committed)
+
+    def completes(self, v: torch.Tensor, argmax: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(len(v), dtype=torch.bool, device=v.device)
+
+    def admissible(self, want, choice, score, v, best) -> torch.Tensor:
+        return want
+
+    def taken(self, grid: torch.Tensor, t: int, n_values: int) -> None:
+        return None
+
+    def taken_all(self, grid: torch.Tensor, n_values: int) -> None:
+        return None
+
+
+class Path(NoRule):
+    """The on-path cells with the two given ends form one simple chain (graph: a neighbour table with slots
+    self, then the four neighbours; -1 where there is none). `task.ON` is the lowest on-path value (a task's
+    START mark above it counts as on-path too). Only `clashing` differs from no rule: a chain is checked by
+    verifying it, so nothing completes early, and every commit is admissible, every value legal."""
 
     def __init__(self, task, graph: torch.Tensor):
         self.on_value = task.ON
@@ -94,41 +118,6 @@ class Path:
         ok = branch & torch.isfinite(cand.min(-1).values)
         hit = torch.zeros_like(pick).scatter_add_(1, pick, ok.long()) > 0
         return dead | (hit & committed & on)
-
-    def completes(self, v: torch.Tensor, argmax: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(len(v), dtype=torch.bool, device=v.device)  # a chain is checked by verifying it
-
-    def admissible(self, want, choice, score, v, best) -> torch.Tensor:
-        return want
-
-    def taken(self, grid: torch.Tensor, t: int, n_values: int) -> None:
-        return None
-
-    def taken_all(self, grid: torch.Tensor, n_values: int) -> None:
-        return None
-
-
-class NoRule:
-    """The rule check off (`--no-rules`): nothing clashes, nothing completes early, every wanted commit is
-    admissible, every value is legal. What stays is the verifier: a grid counts only once it verifies."""
-
-    def __init__(self, task=None, graph: torch.Tensor | None = None):
-        pass
-
-    def clashing(self, v: torch.Tensor, conf: torch.Tensor, committed: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(committed)
-
-    def completes(self, v: torch.Tensor, argmax: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(len(v), dtype=torch.bool, device=v.device)
-
-    def admissible(self, want, choice, score, v, best) -> torch.Tensor:
-        return want
-
-    def taken(self, grid: torch.Tensor, t: int, n_values: int) -> None:
-        return None
-
-    def taken_all(self, grid: torch.Tensor, n_values: int) -> None:
-        return None
 
 
 RULES = {"all-different": AllDifferent, "path": Path}

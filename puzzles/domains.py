@@ -189,6 +189,10 @@ class SudokuTask:
         """The grid of a result's answer text (it may hold clashes)."""
         return np.array([int(ch) if ch.isdigit() else 0 for ch in text], dtype=np.int64)
 
+    def check(self, puzzle: np.ndarray, answer: np.ndarray) -> str | None:
+        """Why `answer` does not solve `puzzle` (None: it does): the contract's verifier."""
+        return sudoku.verify(puzzle, answer)
+
     def score(self, puzzle, reference: np.ndarray, answer: np.ndarray | None) -> tuple[int, int]:
         """(unknown cells whose answer matches the reference, unknown cells)."""
         unknown = np.asarray(puzzle) == 0
@@ -493,6 +497,10 @@ class MazeTask:
 
     def answer(self, text: str) -> np.ndarray:
         return maze.path_mask(maze.parse(text))
+
+    def check(self, puzzle: maze.Maze, answer: np.ndarray) -> str | None:
+        """Why the path `answer` (a mask of the path's cells) is not a shortest S-G path of `puzzle` (None: it is)."""
+        return maze.verify(puzzle, answer)
 
     def score(self, puzzle: maze.Maze, reference: np.ndarray, answer: np.ndarray | None) -> tuple[int, int]:
         """(open cells, S and G aside, labelled as on one reference path, open cells): where a maze has several

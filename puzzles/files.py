@@ -32,17 +32,22 @@ def _read_only(st: os.stat_result, target: Path) -> bool:
     return stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(target, os.W_OK))
 
 
+def _target(path: Path) -> tuple[Path, os.stat_result | None]:
+    """(the file a write to `path` lands in: a link's target, its stat or None when it does not exist yet)."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        return target, target.stat()
+    except FileNotFoundError:
+        return target, None
+    except OSError as e:
+        raise _failed(path, e) from None
+
+
 def writable(path: str | Path) -> None:
     """UserError unless `atomic_write` could write `path`, checked before any work: not a folder, in a folder that
     exists and this user may write in, not a read-only file."""
     path = Path(path)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise _failed(path, e) from None
+    target, st = _target(path)
     if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         if not os.access(target, os.W_OK):
             raise UserError(f"cannot write {path}: permission denied")
@@ -65,13 +70,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     The new file keeps the mode of the one it replaces (or the umask default).
     """
     path = Path(path)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise _failed(path, e) from None
+    target, st = _target(path)
     if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         try:
             write(str(target))

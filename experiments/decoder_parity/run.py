@@ -39,7 +39,7 @@ OUT = Path(__import__("os").environ.get("DECODER_PARITY_OUT", ROOT / "results" /
 SETS = {"easy": ("sudoku", "gen:easy:500:seed=11"), "medium": ("sudoku", "gen:medium:500:seed=11"),
         "hard": ("sudoku", "study"), "maze": ("maze", "study")}
 BUDGET = {"sudoku": "1e13", "maze": "2e13"}
-KINDS = ("loopmdm", "hrm", "trm", "ar", "ar-solver")
+KINDS = ("loopmdm", "hrm", "ar", "ar-solver", "trm")  # TRM last: its segment costs 7 of HRM's
 
 
 def puzzle_set(name: str, limit: int | None) -> bench.PuzzleSet:
@@ -129,6 +129,31 @@ def report() -> str:
     return "\n".join(lines)
 
 
+def summary() -> str:
+    """One compact table: each model's solve rate per tier (easy / medium / hard, then mazes) under each
+    decoding, the rules on unless a column says off."""
+    rows = [json.loads(line) for line in (OUT / "rows.jsonl").read_text().splitlines()]
+    columns = (("argmax", {"decoder": "argmax", "rules": True}), ("native", {"decoder": "native", "rules": True}),
+               ("sampler", {"decoder": "sampler", "rules": True, "retract": True}),
+               ("sampler, rules off", {"decoder": "sampler", "rules": False, "retract": True}))
+    sets = list(dict.fromkeys(r["set"] for r in rows))
+    lines = [f"| model | {' | '.join(name for name, _ in columns)} |", "|---" * (len(columns) + 1) + "|"]
+    for task, budget in (("sudoku", "1e13"), ("maze", "2e13")):
+        mine = [s_ for s_ in sets if SETS[s_][0] == task]
+        for kind in KINDS:
+            cells = []
+            for _, cfg in columns:
+                got = []
+                for set_name in mine:
+                    hit = [r for r in rows if r["set"] == set_name and r["solver"] == f"{kind}@{budget}"
+                           and all(r["config"].get(k, v) == v for k, v in cfg.items())]
+                    got.append(f"{100 * hit[0]['solve_rate']:.1f}" if hit else "·")
+                cells.append(" / ".join(got))
+            if any(c.strip("· /") for c in cells):
+                lines.append(f"| {kind}@{budget} ({' / '.join(mine)}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _m(row: dict) -> np.ndarray:
     return np.array([[c == "1" for c in row["bits"]]])
 
@@ -172,7 +197,8 @@ def main() -> None:
     if not args.report:
         measure([s for s in args.sets.split(",") if s], args.limit, args.calls, args.ar_chains, args.core)
     write_text(OUT / "table.md", report())
-    print(f"wrote {OUT / 'table.md'}")
+    write_text(OUT / "summary.md", summary() + "\n")
+    print(f"wrote {OUT / 'table.md'} and summary.md")
 
 
 if __name__ == "__main__":
