@@ -271,7 +271,7 @@ _LEVELS = {
     "extreme": (0, 101, 10**9),
     "fiendish": (0, 0, 10**9),  # by the reasoning it needs instead: FIENDISH guesses beyond naked and hidden singles
 }
-FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (scripts/rating_gap.py)
+FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (experiments/rating_gap/run.py)
 
 
 def difficulty_of(grid: np.ndarray) -> str:

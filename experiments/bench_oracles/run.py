@@ -1,7 +1,7 @@
 """Throughput and per-puzzle time of the exact Sudoku oracles on benchmark files.
 
-    PYTHONPATH=. python scripts/bench_oracles.py                  # both oracles, top95 + magictour1465
-    PYTHONPATH=. python scripts/bench_oracles.py --check-unique --json bench.json
+    PYTHONPATH=. python experiments/bench_oracles/run.py                  # both oracles, top95 + magictour1465
+    PYTHONPATH=. python experiments/bench_oracles/run.py --check-unique --json bench.json
 
 Each oracle runs over each file through `solve_many` on a process pool (`--workers`,
 default 2, one single-threaded solve per process). Throughput is puzzles over the
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from puzzles import sudoku as sd  # noqa: E402

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training on a lent GPU machine (see README, "The shipped Sudoku model"): several small runs share
 # one GPU (the models are too small to fill it), each bounded so the whole call ends in time, each
-# run's console log written to $OUT/NAME.log. Usage: scripts/device_train.sh NAME "CSP ARGS" [NAME "ARGS" ...]
+# run's console log written to $OUT/NAME.log. Usage: experiments/device_train/run.sh NAME "CSP ARGS" [NAME "ARGS" ...]
 # Runs resume when their folder already holds a state.pt (pass --resume in ARGS).
 set -u
 export PYTHONUNBUFFERED=1 CSP_CACHE=${CSP_CACHE:-runs/cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}

@@ -1,7 +1,7 @@
 """How many loops does the hybrid's one model pass need? Its order at every loop count, and the peek rule.
 
     S=../shared/puzzles/sudoku
-    .venv/bin/python scripts/hybrid_peek.py --start 1000 --limit 300 \
+    .venv/bin/python experiments/hybrid_peek/run.py --start 1000 --limit 300 \
         --files $S/tdoku_forum_hardest_1905_dev5000.txt,$S/tdoku_17_clue_dev5000.txt
 
 For each file, the model reads the root grid the hybrid asks about, in chunks of 2 loops up to its 16 (the
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402

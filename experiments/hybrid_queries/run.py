@@ -1,6 +1,6 @@
 """Does querying the model again at search nodes pay? The hybrid's search at several query counts.
 
-    .venv/bin/python scripts/hybrid_queries.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt --limit 100
+    .venv/bin/python experiments/hybrid_queries/run.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt --limit 100
 
 For each query count (1: the root's probabilities only; Q: the root and the first Q - 1 branch nodes
 after it, each from the grid the search stands on), prints the hybrid's median search nodes, the share
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402

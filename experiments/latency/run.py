@@ -1,9 +1,9 @@
 """Time a LoopMDM on puzzles solved one at a time, as `csp solve` runs a single puzzle, with the model loaded.
 
-    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
-    python scripts/latency.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --steps 64 --time-limit 1
+    python experiments/latency/run.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
+    python experiments/latency/run.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --steps 64 --time-limit 1
     csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
-    python scripts/latency.py maze hard10.maze [--time-limit 2]
+    python experiments/latency/run.py maze hard10.maze [--time-limit 2]
 
 `csp bench` and `csp solve --file` batch their puzzles, and `csp solve PUZZLE` adds about 2 s of
 Python and torch start-up, so neither gives the time one puzzle takes on its own. Prints the wall

@@ -1,6 +1,6 @@
 """What a first step costs on large mazes: path lengths of a generated set, and the core's seconds per loop.
 
-    python scripts/maze_loop_cost.py --spec gen:perfect:20:size=201:seed=1      # results/maze-kinds-finetuned/perfect201-cost.txt
+    python experiments/maze_loop_cost/run.py --spec gen:perfect:20:size=201:seed=1      # results/maze-kinds-finetuned/perfect201-cost.txt
 
 Times one step of --loops loops on the set's first maze (one thread, the shipped model), and projects the
 trace's first step (2 loops per path cell) over the set. Peak memory is the process's resident peak.

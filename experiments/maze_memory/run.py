@@ -1,7 +1,7 @@
 """Peak memory of one warm sampler call on a batch of large mazes: every chain of every maze at once.
 
-    python scripts/maze_memory.py --spec gen:rooms:2:size=151:seed=3 --chains 8
-    python scripts/maze_memory.py --spec gen:rooms:2:size=151:seed=3 --chains 8 --one-piece
+    python experiments/maze_memory/run.py --spec gen:rooms:2:size=151:seed=3 --chains 8
+    python experiments/maze_memory/run.py --spec gen:rooms:2:size=151:seed=3 --chains 8 --one-piece
 
 Once a maze's greedy chain has failed, its spare chains join it, and the sampler's warm steps (4 loops
 from the carried core state) run over all of them. This runs one such call, on the shipped maze model,

@@ -1,6 +1,6 @@
 """The mazes a set's LoopMDM run misses, and how each ended (loops, steps, why it stopped, its last grid).
 
-    python scripts/maze_misses.py --spec gen:walls:100:size=30:min_path=110:seed=1 \
+    python experiments/maze_misses/run.py --spec gen:walls:100:size=30:min_path=110:seed=1 \
         --out results/maze-kinds-finetuned/walls30-misses.json
 
 One chain, the shipped model, `csp bench`'s default 10 s per maze. Writes every miss (path length, wall

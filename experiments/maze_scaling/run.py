@@ -1,10 +1,10 @@
 """Maze LoopMDM: solve rate against maze size, and against loops, on freshly generated mazes.
 
-    python scripts/maze_scaling.py --per-size 50 --sizes 10,15,20,25,30,35,40 --loops 128,256,384,512,768 \
+    python experiments/maze_scaling/run.py --per-size 50 --sizes 10,15,20,25,30,35,40 --loops 128,256,384,512,768 \
         --loops-size 30 --out results/maze-trace-scaling-open
-    python scripts/maze_scaling.py --kind walls --per-size 20 --sizes 10,15,30,60 --loops "" \
+    python experiments/maze_scaling/run.py --kind walls --per-size 20 --sizes 10,15,30,60 --loops "" \
         --out results/maze-scaling-walls
-    python scripts/maze_scaling.py --kind walls --min-path-per-side 3 --per-size 2 --sizes 11,21,41,61,101,151,201 \
+    python experiments/maze_scaling/run.py --kind walls --min-path-per-side 3 --per-size 2 --sizes 11,21,41,61,101,151,201 \
         --loops "" --time-limit 600 --out results/maze-scaling-walls-201
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).

@@ -1,9 +1,9 @@
 """Maze LoopMDM: the size curves of every generator kind in one figure and one table.
 
-    python scripts/maze_size_curves.py results/maze-scaling-{perfect,walls,rooms,borderless,open}-201.json \
+    python experiments/maze_size_curves/run.py results/maze-scaling-{perfect,walls,rooms,borderless,open}-201.json \
         --out results/maze-size-curves
 
-Reads the OUT.json files that `scripts/maze_scaling.py` wrote (one kind each) and draws, against the
+Reads the OUT.json files that `experiments/maze_scaling/run.py` wrote (one kind each) and draws, against the
 maze's side, the solve rate, the seconds per maze and the process's peak memory, and the loops the
 first step ran against each maze's shortest path. Writes OUT.md and, with matplotlib, OUT.png.
 """
@@ -30,7 +30,7 @@ def main() -> None:
             if not all(k in r for r in report["by_size"].values() for k in ("solve_rate", "seconds", "peak_mb", "mazes")):
                 raise KeyError("by_size")
         except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-            sys.exit(f"error: {p} is not a curve that scripts/maze_scaling.py wrote ({type(e).__name__}: {e})")
+            sys.exit(f"error: {p} is not a curve that experiments/maze_scaling/run.py wrote ({type(e).__name__}: {e})")
         reports.append(report)
     sides = sorted({int(s) for r in reports for s in r["by_size"]})
     lines = ["Mazes solved (of the mazes per side) and seconds per maze; `-`: side not run.", "",

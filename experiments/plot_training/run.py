@@ -1,6 +1,6 @@
 """Plot a training run's loss and held-out solve rate against training minutes (needs the `plot` extra).
 
-    python scripts/plot_training.py runs/sudoku-loopmdm/log.jsonl results/sudoku-loopmdm-training.png
+    python experiments/plot_training/run.py runs/sudoku-loopmdm/log.jsonl results/sudoku-loopmdm-training.png
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The obvious fixes for the study's baselines, tried: each probe is one study run (the study's data, width,
 batch, warm-up and FLOP budget, seed 0) with one thing changed, scored on the study's held-out puzzles.
 
-    .venv/bin/python scripts/probe_baselines.py                        # every probe, at the study's smallest budget
-    .venv/bin/python scripts/probe_baselines.py --only trm-lr3e-3 --flops 1e13
-    .venv/bin/python scripts/probe_baselines.py --task maze --only ar-lr3e-3,ar-solver-lr3e-3 --flops 1e13
+    .venv/bin/python experiments/probe_baselines/run.py                        # every probe, at the study's smallest budget
+    .venv/bin/python experiments/probe_baselines/run.py --only trm-lr3e-3 --flops 1e13
+    .venv/bin/python experiments/probe_baselines/run.py --task maze --only ar-lr3e-3,ar-solver-lr3e-3 --flops 1e13
 
 A baseline that solves nothing must first be shown to learn its own objective (cell accuracy, loss) and to
 fail for its recipe, not for a setting: this compares each probe's cell accuracy and solve rate with the
@@ -19,7 +19,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.compare import Study, budget_name, config, match_widths, trained_and_scored  # noqa: E402

@@ -1,6 +1,6 @@
 """How hard is the training pool against the puzzles we score on? Ratings side by side.
 
-    .venv/bin/python scripts/rating_gap.py --files ../shared/puzzles/sudoku --limit 1000 --dig 2000
+    .venv/bin/python experiments/rating_gap/run.py --files ../shared/puzzles/sudoku --limit 1000 --dig 2000
 
 Two ratings: the generator's own (`puzzles.sudoku_search.rating`: the guesses the most-constrained-cell
 search makes to exhaust the tree, naked singles only), and the guesses a solver that knows naked and
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from puzzles import sudoku  # noqa: E402

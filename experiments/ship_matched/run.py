@@ -2,7 +2,7 @@
 csp_diffusion/checkpoints/TASK-KIND@BUDGET.safetensors (`csp solve --solver trm`, `csp bench --solvers
 loopmdm@1e13,...`).
 
-    .venv/bin/python scripts/ship_matched.py                      # sudoku, the study's largest budget
+    .venv/bin/python experiments/ship_matched/run.py                      # sudoku, the study's largest budget
 
 A run whose checkpoint is gone (results.json keeps the rows, not the weights) is trained again with the
 study's settings and scored again. Training here is not bit-reproducible (bf16 CPU kernels), so it must
@@ -18,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.compare import Study, budget_name, config, match_widths, trained_and_scored  # noqa: E402

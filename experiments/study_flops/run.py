@@ -1,6 +1,6 @@
 """Each study variant's training FLOP/s on this machine, and what a study of given budgets would cost.
 
-    .venv/bin/python scripts/study_flops.py --task maze --budgets 1e13,3e13
+    .venv/bin/python experiments/study_flops/run.py --task maze --budgets 1e13,3e13
 
 Trains every variant (the study's settings, seed 0) to --probe FLOPs in a scratch folder, alone on the
 machine (run nothing beside it), and prints its GFLOP/s and optimizer steps per 1e12 FLOPs, then the
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.compare import VARIANTS, Study, config, match_widths  # noqa: E402

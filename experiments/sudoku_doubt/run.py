@@ -1,6 +1,6 @@
 """Does a Sudoku model doubt its own mistakes? What retraction can read, checkpoint by checkpoint.
 
-    .venv/bin/python scripts/sudoku_doubt.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt \
+    .venv/bin/python experiments/sudoku_doubt/run.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt \
         --limit 1000 --checkpoints csp_diffusion/checkpoints/sudoku-loopmdm.safetensors,runs/ft/model.safetensors
 
 For each checkpoint, on the puzzles' blank cells:
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402

@@ -1,6 +1,6 @@
 """Do Sudoku chains gain from running in frames (symmetries of the grid)? The same sampler at F frames.
 
-    .venv/bin/python scripts/sudoku_frames.py --frames 8,1 --start 1000 --limit 100
+    .venv/bin/python experiments/sudoku_frames/run.py --frames 8,1 --start 1000 --limit 100
 
 Runs the shipped LoopMDM (8 chains, 64 steps, no time limit) on puzzles start..start+limit of a file, with
 chain c in frame c mod F (`SudokuTask.n_frames`; frames move cells only, identity first), and prints one
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402

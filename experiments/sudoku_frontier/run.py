@@ -1,8 +1,8 @@
 """Sudoku LoopMDM: solve rate against speed, over the sampler's settings (where 80% and 20 puzzles/s meet, or not).
 
-    python scripts/sudoku_frontier.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
+    python experiments/sudoku_frontier/run.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
         --out results/sudoku-frontier
-    python scripts/sudoku_frontier.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
+    python experiments/sudoku_frontier/run.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
         --out results/sudoku-dial-forum-hardest
 
 `--grid dial` is test-time compute as a dial: chains 1, 8, 32, 128 at 64 steps, and steps 8 to 128
@@ -33,7 +33,7 @@ from puzzles import sudoku
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SETS = {name: f"{name}.txt" for name in ("norvig_top95", "tdoku_magictour_top1465", "sudokuexchange_diabolical_dev5000",
                                          "tdoku_17_clue_dev5000", "tdoku_forum_hardest_1905_dev5000")}
 TARGETS = {"norvig_top95": (0.80, 20.0), "tdoku_magictour_top1465": (0.80, 20.0),  # (solve rate, puzzles/s)

@@ -1,6 +1,6 @@
 """Which single right digit unlocks a hard Sudoku for the model, and does its own belief point there?
 
-    .venv/bin/python scripts/sudoku_hints.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt \
+    .venv/bin/python experiments/sudoku_hints/run.py --puzzles ../shared/puzzles/sudoku/tdoku_forum_hardest_1905_dev5000.txt \
         --start 1000 --limit 100
 
 For each puzzle, each blank cell in turn is filled with its solution digit (one hint, a committed cell, not a
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402
