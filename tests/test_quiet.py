@@ -81,9 +81,9 @@ def test_a_batch_of_large_grids_runs_in_pieces_of_a_bounded_number_of_cells_with
     forward = model.forward
     monkeypatch.setattr(model, "forward", lambda v, *a, **k: calls.append(len(v)) or forward(v, *a, **k))
     with torch.no_grad():
-        whole, whole_state = sampler._model(v, g, pos, table, 4)
+        whole, whole_state = sampler.run_model(v, g, pos, table, 4)
         monkeypatch.setattr(Sampler, "CPU_CELLS", 2 * v.shape[1])  # two grids a piece
-        parts, parts_state = sampler._model(v, g, pos, table, 4)
+        parts, parts_state = sampler.run_model(v, g, pos, table, 4)
     assert calls == [5, 2, 2, 1]
     assert torch.allclose(parts, whole, atol=1e-5) and torch.allclose(parts_state, whole_state, atol=1e-5)
 

@@ -1,7 +1,10 @@
 """How many loops does the hybrid's one model pass need? Its order at every loop count, and the peek rule.
 
+The table of docs/results.md, "The never-wrong hybrid" (the peek rule); it prints, and
+results/sudoku-hybrid-peek-tune-1000-1299.txt is that output kept:
+
     S=../shared/puzzles/sudoku
-    .venv/bin/python experiments/hybrid_peek/run.py --start 1000 --limit 300 \
+    .venv/bin/python experiments/hybrid_peek/run.py --start 1000 --limit 300 --loops 48 \
         --files $S/tdoku_forum_hardest_1905_dev5000.txt,$S/tdoku_17_clue_dev5000.txt
 
 For each file, the model reads the root grid the hybrid asks about, in chunks of 2 loops up to its 16 (the

@@ -1,9 +1,21 @@
 """Time a LoopMDM on puzzles solved one at a time, as `csp solve` runs a single puzzle, with the model loaded.
 
-    python experiments/latency/run.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
-    python experiments/latency/run.py sudoku ../shared/puzzles/sudoku/norvig_top95.txt --chains 8 --steps 64 --time-limit 1
+The one-at-a-time figures of docs/results.md ("The default", "Speed", "The maze kinds after the
+fine-tune", "Frames", "Maze results"). It prints; each .txt named is that output kept. The top95 .md and
+.json files were written by a loop over the library's solver with these settings, not by this script:
+
+    S=../shared/puzzles/sudoku
+    python experiments/latency/run.py sudoku $S/tdoku_forum_hardest_1905_dev5000.txt --limit 50
+        # results/sudoku-latency-forum-hardest-first50-default.txt
+    python experiments/latency/run.py sudoku $S/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
+        # results/sudoku-loopmdm-latency-together5.{md,json}
+    python experiments/latency/run.py sudoku $S/norvig_top95.txt --chains 8 --steps 64 --time-limit 1
+        # results/sudoku-loopmdm-latency-c8-t1-default.{md,json}
+    csp generate maze -n 10 --size 30 --kind walls --min-path 110 --seed 1 -o walls10.maze
+    python experiments/latency/run.py maze walls10.maze
+        # results/maze-frames/latency-walls30.txt (and, with an older model, results/maze-kinds-finetuned/)
     csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
-    python experiments/latency/run.py maze hard10.maze [--time-limit 2]
+    python experiments/latency/run.py maze hard10.maze [--time-limit 2]    # results/maze-trace-latency.txt
 
 `csp bench` and `csp solve --file` batch their puzzles, and `csp solve PUZZLE` adds about 2 s of
 Python and torch start-up, so neither gives the time one puzzle takes on its own. Prints the wall

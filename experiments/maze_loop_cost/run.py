@@ -1,6 +1,9 @@
 """What a first step costs on large mazes: path lengths of a generated set, and the core's seconds per loop.
 
-    python experiments/maze_loop_cost/run.py --spec gen:perfect:20:size=201:seed=1      # results/maze-kinds-finetuned/perfect201-cost.txt
+The figure of docs/results.md, "The maze kinds after the fine-tune" (201x201 perfect mazes, dense
+passes); it prints, and results/maze-kinds-finetuned/perfect201-cost.txt is that output kept:
+
+    python experiments/maze_loop_cost/run.py --spec gen:perfect:20:size=201:seed=1
 
 Times one step of --loops loops on the set's first maze (one thread, the shipped model), and projects the
 trace's first step (2 loops per path cell) over the set. Peak memory is the process's resident peak.

@@ -1,7 +1,10 @@
 """Quiet cells against dense passes: the same mazes solved one at a time both ways, side by side.
 
-    python experiments/maze_quiet/run.py --spec gen:walls:20:size=60:min_path=200:seed=1 --out results/maze-quiet/walls60.jsonl
-    python experiments/maze_quiet/run.py --spec gen:perfect:10:size=61:seed=1 --out results/maze-quiet/perfect61.jsonl
+The table of docs/results.md, "Quiet cells"; each appends to its --out file:
+
+    python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 --out results/maze-quiet/side-perfect-5-size-61.jsonl
+    python experiments/maze_quiet/run.py --spec gen:walls:10:size=60:min_path=200:seed=1 --time-limit 180 \
+        --out results/maze-quiet/side-walls-10-size-60-min_path-200.jsonl
 
 Each maze runs with the quiet cells (the default on grids above Sampler.QUIET_CELLS cells; quiet.py) and
 with every cell recomputed every loop, in turn, so both see the same machine. One chain, `--time-limit`

@@ -1,11 +1,27 @@
 """Maze LoopMDM: solve rate against maze size, and against loops, on freshly generated mazes.
 
-    python experiments/maze_scaling/run.py --per-size 50 --sizes 10,15,20,25,30,35,40 --loops 128,256,384,512,768 \
-        --loops-size 30 --out results/maze-trace-scaling-open
-    python experiments/maze_scaling/run.py --kind walls --per-size 20 --sizes 10,15,30,60 --loops "" \
-        --out results/maze-scaling-walls
+The curves of docs/results.md; each writes results/OUT.json, OUT.md and OUT.png (its --out):
+
+    # "Every kind from side 11 to 201" (then experiments/maze_size_curves/run.py draws the five together)
+    for k in rooms borderless open; do
+      python experiments/maze_scaling/run.py --kind $k --per-size 2 --sizes 11,21,41,61,101,151,201 --loops "" \
+          --time-limit 600 --chains 1 --out results/maze-scaling-$k-201
+    done
     python experiments/maze_scaling/run.py --kind walls --min-path-per-side 3 --per-size 2 --sizes 11,21,41,61,101,151,201 \
-        --loops "" --time-limit 600 --out results/maze-scaling-walls-201
+        --loops "" --time-limit 600 --chains 1 --out results/maze-scaling-walls-201
+    # "Quiet cells"
+    python experiments/maze_scaling/run.py --kind perfect --per-size 2 --sizes 11,21,41,61,101,151,201 --loops "" \
+        --out results/maze-scaling-perfect-201
+    # "Frames"
+    python experiments/maze_scaling/run.py --kind walls --per-size 16 --sizes 10,15,20,30,40 --loops "" \
+        --out results/maze-scaling-walls
+    # "Maze results"
+    python experiments/maze_scaling/run.py --kind open --per-size 32 --sizes 10,15,20,25,30,35,40 \
+        --loops 128,256,384,512,768 --loops-size 30 --out results/maze-trace-scaling-open
+    python experiments/maze_scaling/run.py --kind perfect --per-size 16 --sizes 11,21,31,41 --loops "" \
+        --out results/maze-trace-scaling-perfect
+
+(docs/results.md's memory runs of the 201x201 rooms and walls write results/maze-memory/{rooms,walls}-201.*.)
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
 The size curve runs the solver's defaults, and records for each maze its shortest path's length and the

@@ -1,6 +1,11 @@
 """Plot a training run's loss and held-out solve rate against training minutes (needs the `plot` extra).
 
-    python experiments/plot_training/run.py runs/sudoku-loopmdm/log.jsonl results/sudoku-loopmdm-training.png
+The training curve of docs/results.md, "The shipped model", written to the second argument:
+
+    python experiments/plot_training/run.py results/sudoku-loopmdm-train-log.jsonl results/sudoku-loopmdm-training.png
+
+(the maze curves, results/maze-loopmdm-training.png and maze-loopmdm-h100-training.png, the same way
+from results/maze-loopmdm-train-log.jsonl and maze-loopmdm-h100-train-log.jsonl).
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """How hard is the training pool against the puzzles we score on? Ratings side by side.
 
-    .venv/bin/python experiments/rating_gap/run.py --files ../shared/puzzles/sudoku --limit 1000 --dig 2000
+The table of docs/results.md, "The forum-hardest class: what the training data lacks". It prints, and
+writes no results/ file:
+
+    S=../shared/puzzles/sudoku
+    .venv/bin/python experiments/rating_gap/run.py --files $S --limit 1000 --dig 4000
 
 Two ratings: the generator's own (`puzzles.sudoku_search.rating`: the guesses the most-constrained-cell
 search makes to exhaust the tree, naked singles only), and the guesses a solver that knows naked and
@@ -59,7 +63,7 @@ def main() -> None:
             hardest = [float(np.median(r)) for r in ratings]
     rng = np.random.default_rng(0)
     t = time.process_time()
-    grids = [sudoku._dig(random_solution(rng), rng, 0) for _ in range(args.dig)]
+    grids = [sudoku.dig(random_solution(rng), rng) for _ in range(args.dig)]
     seconds = time.process_time() - t
     dug = quantiles("plain minimal puzzles", grids)
     print(f"digging takes {1000 * seconds / args.dig:.1f} CPU-ms a puzzle")

@@ -2,7 +2,11 @@
 csp_diffusion/checkpoints/TASK-KIND@BUDGET.safetensors (`csp solve --solver trm`, `csp bench --solvers
 loopmdm@1e13,...`).
 
-    .venv/bin/python experiments/ship_matched/run.py                      # sudoku, the study's largest budget
+The matched sets of docs/results.md, "The architecture study" and "The maze study". They write no
+results/ file: they read results/compare-TASK/results.json and write the checkpoints named above.
+
+    .venv/bin/python experiments/ship_matched/run.py                               # sudoku, the study's largest budget
+    .venv/bin/python experiments/ship_matched/run.py --task maze --flops 2e13
 
 A run whose checkpoint is gone (results.json keeps the rows, not the weights) is trained again with the
 study's settings and scored again. Training here is not bit-reproducible (bf16 CPU kernels), so it must

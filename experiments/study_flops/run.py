@@ -1,6 +1,8 @@
 """Each study variant's training FLOP/s on this machine, and what a study of given budgets would cost.
 
-    .venv/bin/python experiments/study_flops/run.py --task maze --budgets 1e13,3e13
+How docs/results.md, "The maze study", picked its budgets. It prints and writes no results/ file:
+
+    .venv/bin/python experiments/study_flops/run.py --task maze --budgets 1e13,2e13
 
 Trains every variant (the study's settings, seed 0) to --probe FLOPs in a scratch folder, alone on the
 machine (run nothing beside it), and prints its GFLOP/s and optimizer steps per 1e12 FLOPs, then the

@@ -1,6 +1,11 @@
 """Do Sudoku chains gain from running in frames (symmetries of the grid)? The same sampler at F frames.
 
+The comparison of docs/results.md, "Frames for Sudoku chains"; it prints, and
+results/sudoku-frames-forum-hardest-1000-1299.jsonl is the three runs' lines kept:
+
     .venv/bin/python experiments/sudoku_frames/run.py --frames 8,1 --start 1000 --limit 100
+    .venv/bin/python experiments/sudoku_frames/run.py --frames 8,1 --start 1100 --limit 100
+    .venv/bin/python experiments/sudoku_frames/run.py --frames 8,1 --start 1200 --limit 100
 
 Runs the shipped LoopMDM (8 chains, 64 steps, no time limit) on puzzles start..start+limit of a file, with
 chain c in frame c mod F (`SudokuTask.n_frames`; frames move cells only, identity first), and prints one
@@ -21,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
-from puzzles.domains import SudokuTask, get_task  # noqa: E402
+from puzzles.domains import get_task  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 
 
@@ -35,9 +40,9 @@ def main() -> None:
     args = parser.parse_args()
     task = get_task("sudoku")
     raw = task.read_file(args.puzzles)[0][args.start:args.start + args.limit]
+    solver = NeuralSolver("loopmdm", "sudoku", sampler=SamplerConfig(chains=args.chains))
     for frames in (int(f) for f in args.frames.split(",")):
-        SudokuTask.n_frames = frames
-        solver = NeuralSolver("loopmdm", "sudoku", sampler=SamplerConfig(chains=args.chains))
+        solver.task.n_frames = frames  # the solver's own task: its sampler runs the chains in these frames
         t = time.perf_counter()
         results = list(solver.solve(raw))
         print(json.dumps({"frames": frames, "start": args.start, "n": len(raw), "chains": args.chains,

@@ -1,9 +1,20 @@
 """Sudoku LoopMDM: solve rate against speed, over the sampler's settings (where 80% and 20 puzzles/s meet, or not).
 
+The figures of docs/results.md; each writes its --out .json, .md and .png:
+
+    # "Speed" (where 80% and 20/s meet)
     python experiments/sudoku_frontier/run.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
         --out results/sudoku-frontier
+    # "Test-time compute as a dial"
     python experiments/sudoku_frontier/run.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
         --out results/sudoku-dial-forum-hardest
+    # "Many chains together for a few steps"
+    python experiments/sudoku_frontier/run.py --grid budget --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
+        --limit 100 --out results/sudoku-budget-forum-hardest-tune
+    # "Sampler settings" (the default's temperature; the per-puzzle rows docs/results.md cites,
+    # results/sudoku-temperature-forum-hardest-1000-1199.json, were kept from that run in another layout)
+    python experiments/sudoku_frontier/run.py --grid temperature --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
+        --limit 200
 
 `--grid dial` is test-time compute as a dial: chains 1, 8, 32, 128 at 64 steps, and steps 8 to 128
 at 8 chains (the former default, 8 x 64), no time limit; its plot is solve rate and puzzles/s against each.
