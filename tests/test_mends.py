@@ -5,21 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import TINY, TINY_LOOPMDM
 
 from csp_diffusion import models
 from csp_diffusion.train import TrainConfig, optimizer, train
 from puzzles import seeds
 
-TINY = {"dim": 16, "heads": 2, "max_loops": 2}
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
 
 def test_resume_without_a_budget_continues_to_the_runs_own_end(tmp_path):
-    cfg = dict(batch_size=4, pool_size=16, eval_puzzles=0, model_config=TINY)
+    cfg = dict(batch_size=4, pool_size=16, eval_puzzles=0, model_config=TINY_LOOPMDM)
     train(TrainConfig(**cfg, steps=3), tmp_path)
     # no --steps or --minutes: the run is at its own budget already, so nothing more trains (was: 1000 steps)
     assert train(TrainConfig(), tmp_path, resume=True)["step"] == 3
@@ -27,7 +21,7 @@ def test_resume_without_a_budget_continues_to_the_runs_own_end(tmp_path):
 
 @pytest.mark.parametrize("kind", list(models.MODELS))
 def test_weight_decay_skips_every_embedding_whatever_its_name(kind):
-    model = models.build(kind, models.MODELS[kind].config(dim=16, heads=2).to_dict())
+    model = models.build(kind, models.MODELS[kind].config(**TINY).to_dict())
     opt = optimizer(model, TrainConfig(model=kind))
     decayed = {id(p) for g in opt.param_groups if g["weight_decay"] > 0 for p in g["params"]}
     embeddings = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import TINY
 
 from csp_diffusion import models
 from csp_diffusion.ar_solver import ARSolver, ARSolverConfig
@@ -17,13 +18,6 @@ from csp_diffusion.trm import TRM, TRMConfig
 from puzzles import maze, sudoku
 from puzzles.domains import MazeTask, SudokuTask
 from puzzles.sudoku_search import solver_order
-
-TINY = {"dim": 32, "heads": 2}
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def _candidates(grid: np.ndarray, i: int) -> set[int]:
