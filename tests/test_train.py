@@ -1,15 +1,15 @@
-"""Defects mended with the architecture rework, each tested where it could fail."""
+"""Training through the shared loop: resuming to a run's own end or to a FLOP budget, what the optimizer decays,
+and the FLOPs a step counts."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from helpers import TINY, TINY_LOOPMDM
 
 from csp_diffusion import models
+from csp_diffusion.network import train_flops
 from csp_diffusion.train import TrainConfig, optimizer, train
-from puzzles import seeds
 
 
 def test_resume_without_a_budget_continues_to_the_runs_own_end(tmp_path):
@@ -31,42 +31,36 @@ def test_weight_decay_skips_every_embedding_whatever_its_name(kind):
         assert id(model.segment.weight) not in decayed  # named "segment", not "embed": was decayed
 
 
-def test_each_use_of_generated_puzzles_has_its_own_stream():
-    # the old arithmetic (pool seed * 97 + k, held-out 10,000,000 + s, bench 20,000,000 + s) let a pool seed of
-    # 206,186 meet a bench seed's range; named streams differ in their spawn key whatever the seeds
-    states = {}
-    for use in seeds.USES:
-        for seed in (0, 1, 2, 97, 206_186, 10_000_000, 20_000_000):
-            s = seeds.stream(use, seed)
-            states[(use, seed)] = tuple(s.generate_state(4))
-            for k in range(3):
-                states[(use, seed, k)] = tuple(seeds.child(s, k).generate_state(4))
-    assert len(set(states.values())) == len(states)
-    assert seeds.child(seeds.stream("bench", 1), 2).generate_state(2).tolist() == \
-        seeds.child(seeds.stream("bench", 1), 2).generate_state(2).tolist()  # reproducible
+@pytest.mark.parametrize("kind", ["loopmdm", "ar", "ar-solver", "hrm", "trm"])
+def test_a_flop_budget_ends_within_two_percent_and_resumes_to_it(tmp_path, kind):
+    """Any kind trains to a FLOP budget (here about 40 steps); a run stopped halfway and resumed ends at the
+    same count; the checkpoint's train_flops is what the objectives counted."""
+    cfg = dict(task="sudoku", model=kind, model_config=dict(TINY), batch_size=2, pool_size=16, eval_puzzles=0,
+               warmup=2, checkpoint_every_steps=5)
+    probe = train(TrainConfig(**cfg, steps=3), tmp_path / "probe")
+    per_step = models.load(tmp_path / "probe" / "model.safetensors")[1]["info"]["train_flops"] / probe["step"]
+    budget = 40 * per_step
+    train(TrainConfig(**cfg, flops=budget / 2), tmp_path / "run")
+    train(TrainConfig(**cfg, flops=budget), tmp_path / "run", resume=True)
+    flops = models.load(tmp_path / "run" / "model.safetensors")[1]["info"]["train_flops"]
+    assert abs(flops / budget - 1) < 0.02
 
 
-def test_a_bench_set_and_a_training_pool_with_the_same_seed_share_no_puzzle():
-    from csp_diffusion.bench import load
-    from puzzles.domains import get_task
-
-    bench = load("sudoku", "gen:hard:8:seed=0").puzzles
-    pool = get_task("sudoku").make_pool(8, seeds.stream("pool", 0), workers=1, mix=("hard",))[0]
-    assert not {p.tobytes() for p in bench} & {np.asarray(p, np.int8).tobytes() for p in pool}
+def test_train_flops_is_forward_plus_twice_the_differentiated_forward():
+    assert train_flops(10.0, 4.0) == 18.0
+    assert train_flops(10.0, 10.0) == 30.0  # a model differentiated whole costs three forward passes
 
 
-def test_bench_flops_count_each_puzzles_own_size_and_the_loops_it_ran():
-    from csp_diffusion.bench import PuzzleSet, run, summarize
-    from puzzles import maze as mz
+def test_csp_train_takes_a_flop_budget(tmp_path):
+    from typer.testing import CliRunner
 
-    mazes = mz.generate(1, 7, seed=1) + mz.generate(1, 13, seed=2)
-    refs = [mz.path_mask(mz.solve(m)) for m in mazes]
-    pset = PuzzleSet("maze", mazes, refs, "two sizes")
-    r = run("loopmdm", pset, {"max_steps": 8}, 10.0)
-    small, large = (x.extra for x in r.results)
-    assert all(x.verified for x in r.results)
-    # a trace model stops looping once its answer verifies: far fewer loops than the cap it was planned with
-    assert small["loops_run"] < small["loops"] and large["loops_run"] < large["loops"]
-    assert large["flops"] > small["flops"] > 0  # each at its own size (was: the first puzzle's, at the cap)
-    row = summarize(pset, r)
-    assert row["flops_per_puzzle"] == pytest.approx((small["flops"] + large["flops"]) / 2)
+    from cli.app import app
+
+    r = CliRunner().invoke(app, ["train", "trm", "--flops", "1e9", "--batch-size", "2", "--pool-size", "8",
+                                 "--out", str(tmp_path / "run"), "--set", "dim=16", "--set", "heads=2"],
+                           env={"CSP_CACHE": str(tmp_path / "cache")})
+    assert r.exit_code == 0, r.output
+    flops = models.load(tmp_path / "run" / "model.safetensors")[1]["info"]["train_flops"]
+    assert 0.5e9 < flops < 1.5e9
+    r = CliRunner().invoke(app, ["train", "trm", "--flops", "0", "--out", str(tmp_path / "other")])
+    assert r.exit_code == 2
