@@ -13,7 +13,9 @@ fine-tune", "Frames", "Maze results"). It prints; each .txt named is that output
         # results/sudoku-loopmdm-latency-c8-t1-default.{md,json}
     csp generate maze -n 10 --size 30 --kind walls --min-path 110 --seed 1 -o walls10.maze
     python experiments/latency/run.py maze walls10.maze
-        # results/maze-frames/latency-walls30.txt (and, with an older model, results/maze-kinds-finetuned/)
+        # results/maze-frames/latency-walls30.txt; a later run: latency-walls30-second-run.txt; with
+        # OMP_NUM_THREADS=1: latency-walls30-one-thread.txt; before the sampler had frames:
+        # results/maze-kinds-finetuned/latency-walls30.txt
     csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
     python experiments/latency/run.py maze hard10.maze [--time-limit 2]    # results/maze-trace-latency.txt
 
