@@ -178,9 +178,11 @@ class Sampler:
         neighbour table, larger than QUIET_CELLS."""
         return self.model.carries_state and graph.dtype != torch.bool and cells > self.QUIET_CELLS
 
-    def _model(self, v, g, positions, graph, loops: int, state=None, quiet: QuietCells | None = None):
-        """(logits, final core state or None) for rows v, g, run in pieces of CPU_ROWS grids and CPU_CELLS cells
-        on CPU (with `quiet`, whole: its cells are few)."""
+    def run_model(self, v, g, positions, graph, loops: int, state=None, quiet: QuietCells | None = None):
+        """(logits, final core state or None) of one model call of `loops` loops on rows v (values) with g (the
+        given cells), from core state `state` (None: cold), run in pieces of CPU_ROWS grids and CPU_CELLS cells
+        on CPU (with `quiet`, whole: its cells are few). Every step of the sampler calls the model through it;
+        public so that one call can be measured alone (experiments/maze_memory)."""
         carries = self.model.carries_state
         if self.device.type == "cpu" and quiet is None:
             step = max(1, min(self.CPU_ROWS, self.CPU_CELLS // max(v.shape[1], 1)))
@@ -226,14 +228,14 @@ class Sampler:
         quiet = QuietCells(graph) if self.runs_quiet(v.shape[1], graph) else None
         piece = self.piece(v.shape[1], quiet is not None)
         if not self.model.carries_state or not (timed or settled) or loops <= piece:
-            return (*self._model(v, g, positions, graph, loops, state), full, answered, stalled)
+            return (*self.run_model(v, g, positions, graph, loops, state), full, answered, stalled)
         done, kept, ran = 0, None, full.clone()
         first, best = None, torch.zeros(len(v), dtype=torch.long, device=v.device)
         still = torch.zeros_like(best)
         open_ = torch.arange(len(v), device=v.device)  # rows still running (settled rows stop computing)
         while True:
             n = min(piece, loops - done)
-            lg, h = self._model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_], quiet)
+            lg, h = self.run_model(v[open_], g[open_], positions, graph, n, None if state is None else state[open_], quiet)
             if kept is None:
                 kept, state = lg.new_empty((len(v), *lg.shape[1:])), h.new_zeros((len(v), *h.shape[1:]))
             kept[open_], state[open_] = lg, h.to(state.dtype)

@@ -271,7 +271,7 @@ _LEVELS = {
     "extreme": (0, 101, 10**9),
     "fiendish": (0, 0, 10**9),  # by the reasoning it needs instead: FIENDISH guesses beyond naked and hidden singles
 }
-FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (scripts/rating_gap.py)
+FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (experiments/rating_gap/run.py)
 
 
 def difficulty_of(grid: np.ndarray) -> str:
@@ -282,8 +282,9 @@ def difficulty_of(grid: np.ndarray) -> str:
     return next(name for name in ("medium", "hard", "extreme") if r <= _LEVELS[name][2])
 
 
-def _dig(solution: np.ndarray, rng: np.random.Generator, keep: int) -> np.ndarray:
-    """Remove cells in random order while the solution stays unique, down to `keep` givens."""
+def dig(solution: np.ndarray, rng: np.random.Generator, keep: int = 0) -> np.ndarray:
+    """A puzzle of `solution`: its cells removed in random order while the solution stays unique, down to `keep`
+    givens (0: a plain minimal puzzle, as the generator digs before it filters by rating)."""
     grid = solution.copy()
     filled = CELLS
     for i in rng.permutation(CELLS):
@@ -306,7 +307,7 @@ def generate_one(rng: np.random.Generator, difficulty: str = "hard", max_tries: 
     keep, lo, hi = _LEVELS[difficulty]
     for _ in range(max_tries):
         solution = random_solution(rng)
-        grid = _dig(solution, rng, keep)
+        grid = dig(solution, rng, keep)
         r = int(search(grid, 2)[1])
         if difficulty == "fiendish":
             if singles_guesses(grid, solution) >= FIENDISH:

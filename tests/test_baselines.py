@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import TINY
 
 from csp_diffusion import models
 from csp_diffusion.ar import AR, ARConfig
@@ -14,13 +15,6 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.train import TrainConfig, train
 from puzzles.domains import SudokuTask
-
-TINY = {"dim": 32, "heads": 2}
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def _pair(n=2):

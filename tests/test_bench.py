@@ -172,3 +172,20 @@ def test_each_kind_gets_its_own_decoding_unless_told(task, spec, loopmdm, monkey
         assert (seen[solver]["chains"], seen[solver]["max_steps"]) == (3, 5), solver
     assert runner.invoke(app, [*base, "--chains", "3"]).exit_code == 0  # one given, the other still the task's
     assert (seen["loopmdm"]["chains"], seen["loopmdm"]["max_steps"]) == (3, loopmdm["max_steps"])
+
+
+def test_bench_flops_count_each_puzzles_own_size_and_the_loops_it_ran():
+    from csp_diffusion.bench import PuzzleSet, run, summarize
+    from puzzles import maze as mz
+
+    mazes = mz.generate(1, 7, seed=1) + mz.generate(1, 13, seed=2)
+    refs = [mz.path_mask(mz.solve(m)) for m in mazes]
+    pset = PuzzleSet("maze", mazes, refs, "two sizes")
+    r = run("loopmdm", pset, {"max_steps": 8}, 10.0)
+    small, large = (x.extra for x in r.results)
+    assert all(x.verified for x in r.results)
+    # a trace model stops looping once its answer verifies: far fewer loops than the cap it was planned with
+    assert small["loops_run"] < small["loops"] and large["loops_run"] < large["loops"]
+    assert large["flops"] > small["flops"] > 0  # each at its own size (was: the first puzzle's, at the cap)
+    row = summarize(pset, r)
+    assert row["flops_per_puzzle"] == pytest.approx((small["flops"] + large["flops"]) / 2)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_checks import one_line_error
+from helpers import TINY_LOOPMDM, as_options
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -14,7 +15,6 @@ from cli.app import app
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
 NO_SOLUTION = "12345678." + "." * 36 + "........9" + "." * 27
 TWO = "4.7.698256.2.58947958724316825437169791586432346912758289643571573291684164875293"  # a swappable rectangle
-TINY = ["--set", "dim=32", "--set", "heads=2", "--set", "max_loops=3"]
 runner = CliRunner()
 
 
@@ -30,7 +30,7 @@ def checkpoint(tmp_path_factory) -> Path:
     import os
 
     os.environ["CSP_CACHE"] = str(out / "cache")
-    r = run("train", "loopmdm", "--steps", 3, "--batch-size", 8, "--pool-size", 32, "--out", out, *TINY)
+    r = run("train", "loopmdm", "--steps", 3, "--batch-size", 8, "--pool-size", 32, "--out", out, *as_options(TINY_LOOPMDM))
     assert r.exit_code == 0, r.output
     assert "trained 3 steps" in r.stdout
     return out / "model.safetensors"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import TINY
 
 from csp_diffusion import models
 from csp_diffusion.decoders import UnmaskDecoder
@@ -12,7 +13,6 @@ from csp_diffusion.denoiser import Recurrent, as_denoiser
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from puzzles.domains import SudokuTask
 
-TINY = {"dim": 32, "heads": 2}
 CPU = torch.device("cpu")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_LOOPMDM
 
 from csp_diffusion import models
 from csp_diffusion.checkpoint import read_model
@@ -24,12 +25,6 @@ from puzzles import sudoku
 from puzzles.domains import SudokuTask
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"dim": 32, "heads": 2, "max_loops": 3}
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def _inputs(task, n=4, seed=0):
@@ -44,7 +39,7 @@ def _structure(task):
 
 def test_givens_are_fixed_by_the_parameterization():
     task = SudokuTask()
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM)).eval()
     puzzle, _ = _inputs(task)
     given = puzzle > 0
     logits = model(puzzle, given, *_structure(task), loops=2)
@@ -56,7 +51,7 @@ def test_givens_are_fixed_by_the_parameterization():
 
 def test_any_loop_count_runs_and_loops_change_the_output():
     task = SudokuTask()
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM)).eval()
     puzzle, _ = _inputs(task, 2)
     outs = [model(puzzle, puzzle > 0, *_structure(task), loops=k) for k in (1, 2, 5)]
     assert all(o.shape == (2, 81, 9) for o in outs)
@@ -66,7 +61,7 @@ def test_any_loop_count_runs_and_loops_change_the_output():
 def test_truncated_backprop_only_differentiates_the_last_loops():
     task = SudokuTask()
     torch.manual_seed(0)
-    model = LoopMDM(LoopMDMConfig(**TINY))
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM))
     puzzle, solution = _inputs(task, 2)
     out = model(puzzle, puzzle > 0, *_structure(task), loops=3, grad_loops=1)
     out[~(puzzle > 0)].logsumexp(-1).sum().backward()
@@ -78,7 +73,7 @@ def test_peer_attention_is_local_and_full_attention_is_not():
     """Changing one cell moves only its peers' outputs after one peer-attention block."""
     task = SudokuTask()
     pos, adj = _structure(task)
-    cfg = LoopMDMConfig(**{**TINY, "prelude": 1, "core": 0, "coda": 0})
+    cfg = LoopMDMConfig(**{**TINY_LOOPMDM, "prelude": 1, "core": 0, "coda": 0})
     for peer, expect_local in ((True, True), (False, False)):
         torch.manual_seed(0)
         model = LoopMDM(LoopMDMConfig(**{**cfg.__dict__, "peer_attention": peer})).eval()
@@ -92,7 +87,7 @@ def test_peer_attention_is_local_and_full_attention_is_not():
 
 
 def test_flops_and_params_are_reported():
-    model = LoopMDM(LoopMDMConfig(**TINY))
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM))
     assert model.num_params() == sum(p.numel() for p in model.parameters())
     assert model.flops(4, 81, 21) > model.flops(1, 81, 21) > 0
 
@@ -174,7 +169,7 @@ def test_an_unsure_model_whose_best_values_solve_the_grid_is_taken_whole_at_once
 
 
 def test_training_resumes_exactly(tmp_path):
-    cfg = dict(batch_size=8, pool_size=64, eval_puzzles=0, log_every=1, model_config=TINY)
+    cfg = dict(batch_size=8, pool_size=64, eval_puzzles=0, log_every=1, model_config=TINY_LOOPMDM)
     full = train(TrainConfig(**{**cfg, "steps": 6}), tmp_path / "a")
 
     def interrupt(event):
@@ -197,7 +192,7 @@ def test_carry_trains_warm_start_transitions_from_an_earlier_grid(tmp_path):
     from csp_diffusion.objectives import MDMObjective
 
     task = SudokuTask()
-    model = LoopMDM(LoopMDMConfig(**{**TINY, "carry": 1.0}))
+    model = LoopMDM(LoopMDMConfig(**{**TINY_LOOPMDM, "carry": 1.0}))
     puzzle, solution = _inputs(task, 8)
     gen = torch.Generator().manual_seed(0)
     obj = MDMObjective(model, model, task, (puzzle.numpy(), solution.numpy()), 8, torch.device("cpu"), gen,
@@ -214,7 +209,7 @@ def test_carry_trains_warm_start_transitions_from_an_earlier_grid(tmp_path):
 
 
 def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
-    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a")
+    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY_LOOPMDM), tmp_path / "a")
     start = tmp_path / "a" / "model.safetensors"
     events = []
     train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, lr=1e-12, warmup=1, init=str(start),
@@ -233,7 +228,7 @@ def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
     assert info["init_flops"] == before and info["train_flops"] > before + own
     from puzzles.errors import UserError
 
-    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path / "a",
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY_LOOPMDM), tmp_path / "a",
           force=True)
     with pytest.raises(UserError, match="changes the shape"):
         train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, init=str(start),
@@ -241,7 +236,7 @@ def test_init_fine_tunes_from_a_checkpoint_and_keeps_its_shape(tmp_path):
 
 
 def test_checkpoint_carries_config_and_rebuilds(tmp_path):
-    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path)
+    train(TrainConfig(steps=2, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY_LOOPMDM), tmp_path)
     model, meta = models.load(tmp_path / "model.safetensors", "loopmdm", "sudoku")
     assert meta["config"]["dim"] == 32 and meta["info"]["step"] == 2 and meta["info"]["train_flops"] > 0
     assert isinstance(model, LoopMDM)
@@ -258,7 +253,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content):
 
 
 def test_checkpoint_for_another_task_is_refused(tmp_path):
-    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY), tmp_path)
+    train(TrainConfig(steps=1, batch_size=4, pool_size=32, eval_puzzles=0, model_config=TINY_LOOPMDM), tmp_path)
     with pytest.raises(CheckpointError, match="trained for sudoku"):
         models.load(tmp_path / "model.safetensors", task="maze")
 
@@ -337,12 +332,12 @@ def test_spare_chains_join_only_for_puzzles_still_unsolved():
 def test_a_carried_state_continues_the_loops_exactly():
     """Warm start: a loops, then b more from the returned core state, equals a + b loops on the same grid."""
     task = SudokuTask()
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM)).eval()
     puzzle, _ = _inputs(task, 2)
     args = (puzzle, puzzle > 0, *_structure(task))
     with torch.no_grad():
         cold, state = model(*args, loops=2, return_state=True)
-        assert torch.allclose(cold, model(*args, loops=2)) and state.shape == (2, 81, TINY["dim"])
+        assert torch.allclose(cold, model(*args, loops=2)) and state.shape == (2, 81, TINY_LOOPMDM["dim"])
         assert torch.allclose(model(*args, loops=2, state=torch.zeros_like(state)), cold)
         warm = model(*args, loops=3, state=state)
         assert torch.allclose(warm, model(*args, loops=5), atol=1e-5)
@@ -353,7 +348,7 @@ def test_warm_steps_run_fewer_loops_and_a_restart_goes_cold_again():
     task = SudokuTask()
     puzzle, solution = _inputs(task, 1)
     torch.manual_seed(0)
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()  # untrained: it stalls, so its chain restarts
+    model = LoopMDM(LoopMDMConfig(**TINY_LOOPMDM)).eval()  # untrained: it stalls, so its chain restarts
     calls = []
     forward = model.forward
 
@@ -392,7 +387,7 @@ def test_own_commits_trains_on_the_models_own_surest_answers_and_counts_their_pa
     from csp_diffusion.objectives import MDMObjective
 
     task = SudokuTask()
-    model = LoopMDM(LoopMDMConfig(**{**TINY, "own_commits": 1.0}))
+    model = LoopMDM(LoopMDMConfig(**{**TINY_LOOPMDM, "own_commits": 1.0}))
     puzzle, solution = _inputs(task, 8)
     gen = torch.Generator().manual_seed(0)
     obj = MDMObjective(model, model, task, (puzzle.numpy(), solution.numpy()), 8, torch.device("cpu"), gen,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_MAZE
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -16,13 +17,7 @@ from csp_diffusion.sampler import Sampler, SamplerConfig
 from puzzles import maze as mz
 from puzzles.domains import MazeTask
 
-TINY = {"n_values": 2, "tokens": 4, "position_sizes": (), "dim": 32, "heads": 2, "max_loops": 3, "slots": 5}
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def _solution(task: MazeTask, m: mz.Maze) -> np.ndarray:
@@ -69,7 +64,7 @@ def test_training_pairs_are_solved_mazes_under_symmetries():
 
 
 def test_one_model_runs_on_any_maze_size():
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_MAZE)).eval()
     task = MazeTask()
     for size in (7, 15, 31):
         m = mz.generate(1, size, seed=size)[0]
@@ -83,7 +78,7 @@ def test_one_model_runs_on_any_maze_size():
 def test_local_attention_only_sees_the_neighbourhood():
     """After one block, changing a cell moves only itself and its four neighbours."""
     torch.manual_seed(0)
-    model = LoopMDM(LoopMDMConfig(**{**TINY, "prelude": 1, "core": 0, "coda": 0})).eval()
+    model = LoopMDM(LoopMDMConfig(**{**TINY_MAZE, "prelude": 1, "core": 0, "coda": 0})).eval()
     st = MazeTask().structure((7, 7))
     graph = torch.as_tensor(st.graph)
     a = torch.zeros(1, 49, dtype=torch.long)
@@ -249,7 +244,7 @@ def test_a_trace_model_trains_on_its_trace_and_the_coda_on_finished_walks():
 
     torch.manual_seed(0)
     task = MazeTask(7)
-    model = LoopMDM(LoopMDMConfig(**{**TINY, "grad_loops": 3, "trace": task.trace_size}))
+    model = LoopMDM(LoopMDMConfig(**{**TINY_MAZE, "grad_loops": 3, "trace": task.trace_size}))
     st = task.structure()
     rng = np.random.default_rng(0)
     obj = MDMObjective(model, model, task, task.make_pool(32, seed=0), 8, torch.device("cpu"),
@@ -271,7 +266,7 @@ def test_a_trace_model_trains_on_its_trace_and_the_coda_on_finished_walks():
 
 
 def test_start_is_a_given_on_path_cell_to_the_network():
-    model = LoopMDM(LoopMDMConfig(**TINY)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_MAZE)).eval()
     task = MazeTask()
     m = mz.generate(1, 7, seed=2)[0]
     v, shape = task.encode(m)
@@ -325,7 +320,7 @@ class _TraceOracleModel(Network):
 
     def __init__(self, solution: np.ndarray, ready: int):
         super().__init__()
-        self.config = LoopMDMConfig(**{**TINY, "trace": 5})
+        self.config = LoopMDMConfig(**{**TINY_MAZE, "trace": 5})
         self.solution, self.ready = torch.as_tensor(solution), ready
 
     def forward(self, values, given, positions, graph, loops, grad_loops=None, state=None, return_state=False,
@@ -398,7 +393,7 @@ class _WrongInSomeFrames(Network):
 
     def __init__(self, task: MazeTask, m: mz.Maze, bad: set[int], ready: int = 40):
         super().__init__()
-        self.config = LoopMDMConfig(**{**TINY, "trace": 5})
+        self.config = LoopMDMConfig(**{**TINY_MAZE, "trace": 5})
         self.ready = ready
         self.grids, self.answers = [], []
         for k in range(8):

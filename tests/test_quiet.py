@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from helpers import TINY_MAZE
 
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.quiet import QuietCells
 from puzzles import maze as mz
 from puzzles.domains import MazeTask
-
-TINY = {"n_values": 2, "tokens": 4, "position_sizes": (), "dim": 32, "heads": 2, "max_loops": 3, "slots": 5,
-        "trace": 5}
 
 
 def _setup(side: int = 12, batch: int = 2, seed: int = 0):
@@ -20,7 +18,7 @@ def _setup(side: int = 12, batch: int = 2, seed: int = 0):
     grids = [task.encode(m)[0] for m in mz.generate(batch, side, seed=seed, kind="walls")]
     st = task.structure((side, side))
     v = torch.as_tensor(np.stack(grids))
-    model = LoopMDM(LoopMDMConfig(**TINY, cells=side * side)).eval()
+    model = LoopMDM(LoopMDMConfig(**TINY_MAZE, trace=5, cells=side * side)).eval()
     return model, v, v > 0, torch.as_tensor(st.positions), torch.as_tensor(st.graph)
 
 
@@ -81,9 +79,9 @@ def test_a_batch_of_large_grids_runs_in_pieces_of_a_bounded_number_of_cells_with
     forward = model.forward
     monkeypatch.setattr(model, "forward", lambda v, *a, **k: calls.append(len(v)) or forward(v, *a, **k))
     with torch.no_grad():
-        whole, whole_state = sampler._model(v, g, pos, table, 4)
+        whole, whole_state = sampler.run_model(v, g, pos, table, 4)
         monkeypatch.setattr(Sampler, "CPU_CELLS", 2 * v.shape[1])  # two grids a piece
-        parts, parts_state = sampler._model(v, g, pos, table, 4)
+        parts, parts_state = sampler.run_model(v, g, pos, table, 4)
     assert calls == [5, 2, 2, 1]
     assert torch.allclose(parts, whole, atol=1e-5) and torch.allclose(parts_state, whole_state, atol=1e-5)
 

@@ -13,19 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import TINY_LOOPMDM
 
 from csp_diffusion.checkpoint import load_state
 from csp_diffusion.train import TrainConfig, train
 from puzzles.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"dim": 16, "heads": 2, "max_loops": 2}
-CFG = {"batch_size": 4, "pool_size": 16, "eval_puzzles": 0, "model_config": TINY, "log_every": 1}
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("CSP_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+CFG = {"batch_size": 4, "pool_size": 16, "eval_puzzles": 0, "model_config": TINY_LOOPMDM, "log_every": 1}
 
 
 def _steps(log: Path) -> list[int]:
