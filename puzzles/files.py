@@ -120,6 +120,7 @@ def write_text(path: str | Path, text: str) -> None:
     atomic_write(path, write)
 
 
+BOM = "\ufeff"  # a byte-order mark some editors put first in a UTF-8 file: not part of the text
 MAX_BYTES = 1 << 30  # a puzzle file holds at most 1 GiB (Sudoku-Extreme's whole CSV is under 700 MB)
 MAX_LINE = 100_000  # characters in one line (a 201 x 201 maze's rows are 201)
 
@@ -148,7 +149,7 @@ def read_stream(f, name: str) -> str:
             raise PuzzleError(f"{name} has a line longer than {MAX_LINE:,} characters: not a puzzle file")
         parts.append(block)
     try:
-        return b"".join(parts).decode("utf-8")
+        return b"".join(parts).decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError:
         raise PuzzleError(f"cannot read {name}: not UTF-8 text") from None
 
@@ -172,3 +173,4 @@ def read_stdin() -> str:
 
     binary = getattr(sys.stdin, "buffer", None)
     return read_stream(binary if binary is not None else io.BytesIO(sys.stdin.read().encode()), "<stdin>")
+
