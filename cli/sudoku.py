@@ -298,15 +298,18 @@ def generate_sudoku(
     writable(output)
 
     stream = sd.generate(n, difficulty, seed=seed, workers=workers)
-    if n >= PROGRESS_FROM:
-        made: list[sd.Sudoku] = []
-        with progress() as bar:
-            task = bar.add_task(f"generating ({difficulty})", total=n, status="")
-            for s in stream:
-                made.append(s)
-                bar.update(task, advance=1)
-    else:
-        made = list(stream)
+    try:
+        if n >= PROGRESS_FROM:
+            made: list[sd.Sudoku] = []
+            with progress() as bar:
+                task = bar.add_task(f"generating ({difficulty})", total=n, status="")
+                for s in stream:
+                    made.append(s)
+                    bar.update(task, advance=1)
+        else:
+            made = list(stream)
+    finally:
+        stream.close()  # on Ctrl-C or SIGTERM, its workers stop now
     text = sd.write_csv(made) if csv else sd.write_lines(made)
     if output is None:
         sys.stdout.write(text)

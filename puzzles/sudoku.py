@@ -452,11 +452,16 @@ def generate(n: int, difficulty: str = "hard", seed: int | np.random.SeedSequenc
         for job in jobs:
             yield from _generate_chunk(job)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from puzzles import workers as processes
 
-    with ProcessPoolExecutor(workers) as pool:
+    pool = processes.pool(workers)  # its workers end with this process, however it ends
+    try:
         for part in pool.map(_generate_chunk, jobs):
             yield from part
+    except BaseException:  # an error, Ctrl-C, SIGTERM, the caller closing this early: the workers stop now
+        processes.stop(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 # ---------------------------------------------------------------- augmentation
