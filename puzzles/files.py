@@ -15,7 +15,8 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from puzzles.errors import PuzzleError, UserError
@@ -174,3 +175,28 @@ def read_stdin() -> str:
     binary = getattr(sys.stdin, "buffer", None)
     return read_stream(binary if binary is not None else io.BytesIO(sys.stdin.read().encode()), "<stdin>")
 
+
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def locked(folder: str | Path, name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold `folder` (made if need be) for the block: an exclusive lock on the file `name` in it, which holds this
+    process's id. UserError at once, naming the holder's id, when another process holds it. The lock is the
+    kernel's (`flock`): it goes when the holder ends, however it ends, so a crashed or killed run leaves none."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise UserError(f"{folder} is in use by another run (pid {holder if holder.isdigit() else 'unknown'})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
