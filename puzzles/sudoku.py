@@ -155,6 +155,7 @@ SOLUTION_COLUMNS = ("answer", "solution", "solutions", "answers")
 
 _RULE_CHARS = set("-+|!*=:")  # a line of only these (and spaces) draws a grid's rule: `------+-------`, `*---*`
 _ROW_CELLS = set("0123456789._")
+_ROW_MOST = 40  # characters in a grid's row or rule line at most (`| 5 3 . | . 7 . | . . . |` has 25)
 
 OnError = Callable[[str], None]
 
@@ -235,26 +236,29 @@ def _read_lines(lines: list[str], name: str, on_error: OnError | None, limit: in
             unfinished()
             skip = 0
             continue
-        if set(line) <= _RULE_CHARS | {" ", "\t"} or (line.startswith("[") and line.endswith("]")):
-            continue  # a rule line, a [Puzzle] section
-        cells = "".join(ch for ch in line if not (ch.isspace() or ch in _SEPARATORS))
-        if len(cells) == 9 and set(cells) <= _ROW_CELLS:
-            if skip:
-                skip -= 1
+        cells = ""
+        if len(line) <= _ROW_MOST:  # a puzzle on one line is longer: it is read as one at once
+            if set(line) <= _RULE_CHARS | {" ", "\t"} or (line.startswith("[") and line.endswith("]")):
+                continue  # a rule line, a [Puzzle] section
+            cells = "".join(ch for ch in line if not (ch.isspace() or ch in _SEPARATORS))
+            if len(cells) == 9 and set(cells) <= _ROW_CELLS:
+                if skip:
+                    skip -= 1
+                    continue
+                if not rows:
+                    start = n
+                rows.append(cells)
+                if len(rows) == 9:
+                    where = f"{name}:{start}"
+                    rows_text = "".join(rows)
+                    rows.clear()
+                    try:
+                        puzzles.append(Sudoku(parse(rows_text), source=where))
+                    except PuzzleError as e:
+                        bad(f"{where}: {e}")
                 continue
-            if not rows:
-                start = n
-            rows.append(cells)
-            if len(rows) == 9:
-                where = f"{name}:{start}"
-                rows_text = "".join(rows)
-                rows.clear()
-                try:
-                    puzzles.append(Sudoku(parse(rows_text), source=where))
-                except PuzzleError as e:
-                    bad(f"{where}: {e}")
-            continue
         if rows:  # in a grid, a line that is not a row of 9 cells
+            cells = cells or "".join(ch for ch in line if not (ch.isspace() or ch in _SEPARATORS))
             odd = next((ch for ch in cells if ch not in _ROW_CELLS), None)
             why = (f"bad character {odd!r} in a grid row (expected 1-9 or a blank . 0 _)" if odd is not None
                    else f"a grid row has 9 cells, got {len(cells)}")

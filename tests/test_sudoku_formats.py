@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
 from puzzles import sudoku as sd
 from puzzles.errors import PuzzleError
 
@@ -113,3 +117,20 @@ def test_sudoku_extreme_csv_and_one_per_line_still_read():
 def test_a_byte_order_mark_and_crlf_line_ends(text):
     assert givens("\ufeff" + text.replace("\n", "\r\n")) == [P1, P2]
 
+
+def test_cli_reads_these_files_from_a_path_and_stdin(tmp_path):
+    runner = CliRunner()
+    cases = {
+        "p.sdk": "#AAuthor\n" + sdk(P1) + "\n",
+        "p.ss": ss(P1) + "\n\n" + ss(P2) + "\n",
+        "k.csv": f"quizzes,solutions\n{P1.replace('.', '0')},{S1}\n",
+        "bom.txt": "\ufeff" + f"{P1}\r\n{P2}\r\n",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-8"))
+        for args, stdin in (([str(path)], None), (["-"], text), ([], text)):
+            r = runner.invoke(app, ["solve", "sudoku", *args, "-s", "cpsat", "--json"], input=stdin)
+            assert r.exit_code == 0, (name, args, r.output)
+            records = [json.loads(line) for line in r.stdout.splitlines()]
+            assert [rec["solution"] for rec in records] == [S1, S2][:len(records)] and records, (name, args)
