@@ -96,7 +96,7 @@ def _kind(many: bool) -> Kind:
 @guarded
 def solve_kakuro(
     file: Annotated[str | None, typer.Argument(
-        metavar="[FILE|-]", help="Kakuro file (puzzles separated by blank lines), or - for stdin; nothing: the piped "
+        metavar="FILE|-", help="Kakuro file (puzzles separated by blank lines), or - for stdin; nothing: the piped "
         "standard input.")] = None,
     solver: Annotated[str | None, typer.Option(
         "--solver", "-s", help="Solver: cpsat, the exact CP-SAT oracle (the default; there is no Kakuro model yet).")] = None,

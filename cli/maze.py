@@ -122,7 +122,7 @@ def _kind(many: bool, drawn: bool) -> Kind:
 @guarded
 def solve_maze(
     file: Annotated[str | None, typer.Argument(
-        metavar="[FILE|-]", help="Maze file (mazes separated by empty lines), or - for stdin; nothing: the piped "
+        metavar="FILE|-", help="Maze file (mazes separated by empty lines), or - for stdin; nothing: the piped "
         "standard input.")] = None,
     solver: Solver = None,
     fmt: Format = None,

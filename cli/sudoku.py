@@ -132,7 +132,7 @@ SUDOKU = Kind(line=_line, draw=_drawn)
 @guarded
 def solve_sudoku(
     puzzle: Annotated[str | None, typer.Argument(
-        metavar="[PUZZLE|FILE|-]",
+        metavar="PUZZLE|FILE|-",
         help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | ! - + are ignored); or a FILE of "
         "puzzles (one a line, 9-line grids as in .sdk and .ss files, or CSV with a puzzle column); - for standard "
         "input; nothing: the piped standard input.")] = None,
