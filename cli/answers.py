@@ -160,7 +160,7 @@ class Answers:
 
     def finish(self, total: int, interrupted: bool = False) -> None:
         """Write the -o file (all the answers; on an interruption, those settled) and say so on stderr."""
-        if self.output is None:
+        if self.output is None or (interrupted and not self.written):  # nothing settled: an old file stays as it was
             return
         from puzzles.files import write_text
 

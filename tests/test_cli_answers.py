@@ -188,6 +188,21 @@ def test_ctrl_c_keeps_the_answers_written_and_says_how_far(tmp_path, monkeypatch
     assert out.read_text().splitlines() == [S1, S2]
 
 
+def test_ctrl_c_before_any_answer_leaves_an_old_output_file(tmp_path, monkeypatch):
+    from puzzles import sudoku_oracle
+
+    def at_once(grids, solver, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(sudoku_oracle, "solve_many", at_once)
+    out = tmp_path / "a.txt"
+    out.write_text("old\n")
+    r = cli("solve", "sudoku", _file(tmp_path, [P1, P2]), "-s", "cpsat", "-o", out)
+    assert r.exit_code == 130 and out.read_text() == "old\n"
+    assert r.stderr.splitlines()[-1] == "error: interrupted after 0 of 2"
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_in_a_real_run(tmp_path, workers):
     f = _file(tmp_path, [P1, HARD, HARD, HARD])
