@@ -104,6 +104,7 @@ def main() -> None:
 
     if sys.stdout is None:  # started with stdout closed: saying so is left to the first write
         sys.stdout = _ClosedStdout()
+    _end_on_sigterm()
     try:
         code = _run()
         sys.stdout.flush()  # what is still buffered fails here, not after the exit code is chosen
@@ -118,6 +119,21 @@ def main() -> None:
         _quiet_stdout()
         code = fail(f"cannot write to stdout: {e.strerror}", 1).exit_code
     sys.exit(code)
+
+
+def _end_on_sigterm() -> None:
+    """SIGTERM (`kill`, a scheduler's stop) ends the command as an exception does, exit 143: what is running stops
+    its worker processes on the way out (`puzzles.workers`), a half-written file is not left behind. (A training
+    run turns it into Ctrl-C while it trains, to checkpoint first.)"""
+    import signal
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread
+        pass
 
 
 def _run() -> int:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.text import Text
 
+from cli.answers import Answers, AnswersFile, Format, Kind, SkipInvalid, check_format, pick_format, report, skipped, source
 from cli.app import generate_app, solve_app
 from cli.common import (
+    EXIT_UNSOLVED,
     at_least,
     at_most,
     console,
@@ -21,7 +22,6 @@ from cli.common import (
     guarded,
     pick_solver,
     positive_time_limit,
-    print_json,
     progress,
     writable,
 )
@@ -33,7 +33,6 @@ from puzzles.kakuro.grid import Kakuro
 from puzzles.kakuro.task import KakuroTask
 from puzzles.result import Result
 
-SHOW_EACH = 5  # up to this many puzzles are drawn one by one; more get a progress bar and a summary
 SHOW_FAILED = 10
 PROGRESS_FROM = 10  # `generate` shows a progress bar from this many puzzles
 
@@ -58,10 +57,10 @@ def _status(k: int, r: Result) -> str:
     head = f"puzzle {k}: " if k else ""
     if r.solved:
         return f"{head}[bold green]solved[/] (verified) by {r.solver} in {r.seconds:.3f} s"
-    return f"{head}[bold red]not solved[/]: {r.error or 'no verified solution'} ({r.solver}, {r.seconds:.3f} s)"
+    return f"{head}[bold red]not solved[/]: {escape(r.error or 'no verified solution')} ({r.solver}, {r.seconds:.3f} s)"
 
 
-def _summary(puzzles: list[Kakuro], results: list[Result]) -> None:
+def _summary(puzzles: list[Kakuro], results: list[Result], out=console) -> None:
     from rich.table import Table
 
     solved = sum(r.solved for r in results)
@@ -71,82 +70,72 @@ def _summary(puzzles: list[Kakuro], results: list[Result]) -> None:
     total = sum(r.seconds for r in results)
     table.add_row(str(len(results)), str(solved), str(len(results) - solved), f"{total / max(1, len(results)):.3f}",
                   f"{total:.2f}")
-    console.print(table)
+    out.print(table)
     failed = [(k, r) for k, r in zip(puzzles, results) if not r.solved]
     for k, r in failed[:SHOW_FAILED]:
-        console.print(f"{k.source}: [red]not solved[/]: {r.error}", highlight=False, soft_wrap=True)
+        out.print(f"{escape(k.source)}: [red]not solved[/]: {escape(str(r.error))}", highlight=False, soft_wrap=True)
     if len(failed) > SHOW_FAILED:
-        console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False)
+        out.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False)
 
 
-def _report(puzzles: list[Kakuro], stream: Iterable[Result], json_out: bool) -> list[Result]:
-    """Print the results as they come: a few puzzles drawn one by one, more with a progress bar and a
-    summary; --json, one line each."""
-    results: list[Result] = []
-    many = len(puzzles) > 1
-    if many and (len(puzzles) > SHOW_EACH or json_out):
-        with progress() as bar:
-            job = bar.add_task("solving (cpsat)", total=len(puzzles), status="")
-            for k, (r, puzzle) in enumerate(zip(stream, puzzles), start=1):
-                results.append(r)
-                if json_out:
-                    print_json({**r.to_json(), "source": puzzle.source})
-                bar.update(job, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
-        if not json_out:
-            _summary(puzzles, results)
-        return results
-    for k, (r, puzzle) in enumerate(zip(stream, puzzles), start=1):
-        results.append(r)
-        if json_out:
-            print_json({**r.to_json(), "source": puzzle.source})
-            continue
-        console.print(draw(puzzle, grid.parse(r.solution) if r.solved else None))
-        console.print(_status(k if many else 0, r), highlight=False, soft_wrap=True)
-    return results
-
-
-def _answers_text(puzzles: list[Kakuro], results: list[Result]) -> str:
-    """Each puzzle's answer (the puzzle as given when unsolved) after a % line with its status: a file
+def _line(k: int, puzzle: Kakuro, r: Result) -> str:
+    """The answer in the text form (the puzzle as given when unsolved) after a % line with its status: text that
     `csp solve kakuro` reads back."""
-    blocks = []
-    for k, (puzzle, r) in enumerate(zip(puzzles, results), start=1):
-        status = "solved (verified)" if r.solved else f"not solved: {r.error}"
-        blocks.append(f"% puzzle {k} ({puzzle.source}): {status}\n{r.solution if r.solved else grid.to_text(puzzle)}")
-    return "\n\n".join(blocks) + "\n"
+    status = "solved (verified)" if r.solved else f"not solved: {r.error}"
+    return f"% puzzle {k} ({puzzle.source}): {status}\n{r.solution if r.solved else grid.to_text(puzzle)}"
+
+
+def _kind(many: bool) -> Kind:
+    def drawn(k: int, puzzle: Kakuro, r: Result) -> list:
+        return [draw(puzzle, grid.parse(r.solution) if r.solved else None), _status(k if many else 0, r)]
+
+    return Kind(line=_line, draw=drawn, gap="\n")
 
 
 @solve_app.command("kakuro")
 @guarded
 def solve_kakuro(
-    file: Annotated[str, typer.Argument(help="Kakuro file (puzzles separated by blank lines), or - for stdin.")],
+    file: Annotated[str | None, typer.Argument(
+        metavar="FILE|-", help="Kakuro file (puzzles separated by blank lines), or - for stdin; nothing: the piped "
+        "standard input.")] = None,
     solver: Annotated[str | None, typer.Option(
         "--solver", "-s", help="Solver: cpsat, the exact CP-SAT oracle (the default; there is no Kakuro model yet).")] = None,
+    fmt: Format = None,
     json_out: JsonLines = False,
+    output: AnswersFile = None,
+    skip_invalid: SkipInvalid = False,
     time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
     check_unique: Annotated[bool, typer.Option(
         "--check-unique/--no-check-unique",
         help="Refuse a puzzle without exactly one solution (a 2nd solve proves it unique); else stop at one.")] = True,
     limit: Limit = None,
     workers: Workers = 2,
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Also write the answers here in the text form (an unsolved puzzle as given), each "
-        "after a % line with its status.")] = None,
 ) -> None:
-    """Solve Kakuro puzzles exactly; exit 0 if all are solved (and verified), 1 if any is not, 2 on bad input.
+    """Solve Kakuro puzzles exactly, each answer written as it settles; exit 0 if all are solved (and verified), 1
+    if any is not (or was skipped), 2 on bad input, 130 on Ctrl-C.
 
     Text form: one row per line, cells separated by spaces; # a blocked cell, D\\R a clue (the sum of the run
     below, of the run to the right; either may be left out), . a cell to fill, 1-9 a given; lines starting
-    with % are comments. The answer is printed in the same form."""
+    with % are comments. The line format writes each answer in the same form after a % line with its status."""
     solver, _ = pick_solver(solver, "kakuro")  # a model's name: one line, no Kakuro model yet
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1), ("--workers", workers, 1))
     at_most(("--workers", workers, MAX_WORKERS))
+    check_format(fmt, json_out)
     writable(output)
-    puzzles = grid.read_file(file)[:limit]
+    warn, said = skipped(skip_invalid)
+    puzzles = grid.read_file(source(file, "Kakuro puzzles"), on_error=warn, limit=limit)
+    answers = Answers(_kind(len(puzzles) > 1), pick_format(fmt, json_out, len(puzzles), False, output), output,
+                      single=False)
     stream = KakuroTask().solve_exact(puzzles, solver, time_limit, workers=workers, check_unique=check_unique)
-    results = _report(puzzles, stream, json_out)  # the workers start before the progress display
-    if output is not None:
-        write_text(output, _answers_text(puzzles, results))
+    results = report(puzzles, stream, answers, f"solving ({solver})")  # the workers start before the progress display
+    out = answers.summary_console()
+    if len(puzzles) > 1 and out is not None:
+        _summary(puzzles, results, out)
+        if said:
+            out.print(f"{len(said)} skipped (bad input)", highlight=False, soft_wrap=True)
+    if said:
+        raise typer.Exit(EXIT_UNSOLVED)
     exit_for(results)
 
 

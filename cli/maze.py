@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from cli import render
+from cli.answers import Answers, AnswersFile, Format, Kind, SkipInvalid, check_format, pick_format, report, skipped, source
 from cli.app import generate_app, solve_app
 from cli.common import (
+    EXIT_UNSOLVED,
     at_least,
     at_most,
     console,
@@ -24,8 +25,6 @@ from cli.common import (
     neural_solver,
     pick_solver,
     positive_time_limit,
-    print_json,
-    progress,
     sampler_fields,
     writable,
 )
@@ -60,7 +59,6 @@ from puzzles.domains import get_task
 from puzzles.files import write_text
 from puzzles.result import Result
 
-SHOW_EACH = 5  # up to this many mazes are drawn one by one; more get a progress bar and a summary
 SHOW_FAILED = 10
 
 
@@ -73,7 +71,7 @@ def _status(k: int, r: Result) -> str:
     return f"{head}[bold red]unsolved[/]: {escape(r.error or 'no verified path')} · {r.seconds:.3f} s"
 
 
-def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
+def _summary(mazes: list[mz.Maze], results: list[Result], out=console) -> None:
     from rich.table import Table
 
     solved = [r for r in results if r.solved]
@@ -89,23 +87,48 @@ def _summary(mazes: list[mz.Maze], results: list[Result]) -> None:
         f"{sum(r.seconds for r in results) / max(1, len(results)):.3f}",
         f"{sum(r.seconds for r in results):.2f}",
     )
-    console.print(table)
+    out.print(table)
     failed = [(k, r) for k, r in enumerate(results, start=1) if not r.solved]
     for k, r in failed[:SHOW_FAILED]:
-        console.print(
+        out.print(
             f"{escape(mazes[k - 1].source or f'maze {k}')}: [red]unsolved[/]: {escape(str(r.error))}", highlight=False,
             soft_wrap=True
         )
     if len(failed) > SHOW_FAILED:
-        console.print(f"... and {len(failed) - SHOW_FAILED} more unsolved", highlight=False)
+        out.print(f"... and {len(failed) - SHOW_FAILED} more unsolved", highlight=False)
+
+
+def _line(k: int, maze: mz.Maze, r: Result) -> str:
+    """The answer's text (the path marked o); the maze as given when it is not solved."""
+    return r.solution if r.solved and r.solution else mz.to_text(maze, with_path=False)
+
+
+def _kind(many: bool, drawn: bool) -> Kind:
+    """How mazes' answers are written; `drawn`: the live view has drawn the maze already."""
+
+    def draw(k: int, maze: mz.Maze, r: Result) -> list:
+        items: list = [] if drawn else [render.maze(mz.parse(r.solution) if r.solution else maze.with_path(None))]
+        items.append(_status(k if many else 0, r))
+        if "steps" in r.extra:
+            e = r.extra
+            items.append(escape(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
+                                f"{e['restarts']} restarts, {loops_text(e)}; {decoding_text(e)}"))
+        return items
+
+    return Kind(line=_line, draw=draw, gap="\n")
 
 
 @solve_app.command("maze", cls=library_help(lambda: neural_facts("maze")))
 @guarded
 def solve_maze(
-    file: Annotated[str, typer.Argument(help="Maze file (mazes separated by empty lines), or - for stdin.")],
+    file: Annotated[str | None, typer.Argument(
+        metavar="FILE|-", help="Maze file (mazes separated by empty lines), or - for stdin; nothing: the piped "
+        "standard input.")] = None,
     solver: Solver = None,
+    fmt: Format = None,
     json_out: JsonLines = False,
+    output: AnswersFile = None,
+    skip_invalid: SkipInvalid = False,
     time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
     limit: Limit = None,
     checkpoint: Checkpoint = None,
@@ -120,7 +143,8 @@ def solve_maze(
     show: Show = False,
     device: NeuralDevice = None,
 ) -> None:
-    """Find a shortest path from S to G in each maze; exit 1 if any maze is left unsolved.
+    """Find a shortest path from S to G in each maze, each answer written as it settles; exit 1 if any maze is
+    left unsolved (or was skipped), 2 on bad input, 130 on Ctrl-C.
 
     The exact solver (cpsat) takes a maze of any size that fits in memory (a BFS path guides it; its time
     limit bounds the search); the neural models take any size too, their memory growing with the cells.
@@ -129,35 +153,56 @@ def solve_maze(
     Examples:
 
     csp solve maze puzzles/data/sample.maze
-    csp generate maze -n 20 --size 31 | csp solve maze - --solver cpsat --json"""
+    csp generate maze -n 20 --size 31 | csp solve maze --solver cpsat --json"""
     solver, neural = pick_solver(solver, "maze")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
     sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
                    decoder=decoder)  # bounds
+    check_format(fmt, json_out)
+    writable(output)
     if not neural:
         ignored(solver, {"--chains": chains is not None, "--show": show, "--loops": loops is not None,
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
                          "--spare-after": spare_after is not None, "--decoder": decoder is not None,
                          "--no-rules": not rules})
-    mazes = mz.read_file(file)[:limit]
-    if not neural:
-        stream = get_task("maze").solve_exact(mazes, solver, time_limit)  # its workers start before any live display
-        exit_for(_report(mazes, stream, solver, json_out, drawn=False))
-        return
+    warn, said = skipped(skip_invalid)
+    mazes = mz.read_file(source(file, "mazes"), on_error=warn, limit=limit)
+    show = show and neural
     if show and len(mazes) > 1:
         raise fail("--show draws one maze; give a file with one maze or --limit 1")
     if show and json_out:
         raise fail("--show draws for people and --json writes for scripts; give one of them")
+    if show and (fmt not in (None, "grid") or output is not None):
+        raise fail("--show draws for people; give it without --format or -o")
+    answers = Answers(_kind(len(mazes) > 1, drawn=show), pick_format(fmt, json_out, len(mazes), False, output), output,
+                      single=False)
+    if not neural:
+        stream = get_task("maze").solve_exact(mazes, solver, time_limit)  # its workers start before any live display
+        _after(mazes, report(mazes, stream, answers, f"solving ({solver})"), answers, said)
+        return
     ns = neural_solver(solver, "maze", checkpoint, device, loops=loops, steps=steps, chains=chains,
                        spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules, decoder=decoder,
                        time_limit=time_limit)
     if show:
         with maze_live(mazes[0], ns) as on_step:
             results = [_with_length(r) for r in ns.solve_screened(mazes, on_step=on_step)]  # reported after the view
-        exit_for(_report(mazes, results, solver, json_out, drawn=True))
+        _after(mazes, report(mazes, results, answers, f"solving ({solver})"), answers, said)
         return
-    exit_for(_report(mazes, map(_with_length, ns.solve_screened(mazes)), solver, json_out, drawn=False))
+    _after(mazes, report(mazes, ns.solve_screened(mazes), answers, f"solving ({solver})", after=_with_length), answers,
+           said)
+
+
+def _after(mazes: list[mz.Maze], results: list[Result], answers: Answers, said: list[str]) -> None:
+    """Several mazes' summary (where `answers` says); the exit code (1 when any was not solved or was skipped)."""
+    out = answers.summary_console()
+    if len(mazes) > 1 and out is not None:
+        _summary(mazes, results, out)
+        if said:
+            out.print(f"{len(said)} skipped (bad input)", highlight=False, soft_wrap=True)
+    if said:
+        raise typer.Exit(EXIT_UNSOLVED)
+    exit_for(results)
 
 
 def _with_length(r: Result) -> Result:
@@ -165,37 +210,6 @@ def _with_length(r: Result) -> Result:
     if r.solution is not None:
         r.extra["path_length"] = int(mz.path_mask(mz.parse(r.solution)).sum()) + 2
     return r
-
-
-def _report(mazes: list[mz.Maze], stream: Iterable[Result], solver: str, json_out: bool, drawn: bool) -> list[Result]:
-    """Print the results as they come: a few mazes one by one (drawn, unless the live view `drawn` it),
-    more with a progress bar and a summary; --json, one line each."""
-    results: list[Result] = []
-    many = len(mazes) > 1
-    if many and (len(mazes) > SHOW_EACH or json_out):
-        with progress() as bar:
-            task = bar.add_task(f"solving ({solver})", total=len(mazes), status="")
-            for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
-                results.append(r)
-                if json_out:
-                    print_json({**r.to_json(), "source": maze.source})
-                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
-        if not json_out:
-            _summary(mazes, results)
-        return results
-    for k, (r, maze) in enumerate(zip(stream, mazes), start=1):
-        results.append(r)
-        if json_out:
-            print_json({**r.to_json(), "source": maze.source})
-            continue
-        if not drawn:
-            console.print(render.maze(mz.parse(r.solution) if r.solution else maze.with_path(None)))
-        console.print(_status(k if many else 0, r), highlight=False, soft_wrap=True)
-        if "steps" in r.extra:
-            e = r.extra
-            console.print(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
-                          f"{e['restarts']} restarts, {loops_text(e)}; {decoding_text(e)}", highlight=False)
-    return results
 
 
 @generate_app.command("maze")

@@ -41,7 +41,7 @@ Solver = Annotated[str | None, typer.Option(
 TimeLimit = Annotated[float, typer.Option(
     "--time-limit", "-t", help="Seconds per puzzle, after which it counts as unsolved (a neural solver's batch gets "
     "this much per puzzle).")]
-JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout.")]
+JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout (--format json).")]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
 Workers = Annotated[int, typer.Option("--workers", "-w", help=f"Processes working in parallel (at most {MAX_WORKERS}).")]
 Count = Annotated[int, typer.Option("-n", "--count", help=f"How many puzzles (at most {MAX_COUNT:,}).")]

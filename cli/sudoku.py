@@ -5,16 +5,17 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import nullcontext
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 
 from cli import render
+from cli.answers import Answers, AnswersFile, Format, Kind, SkipInvalid, check_format, pick_format, report, skipped, stdin_piped
 from cli.app import generate_app, solve_app
 from cli.common import (
+    EXIT_UNSOLVED,
     at_least,
     at_most,
     console,
@@ -28,7 +29,6 @@ from cli.common import (
     neural_solver,
     pick_solver,
     positive_time_limit,
-    print_json,
     progress,
     sampler_fields,
     writable,
@@ -62,11 +62,11 @@ from cli.options import (
 from cli.show import sudoku_live
 from puzzles import sudoku as sd
 from puzzles import sudoku_oracle as oracle
+from puzzles.errors import UserError
 from puzzles.files import read_stdin, write_text
 from puzzles.result import Result
 
 SHOW_FAILED = 10
-SHOW_GRIDS = 5  # a file this small has each grid drawn by a neural solver, not only the summary
 PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles
 
 
@@ -88,17 +88,14 @@ def _counters(r: Result) -> str:
 
 
 def _grid(grid, r: Result):
-    return render.sudoku(grid, sd.parse(r.solution) if r.solution else None)
+    """The puzzle drawn with the answer's cells (an unverified answer's too, clashes and all)."""
+    text = (r.solution or "").replace(".", "0")
+    filled = np.array([int(ch) for ch in text], dtype=np.int8) if len(text) == sd.CELLS and text.isdigit() else None
+    return render.sudoku(grid, filled)
 
 
-def _read_puzzles(file: str) -> list[sd.Sudoku]:
-    if file == "-":
-        return sd.read_text(read_stdin(), name="<stdin>")  # bounded: an endless stdin is one error line
-    return sd.read_file(file)
-
-
-def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> None:
-    """The table (solved = verified) and the first puzzles not solved."""
+def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float, out=console) -> None:
+    """The table (solved = verified) and the first puzzles not solved, on `out`."""
     from rich.table import Table
 
     n = len(results)
@@ -110,24 +107,43 @@ def _summary(puzzles: list[sd.Sudoku], results: list[Result], wall: float) -> No
     solved = sum(r.solved for r in results)
     table.add_row(str(n), str(solved), str(n - solved), f"{n / wall:.1f}" if wall > 0 else "-", f"{median:.4f}",
                   f"{wall:.2f}")
-    console.print(table)
+    out.print(table)
     failed = [(s, r) for s, r in zip(puzzles, results) if not r.solved]
     for s, r in failed[:SHOW_FAILED]:
-        console.print(f"{escape(s.source)}: [red]not solved[/]: {escape(str(r.error))}", highlight=False, soft_wrap=True)
+        out.print(f"{escape(s.source)}: [red]not solved[/]: {escape(str(r.error))}", highlight=False, soft_wrap=True)
     if len(failed) > SHOW_FAILED:
-        console.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
+        out.print(f"... and {len(failed) - SHOW_FAILED} more not solved", highlight=False, soft_wrap=True)
+
+
+def _line(k: int, s: sd.Sudoku, r: Result) -> str:
+    """The 81-character answer; the puzzle as given when it is not solved."""
+    return r.solution if r.solved and r.solution else sd.to_string(s.givens)
+
+
+def _drawn(k: int, s: sd.Sudoku, r: Result) -> list:
+    head = f"{escape(s.source)}: " if k else ""
+    return [_grid(s.givens, r), head + _status(r) + _counters(r)]
+
+
+SUDOKU = Kind(line=_line, draw=_drawn)
 
 
 @solve_app.command("sudoku", cls=library_help(lambda: neural_facts("sudoku")))
 @guarded
 def solve_sudoku(
     puzzle: Annotated[str | None, typer.Argument(
-        help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | - + are ignored).")] = None,
+        metavar="PUZZLE|FILE|-",
+        help="One puzzle: 81 cells, blanks as . 0 or _ (spaces, line breaks and | ! - + are ignored); or a FILE of "
+        "puzzles (one a line, 9-line grids as in .sdk and .ss files, or CSV with a puzzle column); - for standard "
+        "input; nothing: the piped standard input.")] = None,
     file: Annotated[str | None, typer.Option(
-        "--file", "-f", help="Puzzles, one per line (optional solution as a 2nd field) or CSV; - for stdin.")] = None,
+        "--file", "-f", help="Puzzles from this file, - for stdin (the same as giving FILE).")] = None,
     solver: Solver = None,
     time_limit: TimeLimit = DEFAULT_TIME_LIMIT,
+    fmt: Format = None,
     json_out: JsonLines = False,
+    output: AnswersFile = None,
+    skip_invalid: SkipInvalid = False,
     workers: Workers = 2,
     check_unique: Annotated[bool, typer.Option(
         "--check-unique/--no-check-unique",
@@ -145,129 +161,122 @@ def solve_sudoku(
     show: Show = False,
     device: NeuralDevice = None,
 ) -> None:
-    """Solve Sudoku puzzles; exit 0 if all are solved, 1 if any is not, 2 on bad input.
+    """Solve Sudoku puzzles, each answer written as it settles; exit 0 if all are solved, 1 if any is not (or was
+    skipped), 2 on bad input, 130 on Ctrl-C.
 
     Examples:
 
     csp solve sudoku 53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79
-    csp solve sudoku --file puzzles/data/sample.sudoku --solver cpsat --json > results.jsonl
-    csp generate sudoku -n 10 | csp solve sudoku --file -"""
-    if (puzzle is None) == (file is None):
-        raise fail("give either a PUZZLE or --file FILE" + (", not both" if puzzle is not None else ""))
-    if puzzle is not None:
-        _not_a_file_name(puzzle)
+    csp solve sudoku puzzles/data/sample.sudoku --solver cpsat --json > results.jsonl
+    csp generate sudoku -n 10 | csp solve sudoku --format csv -o answers.csv"""
+    text, path = _input(puzzle, file)
     solver, neural = pick_solver(solver, "sudoku")
     positive_time_limit(time_limit)
     at_least(("--workers", workers, 1), ("--limit", limit, 1))
     at_most(("--workers", workers, MAX_WORKERS))
     sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
                    decoder=decoder)  # bounds
+    check_format(fmt, json_out)
+    writable(output)
     if not neural or solver == "hybrid":
         ignored(solver, {"--chains": chains is not None, "--show": show,
                          "--loops": loops is not None and solver != "hybrid",  # the hybrid's model pass reads it
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
                          "--spare-after": spare_after is not None, "--decoder": decoder is not None,
                          "--no-rules": not rules})
-    if neural and show and puzzle is None:
-        raise fail("--show draws one puzzle; give a PUZZLE, not --file")
+    single = text is not None
+    if neural and show and not single:
+        raise fail("--show draws one puzzle; give a PUZZLE, not a file")
     if neural and show and json_out:
         raise fail("--show draws for people and --json writes for scripts; give one of them")
-    puzzles = [sd.Sudoku(sd.parse(puzzle), source="<argument>")] if puzzle is not None else _read_puzzles(file)[:limit]
+    if neural and show and (fmt not in (None, "grid") or output is not None):
+        raise fail("--show draws for people; give it without --format or -o")
+    warn, said = skipped(skip_invalid)
+    if single:
+        puzzles = [sd.Sudoku(sd.parse(text), source="<argument>")]
+    elif path == "-":  # bounded: an endless stdin is one error line
+        puzzles = sd.read_text(read_stdin(), name="<stdin>", on_error=warn, limit=limit)
+    else:
+        puzzles = sd.read_file(path, on_error=warn, limit=limit)
+    answers = Answers(SUDOKU, pick_format(fmt, json_out, len(puzzles), single, output), output, single)
+    grids = [s.givens for s in puzzles]
+    start = time.perf_counter()
     if not neural:
-        _solve_exact(solver, puzzles, puzzle is not None, json_out, time_limit, workers, check_unique)
+        if single:
+            stream = (oracle.solve(g, solver, time_limit=time_limit, check_unique=check_unique) for g in grids)
+        else:  # parses and starts the workers before the live display; each result as soon as it is in
+            stream = oracle.solve_many(grids, solver, time_limit=time_limit, workers=workers, check_unique=check_unique,
+                                       chunk=1)
+        results = report(puzzles, stream, answers, f"solving ({solver})")
+        _after(puzzles, results, answers, time.perf_counter() - start, said)
         return
     ns = neural_solver(solver, "sudoku", checkpoint, device, loops=loops, steps=steps, chains=chains,
                        spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules, decoder=decoder,
                        time_limit=time_limit)
-    _solve_neural(ns, puzzles, puzzle is not None, json_out, show, check_unique)
+    if show:
+        with sudoku_live(grids[0], ns) as on_step:
+            r = next(ns.solve_screened(grids, check_unique, on_step=on_step))
+        console.print(_status(r) + _counters(r), highlight=False, soft_wrap=True)  # under the grid the view left
+        exit_for([r])
+        return
+    results = report(puzzles, ns.solve_screened(grids, check_unique), answers,
+                     f"solving ({ns.name}, {ns.config.chains} chain(s))")
+    _after(puzzles, results, answers, time.perf_counter() - start, said, ns)
 
 
-_FILE_SUFFIXES = (".txt", ".csv", ".sudoku")
-
-
-def _not_a_file_name(puzzle: str) -> None:
-    """One line and exit 2 when the PUZZLE argument is a file's name (an existing path, or one with a / or
-    a puzzle file's suffix): --file was forgotten."""
+def _input(puzzle: str | None, file: str | None) -> tuple[str | None, str | None]:
+    """(the PUZZLE's text, or None; the file to read, `-` for stdin, or None): an existing file's name is read as
+    a file, `-` is stdin, no argument at all reads piped stdin; the ambiguous cases are one line and exit 2."""
     from pathlib import Path
 
+    if puzzle is not None and file is not None:
+        raise fail("give a PUZZLE or FILE, or --file FILE, not both")
+    if file is not None:
+        return None, file
+    if puzzle is None:
+        if stdin_piped():
+            return None, "-"
+        raise fail("give a PUZZLE, a FILE of puzzles or - for standard input (or pipe puzzles in)")
+    if puzzle.strip() == "-":
+        return None, "-"
     text = puzzle.strip()
-    if "\n" in text:
-        return
     try:
-        exists = Path(text).exists()
+        exists = "\n" not in text and Path(text).exists()
     except (OSError, ValueError):
         exists = False
-    if exists or "/" in text or text.lower().endswith(_FILE_SUFFIXES):
-        raise fail(f"PUZZLE looks like a file name; use --file {text}")
+    if exists:
+        try:
+            sd.parse(text)
+        except UserError:
+            return None, text
+        raise fail(f"{text} is both a puzzle and a file's name; give --file {text} to read the file")
+    if "\n" not in text and ("/" in text or text.lower().endswith(_FILE_SUFFIXES)):
+        raise fail(f"no such file: {text}")
+    return puzzle, None
 
 
-def _print_one(grid, r: Result, json_out: bool, drawn: bool) -> None:
-    """One puzzle's result: its JSON, or its grid (unless the live view `drawn` it) and status."""
-    if json_out:
-        print_json(r.to_json())
-        return
-    if not drawn:
-        console.print(_grid(grid, r))
-    console.print(_status(r) + _counters(r), highlight=False, soft_wrap=True)
+_FILE_SUFFIXES = (".txt", ".csv", ".sudoku", ".sdk", ".ss", ".sdm")
 
 
-def _stream(puzzles: list[sd.Sudoku], stream: Iterator[Result], label: str, json_out: bool) -> list[Result]:
-    """The results of a file's puzzles, with a progress bar on stderr and, for --json, each one's line."""
-    results: list[Result] = []
-    try:
-        with progress() as bar:
-            task = bar.add_task(label, total=len(puzzles), status="")
-            for k, (s, r) in enumerate(zip(puzzles, stream), start=1):
-                results.append(r)
-                if json_out:
-                    print_json({**r.to_json(), "source": s.source})
-                bar.update(task, advance=1, status=f"{sum(x.solved for x in results)}/{k} solved")
-    finally:
-        close = getattr(stream, "close", None)  # stops an exact solver's workers
-        if close is not None:
-            close()
-    return results
-
-
-def _solve_exact(solver: str, puzzles: list[sd.Sudoku], single: bool, json_out: bool, time_limit: float,
-                 workers: int, check_unique: bool) -> None:
-    grids = [s.givens for s in puzzles]
-    if single:
-        r = oracle.solve(grids[0], solver, time_limit=time_limit, check_unique=check_unique)
-        _print_one(grids[0], r, json_out, drawn=False)
-        exit_for([r])
-        return
-    start = time.perf_counter()
-    stream = oracle.solve_many(  # parses and starts the workers before the live display
-        grids, solver, time_limit=time_limit, workers=workers, check_unique=check_unique
-    )
-    results = _stream(puzzles, stream, f"solving ({solver})", json_out)
-    if not json_out:
-        _summary(puzzles, results, time.perf_counter() - start)
-    exit_for(results)
-
-
-def _solve_neural(ns, puzzles: list[sd.Sudoku], single: bool, json_out: bool, show: bool, unique: bool) -> None:
-    """Solve with a NeuralSolver, batched; a puzzle without exactly one solution (with `unique`) is refused
-    before the model runs, one without any is told apart once the model fails it."""
-    grids = [s.givens for s in puzzles]
-    if single:
-        with sudoku_live(grids[0], ns) if show else nullcontext() as on_step:
-            r = next(ns.solve_screened(grids, unique, on_step=on_step))
-        _print_one(grids[0], r, json_out, drawn=show)
-        exit_for([r])
-        return
-    start = time.perf_counter()
-    results = _stream(puzzles, ns.solve_screened(grids, unique), f"solving ({ns.name}, {ns.config.chains} chain(s))",
-                      json_out)
-    wall = time.perf_counter() - start
-    if not json_out:
-        if len(grids) <= SHOW_GRIDS:
-            for g, r in zip(grids, results):
-                console.print(_grid(g, r))
-                console.print(_status(r), highlight=False, soft_wrap=True)
-        _summary(puzzles, results, wall)
-        console.print(ns.describe((9, 9)), highlight=False, soft_wrap=True)
+def _after(puzzles: list[sd.Sudoku], results: list[Result], answers: Answers, wall: float, said: list[str],
+           ns=None) -> None:
+    """After the answers: a file's summary (where `answers` says), or why one puzzle written as a line was not
+    solved; then the exit code (1 when any was not solved or was skipped)."""
+    if answers.single:
+        r = results[0]
+        if answers.fmt == "line" and not r.solved:
+            err_console.print(f"not solved: {r.error or 'no verified solution'} ({r.solver}, {r.seconds * 1000:.1f} ms)",
+                              markup=False, highlight=False, soft_wrap=True)
+    else:
+        out = answers.summary_console()
+        if out is not None:
+            _summary(puzzles, results, wall, out)
+            if said:
+                out.print(f"{len(said)} skipped (bad input)", highlight=False, soft_wrap=True)
+            if ns is not None:
+                out.print(ns.describe((9, 9)), highlight=False, soft_wrap=True)
+    if said:
+        raise typer.Exit(EXIT_UNSOLVED)
     exit_for(results)
 
 
@@ -298,15 +307,18 @@ def generate_sudoku(
     writable(output)
 
     stream = sd.generate(n, difficulty, seed=seed, workers=workers)
-    if n >= PROGRESS_FROM:
-        made: list[sd.Sudoku] = []
-        with progress() as bar:
-            task = bar.add_task(f"generating ({difficulty})", total=n, status="")
-            for s in stream:
-                made.append(s)
-                bar.update(task, advance=1)
-    else:
-        made = list(stream)
+    try:
+        if n >= PROGRESS_FROM:
+            made: list[sd.Sudoku] = []
+            with progress() as bar:
+                task = bar.add_task(f"generating ({difficulty})", total=n, status="")
+                for s in stream:
+                    made.append(s)
+                    bar.update(task, advance=1)
+        else:
+            made = list(stream)
+    finally:
+        stream.close()  # on Ctrl-C or SIGTERM, its workers stop now
     text = sd.write_csv(made) if csv else sd.write_lines(made)
     if output is None:
         sys.stdout.write(text)

@@ -357,9 +357,24 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, on_event: Callable[
     run trains DEFAULT_STEPS, a resumed one to its own budget). Minutes count training only: evaluations
     and checkpoints are not charged to the budget. A FLOP budget ends at the step boundary nearest to it
     (within half a step's FLOPs). A fresh run refuses a folder holding another run
-    unless `force` (which starts over)."""
+    unless `force` (which starts over). The folder is locked for the run's life: a second run into it (another
+    process) is a UserError at once, naming the first's process id."""
     out = Path(out)
     _a_folder(out)
+    with _held(out):
+        return _train(cfg, out, resume, on_event, force)
+
+
+def _held(out: Path):
+    """The run folder's lock (`puzzles.files.locked`), taken by the first process of a torchrun only."""
+    from contextlib import nullcontext
+
+    from puzzles.files import locked
+
+    return locked(out) if int(os.environ.get("RANK", "0")) == 0 else nullcontext()
+
+
+def _train(cfg: TrainConfig, out: Path, resume: bool, on_event: Callable[[dict], None], force: bool) -> dict:
     state = None
     if resume:
         cfg, state = _resumed(cfg, out)

@@ -15,7 +15,8 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from puzzles.errors import PuzzleError, UserError
@@ -119,6 +120,7 @@ def write_text(path: str | Path, text: str) -> None:
     atomic_write(path, write)
 
 
+BOM = "\ufeff"  # a byte-order mark some editors put first in a UTF-8 file: not part of the text
 MAX_BYTES = 1 << 30  # a puzzle file holds at most 1 GiB (Sudoku-Extreme's whole CSV is under 700 MB)
 MAX_LINE = 100_000  # characters in one line (a 201 x 201 maze's rows are 201)
 
@@ -147,7 +149,7 @@ def read_stream(f, name: str) -> str:
             raise PuzzleError(f"{name} has a line longer than {MAX_LINE:,} characters: not a puzzle file")
         parts.append(block)
     try:
-        return b"".join(parts).decode("utf-8")
+        return b"".join(parts).decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError:
         raise PuzzleError(f"cannot read {name}: not UTF-8 text") from None
 
@@ -171,3 +173,29 @@ def read_stdin() -> str:
 
     binary = getattr(sys.stdin, "buffer", None)
     return read_stream(binary if binary is not None else io.BytesIO(sys.stdin.read().encode()), "<stdin>")
+
+
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def locked(folder: str | Path, name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold `folder` (made if need be) for the block: an exclusive lock on the file `name` in it, which holds this
+    process's id. UserError at once, naming the holder's id, when another process holds it. The lock is the
+    kernel's (`flock`): it goes when the holder ends, however it ends, so a crashed or killed run leaves none."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise UserError(f"{folder} is in use by another run (pid {holder if holder.isdigit() else 'unknown'})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -17,6 +17,7 @@ Pure NumPy; never imports torch.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -169,25 +170,33 @@ def _parse_rows(rows: list[str]) -> Maze:
     return Maze(grid == WALL_CH, found[START_CH], found[GOAL_CH], marked if marked.any() else None)
 
 
-def read_text(text: str, name: str = "<text>") -> list[Maze]:
-    """Every maze in `text`; mazes are separated by one or more empty lines.
+def read_text(text: str, name: str = "<text>", on_error: Callable[[str], None] | None = None,
+              limit: int | None = None) -> list[Maze]:
+    """Every maze in `text`; mazes are separated by one or more empty lines (a byte-order mark first and
+    CRLF line ends are read as nothing).
 
     Errors name the file, the maze's number and its first line:
-    `mazes.txt: maze 2 (line 14): row 4 has 12 cells, expected 15`.
+    `mazes.txt: maze 2 (line 14): row 4 has 12 cells, expected 15`. With `on_error`, a bad maze's message
+    goes there and the maze is skipped. `limit`: stop after that many mazes.
     """
     mazes: list[Maze] = []
     block: list[str] = []
     first = 0
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+    blocks = 0
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.removeprefix("\ufeff").split("\n")]
     for n, line in enumerate(lines + [""], start=1):
+        if limit is not None and len(mazes) >= limit:
+            break
         if line == "":
             if block:
-                where = f"{name}: maze {len(mazes) + 1} (line {first})"
+                blocks += 1
+                where = f"{name}: maze {blocks} (line {first})"
                 try:
-                    maze = _parse_rows(block)
+                    mazes.append(replace(_parse_rows(block), source=where))
                 except PuzzleError as e:
-                    raise PuzzleError(f"{where}: {e}") from None
-                mazes.append(replace(maze, source=where))
+                    if on_error is None:
+                        raise PuzzleError(f"{where}: {e}") from None
+                    on_error(f"{where}: {e}")
                 block = []
             continue
         if not block:
@@ -198,13 +207,13 @@ def read_text(text: str, name: str = "<text>") -> list[Maze]:
     return mazes
 
 
-def read_file(path: str | Path) -> list[Maze]:
+def read_file(path: str | Path, on_error: Callable[[str], None] | None = None, limit: int | None = None) -> list[Maze]:
     """Mazes from a file (see `read_text`; the size bounds are `puzzles.files'`); `-` reads standard input."""
     from puzzles import files
 
     if str(path) == "-":
-        return read_text(files.read_stdin(), name="<stdin>")
-    return read_text(files.read_file(path), name=str(path))
+        return read_text(files.read_stdin(), name="<stdin>", on_error=on_error, limit=limit)
+    return read_text(files.read_file(path), name=str(path), on_error=on_error, limit=limit)
 
 
 def to_text(maze: Maze, with_path: bool = True) -> str:

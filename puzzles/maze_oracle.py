@@ -151,24 +151,16 @@ def solve_many(mazes: Iterable[Maze], time_limit: float = 10.0, workers: int = 2
     if workers <= 1 or len(mazes) <= 2:
         return (solve_cpsat(m, time_limit) for m in mazes)
     _cp_model()  # fail here, not in a worker, when OR-tools is missing
-    from concurrent.futures import ProcessPoolExecutor
+    from puzzles import workers as processes
 
     workers = min(workers, len(mazes))
-    chunk = max(1, min(16, len(mazes) // (workers * 8)))
-    pool = ProcessPoolExecutor(workers)
+    pool = processes.pool(workers)  # its workers end with this process
     try:
-        results = pool.map(_solve_job, [(m, time_limit) for m in mazes], chunksize=chunk)
+        results = pool.map(_solve_job, [(m, time_limit) for m in mazes], chunksize=1)  # each as it is in
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        processes.stop(pool)
         raise
-    return _drain(pool, results)
-
-
-def _drain(pool, results: Iterator[Result]) -> Iterator[Result]:
-    try:
-        yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return processes.stopped_on_error(pool, results)
 
 
 __all__ = ["TIME_LIMIT", "UNREACHABLE", "solve_cpsat", "solve_many"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ NO_SOLUTION = "no solution"
 SEVERAL_SOLUTIONS = "more than one solution"
 
 _BLANKS = set(".0_")
-_SEPARATORS = set("|-+")
+_SEPARATORS = set("|-+!")
 
 
 def _units() -> list[list[int]]:
@@ -62,7 +63,7 @@ class Sudoku:
 def parse(text: str) -> np.ndarray:
     """Read one puzzle from text: 81 cells, blanks `.`, `0` or `_`.
 
-    Whitespace, line breaks and grid separators (`|`, `-`, `+`) are ignored.
+    Whitespace, line breaks and grid separators (`|`, `!`, `-`, `+`) are ignored.
     Raises PuzzleError naming a bad character and its position, a wrong length,
     or the cells of conflicting givens.
     """
@@ -147,59 +148,177 @@ def _check_solution_field(givens: np.ndarray, solution: np.ndarray, where: str) 
         raise PuzzleError(f"{where}: the solution field is wrong: {problem}")
 
 
-def read_text(text: str, name: str = "<text>") -> list[Sudoku]:
-    """Puzzles from text: CSV `source,question,answer,rating` or one puzzle per line.
+# The columns a CSV header may name: the puzzle's (Sudoku-Extreme's `question`, Kaggle's `quizzes`, ...) and
+# the solution's (optional). A header is the first line that is neither blank nor a comment.
+PUZZLE_COLUMNS = ("question", "puzzle", "quizzes", "quiz", "puzzles")
+SOLUTION_COLUMNS = ("answer", "solution", "solutions", "answers")
 
-    Blank lines and `#` comments are skipped; a second field on a line is the solution.
+_RULE_CHARS = set("-+|!*=:")  # a line of only these (and spaces) draws a grid's rule: `------+-------`, `*---*`
+_ROW_CELLS = set("0123456789._")
+_ROW_MOST = 40  # characters in a grid's row or rule line at most (`| 5 3 . | . 7 . | . . . |` has 25)
+
+OnError = Callable[[str], None]
+
+
+def read_text(text: str, name: str = "<text>", on_error: OnError | None = None, limit: int | None = None) -> list[Sudoku]:
+    """Puzzles from text, in the forms people have:
+
+    - one puzzle per line, 81 cells (blanks . 0 _; spaces and | - + ! between cells are ignored), an optional
+      second field (after a space or comma) its solution;
+    - a grid of 9 lines of 9 cells per puzzle, grids separated by blank lines or not: the `.sdk` form (digits
+      and dots), the `.ss` form (| or ! between boxes, lines of - between bands), boxed grids (`|---+---|`,
+      `*-----*`), cells separated by spaces; a `[Puzzle]` section line is skipped;
+    - CSV with a header naming the puzzle column (question, puzzle, quizzes) and optionally the solution's
+      (answer, solution, solutions), a `source` and a `rating`: Sudoku-Extreme's, Kaggle's `quizzes,solutions`.
+
+    Blank lines and `#` comments (`.sdk` header lines) are skipped; a byte-order mark first and CRLF line ends
+    are read as nothing. A bad puzzle is a PuzzleError naming its line (`name:LINE: ...`), or, with
+    `on_error`, is passed there as that message and skipped. `limit`: stop after that many puzzles.
     """
-    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
-    if first.strip().lower().startswith("source,question"):
-        return _read_csv(text, name)
-    puzzles = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
-        if line:
-            puzzles.append(_parse_line(line, f"{name}:{n}"))
+    text = text.removeprefix("\ufeff")
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if _csv_header(first):
+        puzzles = _read_csv(text, name, on_error, limit)
+    elif on_error is not None:
+        puzzles = _read_lines(lines, name, on_error, limit)
+    else:
+        try:
+            puzzles = _read_lines(lines, name, on_error, limit)
+        except PuzzleError:
+            puzzles = _one_grid(lines, name)  # one pasted grid whose blanks are spaces, say
+            if puzzles is None:
+                raise
     if not puzzles:
         raise PuzzleError(f"{name}: no puzzles found")
     return puzzles
 
 
-def _read_csv(text: str, name: str) -> list[Sudoku]:
+def _one_grid(lines: list[str], name: str) -> list[Sudoku] | None:
+    """The whole text (comments left out) as one puzzle, as `parse` reads a pasted grid; None if it is not one."""
+    kept = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    try:
+        return [Sudoku(parse("\n".join(kept)), source=f"{name}:{lines.index(kept[0]) + 1}")] if kept else None
+    except PuzzleError:
+        return None
+
+
+def _raise(message: str) -> None:
+    raise PuzzleError(message)
+
+
+def _csv_header(line: str) -> bool:
+    """Whether `line` is a CSV header: it names a puzzle column, or it is two or more words (a puzzle has no
+    letters), which then is one error naming the columns it may have."""
+    names = [f.strip().strip('"').strip().lower() for f in line.split(",")]
+    if set(names) & set(PUZZLE_COLUMNS):
+        return True
+    return len(names) > 1 and all(re.fullmatch(r"[a-z0-9_ ]*[a-z][a-z0-9_ ]*", n) for n in names)
+
+
+def _read_lines(lines: list[str], name: str, on_error: OnError | None, limit: int | None) -> list[Sudoku]:
+    bad = on_error or _raise
+    puzzles: list[Sudoku] = []
+    rows: list[str] = []  # the rows read so far of a 9-line grid
+    start = 0  # the line its first row is on
+    skip = 0  # rows left of a grid already reported bad
+
+    def unfinished() -> None:
+        if rows:
+            bad(f"{name}:{start}: a grid of {len(rows)} row{'s' if len(rows) != 1 else ''}; a Sudoku grid has 9")
+        rows.clear()
+
+    for n, raw in enumerate(lines, start=1):
+        if limit is not None and len(puzzles) >= limit:
+            break
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            unfinished()
+            skip = 0
+            continue
+        cells = ""
+        if len(line) <= _ROW_MOST:  # a puzzle on one line is longer: it is read as one at once
+            if set(line) <= _RULE_CHARS | {" ", "\t"} or (line.startswith("[") and line.endswith("]")):
+                continue  # a rule line, a [Puzzle] section
+            cells = "".join(ch for ch in line if not (ch.isspace() or ch in _SEPARATORS))
+            if len(cells) == 9 and set(cells) <= _ROW_CELLS:
+                if skip:
+                    skip -= 1
+                    continue
+                if not rows:
+                    start = n
+                rows.append(cells)
+                if len(rows) == 9:
+                    where = f"{name}:{start}"
+                    rows_text = "".join(rows)
+                    rows.clear()
+                    try:
+                        puzzles.append(Sudoku(parse(rows_text), source=where))
+                    except PuzzleError as e:
+                        bad(f"{where}: {e}")
+                continue
+        if rows:  # in a grid, a line that is not a row of 9 cells
+            cells = cells or "".join(ch for ch in line if not (ch.isspace() or ch in _SEPARATORS))
+            odd = next((ch for ch in cells if ch not in _ROW_CELLS), None)
+            why = (f"bad character {odd!r} in a grid row (expected 1-9 or a blank . 0 _)" if odd is not None
+                   else f"a grid row has 9 cells, got {len(cells)}")
+            skip = 8 - len(rows)  # the rest of this grid goes with it
+            rows.clear()
+            bad(f"{name}:{n}: {why}")
+            continue
+        skip = 0
+        try:
+            puzzles.append(_parse_line(line, f"{name}:{n}"))
+        except PuzzleError as e:
+            bad(str(e))
+    if limit is None or len(puzzles) < limit:
+        unfinished()
+    return puzzles
+
+
+def _read_csv(text: str, name: str, on_error: OnError | None = None, limit: int | None = None) -> list[Sudoku]:
     # The header is the first line that is neither blank nor a comment (as read_text
     # found it); its names are matched without regard to case or spaces.
+    bad = on_error or _raise
     lines = text.splitlines(keepends=True)
     skip = next(k for k, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#"))
     reader = csv.DictReader(io.StringIO("".join(lines[skip:]), newline=""))
     puzzles = []
     try:
         reader.fieldnames = [(f or "").strip().lower() for f in reader.fieldnames or []]
-        if "question" not in reader.fieldnames:
-            raise PuzzleError(f"{name}:{skip + 1}: the CSV header has no 'question' column")
+        column = next((c for c in PUZZLE_COLUMNS if c in reader.fieldnames), None)
+        if column is None:
+            raise PuzzleError(f"{name}:{skip + 1}: the CSV header names no puzzle column ({', '.join(PUZZLE_COLUMNS)})")
+        answers = next((c for c in SOLUTION_COLUMNS if c in reader.fieldnames), None)
         for row in reader:
+            if limit is not None and len(puzzles) >= limit:
+                break
             where = f"{name}:{reader.line_num + skip}"
             try:
-                givens = parse(row["question"] or "")
-                answer = (row.get("answer") or "").strip()
+                givens = parse(row[column] or "")
+                answer = (row.get(answers) or "").strip() if answers else ""
                 solution = parse(answer) if answer else None
                 rating = int(row["rating"]) if (row.get("rating") or "").strip() else None
             except (PuzzleError, ValueError, TypeError) as e:
-                raise PuzzleError(f"{where}: {e}") from None
+                bad(f"{where}: {e}")
+                continue
             if solution is not None:
-                _check_solution_field(givens, solution, where)
+                try:
+                    _check_solution_field(givens, solution, where)
+                except PuzzleError as e:
+                    bad(str(e))
+                    continue
             puzzles.append(Sudoku(givens, solution, source=row.get("source") or where, rating=rating))
     except csv.Error as e:
         raise PuzzleError(f"{name}:{reader.line_num + skip}: {e}") from None
-    if not puzzles:
-        raise PuzzleError(f"{name}: no puzzles found")
     return puzzles
 
 
-def read_file(path: str | Path) -> list[Sudoku]:
+def read_file(path: str | Path, on_error: OnError | None = None, limit: int | None = None) -> list[Sudoku]:
     """Puzzles from a file (see `read_text`; the size bounds are `puzzles.files`'); `-` is not handled here."""
     from puzzles import files
 
-    return read_text(files.read_file(path), name=str(path))
+    return read_text(files.read_file(path), name=str(path), on_error=on_error, limit=limit)
 
 
 def write_lines(puzzles: list[Sudoku]) -> str:
@@ -338,11 +457,16 @@ def generate(n: int, difficulty: str = "hard", seed: int | np.random.SeedSequenc
         for job in jobs:
             yield from _generate_chunk(job)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from puzzles import workers as processes
 
-    with ProcessPoolExecutor(workers) as pool:
+    pool = processes.pool(workers)  # its workers end with this process, however it ends
+    try:
         for part in pool.map(_generate_chunk, jobs):
             yield from part
+    except BaseException:  # an error, Ctrl-C, SIGTERM, the caller closing this early: the workers stop now
+        processes.stop(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 # ---------------------------------------------------------------- augmentation

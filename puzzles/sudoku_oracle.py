@@ -18,7 +18,6 @@ still use the other.
 from __future__ import annotations
 
 import multiprocessing
-import signal
 import sys
 import threading
 import time
@@ -367,11 +366,6 @@ def solve(
     return get_solver(solver)(puzzle, time_limit=time_limit, check_unique=check_unique)
 
 
-def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle: it cancels the batch and ends the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _solve_job(job: tuple) -> Result:
     solver, grid, time_limit, check_unique = job
     fn = SOLVERS[solver] if isinstance(solver, str) else solver
@@ -394,6 +388,7 @@ def solve_many(
     time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     check_unique: bool = False,
+    chunk: int | None = None,
 ) -> Iterator[Result]:
     """Solve every puzzle; the iterator yields Results in input order as they complete.
 
@@ -402,7 +397,9 @@ def solve_many(
     solve single-threaded; `workers=1` solves in this process, lazily. The work is
     checked and started before this returns: bad input raises PuzzleError here and
     the workers exist before the caller starts, say, a live progress display.
-    Closing the iterator early (or Ctrl-C while iterating) stops the workers.
+    Closing the iterator early (or Ctrl-C while iterating) stops the workers. `chunk`: puzzles sent to a
+    worker at once (None: up to 8, fewer for a small batch; 1 yields each result as soon as it and those
+    before it are in).
     """
     fn = get_solver(solver) if isinstance(solver, str) else solver
     time_limit = _check_time_limit(time_limit)
@@ -414,10 +411,11 @@ def solve_many(
         prepare()
     if workers == 1:
         return (_solve_job(job) for job in jobs)
-    from concurrent.futures import ProcessPoolExecutor
+    from puzzles import workers as processes
 
-    chunk = max(1, min(8, len(jobs) // (8 * workers)))
-    pool = ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_worker_init)
+    chunk = chunk or max(1, min(8, len(jobs) // (8 * workers)))
+    # its workers ignore Ctrl-C (the parent cancels the batch and ends them) and end with this process
+    pool = processes.pool(workers, mp_context=_mp_context())
     try:
         results = pool.map(_solve_job, jobs, chunksize=chunk)  # submits every job now
     except BaseException:
@@ -463,9 +461,9 @@ class _Batch:
 
 def _stop(pool) -> None:
     """Abandon a batch (Ctrl-C, an error, the caller stopped early) without waiting for queued puzzles."""
-    for p in list((getattr(pool, "_processes", None) or {}).values()):
-        p.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
+    from puzzles.workers import stop
+
+    stop(pool)
 
 
 __all__ = [

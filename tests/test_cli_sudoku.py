@@ -132,8 +132,8 @@ def test_time_limit_exits_1():
         (["1234"], "error: a Sudoku has 81 cells, got 4"),
         ([P1[:5] + "x" + P1[6:]], "error: bad character 'x' at position 6 (expected 1-9 or a blank . 0 _)"),
         (["..5...5.." + "." * 72], "error: givens conflict: r1c3 and r1c7 are both 5"),
-        ([], "error: give either a PUZZLE or --file FILE"),
-        ([P1, "--file", "x.txt"], "error: give either a PUZZLE or --file FILE, not both"),
+        ([], "error: <stdin>: no puzzles found"),  # no argument: the piped stdin, empty here
+        ([P1, "--file", "x.txt"], "error: give a PUZZLE or FILE, or --file FILE, not both"),
         ([P1, "--solver", "magic"],
          "error: unknown solver 'magic'; choose from " + ", ".join(SUDOKU_SOLVERS)),
         ([P1, "--time-limit", "0"], "error: --time-limit must be positive, got 0"),

@@ -267,7 +267,7 @@ def test_file_errors_name_the_line():
         sd.read_text("# nothing\n\n", name="e.txt")
     with pytest.raises(PuzzleError, match="no puzzles found"):
         sd.read_text("source,question,answer,rating\n", name="e.csv")
-    with pytest.raises(PuzzleError, match=r"^q\.csv:1: the CSV header has no 'question' column$"):
+    with pytest.raises(PuzzleError, match=r"^q\.csv:1: the CSV header names no puzzle column \(question, puzzle, "):
         sd.read_text(f"source,questions\na,{P1}\n", name="q.csv")
 
 

@@ -30,6 +30,7 @@ Cells are (row, col), 0-based in code and 1-based in messages. Pure NumPy; never
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -228,13 +229,19 @@ def parse(text: str) -> Kakuro:
     return parse_rows(rows)
 
 
-def read_text(text: str, name: str = "<text>") -> list[Kakuro]:
-    """Every puzzle in `text` (blank lines between puzzles). Errors name the text, the puzzle's number
-    and its first line: `p.kakuro: puzzle 2 (line 9): row 3 has 4 cells, row 1 has 5`."""
+def read_text(text: str, name: str = "<text>", on_error: Callable[[str], None] | None = None,
+              limit: int | None = None) -> list[Kakuro]:
+    """Every puzzle in `text` (blank lines between puzzles; a byte-order mark first and CRLF line ends are
+    read as nothing). Errors name the text, the puzzle's number and its first line:
+    `p.kakuro: puzzle 2 (line 9): row 3 has 4 cells, row 1 has 5`. With `on_error`, a bad puzzle's message
+    goes there and the puzzle is skipped. `limit`: stop after that many puzzles."""
     puzzles: list[Kakuro] = []
     block: list[str] = []
     first = 0
-    for n, line in enumerate([*text.splitlines(), ""], start=1):
+    blocks = 0
+    for n, line in enumerate([*text.removeprefix("\ufeff").splitlines(), ""], start=1):
+        if limit is not None and len(puzzles) >= limit:
+            break
         if line.lstrip().startswith(COMMENT):
             continue
         if line.strip():
@@ -242,24 +249,27 @@ def read_text(text: str, name: str = "<text>") -> list[Kakuro]:
             block.append(line)
             continue
         if block:
-            where = f"{name}: puzzle {len(puzzles) + 1} (line {first})"
+            blocks += 1
+            where = f"{name}: puzzle {blocks} (line {first})"
             try:
                 puzzles.append(replace(parse_rows(block), source=where))
             except PuzzleError as e:
-                raise PuzzleError(f"{where}: {e}") from None
+                if on_error is None:
+                    raise PuzzleError(f"{where}: {e}") from None
+                on_error(f"{where}: {e}")
             block = []
     if not puzzles:
         raise PuzzleError(f"{name}: no puzzles found")
     return puzzles
 
 
-def read_file(path: str | Path) -> list[Kakuro]:
+def read_file(path: str | Path, on_error: Callable[[str], None] | None = None, limit: int | None = None) -> list[Kakuro]:
     """Puzzles from a file (see `read_text`; the size bounds are `puzzles.files'`); `-` reads standard input."""
     from puzzles import files
 
     if str(path) == "-":
-        return read_text(files.read_stdin(), name="<stdin>")
-    return read_text(files.read_file(path), name=str(path))
+        return read_text(files.read_stdin(), name="<stdin>", on_error=on_error, limit=limit)
+    return read_text(files.read_file(path), name=str(path), on_error=on_error, limit=limit)
 
 
 def tokens(k: Kakuro) -> list[list[str]]:

@@ -171,20 +171,13 @@ def solve_many(puzzles: Iterable[Kakuro], time_limit: float = DEFAULT_TIME_LIMIT
     if workers <= 1 or len(jobs) <= 2:
         return (_solve_job(job) for job in jobs)
     cp_model()  # fail here, not in a worker, when OR-tools is missing
-    from concurrent.futures import ProcessPoolExecutor
+    from puzzles import workers as processes
 
     workers = min(workers, len(jobs))
-    pool = ProcessPoolExecutor(workers)
+    pool = processes.pool(workers)  # its workers end with this process
     try:
-        results = pool.map(_solve_job, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+        results = pool.map(_solve_job, jobs, chunksize=1)  # each as it is in
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        processes.stop(pool)
         raise
-    return _drain(pool, results)
-
-
-def _drain(pool, results: Iterator[Result]) -> Iterator[Result]:
-    try:
-        yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return processes.stopped_on_error(pool, results)
