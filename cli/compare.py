@@ -22,6 +22,7 @@ def _study_defaults() -> dict[str, object]:
     facts = {f.name: f.default for f in fields(Study)}
     facts["budgets"] = ",".join(f"{b:.3g}".replace("+", "") for b in facts["budgets"])
     facts["variants"] = ", ".join(facts["variants"])
+    facts["decoders"] = ",".join(facts["decoders"])
     return facts
 
 
@@ -44,6 +45,9 @@ def compare(
     dim: Annotated[int | None, typer.Option(
         "--dim", min=8, help="LoopMDM's width; every other variant gets the width that matches its parameter count "
         "(default {dim}).")] = None,
+    decoders: Annotated[str | None, typer.Option(
+        "--decoder", help="Decoders every variant is scored with, comma-separated, of argmax, native, sampler (the "
+        "rule check on); each architecture claim compares two variants under one of them (default {decoders}).")] = None,
     device: Device = None,
 ) -> None:
     """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and
@@ -57,7 +61,8 @@ def compare(
     from csp_diffusion.compare import Study, run
 
     given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,
-             "k_max": k_max, "dim": dim, "variants": _variants(variants) if variants else None}
+             "k_max": k_max, "dim": dim, "variants": _variants(variants) if variants else None,
+             "decoders": _decoders(decoders) if decoders else None}
     study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
     if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
         run(study, out, _plain_events(len(study.variants) * study.seeds * len(study.budgets)))
@@ -111,6 +116,16 @@ def _budgets(text: str) -> tuple[float, ...]:
     if not budgets or min(budgets) < 1e6:
         raise fail(f"--flops budgets must be at least 1e6 training FLOPs, got {text!r}")
     return budgets
+
+
+def _decoders(text: str) -> tuple[str, ...]:
+    from csp_diffusion.models import DECODERS
+
+    picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [d for d in picked if d not in DECODERS]
+    if unknown or not picked:
+        raise fail(f"unknown decoder(s) {', '.join(unknown) or text!r}; choose from {', '.join(DECODERS)}")
+    return picked
 
 
 def _variants(text: str) -> tuple[str, ...]:

@@ -188,3 +188,21 @@ def test_flops_ratio_waits_for_every_budget_to_have_its_seeds():
     rows = [_row(v, b, rng.random(50) < 0.5, s) for v in ("loopmdm", "mdm-same-params") for b in (1e12, 1e13)
             for s in range(3 if b == 1e12 else 1)]
     assert not any("fewer training FLOPs" in c["claim"] for c in claims(rows, {}))  # no crash, no claim yet
+
+
+def test_compare_takes_the_decoders_to_score_with(tmp_path, monkeypatch):
+    """`csp compare --decoder argmax` scores every variant with argmax alone; an unknown one is one line."""
+    from typer.testing import CliRunner
+
+    from cli.app import app
+    from csp_diffusion import compare as cmp
+
+    seen = {}
+    monkeypatch.setattr(cmp, "run", lambda study, out, on_event=None: seen.setdefault("study", study) and {})
+    monkeypatch.setattr("cli.compare._report", lambda out: None)
+    runner = CliRunner()
+    r = runner.invoke(app, ["compare", "--decoder", "argmax", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert seen["study"].decoders == ("argmax",)
+    bad = runner.invoke(app, ["compare", "--decoder", "bogus", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "unknown decoder" in bad.output
