@@ -128,6 +128,11 @@ def _end_on_sigterm() -> None:
     import signal
 
     def terminated(signum, frame):
+        import threading
+
+        # a helper thread (a process pool's manager, the progress display's refresh) torn down mid-task may raise
+        # on the way out; the command is ending on the user's signal, so that is no error to show
+        threading.excepthook = lambda args: None
         raise SystemExit(128 + signum)
 
     try:
