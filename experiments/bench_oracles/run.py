@@ -3,8 +3,8 @@
 The table of docs/results.md, "Oracles and the generator" (both oracles, top95 + magictour1465), and the
 results/ files it writes:
 
-    python experiments/bench_oracles/run.py --json results/oracles.json
-    python experiments/bench_oracles/run.py --check-unique --json results/oracles-unique.json
+    python experiments/bench_oracles/run.py --json results/oracles/oracles.json
+    python experiments/bench_oracles/run.py --check-unique --json results/oracles/oracles-unique.json
 
 Each oracle runs over each file through `solve_many` on a process pool (`--workers`,
 default 2, one single-threaded solve per process). Throughput is puzzles over the

@@ -9,7 +9,7 @@
 #       --pool-size 200000 --out runs/gpu-sudoku16 --eval-every 3 --set max_loops=16"
 #   experiments/device_train/run.sh sudoku "train loopmdm --task sudoku --resume runs/gpu-sudoku16 --minutes 12.3"
 #   experiments/device_train/run.sh sudoku "train loopmdm --task sudoku --resume runs/gpu-sudoku16 --minutes 19.5"
-# It writes no results/ file: results/sudoku-loopmdm-train-log.jsonl is that run's runs/gpu-sudoku16/log.jsonl kept
+# It writes no results/ file: results/sudoku/sudoku-loopmdm-train-log.jsonl is that run's runs/gpu-sudoku16/log.jsonl kept
 # (docs/maze-history.md gives the maze model's calls the same way).
 set -u
 export PYTHONUNBUFFERED=1 CSP_CACHE=${CSP_CACHE:-runs/cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}

@@ -1,7 +1,7 @@
 """How many loops does the hybrid's one model pass need? Its order at every loop count, and the peek rule.
 
 The table of docs/results.md, "The never-wrong hybrid" (the peek rule); it prints, and
-results/sudoku-hybrid-peek-tune-1000-1299.txt is that output kept:
+results/sudoku/sudoku-hybrid-peek-tune-1000-1299.txt is that output kept:
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/hybrid_peek/run.py --start 1000 --limit 300 --loops 48 \

@@ -5,9 +5,9 @@ figures above it; it prints, and the results/ files named are those outputs kept
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/hybrid_queries/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --limit 100 \
-        --sampler-chains 8     # results/sudoku-hybrid-queries-forum-hardest100.txt
+        --sampler-chains 8     # results/sudoku/sudoku-hybrid-queries-forum-hardest100.txt
     .venv/bin/python experiments/hybrid_queries/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --limit 100 \
-        --queries 1            # results/sudoku-hybrid-root-order-forum-hardest100.txt
+        --queries 1            # results/sudoku/sudoku-hybrid-root-order-forum-hardest100.txt
 
 For each query count (1: the root's probabilities only; Q: the root and the first Q - 1 branch nodes
 after it, each from the grid the search stands on), prints the hybrid's median search nodes, the share

@@ -6,18 +6,18 @@ fine-tune", "Frames", "Maze results"). It prints; each .txt named is that output
 
     S=../shared/puzzles/sudoku
     python experiments/latency/run.py sudoku $S/tdoku_forum_hardest_1905_dev5000.txt --limit 50
-        # results/sudoku-latency-forum-hardest-first50-default.txt
+        # results/sudoku/sudoku-latency-forum-hardest-first50-default.txt
     python experiments/latency/run.py sudoku $S/norvig_top95.txt --chains 8 --spare-after 0 --steps 5
-        # results/sudoku-loopmdm-latency-together5.{md,json}
+        # results/sudoku/sudoku-loopmdm-latency-together5.{md,json}
     python experiments/latency/run.py sudoku $S/norvig_top95.txt --chains 8 --steps 64 --time-limit 1
-        # results/sudoku-loopmdm-latency-c8-t1-default.{md,json}
+        # results/sudoku/sudoku-loopmdm-latency-c8-t1-default.{md,json}
     csp generate maze -n 10 --size 30 --kind walls --min-path 110 --seed 1 -o walls10.maze
     python experiments/latency/run.py maze walls10.maze
-        # results/maze-frames/latency-walls30.txt; a later run: latency-walls30-second-run.txt; with
+        # results/maze/maze-frames/latency-walls30.txt; a later run: latency-walls30-second-run.txt; with
         # OMP_NUM_THREADS=1: latency-walls30-one-thread.txt; before the sampler had frames:
-        # results/maze-kinds-finetuned/latency-walls30.txt
+        # results/maze/maze-kinds-finetuned/latency-walls30.txt
     csp generate maze -n 10 --size 30 --kind open --min-path 110 --seed 1 -o hard10.maze
-    python experiments/latency/run.py maze hard10.maze [--time-limit 2]    # results/maze-trace-latency.txt
+    python experiments/latency/run.py maze hard10.maze [--time-limit 2]    # results/maze/maze-trace-latency.txt
 
 `csp bench` and `csp solve --file` batch their puzzles, and `csp solve PUZZLE` adds about 2 s of
 Python and torch start-up, so neither gives the time one puzzle takes on its own. Prints the wall

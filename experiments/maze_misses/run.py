@@ -3,9 +3,9 @@
 The misses of docs/results.md, "The maze kinds after the fine-tune" and "Frames"; each writes the --out file:
 
     python experiments/maze_misses/run.py --spec gen:walls:100:size=30:min_path=110:seed=1 \
-        --out results/maze-kinds-finetuned/walls30-misses.json
+        --out results/maze/maze-kinds-finetuned/walls30-misses.json
     python experiments/maze_misses/run.py --spec gen:walls:100:size=60:min_path=200:seed=1 --time-limit 180 \
-        --out results/maze-frames/walls60-misses-180s.json
+        --out results/maze/maze-frames/walls60-misses-180s.json
 
 One chain, the shipped model, `csp bench`'s default 10 s per maze. Writes every miss (path length, wall
 density, the solver's counters and final grid) and the solved mazes' mean path length and density.

@@ -2,9 +2,9 @@
 
 The table of docs/results.md, "Quiet cells"; each appends to its --out file:
 
-    python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 --out results/maze-quiet/side-perfect-5-size-61.jsonl
+    python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 --out results/maze/maze-quiet/side-perfect-5-size-61.jsonl
     python experiments/maze_quiet/run.py --spec gen:walls:10:size=60:min_path=200:seed=1 --time-limit 180 \
-        --out results/maze-quiet/side-walls-10-size-60-min_path-200.jsonl
+        --out results/maze/maze-quiet/side-walls-10-size-60-min_path-200.jsonl
 
 Each maze runs with the quiet cells (the default on grids above Sampler.QUIET_CELLS cells; quiet.py) and
 with every cell recomputed every loop, in turn, so both see the same machine. One chain, `--time-limit`

@@ -5,23 +5,23 @@ The curves of docs/results.md; each writes results/OUT.json, OUT.md and OUT.png 
     # "Every kind from side 11 to 201" (then experiments/maze_size_curves/run.py draws the five together)
     for k in rooms borderless open; do
       python experiments/maze_scaling/run.py --kind $k --per-size 2 --sizes 11,21,41,61,101,151,201 --loops "" \
-          --time-limit 600 --chains 1 --out results/maze-scaling-$k-201
+          --time-limit 600 --chains 1 --out results/maze/maze-scaling-$k-201
     done
     python experiments/maze_scaling/run.py --kind walls --min-path-per-side 3 --per-size 2 --sizes 11,21,41,61,101,151,201 \
-        --loops "" --time-limit 600 --chains 1 --out results/maze-scaling-walls-201
+        --loops "" --time-limit 600 --chains 1 --out results/maze/maze-scaling-walls-201
     # "Quiet cells"
     python experiments/maze_scaling/run.py --kind perfect --per-size 2 --sizes 11,21,41,61,101,151,201 --loops "" \
-        --out results/maze-scaling-perfect-201
+        --out results/maze/maze-scaling-perfect-201
     # "Frames"
     python experiments/maze_scaling/run.py --kind walls --per-size 16 --sizes 10,15,20,30,40 --loops "" \
-        --out results/maze-scaling-walls
+        --out results/maze/maze-scaling-walls
     # "Maze results"
     python experiments/maze_scaling/run.py --kind open --per-size 32 --sizes 10,15,20,25,30,35,40 \
-        --loops 128,256,384,512,768 --loops-size 30 --out results/maze-trace-scaling-open
+        --loops 128,256,384,512,768 --loops-size 30 --out results/maze/maze-trace-scaling-open
     python experiments/maze_scaling/run.py --kind perfect --per-size 16 --sizes 11,21,31,41 --loops "" \
-        --out results/maze-trace-scaling-perfect
+        --out results/maze/maze-trace-scaling-perfect
 
-(docs/results.md's memory runs of the 201x201 rooms and walls write results/maze-memory/{rooms,walls}-201.*.)
+(docs/results.md's memory runs of the 201x201 rooms and walls write results/maze/maze-memory/{rooms,walls}-201.*.)
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
 The size curve runs the solver's defaults, and records for each maze its shortest path's length and the
@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--chains", type=int, default=OLDER["chains"],
                     help=f"chains per maze (default: the solver's {OLDER['chains']})")
     ap.add_argument("--seed", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=Path("results/maze-scaling"))
+    ap.add_argument("--out", type=Path, default=Path("results/maze/maze-scaling"))
     args = ap.parse_args()
 
     report = {"kind": args.kind, "per_size": args.per_size, "seed": args.seed, "min_path_per_side": args.min_path_per_side,

@@ -1,9 +1,9 @@
 """Maze LoopMDM: the size curves of every generator kind in one figure and one table.
 
-The figure and table of docs/results.md, "Every kind from side 11 to 201" (results/maze-size-curves.md, .png):
+The figure and table of docs/results.md, "Every kind from side 11 to 201" (results/maze/maze-size-curves.md, .png):
 
-    python experiments/maze_size_curves/run.py results/maze-scaling-{perfect,walls,rooms,borderless,open}-201.json \
-        --out results/maze-size-curves
+    python experiments/maze_size_curves/run.py results/maze/maze-scaling-{perfect,walls,rooms,borderless,open}-201.json \
+        --out results/maze/maze-size-curves
 
 Reads the OUT.json files that `experiments/maze_scaling/run.py` wrote (one kind each) and draws, against the
 maze's side, the solve rate, the seconds per maze and the process's peak memory, and the loops the
@@ -23,7 +23,7 @@ from puzzles.files import write_text
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("curves", nargs="+", type=Path, help="maze_scaling.py OUT.json files, one per kind")
-    ap.add_argument("--out", type=Path, default=Path("results/maze-size-curves"))
+    ap.add_argument("--out", type=Path, default=Path("results/maze/maze-size-curves"))
     args = ap.parse_args()
     reports = []
     for p in args.curves:

@@ -1,10 +1,10 @@
 """Maze LoopMDM: does the walk hold? The true path's cells the walk flag lights, loop by loop, in one pass.
 
 The diagnosis of docs/results.md, "Every kind from side 11 to 201" (why large rooms fail); each writes
-its --out .json and .md (with --checkpoint and the pilot's model: results/maze-rooms15-pilot/walk-rooms-*):
+its --out .json and .md (with --checkpoint and the pilot's model: results/maze/maze-rooms15-pilot/walk-rooms-*):
 
-    python experiments/maze_walk/run.py --spec gen:rooms:4:size=31:open=100:seed=3 --out results/maze-walk/rooms-31
-    python experiments/maze_walk/run.py --spec gen:rooms:2:size=61:seed=3 --out results/maze-walk/rooms-61
+    python experiments/maze_walk/run.py --spec gen:rooms:4:size=31:open=100:seed=3 --out results/maze/maze-walk/rooms-31
+    python experiments/maze_walk/run.py --spec gen:rooms:2:size=61:seed=3 --out results/maze/maze-walk/rooms-61
 
 Runs the core once per maze, cold and in the maze's own frame, for 2T + 40 loops (T = dist(S, G)),
 and reads the walk flag (the trace read-out's last output) after every loop. Per maze: the shortest path

@@ -1,17 +1,17 @@
 """Does a Sudoku model doubt its own mistakes? What retraction can read, checkpoint by checkpoint.
 
 The tables of docs/results.md, "Does the model doubt its own mistakes?"; --out writes the rows
-(results/sudoku-doubt/doubt-*.json; the fine-tunes are trained by the `csp train` commands given there):
+(results/sudoku/sudoku-doubt/doubt-*.json; the fine-tunes are trained by the `csp train` commands given there):
 
     S=../shared/puzzles/sudoku
     C=csp_diffusion/checkpoints/sudoku-loopmdm.safetensors
     .venv/bin/python experiments/sudoku_doubt/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --limit 1000 \
         --checkpoints $C,runs/ft-control/model.safetensors,runs/ft-fiendish-own/model.safetensors \
-        --out results/sudoku-doubt/doubt-forum.json
+        --out results/sudoku/sudoku-doubt/doubt-forum.json
     .venv/bin/python experiments/sudoku_doubt/run.py --puzzles $S/tdoku_17_clue_dev5000.txt --limit 1000 \
-        --out results/sudoku-doubt/doubt-tdoku_17_clue_dev5000.json
+        --out results/sudoku/sudoku-doubt/doubt-tdoku_17_clue_dev5000.json
     .venv/bin/python experiments/sudoku_doubt/run.py --puzzles $S/norvig_top95.txt --limit 1000 \
-        --out results/sudoku-doubt/doubt-norvig_top95.json
+        --out results/sudoku/sudoku-doubt/doubt-norvig_top95.json
 
 For each checkpoint, on the puzzles' blank cells:
 - one pass from the bare puzzle: how often its most probable digit is right, and how sure it is of

@@ -4,15 +4,15 @@ The figures of docs/results.md; each writes its --out .json, .md and .png:
 
     # "Speed" (where 80% and 20/s meet)
     python experiments/sudoku_frontier/run.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
-        --out results/sudoku-frontier
+        --out results/sudoku/sudoku-frontier
     # "Test-time compute as a dial"
     python experiments/sudoku_frontier/run.py --grid dial --sets tdoku_forum_hardest_1905_dev5000 --limit 100 \
-        --out results/sudoku-dial-forum-hardest
+        --out results/sudoku/sudoku-dial-forum-hardest
     # "Many chains together for a few steps"
     python experiments/sudoku_frontier/run.py --grid budget --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
-        --limit 100 --out results/sudoku-budget-forum-hardest-tune
+        --limit 100 --out results/sudoku/sudoku-budget-forum-hardest-tune
     # "Sampler settings" (the default's temperature; the per-puzzle rows docs/results.md cites,
-    # results/sudoku-temperature-forum-hardest-1000-1199.json, were kept from that run in another layout)
+    # results/sudoku/sudoku-temperature-forum-hardest-1000-1199.json, were kept from that run in another layout)
     python experiments/sudoku_frontier/run.py --grid temperature --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
         --limit 200
 
@@ -122,14 +122,14 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--start", type=int, default=0, help="skip this many puzzles of each set first (to choose "
                     "settings on puzzles the reported figures, the first 1000, do not use)")
-    ap.add_argument("--out", type=Path, help="default results/sudoku-GRID")
+    ap.add_argument("--out", type=Path, help="default results/sudoku/sudoku-GRID")
     ap.add_argument("--grid", choices=("frontier", "dial", "budget", "temperature"), default="frontier",
                     help="the settings: the speed frontier, test-time compute (chains and steps), many chains "
                     "for few steps and loops, or the default's temperature")
     args = ap.parse_args()
     profiles = {"frontier": PROFILES, "dial": DIAL_PROFILES, "budget": BUDGET_PROFILES,
                 "temperature": TEMPERATURE_PROFILES}[args.grid]
-    args.out = args.out or ROOT / "results" / f"sudoku-{args.grid}"
+    args.out = args.out or ROOT / "results" / "sudoku" / f"sudoku-{args.grid}"
     unknown = [s for s in args.sets.split(",") if s not in SETS]
     if unknown:
         ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}")

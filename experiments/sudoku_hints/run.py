@@ -4,7 +4,7 @@ The figures of docs/results.md, "One right digit"; --out writes them:
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/sudoku_hints/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --start 1000 --limit 100 \
-        --out results/sudoku-hints-forum-hardest-1000-1099.json
+        --out results/sudoku/sudoku-hints-forum-hardest-1000-1099.json
 
 For each puzzle, each blank cell in turn is filled with its solution digit (one hint, a committed cell, not a
 given, as the sampler commits it) and the model reads the grid once: the hint unlocks the puzzle when the
