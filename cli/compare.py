@@ -118,24 +118,25 @@ def _budgets(text: str) -> tuple[float, ...]:
     return budgets
 
 
+def _names(text: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """The comma-separated names of `text`, in order, once each; one line and exit 2 for any not in `known`."""
+    picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [v for v in picked if v not in known]
+    if unknown or not picked:
+        raise fail(f"unknown {what}(s) {', '.join(unknown) or text!r}; choose from {', '.join(known)}")
+    return picked
+
+
 def _decoders(text: str) -> tuple[str, ...]:
     from csp_diffusion.models import DECODERS
 
-    picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
-    unknown = [d for d in picked if d not in DECODERS]
-    if unknown or not picked:
-        raise fail(f"unknown decoder(s) {', '.join(unknown) or text!r}; choose from {', '.join(DECODERS)}")
-    return picked
+    return _names(text, DECODERS, "decoder")
 
 
 def _variants(text: str) -> tuple[str, ...]:
     from csp_diffusion.compare import VARIANTS
 
-    picked = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
-    unknown = [v for v in picked if v not in VARIANTS]
-    if unknown or not picked:
-        raise fail(f"unknown variant(s) {', '.join(unknown) or text!r}; choose from {', '.join(VARIANTS)}")
-    return picked
+    return _names(text, VARIANTS, "variant")
 
 
 def _report(out: Path) -> None:

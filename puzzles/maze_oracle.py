@@ -21,19 +21,12 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from puzzles.errors import UserError
+from puzzles.cpsat import cp_model
 from puzzles.maze import UNREACHABLE, Maze, distances, to_text, verify
 from puzzles.result import Result
 
 TIME_LIMIT = "time limit"
 
-
-def _cp_model():
-    try:
-        from ortools.sat.python import cp_model
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise UserError("the cpsat solver needs OR-tools: pip install ortools") from None
-    return cp_model
 
 
 def _edges(maze: Maze) -> list[tuple[int, int]]:
@@ -73,7 +66,7 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
     and "time limit" when no verified path was found in `time_limit` seconds.
     extra: path_length (cells, S and G included) and the CP-SAT status.
     """
-    cp_model = _cp_model()
+    cp = cp_model()
     t0 = time.perf_counter()
     puzzle = to_text(maze, with_path=False)
     h, w = maze.shape
@@ -82,8 +75,8 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
     from_s = distances(maze, maze.start).reshape(-1)
     from_g = distances(maze, maze.goal).reshape(-1)
     best = int(from_s[g])
-    model = cp_model.CpModel()
-    total = cp_model.LinearExpr.sum
+    model = cp.CpModel()
+    total = cp.LinearExpr.sum
     edges = [(u, v) for u, v in _edges(maze)
              if best >= 0 and from_s[u] + 1 == from_s[v] and from_s[v] + from_g[v] == best]
     x = [model.new_bool_var(f"e{u}_{v}") for u, v in edges]
@@ -100,7 +93,7 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
     for (u, v), var in zip(edges, x):
         model.add_hint(var, (u, v) in hint)
 
-    solver = cp_model.CpSolver()
+    solver = cp.CpSolver()
     solver.parameters.fix_variables_to_their_hinted_value = True
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = max(1, int(workers))
@@ -113,10 +106,10 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
             extra["path_length"] = length
         return Result("maze", "cpsat", puzzle, solution, verified, time.perf_counter() - t0, error, extra)
 
-    if best < 0 or status == cp_model.INFEASIBLE:
+    if best < 0 or status == cp.INFEASIBLE:
         return result(None, False, UNREACHABLE)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return result(None, False, TIME_LIMIT if status == cp_model.UNKNOWN else f"CP-SAT status {name}")
+    if status not in (cp.OPTIMAL, cp.FEASIBLE):
+        return result(None, False, TIME_LIMIT if status == cp.UNKNOWN else f"CP-SAT status {name}")
 
     nxt = {u: v for (u, v), var in zip(edges, x) if solver.boolean_value(var)}
     path = np.zeros(h * w, dtype=bool)
@@ -128,7 +121,7 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
     path = path.reshape(h, w)
     problem = verify(maze, path)
     if problem is not None:
-        error = TIME_LIMIT if status == cp_model.FEASIBLE else f"the CP-SAT path failed verification: {problem}"
+        error = TIME_LIMIT if status == cp.FEASIBLE else f"the CP-SAT path failed verification: {problem}"
         return result(None, False, error)
     solved = maze.with_path(path)
     return result(to_text(solved), True, None, int(path.sum()) + 2)
@@ -150,7 +143,7 @@ def solve_many(mazes: Iterable[Maze], time_limit: float = 10.0, workers: int = 2
     mazes = list(mazes)
     if workers <= 1 or len(mazes) <= 2:
         return (solve_cpsat(m, time_limit) for m in mazes)
-    _cp_model()  # fail here, not in a worker, when OR-tools is missing
+    cp_model()  # fail here, not in a worker, when OR-tools is missing
     from puzzles import workers as processes
 
     workers = min(workers, len(mazes))

@@ -24,6 +24,7 @@ from functools import cache
 
 import numpy as np
 
+from puzzles.cpsat import cp_model
 from puzzles.errors import UserError
 from puzzles.kakuro.grid import Kakuro, to_text, verify
 from puzzles.result import Result
@@ -33,15 +34,6 @@ TASK = "kakuro"
 DEFAULT_TIME_LIMIT = 10.0
 TIME_LIMIT = "time limit"
 FOUND = "found"
-
-
-def cp_model():
-    """OR-tools' cp_model module; a UserError when OR-tools is missing."""
-    try:
-        from ortools.sat.python import cp_model
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise UserError("the cpsat solver needs OR-tools: pip install ortools") from None
-    return cp_model
 
 
 @cache
