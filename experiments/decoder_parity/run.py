@@ -194,8 +194,13 @@ def main() -> None:
     ap.add_argument("--core", action="store_true", help="skip the baselines' retraction ablation and sampled AR chains")
     ap.add_argument("--report", action="store_true", help="only write table.md from the rows so far")
     args = ap.parse_args()
+    sets = [s for s in args.sets.split(",") if s]
+    if not sets or any(s not in SETS for s in sets):
+        ap.error(f"--sets takes a comma-separated list of {', '.join(SETS)}")
+    if args.report and not (OUT / "rows.jsonl").is_file():
+        ap.error(f"no rows to report yet: {OUT / 'rows.jsonl'} does not exist")
     if not args.report:
-        measure([s for s in args.sets.split(",") if s], args.limit, args.calls, args.ar_chains, args.core)
+        measure(sets, args.limit, args.calls, args.ar_chains, args.core)
     write_text(OUT / "table.md", report())
     write_text(OUT / "summary.md", summary() + "\n")
     print(f"wrote {OUT / 'table.md'} and summary.md")
