@@ -2,7 +2,8 @@
 
 The table of docs/results.md, "Quiet cells"; each appends to its --out file:
 
-    python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 --out results/maze/maze-quiet/side-perfect-5-size-61.jsonl
+    python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 \
+        --out results/maze/maze-quiet/side-perfect-5-size-61.jsonl
     python experiments/maze_quiet/run.py --spec gen:walls:10:size=60:min_path=200:seed=1 --time-limit 180 \
         --out results/maze/maze-quiet/side-walls-10-size-60-min_path-200.jsonl
 

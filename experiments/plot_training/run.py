@@ -2,7 +2,8 @@
 
 The training curve of docs/results.md, "The shipped model", written to the second argument:
 
-    python experiments/plot_training/run.py results/sudoku/sudoku-loopmdm-train-log.jsonl results/sudoku/sudoku-loopmdm-training.png
+    python experiments/plot_training/run.py results/sudoku/sudoku-loopmdm-train-log.jsonl \
+        results/sudoku/sudoku-loopmdm-training.png
 
 (the maze curves, results/maze/maze-loopmdm-training.png and maze-loopmdm-h100-training.png, the same way
 from results/maze/maze-loopmdm-train-log.jsonl and maze-loopmdm-h100-train-log.jsonl).
