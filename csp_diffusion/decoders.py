@@ -33,7 +33,7 @@ import torch
 
 from csp_diffusion.constraints import rule_for
 from csp_diffusion.denoiser import as_denoiser
-from csp_diffusion.sampler import Deadline, Outcome, SamplerConfig, State
+from csp_diffusion.sampler import Deadline, Outcome, Sampler, SamplerConfig, State
 
 
 class _Decoder:
@@ -217,7 +217,7 @@ class ArgmaxDecoder(_Decoder):
         model, P, T = as_denoiser(self.model), *puzzle.shape
         loops = self.config.loops or model.max_loops
         given = puzzle > 0
-        rows = max(1, 128 if self.device.type == "cpu" else P)  # CPU: pieces whose activations stay in cache
+        rows = max(1, Sampler.CPU_ROWS if self.device.type == "cpu" else P)  # CPU: pieces whose activations stay in cache
         preds = []
         for i in range(0, P, rows):
             with self.amp():
