@@ -97,6 +97,25 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+class MixerBlock(nn.Module):
+    """A pre-norm MLP-mixer block (TRM's Sudoku variant): an MLP across the cells (the same for every channel)
+    in place of attention, then the channel MLP. It needs a fixed number of cells and ignores the graph."""
+
+    def __init__(self, dim: int, cells: int, mlp_ratio: int):
+        super().__init__()
+        self.norm1, self.mix = RMSNorm(dim), MLP(cells, mlp_ratio * cells)
+        self.norm2, self.mlp = RMSNorm(dim), MLP(dim, mlp_ratio * dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, rows: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.mix(self.norm1(x).transpose(1, 2)).transpose(1, 2)
+        return x + self.mlp(self.norm2(x))
+
+
+def mixer_flops(cells: int, dim: int, mlp_ratio: int) -> int:
+    """x2 multiply-adds of one MixerBlock's forward pass: the cell MLP per channel and the channel MLP per cell."""
+    return 2 * 2 * mlp_ratio * cells * cells * dim + 2 * 2 * mlp_ratio * cells * dim * dim
+
+
 class CellEmbedding(nn.Module):
     """Value token + given/unknown flag + one learned embedding per structural axis (row, column, box).
 

@@ -23,6 +23,8 @@ with the same training settings, is taken from it and never retrained, even when
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,18 +39,31 @@ from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.train import TrainConfig, build_model, train
 from puzzles.domains import get_task
 from puzzles.errors import UserError
-from puzzles.files import atomic_write, write_text
-from puzzles.seeds import stream
+from puzzles.files import write_text
 
 VARIANTS = ("loopmdm", "mdm-same-params", "mdm-same-compute", "ar", "ar-solver", "hrm", "trm")
+# Each kind's optimizer settings as its paper's code has them (its learning rate from the study's sweep,
+# experiments/study/lr_sweep.py); every run warms up over its first 1% and then keeps the rate constant, with an
+# EMA of the weights (TRM's 0.999), so that any point of the run is an endpoint (one run, a whole budget curve)
+RECIPES = {
+    "loopmdm": {"beta2": 0.98, "weight_decay": 0.05},  # this project's
+    "ar": {"beta2": 0.95, "weight_decay": 0.1},  # GPT-2's, as Shah et al. train theirs
+    "ar-solver": {"beta2": 0.95, "weight_decay": 0.1},
+    "hrm": {"beta2": 0.95, "weight_decay": 1.0},  # HRM's code (AdamATan2 there; AdamW here)
+    "trm": {"beta2": 0.95, "weight_decay": 1.0},  # TRM's code, as HRM's plus the EMA
+}
+SCHEDULE = {"schedule": "constant", "ema": 0.999, "warmup_fraction": 0.01}
 LOOPS = (1, 2, 4, 8)  # LoopMDM's inference loop counts for the trend claim
 
 
 @dataclass
 class Study:
     task: str = "sudoku"
-    budgets: tuple[float, ...] = (3e12, 1e13)  # training FLOPs per run; one study per budget
+    budgets: tuple[float, ...] = (1e12, 3e12, 1e13, 3e13, 1e14)  # training FLOPs: one run per variant and seed
+    # trains to the largest and keeps a snapshot at each (every snapshot an endpoint: SCHEDULE)
     seeds: int = 3
+    single_seed: tuple[str, ...] = ("ar", "mdm-same-compute")  # variants run with one seed (the issue's plan)
+    tiers: tuple[str, ...] = ()  # "NAME=SOURCE" (a bench source); () = the task's ladder (task.study_tiers)
     variants: tuple[str, ...] = VARIANTS
     k_max: int = 4
     dim: int = 64  # LoopMDM's width; the others' widths match its parameter count
@@ -60,6 +75,13 @@ class Study:
     pool_size: int = 20_000
     device: str | None = None
     widths: dict = field(default_factory=dict)  # filled in by run(): each variant's width
+    lrs: dict = field(default_factory=dict)  # each model kind's learning rate (the sweep's pick; 1e-3 unless given)
+
+    def seeds_of(self, name: str) -> int:
+        return 1 if name in self.single_seed else self.seeds
+
+    def lr(self, kind: str) -> float:
+        return self.lrs.get(kind, 1e-3)
 
     def overrides(self, name: str) -> tuple[str, dict]:
         """(model kind, config overrides) of a variant, before width matching."""
@@ -76,6 +98,13 @@ class Study:
             "ar-solver": ("ar-solver", {}),
             "hrm": ("hrm", deep),
             "trm": ("trm", deep),
+            "trm-mixer": ("trm", {**deep, "mixer": True}),  # TRM's Sudoku variant: an MLP mixes the cells
+            # retraction the model earns: mask-only noising against a self-correcting corruption (a third of the revealed
+            # cells wrong, and a quarter of batches revealing the model's own surest answers, ReMDM-style)
+            "loopmdm-mask": ("loopmdm", {**mdm, "max_loops": self.k_max, "wrong": 0.0}),
+            "loopmdm-correct": ("loopmdm", {**mdm, "max_loops": self.k_max, "wrong": 0.3, "own_commits": 0.25}),
+            # HRM trained on LoopMDM's noised-grid objective and read by the sampler: looping apart from the objective
+            "hrm-noised": ("hrm", {**deep, "noised": 1.0}),
         }[name]
 
 
@@ -109,65 +138,120 @@ def budget_name(flops: float) -> str:
 
 
 def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: None) -> dict:
-    """Train what is missing, score what is unscored, write OUT/results.json, OUT/report.md and the plots."""
+    """Train what is missing (one run per variant and seed, to the largest budget, keeping a snapshot at every
+    budget), score every snapshot on every tier that is unscored, write OUT/results.json, OUT/report.md and the
+    plots. Seed by seed, so that every variant has a curve before any has three."""
     out.mkdir(parents=True, exist_ok=True)
     task = get_task(study.task)
     device = pick_device(study.device)
     widths = match_widths(study, task)
     study.widths = {k: v[0] for k, v in widths.items()}
-    puzzles, solutions = _eval_set(task, study, out, on_event)
-    recorded, key = _recorded(study, out), _key(study, puzzles)
-    rows = []
-    for budget in study.budgets:
+    tiers = _tiers(task, study, on_event)
+    recorded = _recorded(study, out)
+    rows: list[dict] = []
+    for seed in range(max(study.seeds_of(n) for n in study.variants)):
         for name in study.variants:
-            for seed in range(study.seeds):
-                folder = out / "runs" / budget_name(budget) / f"{name}-seed{seed}"
-                row = recorded.get((name, seed, budget))
-                if _complete(row, key, _inference(study, name, budget)):
-                    rows.append(row)
-                    on_event({"event": "evaluated", **row})
+            if seed >= study.seeds_of(name):
+                continue
+            folder = out / "runs" / f"{name}-seed{seed}"
+            cfg = config(study, name, seed, max(study.budgets), widths[name][0], device, snapshots=list(study.budgets))
+            for budget in study.budgets:  # every scored snapshot from the record, the rest trained (once) and scored
+                got = [recorded.get((name, seed, budget, t)) for t in tiers]
+                if all(_complete(r, study, tiers[t], name, budget) for r, t in zip(got, tiers)):
+                    rows += got
                     continue
                 on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
-                row = trained_and_scored(study, config(study, name, seed, budget, widths[name][0], device), folder,
-                                         name, (puzzles, solutions), on_event)
-                rows.append(row)
-                on_event({"event": "evaluated", **row})
-                _write(study, rows, out)  # after every run: a stopped study has its report so far
+                _trained(study, cfg, folder, on_event)
+                for t, pset in tiers.items():
+                    row = _scored(folder, name, seed, budget, t, pset, study, device, on_event)
+                    rows.append(row)
+                    on_event({"event": "evaluated", **row})
+                _write(study, rows, out)  # after every snapshot: a stopped study has its report so far
     return _write(study, rows, out)
 
 
-def config(study: Study, name: str, seed: int, budget: float, width: int, device) -> TrainConfig:
-    """A study run's training settings."""
+def config(study: Study, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
+           snapshots: list[float] | None = None) -> TrainConfig:
+    """A study run's training settings: its kind's recipe (RECIPES) and learning rate (`lr`, else the study's
+    for its kind), warm-up then constant with an EMA (SCHEDULE), to `budget` FLOPs keeping `snapshots`."""
     kind, extra = study.overrides(name)
     return TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": width}, flops=budget, seed=seed,
                        batch_size=study.batch_size, pool_size=study.pool_size, device=study.device, eval_puzzles=0,
-                       warmup_fraction=0.05, autocast=fast_bf16(device), checkpoint_every_minutes=2.0)
+                       autocast=fast_bf16(device), checkpoint_every_minutes=2.0, lr=lr or study.lr(kind),
+                       snapshots=snapshots, grid=get_task(study.task).study_grid, **RECIPES[kind], **SCHEDULE)
 
 
-def trained_and_scored(study: Study, cfg: TrainConfig, folder: Path, name: str, held, on_event=lambda e: None) -> dict:
-    """Train the run in folder unless it finished there, then its row (scored once, then read back)."""
+def _trained(study: Study, cfg: TrainConfig, folder: Path, on_event) -> None:
+    """Train the run in `folder` to its end unless it got there (resuming what an interruption left)."""
     _same_settings(folder, cfg)
     if not _finished(folder):
         train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
-    device = pick_device(study.device)
-    return _scored(folder, name, cfg.seed, cfg.flops, get_task(study.task), held, study, device, on_event)
+
+
+def trained_and_scored(study: Study, cfg: TrainConfig, folder: Path, name: str, pset, tier: str = "held-out",
+                       on_event=lambda e: None) -> dict:
+    """One run trained to cfg.flops (unless it was) and its final weights scored on `pset` (a Tier): the row."""
+    _trained(study, cfg, folder, on_event)
+    return _scored(folder, name, cfg.seed, cfg.flops, tier, pset, study, pick_device(study.device), on_event,
+                   final=True)
+
+
+@dataclass
+class Tier:
+    """One rung of the difficulty ladder: puzzles as the kind reads them, their encodings for the models (one
+    grid shape per tier), the references, and where they came from."""
+
+    puzzles: list
+    encoded: np.ndarray
+    shape: tuple[int, int]
+    references: list
+    source: str
+
+    @property
+    def digest(self) -> str:
+        return _digest(self.encoded)
+
+
+def _tiers(task, study: Study, on_event) -> dict[str, Tier]:
+    """The study's tiers: `study.tiers` ("NAME=SOURCE", a bench source: `gen:KIND:N:...` or a file, its first
+    eval_puzzles), else the task's ladder (task.study_tiers), eval_puzzles each, generated from the study's own
+    seed stream (the sweep and the benchmarks use others)."""
+    from csp_diffusion import bench
+
+    specs = dict(t.split("=", 1) for t in study.tiers) if study.tiers else {
+        name: f"gen:{kind}:{study.eval_puzzles}:" + ":".join([*(f"{k}={v}" for k, v in opts.items()), "seed=777"])
+        for name, (kind, opts) in task.study_tiers.items()}
+    out = {}
+    for name, source in specs.items():
+        on_event({"event": "phase", "what": f"the {name} tier ({source})"})
+        pset = bench.load(study.task, source, study.eval_puzzles)
+        encoded = [task.encode(p) for p in pset.puzzles]
+        shapes = {tuple(shape) for _, shape in encoded}
+        if len(shapes) != 1:
+            raise UserError(f"the {name} tier mixes grid sizes ({', '.join(map(str, sorted(shapes)))}); one size a tier")
+        out[name] = Tier(pset.puzzles, np.stack([v for v, _ in encoded]).astype(np.int64), shapes.pop(),
+                         pset.references, source)
+    return out
 
 
 def _write(study: Study, rows: list[dict], out: Path) -> dict:
     """results.json, report.md and the plots from the rows scored so far."""
+    passed = gates(rows, study)
     results = {"study": {**asdict(study), "budgets": list(study.budgets), "variants": list(study.variants)},
-               "rows": rows, "claims": claims(rows, study.__dict__)}
+               "rows": rows, "gates": passed,
+               "claims": [c for t in dict.fromkeys(r["tier"] for r in rows)
+                          for c in claims([r for r in rows if r["tier"] == t], study.__dict__, t, passed)]}
     write_text(out / "results.json", json.dumps(results, indent=1))
     write_text(out / "report.md", report(results))
     plots(results, out)
     return results
 
 
-_TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size")
+_TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size", "lrs")
 
 
 def _recorded(study: Study, out: Path) -> dict:
-    """{(variant, seed, budget): row} of OUT/results.json when its study trained with the same settings."""
+    """{(variant, seed, budget, tier): row} of OUT/results.json when its study trained with the same settings."""
     path = out / "results.json"
     if not path.is_file():
         return {}
@@ -179,42 +263,28 @@ def _recorded(study: Study, out: Path) -> dict:
     if any(settings.get(k) != getattr(study, k) for k in _TRAINING):
         return {}
     same_width = {v for v, w in settings.get("widths", {}).items() if study.widths.get(v) == w}
-    return {(r["variant"], r["seed"], r["budget_flops"]): r for r in saved.get("rows", []) if r["variant"] in same_width}
+    return {(r["variant"], r["seed"], r["budget_flops"], r.get("tier")): r for r in saved.get("rows", [])
+            if r["variant"] in same_width}
 
 
-def _key(study: Study, puzzles: np.ndarray) -> dict:
-    return {"eval_puzzles": len(puzzles), "steps": study.steps, "decoders": list(study.decoders),
-            "digest": _digest(puzzles)}
+def _key(study: Study, pset: Tier) -> dict:
+    return {"eval_puzzles": len(pset.encoded), "steps": study.steps, "decoders": list(study.decoders),
+            "digest": pset.digest}
 
 
-def _complete(row: dict | None, key: dict, inference: bool) -> bool:
+def _complete(row: dict | None, study: Study, pset: Tier, name: str, budget: float) -> bool:
     """A row scored on these puzzles, with the inference claims' extra scores where they are wanted."""
-    return bool(row) and row.get("key") == key and ("rules_off" in row or not inference)
+    return bool(row) and row.get("key") == _key(study, pset) and (
+        "rules_off" in row or not _inference(study, name, budget, row.get("tier")))
 
 
-def _inference(study: Study, name: str, budget: float) -> bool:
-    return name == "loopmdm" and budget == max(study.budgets)  # the inference claims, at the largest budget
+def _inference(study: Study, name: str, budget: float, tier: str | None) -> bool:
+    """LoopMDM at the largest budget is also scored with loops, retraction and the rules varied (every tier)."""
+    return name == "loopmdm" and budget == max(study.budgets)
 
 
-def _eval_set(task, study: Study, out: Path, on_event) -> tuple[np.ndarray, np.ndarray]:
-    """The held-out puzzles and their solutions (generated once, then read from OUT/eval-puzzles.npz)."""
-    path = out / "eval-puzzles.npz"
-    if path.is_file():
-        saved = np.load(path)
-        if len(saved["puzzles"]) == study.eval_puzzles:
-            return saved["puzzles"], saved["solutions"]
-    on_event({"event": "phase", "what": f"generating {study.eval_puzzles} held-out puzzles"})
-    puzzles, solutions = task.study_set(study.eval_puzzles, stream("held-out", 777))
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, puzzles=puzzles, solutions=solutions)
-
-    atomic_write(path, write)
-    return puzzles, solutions
-
-
-_SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction", "lr")
+_SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction", "lr", "schedule",
+             "ema", "beta2", "weight_decay", "snapshots", "grid")
 
 
 def _same_settings(folder: Path, cfg: TrainConfig) -> None:
@@ -242,26 +312,24 @@ def _bits(solved) -> str:
     return "".join("1" if s else "0" for s in solved)
 
 
-def _scored(folder, name, seed, budget, task, held, study: Study, device, on_event) -> dict:
-    """The run's row: read from folder/eval.json when it was scored on these puzzles, else scored now.
-    Per-puzzle results are kept as bit strings ("1" = verified) for the paired intervals; cell_accuracy
-    (the unknown cells it got right, at its default decoding) tells a model that learns its objective
-    but solves few whole grids from one that learns nothing."""
-    puzzles, solutions = held
-    path = folder / "eval.json"
-    key = _key(study, puzzles)
-    inference = _inference(study, name, budget)
+def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, device, on_event, final=False) -> dict:
+    """The row of one snapshot (`final`: the run's own last weights) on one tier: read from its score file when it
+    was scored on these puzzles, else scored now. Per-puzzle results are kept as bit strings ("1" = verified)
+    for the paired intervals; cell_accuracy (the unknown cells right, by the kind's own scoring, under the first
+    decoder) tells a model that learns its objective but solves few whole grids from one that learns nothing."""
+    task = get_task(study.task)
+    path = folder / "scores" / f"{budget_name(budget)}-{tier.replace(' ', '_')}.json"
     if path.is_file():
         row = json.loads(path.read_text())
-        if _complete(row, key, inference):
+        if _complete(row, study, pset, name, budget):
             return row
-    on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget_name(budget)} FLOPs"})
+    on_event({"event": "phase", "what": f"scoring {name} seed {seed} at {budget_name(budget)} FLOPs on {tier}"})
+    weights = folder / ("model.safetensors" if final else f"snapshots/{budget_name(budget)}.safetensors")
     try:
-        model, meta = models.load(folder / "model.safetensors", None, study.task, device)
+        model, meta = models.load(weights, None, study.task, device)
     except CheckpointError as e:  # a diverged run (non-finite weights) solves nothing; the study goes on
-        return _diverged(folder, name, seed, budget, len(puzzles), key, inference, str(e), study)
+        return _diverged(folder, name, seed, budget, tier, pset, str(e), study)
     kind, autocast = meta["kind"], fast_bf16(device)
-
     cells = {}
 
     def solved(decoder: str = study.decoders[0], **cfg) -> str:
@@ -269,45 +337,109 @@ def _scored(folder, name, seed, budget, task, held, study: Study, device, on_eve
         # model under the sampler still carries its state, one segment a step)
         config = SamplerConfig(**{"loops": model.max_loops, "max_steps": study.steps, "warm_loops": 0,
                                   "decoder": decoder, **cfg})
-        outcomes = models.decoder(kind, model, task, config, device, autocast).solve(puzzles)
+        outcomes = models.decoder(kind, model, task, config, device, autocast).solve(pset.encoded)
         if not cfg and decoder == study.decoders[0]:
-            unknown = puzzles == 0
-            got = np.stack([task.classes(np.asarray(o.values)) for o in outcomes]) == task.classes(solutions)
-            cells["accuracy"] = float(got[unknown].mean())
+            right = total = 0
+            for p, ref, o in zip(pset.puzzles, pset.references, outcomes):
+                r, t = task.score(p, ref, task.answer(task.text(np.asarray(o.values), pset.shape, p)))
+                right, total = right + r, total + t
+            cells["accuracy"] = right / max(1, total)
         return _bits(o.verified for o in outcomes)
 
     info = meta["info"]
-    row = {"variant": name, "kind": kind, "seed": seed, "budget_flops": budget, "train_flops": info["train_flops"],
-           "params": model.num_params(), "dim": model.config.dim, "train_minutes": info["minutes"],
-           "steps": info["step"], "device": info.get("device"), "key": key}
+    row = {"variant": name, "kind": kind, "seed": seed, "budget_flops": budget, "tier": tier,
+           "train_flops": info["train_flops"], "params": model.num_params(), "dim": model.config.dim,
+           "train_minutes": info["minutes"], "steps": info["step"], "lr": info["train_config"].get("lr"),
+           "device": info.get("device"), "key": _key(study, pset)}
     row["by_decoder"] = {d: solved(d) for d in study.decoders}
+    if "native" not in row["by_decoder"] and tier == next(iter(_tier_names(study))) and budget == max(study.budgets):
+        row["native"] = solved("native")  # the gate reads each kind's own decoding on the easiest tier
     row["solved"] = row["by_decoder"][study.decoders[0]]
-    row["solve_rate"] = row["solved"].count("1") / len(puzzles)
+    row["solve_rate"] = row["solved"].count("1") / len(pset.encoded)
     row["cell_accuracy"] = cells["accuracy"]
-    if inference:  # LoopMDM under the sampler: loops at inference, and retraction with the rules on and off
+    if _inference(study, name, budget, tier):  # LoopMDM under the sampler: loops, retraction, the rules on and off
         row["by_loops"] = {str(n): row["solved"] if n == model.max_loops else solved(loops=n) for n in LOOPS}
         row["no_retract"] = solved(retract=False)
         row["rules_off"] = solved(rules=False)
         row["rules_off_no_retract"] = solved(rules=False, retract=False)
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
-    losses = [e["loss"] for e in log if e.get("event") == "step"]
+    losses = [e["loss"] for e in log if e.get("event") == "step" and e["step"] <= info["step"]]
     row["loss_first_last"] = [losses[0], losses[-1]] if losses else None
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(row))
     return row
 
 
-def _diverged(folder, name, seed, budget, n, key, inference, why, study: Study) -> dict:
+def chance_loss(kind: str, task, cells: int) -> float:
+    """The cross-entropy of a uniform guess at what a kind predicts: a value per cell (AR-solver: a (cell, value)
+    step or "stop"). HRM's and TRM's logged loss adds their halting head's, so their gate is a little harder."""
+    return math.log(cells * task.n_values + 1) if kind == "ar-solver" else math.log(task.n_values)
+
+
+def gates(rows: list[dict], study: Study) -> dict:
+    """Whether each variant shows it learned, at the study's largest budget (a variant's row counts only when it
+    passes; one that fails reads "not reproduced at this budget"): its training loss below half of chance; at least
+    half the first (easiest) tier solved with its own kind's decoder; AR-solver ahead of row-major AR there (Shah
+    et al.'s ordering); TRM at least level with HRM at equal optimizer steps (TRM's published ordering: HRM's
+    snapshot with the most steps not above TRM's). Rates are means over the seeds scored so far."""
+    if not rows:
+        return {}
+    task, top = get_task(study.task), max(r["budget_flops"] for r in rows)
+    easy = _tier_names(study)[0]
+
+    def rate(name, key="solved", budget=top, tier=easy):
+        rs = [r for r in rows if r["variant"] == name and r["budget_flops"] == budget and r["tier"] == tier
+              and key in r]
+        return statistics.fmean(r[key].count("1") / len(r[key]) for r in rs) if rs else None
+
+    out = {}
+    for name in dict.fromkeys(r["variant"] for r in rows):
+        last = [r for r in rows if r["variant"] == name and r["budget_flops"] == top and r["tier"] == easy]
+        if not last:
+            continue
+        checks = {}
+        losses = [r["loss_first_last"][1] for r in last if r.get("loss_first_last")]
+        cells = len(last[0]["solved"]) and task.structure().positions.shape[0]
+        if losses:
+            half = chance_loss(last[0]["kind"], task, cells) / 2
+            checks["loss below half of chance"] = {"value": statistics.fmean(losses), "target": half,
+                                                   "passed": statistics.fmean(losses) < half}
+        native = rate(name, "native")
+        if native is not None:
+            checks[f"half of {easy} solved, own decoder"] = {"value": native, "target": 0.5, "passed": native >= 0.5}
+        if name == "ar-solver" and rate("ar") is not None:
+            checks["ahead of row-major ar"] = {"value": rate(name), "target": rate("ar"),
+                                               "passed": rate(name) > rate("ar")}
+        if last[0]["kind"] == "trm":
+            steps = max(r["steps"] for r in last)
+            hrm = [r for r in rows if r["variant"] == "hrm" and r["tier"] == easy and r["steps"] <= steps]
+            if hrm:
+                at = max(hrm, key=lambda r: r["steps"])["budget_flops"]
+                checks["level with hrm at equal steps"] = {"value": rate(name), "target": rate("hrm", budget=at),
+                                                           "hrm_budget": at, "passed": rate(name) >= rate("hrm", budget=at)}
+        out[name] = {"budget_flops": top, "checks": checks,
+                     "passed": bool(checks) and all(c["passed"] for c in checks.values())}
+    return out
+
+
+def _tier_names(study: Study) -> list[str]:
+    return [t.split("=", 1)[0] for t in study.tiers] if study.tiers else list(get_task(study.task).study_tiers)
+
+
+def _diverged(folder, name, seed, budget, tier, pset: Tier, why, study: Study) -> dict:
     state = json.loads((folder / "log.jsonl").read_text().splitlines()[-1])
-    none = "0" * n
-    row = {"variant": name, "kind": name, "seed": seed, "budget_flops": budget, "train_flops": budget, "params": 0,
-           "dim": 0, "train_minutes": state.get("minutes", 0.0), "steps": state.get("step", 0), "device": None,
-           "key": key, "solved": none, "solve_rate": 0.0, "cell_accuracy": 0.0, "loss_first_last": None,
-           "diverged": why}
+    none = "0" * len(pset.encoded)
+    row = {"variant": name, "kind": name, "seed": seed, "budget_flops": budget, "tier": tier, "train_flops": budget,
+           "params": 0, "dim": 0, "train_minutes": state.get("minutes", 0.0), "steps": state.get("step", 0),
+           "device": None, "key": _key(study, pset), "solved": none, "solve_rate": 0.0, "cell_accuracy": 0.0,
+           "loss_first_last": None, "diverged": why}
     row["by_decoder"] = {d: none for d in study.decoders}
-    if inference:
+    if _inference(study, name, budget, tier):
         row["by_loops"] = {str(n_): none for n_ in LOOPS}
         row["no_retract"] = row["rules_off"] = row["rules_off_no_retract"] = none
-    write_text(folder / "eval.json", json.dumps(row))
+    path = folder / "scores" / f"{budget_name(budget)}-{tier.replace(' ', '_')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(row))
     return row
 
 

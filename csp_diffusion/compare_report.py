@@ -136,13 +136,15 @@ def flops_ratio(loop: list[np.ndarray], mdm: list[np.ndarray], budgets: list[flo
     return float(est), float(lo), float(hi)
 
 
-def claims(rows: list[dict], study: dict) -> list[dict]:
-    """Each research claim at each budget: the numbers, the estimate with its 95% interval, the verdict."""
+def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict | None = None) -> list[dict]:
+    """Each research claim at each budget on one tier's rows: the numbers, the estimate with its 95% interval, the
+    verdict. A claim against a variant that failed its gates (compare.gates) reads "not reproduced at this budget"."""
     out = []
     budgets = sorted({r["budget_flops"] for r in rows})
+    failed = {v for v, g in (gates or {}).items() if not g["passed"]}
 
     def add(claim, budget, numbers, est, lo, hi, held, unit="points", verdict=None):
-        out.append({"claim": claim, "budget_flops": budget, "numbers": numbers, "estimate": est,
+        out.append({"claim": claim, "budget_flops": budget, "tier": tier, "numbers": numbers, "estimate": est,
                     "interval": [lo, hi], "unit": unit, "verdict": verdict or VERDICT[held]})
 
     def versus(claim, a, b, budget, decoder, margin=0.0):
@@ -154,6 +156,9 @@ def claims(rows: list[dict], study: dict) -> list[dict]:
         numbers = f"{a} {_rate(ma)} vs {b} {_rate(mb)}"
         if mb.mean() < LEARNED:
             add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} did not learn at this budget")
+            return
+        if b in failed:
+            add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} not reproduced at this budget (its gates)")
             return
         add(claim, budget, numbers, est, lo, hi, _beats(lo, hi, margin))
 
@@ -179,6 +184,8 @@ def claims(rows: list[dict], study: dict) -> list[dict]:
         add("the rule check helps (loopmdm, sampler: rules on > off)", budget, f"on {_rate(loop)} vs off {_rate(off)}",
             est, lo, hi, _beats(lo, hi))
         first = next(r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == budget)
+        if "by_loops" not in first:
+            continue
         loops = sorted(int(k) for k in first["by_loops"])
         by = np.stack([_matrix(rows, "loopmdm", budget, "by_loops", str(k)) for k in loops])
         est, lo, hi = trend(by, loops)
@@ -210,47 +217,110 @@ def _interval(c: dict) -> str:
     return f"{_pct(c['estimate'])} [{_pct(lo)}, {_pct(hi)}] points{per}"
 
 
+def _mean_rate(rs: list[dict], key: str = "solved", decoder: str | None = None) -> float:
+    bits = [r["by_decoder"][decoder] if decoder else r[key] for r in rs]
+    return statistics.fmean(b.count("1") / len(b) for b in bits)
+
+
+def to_target(rows: list[dict], variant: str, tier: str, target: float, decoder: str | None = None,
+              seed: int = 0) -> tuple[float, float, float]:
+    """(training FLOPs at which `variant` first solves `target` of `tier`, 95% interval): the budget curve of the
+    mean over seeds, linear in log FLOPs between snapshots, bootstrapped over puzzles and seeds; inf = not
+    reached (at the largest budget scored)."""
+    picked = [r for r in rows if r["variant"] == variant and r["tier"] == tier]
+    budgets = sorted({r["budget_flops"] for r in picked})
+    seeds = sorted({r["seed"] for r in picked})
+    by = {(r["budget_flops"], r["seed"]): r["by_decoder"][decoder] if decoder else r["solved"] for r in picked}
+    if not budgets or any((b, s) not in by for b in budgets for s in seeds):
+        return math.nan, math.nan, math.nan
+    m = np.array([[[c == "1" for c in by[b, s]] for s in seeds] for b in budgets])  # (budgets, seeds, puzzles)
+    b = np.array(budgets, float)
+    est = _reach(b, m.mean(axis=(1, 2)), target)
+    rng = np.random.default_rng(seed)
+    out = np.empty(REPS)
+    for k in range(REPS):
+        ss, idx = _resample(rng, m.shape[1], m.shape[2])
+        out[k] = _reach(b, m[:, ss][:, :, idx].mean(axis=(1, 2)), target)
+    lo, hi = np.quantile(out, 0.025, method="lower"), np.quantile(out, 0.975, method="higher")  # inf: not reached
+    return est, float(lo), float(hi)
+
+
+def _flops_text(x: float) -> str:
+    return "not reached" if math.isinf(x) else "-" if math.isnan(x) else _budget(x)
+
+
 def report(results: dict) -> str:
     s, rows = results["study"], results["rows"]
-    hours = sum(r["train_minutes"] for r in rows) / 60
+    tiers = list(dict.fromkeys(r.get("tier", "held-out") for r in rows))
+    budgets = sorted({r["budget_flops"] for r in rows})
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    runs = {(r["variant"], r["seed"]): r for r in rows if r["budget_flops"] == max(budgets)} if rows else {}
+    hours = sum(r["train_minutes"] for r in runs.values()) / 60
+    decoders = s.get("decoders") or ["sampler"]
     lines = [f"# Architecture study: {s['task']}", "",
-             f"Every run trained to the same training FLOPs (the budget; counted by one formula for every model kind: "
-             f"forward plus twice the differentiated forward), {s['seeds']} seeds per variant, the same training pool "
-             f"({s['pool_size']:,} generated puzzles), batch {s['batch_size']}; every variant but mdm-same-compute "
-             f"at LoopMDM's parameter count within 5%. Scored on {s['eval_puzzles']} held-out generated puzzles "
-             f"(step and segment limit {s['steps']}); solved means verified. Training took {hours:.2f} hours of wall "
-             "clock in all (a column, never the budget).", "",
-             "Decoding: " + (f"every variant is read out by each of {', '.join(s['decoders'])} (the rule check on); "
-                             f"the tables show {s['decoders'][0]}, and each architecture claim compares two variants "
-                             "under one decoder" if s.get("decoders") else
-                             "each variant by its own kind's decoding, so no claim compares architectures")
-             + f". A claim against a variant that solves under {100 * LEARNED:.0f}% reads \"did not learn at this "
-             "budget\".", ""]
-    for budget in sorted({r["budget_flops"] for r in rows}):
-        lines += [f"## Budget {_budget(budget)} training FLOPs", "",
-                  "| variant | width | params | training FLOPs (vs budget) | solved (mean ± sd over seeds) "
-                  "| cell accuracy | training minutes | GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
-        for name in dict.fromkeys(r["variant"] for r in rows):
-            rs = [r for r in rows if r["variant"] == name and r["budget_flops"] == budget]
-            if not rs:
-                continue
-            m, sd = _stat([r["solve_rate"] for r in rs])
-            flops = statistics.fmean(r["train_flops"] for r in rs)
-            minutes = statistics.fmean(r["train_minutes"] for r in rs)
-            rate = flops / max(1e-9, 60 * minutes) / 1e9
-            spread = "%" if math.isnan(sd) else f" ± {100 * sd:.1f}%"
-            if len(rs) < s["seeds"]:
-                spread += f" ({len(rs)} of {s['seeds']} seeds so far)"
-            off = 100 * (flops / budget - 1)
-            lines.append(f"| {name} | {rs[0]['dim']} | {rs[0]['params'] / 1e3:.0f}k | {flops:.3g} ({off:+.1f}%) "
-                         f"| {100 * m:.1f}{spread} | {100 * statistics.fmean(r['cell_accuracy'] for r in rs):.1f}% "
-                         f"| {minutes:.1f} | {rate:.1f} |")
+             "One training run per variant and seed, to the largest budget, with a snapshot of the weights (an EMA: "
+             "warm-up, then a constant learning rate) at every budget; training FLOPs counted by one formula for every "
+             f"model kind. {s['seeds']} seeds per variant (one for {', '.join(s.get('single_seed') or []) or 'none'}), "
+             f"the same generated training pool ({s['pool_size']:,} puzzles), batch {s['batch_size']}; every variant "
+             f"but mdm-same-compute at LoopMDM's parameter count within 5%; each kind's optimizer settings from its "
+             f"paper's code and its learning rate from the sweep ({s.get('lrs') or 'none given: 1e-3'}). Tiers: "
+             f"{len(tiers)} held-out generated sets (or files), up to {s['eval_puzzles']} puzzles each; step and "
+             f"segment limit {s['steps']}; solved means verified. The runs took {hours:.2f} hours of training wall "
+             "clock (a column, never the budget).", "",
+             f"Decoding: every variant is read out by each of {', '.join(decoders)} (the rule check on); tables show "
+             "`first / argmax` where both were scored; each architecture claim compares two variants under one "
+             f"decoder. A claim against a variant that solves under {100 * LEARNED:.0f}% reads \"did not learn at "
+             "this budget\"; against one that failed its gates, \"not reproduced at this budget\".", ""]
+    gates = results.get("gates") or {}
+    if gates:
+        lines += ["## Gates (at the largest budget scored)", "", "| variant | check | value | target | passed |",
+                  "|---|---|---|---|---|"]
+        for v, g in gates.items():
+            for name, c in g["checks"].items():
+                lines.append(f"| {v} | {name} | {c['value']:.3g} | {c['target']:.3g} | {'yes' if c['passed'] else 'no'} |")
+            if not g["checks"]:
+                lines.append(f"| {v} | (nothing to check yet) | | | no |")
         lines.append("")
-    lines += ["## Claims", "", "Each with its estimate and 95% paired-bootstrap interval "
+    for tier in tiers:
+        mine = [r for r in rows if r.get("tier", "held-out") == tier]
+        lines += [f"## Tier {tier}: solved at each budget (mean over seeds; {decoders[0]}"
+                  + (" / argmax)" if "argmax" in decoders and decoders[0] != "argmax" else ")"), "",
+                  "| variant | " + " | ".join(_budget(b) for b in budgets) + " | FLOPs to 20% [95%] | FLOPs to 50% [95%] |",
+                  "|---|" + "---|" * (len(budgets) + 2)]
+        for v in variants:
+            cells = []
+            for b in budgets:
+                rs = [r for r in mine if r["variant"] == v and r["budget_flops"] == b]
+                if not rs:
+                    cells.append("-")
+                    continue
+                text = f"{100 * _mean_rate(rs):.1f}"
+                if "argmax" in decoders and decoders[0] != "argmax":
+                    text += f" / {100 * _mean_rate(rs, decoder='argmax'):.1f}"
+                if len(rs) < (1 if v in (s.get("single_seed") or ()) else s["seeds"]):
+                    text += f" ({len(rs)} seed{'s' if len(rs) > 1 else ''})"
+                cells.append(text)
+            reach = []
+            for target in (0.2, 0.5):
+                est, lo, hi = to_target(mine, v, tier, target)
+                reach.append(f"{_flops_text(est)} [{_flops_text(lo)}, {_flops_text(hi)}]")
+            lines.append(f"| {v} | " + " | ".join(cells) + " | " + " | ".join(reach) + " |")
+        lines.append("")
+    lines += ["## Optimizer steps at each budget (for reading the tables at equal steps)", "",
+              "| variant | width | params | lr | " + " | ".join(_budget(b) for b in budgets) + " |",
+              "|---|---|---|---|" + "---|" * len(budgets)]
+    for v in variants:
+        rs = {r["budget_flops"]: r for r in rows if r["variant"] == v and r["seed"] == 0}
+        if rs:
+            any_ = next(iter(rs.values()))
+            lines.append(f"| {v} | {any_['dim']} | {any_['params'] / 1e3:.0f}k | {any_.get('lr') or '-'} | "
+                         + " | ".join(str(rs[b]["steps"]) if b in rs else "-" for b in budgets) + " |")
+    lines += ["", "## Claims", "", "Each with its estimate and 95% paired-bootstrap interval "
               f"({REPS} resamples of puzzles and seeds).", "",
-              "| claim | budget | numbers | estimate [95% interval] | verdict |", "|---|---|---|---|---|"]
+              "| claim | tier | budget | numbers | estimate [95% interval] | verdict |", "|---|---|---|---|---|---|"]
     for c in results["claims"]:
-        lines.append(f"| {c['claim']} | {_budget(c['budget_flops'])} | {c['numbers']} | {_interval(c)} | {c['verdict']} |")
+        lines.append(f"| {c['claim']} | {c.get('tier') or '-'} | {_budget(c['budget_flops'])} | {c['numbers']} | "
+                     f"{_interval(c)} | {c['verdict']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -266,26 +336,34 @@ def plots(results: dict, out: Path) -> list[Path]:
 
     rows = results["rows"]
     budgets = sorted({r["budget_flops"] for r in rows})
+    tiers = list(dict.fromkeys(r.get("tier", "held-out") for r in rows))
     made = []
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for k, name in enumerate(dict.fromkeys(r["variant"] for r in rows)):
-        pts = [(b, _stat([r["solve_rate"] for r in rows if r["variant"] == name and r["budget_flops"] == b]))
-               for b in budgets if any(r["variant"] == name and r["budget_flops"] == b for r in rows)]
-        x = np.array([p[0] for p in pts])
-        m = 100 * np.array([p[1][0] for p in pts])
-        sd = 100 * np.nan_to_num(np.array([p[1][1] for p in pts]))
-        ax.plot(x, m, "o-", color=f"C{k}", label=name)
-        ax.fill_between(x, m - sd, m + sd, color=f"C{k}", alpha=0.15)
-    ax.set_xscale("log")
+    fig, axes = plt.subplots(1, max(1, len(tiers)), figsize=(3.2 * max(1, len(tiers)) + 1, 3.6), sharey=True,
+                             squeeze=False)
+    for ax, tier in zip(axes[0], tiers):
+        mine = [r for r in rows if r.get("tier", "held-out") == tier]
+        for k, name in enumerate(dict.fromkeys(r["variant"] for r in rows)):
+            pts = [(b, _stat([r["solve_rate"] for r in mine if r["variant"] == name and r["budget_flops"] == b]))
+                   for b in budgets if any(r["variant"] == name and r["budget_flops"] == b for r in mine)]
+            if not pts:
+                continue
+            x = np.array([p[0] for p in pts])
+            m = 100 * np.array([p[1][0] for p in pts])
+            sd = 100 * np.nan_to_num(np.array([p[1][1] for p in pts]))
+            ax.plot(x, m, "o-", color=f"C{k}", label=name)
+            ax.fill_between(x, m - sd, m + sd, color=f"C{k}", alpha=0.15)
+        ax.set_title(tier, fontsize=9)
+        ax.set_xscale("log")
+    ax = axes[0][0]
     made.append(_save(fig, ax, "training FLOPs", out / "solve_vs_flops.png"))
     loop_rows = [r for r in rows if r["variant"] == "loopmdm" and "by_loops" in r]
     if loop_rows:
         fig, ax = plt.subplots(figsize=(5, 3.4))
-        for k, b in enumerate(sorted({r["budget_flops"] for r in loop_rows})):
-            rs = [r for r in loop_rows if r["budget_flops"] == b]
+        for k, (tier, b) in enumerate(dict.fromkeys((r.get("tier"), r["budget_flops"]) for r in loop_rows)):
+            rs = [r for r in loop_rows if r["budget_flops"] == b and r.get("tier") == tier]
             ks = sorted(rs[0]["by_loops"], key=int)
             m = [100 * statistics.fmean(r["by_loops"][n].count("1") / len(r["by_loops"][n]) for r in rs) for n in ks]
-            ax.plot([int(n) for n in ks], m, "o-", color=f"C{k}", label=f"{_budget(b)} FLOPs")
+            ax.plot([int(n) for n in ks], m, "o-", color=f"C{k}", label=f"{tier or 'held-out'}, {_budget(b)} FLOPs")
         ax.set_xscale("log", base=2)
         made.append(_save(fig, ax, "loops at inference", out / "solve_vs_loops.png"))
     plt.close("all")

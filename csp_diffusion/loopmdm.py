@@ -37,6 +37,8 @@ class LoopMDMConfig(ModelConfig):
     own_commits: float = 0.0  # training: the share of batches whose revealed cells hold the model's own most
     # confident answers to the bare puzzle (wrong where it is wrong), as the sampler's first step commits them;
     # the target stays the solution, so the model learns to doubt its own confident mistakes
+    wrong: float = 0.1  # training: the share of revealed cells that hold a wrong value (uniform over the others, as
+    # GIDD mixes uniform noise in); 0 = mask-only noising, which never shows the model a wrong digit to doubt
     peer_attention: bool = True  # False: full attention (ablation)
     free_positions: bool = False  # True: one free embedding per cell (ablation)
     trace: int = 0  # >0: a linear read-out of this many outputs from the core after each loop, supervised with

@@ -39,6 +39,8 @@ class DeepSupervisionConfig(ModelConfig):
     act: bool = True  # learn when to halt; False: always `segments`
     explore: float = 0.1  # probability of a random least segment count in training
     hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
+    noised: float = 0.0  # probability that a training puzzle arrives as LoopMDM's noised grid (some unknown cells
+    # revealed, some of those wrong, none pinned: the loss covers them), as the sampler shows the model grids
     # the puzzle's embedding times sqrt(dim), as HRM's and TRM's own code scale it: the carried states come out of
     # a network call at norm ~sqrt(dim), and an unscaled embedding (norm ~0.4) was 4% of the summed input, which
     # kept TRM at chance (loss ln 9 at every learning rate and step count tried: docs/results.md)

@@ -74,7 +74,7 @@ class MDMObjective(Objective):
             return self._trace_step()
         puzzle, solution = self.batch()
         loops = int(self.rng.integers(1, mc.max_loops + 1))
-        values, given = noise(puzzle, solution, self.task.n_values, self.gen)
+        values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_wrong=mc.wrong)
         own = bool(mc.own_commits) and self.rng.random() < mc.own_commits
         if own:
             values = self._own_commits(puzzle, given)
@@ -206,20 +206,25 @@ class DeepSupervisionObjective(Objective):
         if mc.hints > 0:  # a curriculum: a random fraction r ~ U(0, 1) of the unknown cells is given
             r = self.rand(n, 1) * (self.rand(n, 1) < mc.hints)
             puzzle = torch.where((puzzle == 0) & (self.rand(*puzzle.shape) < r), solution, puzzle)
+        pinned = puzzle > 0
+        if mc.noised > 0:  # LoopMDM's objective: revealed cells (some wrong) the model reads but may change
+            values, _ = noise(puzzle, solution, self.task.n_values, self.gen, p_wrong=0.1)
+            puzzle = torch.where((self.rand(n, 1) < mc.noised), values, puzzle)
         a, b = self.model.initial(n, self.cells)
         explore = self.rand(n) < mc.explore
         least = torch.where(explore, torch.randint(2, mc.segments + 1, (n,), generator=self.gen, device=self.device),
                             torch.ones(n, dtype=torch.long, device=self.device))
-        return [puzzle, solution, a.detach(), b.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least]
+        return [puzzle, solution, a.detach(), b.detach(), torch.zeros(n, dtype=torch.long, device=self.device), least,
+                pinned]
 
     def step(self):
         mc = self.model.config
         if self.carry is None:
             self.carry = self._fresh(self.batch_size)
-        puzzle, solution, a, b, done, least = self.carry
+        puzzle, solution, a, b, done, least, pinned = self._carried()
         with self.amp():
-            (a, b), logits, q = self.net(puzzle, (a, b), self.positions, self.graph)
-        free = puzzle == 0
+            (a, b), logits, q = self.net(puzzle, (a, b), self.positions, self.graph, pinned)
+        free = ~pinned
         ce = F.cross_entropy(logits.float().transpose(1, 2), solution - 1, reduction="none")
         ce = (ce * free).sum() / free.sum().clamp(min=1)
         done = done + 1
@@ -230,7 +235,7 @@ class DeepSupervisionObjective(Objective):
             loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 0], correct.float())
             if self.continue_target:
                 with torch.no_grad(), self.amp():  # bootstrap target for "continue" from the next segment
-                    _, _, q_next = self.model(puzzle, (a.detach(), b.detach()), self.positions, self.graph)
+                    _, _, q_next = self.model(puzzle, (a.detach(), b.detach()), self.positions, self.graph, pinned)
                 target = torch.sigmoid(torch.where(done >= mc.segments, q_next[:, 0], q_next.max(-1).values))
                 loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 1], target)
                 extra_forward = 1
@@ -240,7 +245,7 @@ class DeepSupervisionObjective(Objective):
         halt = halt.detach()
         # the next step continues the rows that did not halt and starts new puzzles in the others
         fresh = self._fresh(int(halt.sum())) if halt.any() else None
-        state = [puzzle, solution, a.detach(), b.detach(), done, least]
+        state = [puzzle, solution, a.detach(), b.detach(), done, least, pinned]
         if fresh is not None:
             for k, new in enumerate(fresh):
                 state[k] = state[k].clone()
@@ -249,6 +254,12 @@ class DeepSupervisionObjective(Objective):
         forward, differentiated = self.model.segment_flops(self.cells, self.neighbours)
         flops = self.batch_size * self.world * train_flops(forward * (1 + extra_forward), differentiated)
         return loss, flops, {"segments": float(done.float().mean()), "halted": float(halt.float().mean())}
+
+    def _carried(self) -> list:
+        """The carry; one saved before it kept its pinned cells pins its givens (then all it could hold)."""
+        if len(self.carry) == 6:
+            self.carry = [*self.carry, self.carry[0] > 0]
+        return self.carry
 
     def state_dict(self) -> dict:
         return {"carry": self.carry}

@@ -11,6 +11,7 @@ The library reports through `on_event`; printing is the CLI's business.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -35,6 +36,7 @@ from puzzles.errors import UserError
 from puzzles.files import write_text
 
 DEFAULT_STEPS = 1000
+SCHEDULES = ("cosine", "constant")
 
 
 @dataclass
@@ -47,8 +49,15 @@ class TrainConfig:
     flops: float | None = None  # training FLOPs (forward and backward, as objectives.py counts them): the fair budget
     batch_size: int = 128
     lr: float = 1e-3
-    min_lr_ratio: float = 0.1
+    min_lr_ratio: float = 0.1  # cosine: the last step's share of lr
+    schedule: str = "cosine"  # or "constant": warm-up, then lr to the end (HRM's and TRM's schedule; with `ema`,
+    # every point of the run is an endpoint, so one run gives a whole budget curve through `snapshots`)
     weight_decay: float = 0.05
+    beta2: float = 0.98  # AdamW's second-moment decay (the recurrent papers: 0.95)
+    ema: float = 0.0  # keep an exponential moving average of the weights at this decay (TRM's 0.999; 0: none);
+    # model.safetensors, evaluations and snapshots then hold the average
+    snapshots: list[float] | None = None  # training FLOPs at which to keep the weights as
+    # snapshots/BUDGET.safetensors (each at the step boundary nearest it, as a --flops budget ends)
     warmup: int = 200
     warmup_fraction: float | None = None  # warm up over this share of the budget instead (a FLOP budget's step
     # count differs by model kind: a fixed step count would be most of a short run of a costly kind)
@@ -101,6 +110,14 @@ def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, au
 
 def check(cfg: TrainConfig) -> None:
     """Raise UserError for settings that cannot train, before any work starts."""
+    if cfg.schedule not in SCHEDULES:
+        raise UserError(f"unknown schedule {cfg.schedule!r}; choose from {', '.join(SCHEDULES)}")
+    if not 0 <= cfg.ema < 1:
+        raise UserError(f"ema must be in [0, 1), got {cfg.ema}")
+    if not 0 < cfg.beta2 < 1:
+        raise UserError(f"beta2 must be in (0, 1), got {cfg.beta2}")
+    if cfg.snapshots is not None and (not cfg.snapshots or min(cfg.snapshots) <= 0):
+        raise UserError(f"snapshots must be positive training FLOPs, got {cfg.snapshots}")
     if cfg.warmup_fraction is not None and not 0 < cfg.warmup_fraction <= 1:
         raise UserError(f"warmup_fraction must be in (0, 1], got {cfg.warmup_fraction}")
     for name, value in (("steps", cfg.steps), ("minutes", cfg.minutes), ("flops", cfg.flops),
@@ -137,6 +154,8 @@ def check(cfg: TrainConfig) -> None:
     if cfg.model_config.get("trace") and cfg.model_config["trace"] != task.trace_size:
         has = f"a trace of {task.trace_size} outputs" if task.trace_size else "no execution trace"
         raise UserError(f"{cfg.task} has {has}; got trace={cfg.model_config['trace']}")
+    if cfg.model_config.get("mixer") and task.structure().neighbours is not None:
+        raise UserError(f"a mixer needs a fixed number of cells; {cfg.task} grids vary in size")
     if cfg.model_config.get("own_commits") and cfg.model_config.get("trace", task.trace_size):
         raise UserError("own_commits trains the plain objective; a model that follows an execution trace "
                         "ignores it (add --set trace=0, or leave own_commits out)")
@@ -197,7 +216,7 @@ def build_model(cfg: TrainConfig, task, fresh: bool):
     slots = 0 if structure.neighbours is None else structure.neighbours.shape[1]
     sizes = task.axes if kind.network.needs_positions else task.position_sizes
     base = {**kind.config().to_dict(), "n_values": task.n_values, "tokens": task.tokens, "position_sizes": sizes,
-            "slots": slots}
+            "slots": slots, "cells": len(structure.positions)}
     if "trace" in base:  # a model that can learn a task's execution trace does where there is one (--set trace=0: not)
         base["trace"] = task.trace_size
     init_model, init_flops = None, 0.0
@@ -223,7 +242,7 @@ def optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
     decay = [p for p in model.parameters() if p.dim() >= 2 and id(p) not in embedded]
     rest = [p for p in model.parameters() if not (p.dim() >= 2 and id(p) not in embedded)]
     return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                              {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+                              {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, cfg.beta2))
 
 
 class _Trainer:
@@ -246,7 +265,9 @@ class _Trainer:
         model, self.mc, self.init_flops = build_model(cfg, task, fresh=state is None)
         self.model = model.to(device)
         self.opt = optimizer(self.model, cfg)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False) if cfg.ema else None
         self.step, self.elapsed, self.flops, self.running = 0, 0.0, 0.0, None
+        self.snapped: set[float] = set()  # the snapshot budgets written
         self.last_flops = 0.0  # the latest step's FLOPs
         net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
         structure = task.structure()
@@ -265,10 +286,13 @@ class _Trainer:
     def restore(self, state: dict) -> None:
         """Everything an exact --resume needs: weights, optimizer, counters, RNGs, the objective's own state."""
         self.model.load_state_dict(state["model"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"] if state.get("ema") is not None else state["model"])
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.elapsed, self.flops = state["step"], state["elapsed"], state["flops"]
         self.init_flops = state.get("init_flops", 0.0)
         self.last_flops = state.get("last_flops", 0.0)
+        self.snapped = set(state.get("snapped", ()))
         torch.set_rng_state(state["torch_rng"])
         self.gen.set_state(state["gen_rng"])
         self.rng.bit_generator.state = json.loads(state["numpy_rng"])
@@ -294,6 +318,8 @@ class _Trainer:
     def lr(self) -> float:
         cfg = self.cfg
         warm = min(1.0, self.progress() / cfg.warmup_fraction if cfg.warmup_fraction else (self.step + 1) / cfg.warmup)
+        if cfg.schedule == "constant":
+            return cfg.lr * warm
         cos = 0.5 * (1 + math.cos(math.pi * min(1.0, self.progress())))
         return cfg.lr * warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
 
@@ -307,28 +333,64 @@ class _Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()
         self.step += 1
+        if self.ema is not None:
+            self.average()
         self.flops += flops
         self.last_flops = flops
         self.running = loss.item() if self.running is None else 0.95 * self.running + 0.05 * loss.item()
         return detail
 
+    def average(self) -> None:
+        """Move the weight average toward the weights just stepped: decay min(ema, (1 + n) / (10 + n)) at
+        step n, so that a short run's average is not mostly its initial weights."""
+        decay = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for kept, now in zip(self.ema.state_dict().values(), self.model.state_dict().values()):
+                if kept.dtype.is_floating_point:
+                    kept.lerp_(now, 1 - decay)
+                else:
+                    kept.copy_(now)
+
+    def kept(self) -> torch.nn.Module:
+        """The weights the run answers with: the average when there is one."""
+        return self.ema if self.ema is not None else self.model
+
+    def snapshot_due(self) -> list[float]:
+        """The snapshot budgets reached at this step (within half a step's FLOPs, as a FLOP budget ends) and not
+        yet kept (a run resumed from before a snapshot writes it again, at the same step)."""
+        at = self.flops + self.last_flops / 2
+        return [b for b in self.cfg.snapshots or () if at >= b and b not in self.snapped]
+
+    def snapshot(self, budget: float) -> None:
+        self.snapped.add(budget)
+        if self.rank != 0:
+            return
+        info = {**self.info(), "snapshot_flops": budget}
+        save_model(self.out / "snapshots" / f"{budget:.3g}.safetensors".replace("+", ""), self.kept(),
+                   self.cfg.model, self.cfg.task, self.mc.to_dict(), info)
+        self.log({"event": "snapshot", "step": self.step, "budget": budget, "train_flops": self.flops})
+
+    def info(self) -> dict:
+        cfg, model = self.cfg, self.model
+        # the weights' whole training: a fine-tune's --init FLOPs and its own (the --flops budget is its own)
+        return {"train_config": asdict(cfg), "step": self.step, "minutes": round(self.elapsed / 60, 2),
+                "train_flops": self.init_flops + self.flops, "init_flops": self.init_flops,
+                "params": model.num_params(), "world_size": self.world, "device": str(self.device)}
+
     def evaluate(self) -> dict:
-        return evaluate(self.model, self.cfg.model, self.task, self.eval_set, self.eval_loops, self.device,
+        return evaluate(self.kept(), self.cfg.model, self.task, self.eval_set, self.eval_loops, self.device,
                         self.cfg.autocast)
 
     def checkpoint(self) -> None:
         if self.rank != 0:
             return
         cfg, model = self.cfg, self.model
-        info = {"train_config": asdict(cfg), "step": self.step, "minutes": round(self.elapsed / 60, 2),
-                # the weights' whole training: a fine-tune's --init FLOPs and its own (the --flops budget is its own)
-                "train_flops": self.init_flops + self.flops, "init_flops": self.init_flops,
-                "params": model.num_params(), "world_size": self.world,
-                "device": str(self.device)}
-        save_model(self.out / "model.safetensors", model, cfg.model, cfg.task, self.mc.to_dict(), info)
+        save_model(self.out / "model.safetensors", self.kept(), cfg.model, cfg.task, self.mc.to_dict(), self.info())
         save_state(self.out / "state.pt", {
-            "model": model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
+            "model": model.state_dict(), "ema": None if self.ema is None else self.ema.state_dict(),
+            "optimizer": self.opt.state_dict(), "step": self.step,
             "elapsed": self.elapsed, "flops": self.flops, "init_flops": self.init_flops, "last_flops": self.last_flops,
+            "snapped": sorted(self.snapped),
             "running_loss": self.running,
             "train_config": asdict(cfg),
             "torch_rng": torch.get_rng_state(), "gen_rng": self.gen.get_state(),
@@ -398,6 +460,9 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, on_event: Callable[[dict],
             now = time.perf_counter()
             t.elapsed += now - tick
             tick = now
+            for budget in t.snapshot_due():  # before any checkpoint of this step: a resumed run has them all
+                t.snapshot(budget)
+                tick = time.perf_counter()
             if t.step % cfg.log_every == 0:
                 t.log({"event": "step", "step": t.step, "loss": round(t.running, 4), "lr": t.opt.param_groups[0]["lr"],
                        **detail, "minutes": round(t.elapsed / 60, 3), "progress": round(t.progress(), 4)})

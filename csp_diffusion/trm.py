@@ -11,10 +11,9 @@ whether the grid is right (objectives.py: no "continue" target, as TRM drops HRM
 runs segment after segment (decoders.py, shared with HRM).
 
 Cells are embedded and attend as in LoopMDM (peer attention; for mazes, the 4-neighbourhood), so
-the networks are alike; a comparison also needs one decoder for both (decoders.py). TRM's paper
-uses an MLP-mixer for Sudoku and an EMA of the
-weights; at a CPU budget of a few thousand steps an EMA at 0.999 would average most of the run, so
-it is left out (docs/compare.md).
+the networks are alike; a comparison also needs one decoder for both (decoders.py). With `mixer`, the
+blocks mix cells with an MLP instead of attention: TRM's Sudoku variant (its best there), for tasks
+with a fixed number of cells. TRM's EMA of the weights is a training setting (TrainConfig.ema).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
+from csp_diffusion.blocks import Block, CellEmbedding, MixerBlock, RMSNorm, fix_givens, mixer_flops
 from csp_diffusion.network import DeepSupervisionConfig, Network, block_flops
 
 
@@ -34,6 +33,7 @@ class TRMConfig(DeepSupervisionConfig):
     n: int = 6  # latent updates per recursion
     recursions: int = 3  # per segment; the last is differentiated
     segments: int = 16  # deep-supervision segments per training example at most
+    mixer: bool = False  # MLP-mixer blocks (cells mixed by an MLP over the `cells` axis) instead of attention
 
 
 class TRM(Network):
@@ -43,7 +43,8 @@ class TRM(Network):
         super().__init__()
         c = self.config = config
         self.embed = CellEmbedding(c.dim, c.tokens or c.n_values + 1, c.position_sizes, c.cells, False)
-        self.blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.slots) for _ in range(c.layers))
+        self.blocks = nn.ModuleList((MixerBlock(c.dim, c.cells, c.mlp_ratio) if c.mixer else
+                                     Block(c.dim, c.heads, c.mlp_ratio, c.slots)) for _ in range(c.layers))
         self.inject = RMSNorm(c.dim)  # the summed inputs of every call keep one scale
         self.y_init = nn.Parameter(torch.randn(c.dim) * 0.02)
         self.z_init = nn.Parameter(torch.randn(c.dim) * 0.02)
@@ -95,7 +96,9 @@ class TRM(Network):
         """(forward, differentiated) FLOPs of one segment for one puzzle: recursions x (n + 1) network
         calls and the heads; the last recursion and the heads are differentiated."""
         c = self.config
-        call = c.layers * block_flops(cells, neighbours or cells, c.dim, c.mlp_ratio)
+        block = mixer_flops(cells, c.dim, c.mlp_ratio) if c.mixer else block_flops(cells, neighbours or cells, c.dim,
+                                                                                  c.mlp_ratio)
+        call = c.layers * block
         heads = 2 * cells * c.dim * c.n_values
         return c.recursions * (c.n + 1) * call + heads, (c.n + 1) * call + heads
 

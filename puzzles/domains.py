@@ -140,6 +140,9 @@ class SudokuTask:
 
     pool_levels = sudoku.DIFFICULTIES  # what make_pool's `mix` may name: the generator's levels
     held_out_mix = ("hard",)  # the training run's own small evaluation set
+    study_tiers = {"easy": ("easy", {}), "medium": ("medium", {}), "hard": ("hard", {})}  # the architecture
+    # study's difficulty ladder: {tier: (generator kind, options)}
+    study_grid = None  # the study trains on the task's own grids
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=("hard", "extreme")):
         """Generated puzzles with unique solutions, split evenly over the levels in `mix` (`seed`: a named stream
@@ -428,6 +431,8 @@ class MazeTask:
 
     pool_levels = maze.KINDS  # what make_pool's `mix` may name: the generator's kinds
     held_out_mix = None  # the training run's own small evaluation set: the default mix
+    study_tiers = {"9x9": ("open", {"size": 9}), "15x15": ("open", {"size": 15}), "30x30 walls": ("walls", {"size": 30})}
+    study_grid = 9  # the study trains on 9x9 grids and smaller, and scores on larger ones too
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=None):
         """n solved mazes on train_size grids, the kinds in `mix` taking turns (None: perfect and open, 2-30%

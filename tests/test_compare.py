@@ -128,26 +128,36 @@ def test_variants_match_loopmdm_parameters_within_five_percent():
     assert widths["trm"][0] > study.dim  # TRM's 2 blocks are wider
 
 
-def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monkeypatch):
+def test_compare_trains_one_run_per_seed_and_scores_every_snapshot_on_every_tier(tmp_path, monkeypatch):
+    """One run per variant and seed trains to the largest budget; each budget's snapshot is scored on each tier;
+    a second run trains and scores nothing, and results.json alone (the runs gone) is enough."""
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
-    study = Study(task="sudoku", budgets=(3e8,), seeds=2, variants=("loopmdm", "mdm-same-params", "ar-solver", "trm"),
-                  k_max=2, dim=32, batch_size=2, eval_puzzles=4, steps=2, pool_size=16)
+    study = Study(task="sudoku", budgets=(1e8, 3e8), seeds=2, single_seed=("ar-solver",),
+                  variants=("loopmdm", "mdm-same-params", "ar-solver", "trm"), k_max=2, dim=32, batch_size=2,
+                  eval_puzzles=3, steps=2, pool_size=16, tiers=("easy=gen:easy:3:seed=1", "hard=gen:hard:3:seed=1"))
     results = run(study, tmp_path / "cmp")
     rows = results["rows"]
-    assert [(r["variant"], r["seed"]) for r in rows] == [(v, s) for v in study.variants for s in range(2)]
+    runs = [(v, s) for s in range(2) for v in study.variants if s < study.seeds_of(v)]
+    assert [(r["variant"], r["seed"], r["budget_flops"], r["tier"]) for r in rows] == [
+        (v, s, b, t) for v, s in runs for b in (1e8, 3e8) for t in ("easy", "hard")]
+    assert sorted((tmp_path / "cmp" / "runs").iterdir()) == sorted(tmp_path / "cmp" / "runs" / f"{v}-seed{s}"
+                                                                    for v, s in runs)
     for r in rows:
-        assert len(r["solved"]) == 4 and 0 <= r["cell_accuracy"] <= 1
-        assert r["train_flops"] > 0 and r["budget_flops"] == 3e8
-    loop = next(r for r in rows if r["variant"] == "loopmdm")
+        assert len(r["solved"]) == 3 and 0 <= r["cell_accuracy"] <= 1 and r["train_flops"] > 0
+    first = [r for r in rows if r["variant"] == "loopmdm" and r["seed"] == 0]
+    assert first[0]["steps"] < first[-1]["steps"]  # the smaller budget's snapshot is an earlier step of one run
+    assert first[0]["train_flops"] < first[-1]["train_flops"]
+    loop = next(r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == 3e8)
     assert set(loop["by_loops"]) == {"1", "2", "4", "8"} and "no_retract" in loop and "rules_off_no_retract" in loop
     assert all(set(r["by_decoder"]) == {"sampler", "argmax"} for r in rows)
+    assert all("native" in r for r in rows if r["tier"] == "easy" and r["budget_flops"] == 3e8)
+    assert set(results["gates"]) == set(study.variants) and not any(g["passed"] for g in results["gates"].values())
     report = (tmp_path / "cmp" / "report.md").read_text()
-    assert "## Claims" in report and "loopmdm beats trm" in report and "95%" in report
+    assert "## Claims" in report and "## Gates" in report and "## Tier hard" in report and "FLOPs to 50%" in report
     saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
-    assert saved["study"]["eval_puzzles"] == 4 and saved["claims"]
-    assert {c["verdict"] for c in saved["claims"]} <= {"held", "not held", "undecided", "trm did not learn at this budget",
-                                                       "mdm-same-params did not learn at this budget",
-                                                       "ar-solver did not learn at this budget"}
+    assert saved["claims"] and {c["tier"] for c in saved["claims"]} == {"easy", "hard"}
+    assert all(c["verdict"] in ("held", "not held", "undecided") or "did not learn" in c["verdict"]
+               or "not reproduced" in c["verdict"] for c in saved["claims"])
     files = sorted((tmp_path / "cmp" / "runs").rglob("*.*"))
     stamps = [f.stat().st_mtime_ns for f in files]
     again = run(study, tmp_path / "cmp")  # nothing is trained or scored again
@@ -160,14 +170,17 @@ def test_compare_trains_every_kind_to_the_flop_budget_and_resumes(tmp_path, monk
     assert not (tmp_path / "cmp" / "runs").exists()  # nothing was trained again
 
 
-def test_the_maze_study_scores_15x15_open_mazes(tmp_path, monkeypatch):
+def test_the_maze_study_trains_on_9x9_and_climbs_a_ladder_of_sizes(tmp_path, monkeypatch):
+    from csp_diffusion.compare import _tiers, config
+    from csp_diffusion.runtime import pick_device
+
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
-    study = Study(task="maze", budgets=(2e8,), seeds=1, variants=("ar-solver", "trm"), dim=64, batch_size=2,
-                  eval_puzzles=3, steps=2, pool_size=8)
-    results = run(study, tmp_path / "cmp")
-    assert [r["variant"] for r in results["rows"]] == ["ar-solver", "trm"]
-    saved = np.load(tmp_path / "cmp" / "eval-puzzles.npz")
-    assert saved["puzzles"].shape == (3, 225) and study.overrides("trm")[1] == {"hints": 0.5}
+    study = Study(task="maze", eval_puzzles=2)
+    tiers = _tiers(get_task("maze"), study, lambda e: None)
+    assert {t: p.shape for t, p in tiers.items()} == {"9x9": (9, 9), "15x15": (15, 15), "30x30 walls": (30, 30)}
+    cfg = config(study, "trm", 0, 1e12, 64, pick_device(None))
+    assert cfg.grid == 9 and cfg.schedule == "constant" and cfg.ema == 0.999 and cfg.weight_decay == 1.0
+    assert study.overrides("trm")[1] == {"hints": 0.5}
 
 
 def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, monkeypatch):
@@ -177,10 +190,49 @@ def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, m
     assert len({budget_name(b) for b in (1.5e13, 2e13, 2.5e13, 3e13, 3.3e13)}) == 5 and budget_name(3e12) == "3e12"
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
     study = Study(task="sudoku", budgets=(3e8,), seeds=1, variants=("loopmdm",), k_max=2, dim=32, batch_size=2,
-                  eval_puzzles=2, steps=2, pool_size=16)
+                  eval_puzzles=2, steps=2, pool_size=16, tiers=("easy=gen:easy:2:seed=1",))
     run(study, tmp_path / "cmp")
     with pytest.raises(UserError, match="other settings"):
         run(Study(**{**study.__dict__, "batch_size": 3, "widths": {}}), tmp_path / "cmp")
+
+
+def test_a_rival_that_fails_its_gates_is_not_reproduced_never_beaten():
+    rng = np.random.default_rng(6)
+    rows = [_row(v, 1e13, rng.random(200) < p, s) for v, p in (("loopmdm", 0.6), ("hrm", 0.2)) for s in range(3)]
+    gates = {"hrm": {"passed": False, "checks": {}}, "loopmdm": {"passed": True, "checks": {}}}
+    verdicts = {c["claim"]: c["verdict"] for c in claims(rows, {"decoders": ["sampler"]}, "hard", gates)}
+    assert verdicts["loopmdm beats hrm at equal training FLOPs (decoder sampler for both)"] == \
+        "hrm not reproduced at this budget (its gates)"
+
+
+def test_flops_to_target_reads_the_curve_with_an_interval():
+    from csp_diffusion.compare_report import to_target
+
+    rng = np.random.default_rng(7)
+    rows = [{**_row("hrm", b, rng.random(300) < p, s), "tier": "easy"} for b, p in ((1e12, 0.1), (1e13, 0.3),
+                                                                                  (1e14, 0.7)) for s in range(3)]
+    est, lo, hi = to_target(rows, "hrm", "easy", 0.5)
+    assert 1e13 < lo < est < hi < 1e14
+    assert to_target(rows, "hrm", "easy", 0.9)[0] == math.inf
+
+
+def test_gates_read_loss_native_decoder_and_the_papers_orderings():
+    from csp_diffusion.compare import gates
+
+    study = Study(task="sudoku", tiers=("easy=gen:easy:4",), budgets=(1e13,))
+    def row(v, kind, solved, steps, loss, native=None, budget=1e13):
+        r = {"variant": v, "kind": kind, "seed": 0, "budget_flops": budget, "tier": "easy", "solved": solved,
+             "steps": steps, "loss_first_last": [2.2, loss]}
+        return {**r, "native": native} if native else r
+    rows = [row("hrm", "hrm", "1100", 500, 0.3, "1110"), row("hrm", "hrm", "1000", 200, 0.5, budget=3e12),
+            row("trm", "trm", "1000", 300, 0.4, "1000"), row("ar", "ar", "0000", 900, 2.0, "0000"),
+            row("ar-solver", "ar-solver", "1000", 900, 1.0, "1100")]
+    g = gates(rows, study)
+    assert g["hrm"]["passed"] and not g["ar"]["passed"]
+    assert g["trm"]["checks"]["level with hrm at equal steps"]["hrm_budget"] == 3e12 and g["trm"]["checks"][
+        "level with hrm at equal steps"]["passed"]
+    assert g["ar-solver"]["checks"]["ahead of row-major ar"]["passed"]
+    assert not g["trm"]["checks"]["half of easy solved, own decoder"]["passed"]
 
 
 def test_flops_ratio_waits_for_every_budget_to_have_its_seeds():
