@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.errors import UserError
-from puzzles.kakuro import generate as gen
+from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.grid import Kakuro
 from puzzles.sudoku import NO_SOLUTION, SEVERAL_SOLUTIONS

@@ -28,7 +28,7 @@ import numpy as np
 
 from puzzles.errors import PuzzleError
 from puzzles.result import Result
-from puzzles.sudoku import CELLS, NO_SOLUTION, SEVERAL_SOLUTIONS, UNITS, Sudoku, parse, to_string, verify
+from puzzles.sudoku.grid import CELLS, NO_SOLUTION, SEVERAL_SOLUTIONS, UNITS, Sudoku, parse, to_string, verify
 
 TASK = "sudoku"
 DEFAULT_TIME_LIMIT = 10.0
