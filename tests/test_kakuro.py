@@ -10,7 +10,7 @@ import pytest
 from cli_checks import one_line_error
 
 from puzzles.errors import PuzzleError, UserError
-from puzzles.kakuro import generate as gen
+from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.task import KakuroTask
 

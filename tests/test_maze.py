@@ -208,7 +208,7 @@ def test_unreachable_goal():
 
 def test_bfs_and_cpsat_agree(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_cpsat
+    from puzzles.maze.oracle import solve_cpsat
 
     for m in batch + [mz.parse("SG"), mz.parse(grid_of("S   ", "  # ", "  #G"))]:
         r = solve_cpsat(m, time_limit=10)
@@ -222,7 +222,7 @@ def test_bfs_and_cpsat_agree(batch):
 
 def test_cpsat_unreachable_and_time_limit(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_cpsat
+    from puzzles.maze.oracle import solve_cpsat
 
     r = solve_cpsat(mz.parse(grid_of("S#G", " ##")))
     assert not r.solved and r.solution is None and r.error == "the goal cannot be reached from the start"
@@ -232,7 +232,7 @@ def test_cpsat_unreachable_and_time_limit(batch):
 
 def test_solve_many_keeps_order(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_many
+    from puzzles.maze.oracle import solve_many
 
     mazes = batch[-6:]
     results = list(solve_many(mazes, time_limit=10, workers=2))

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
-from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
+from puzzles.sudoku.search import counted_search, propagate  # noqa: E402
 
 CHUNK = 2
 

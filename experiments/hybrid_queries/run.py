@@ -37,7 +37,7 @@ from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
-from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
+from puzzles.sudoku.search import counted_search, propagate  # noqa: E402
 
 
 def main() -> None:

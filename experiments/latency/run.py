@@ -35,8 +35,9 @@ import time
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze, sudoku
-from puzzles.domains import MazeTask, SudokuTask
 from puzzles.errors import UserError
+from puzzles.maze.task import MazeTask
+from puzzles.sudoku.task import SudokuTask
 
 
 def main() -> None:

@@ -48,8 +48,8 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
-from puzzles.domains import MazeTask
 from puzzles.files import write_text
+from puzzles.maze.task import MazeTask
 
 OLDER = {"time_limit": 0.0, "chains": MazeTask.chains}  # what a curve file without these keys ran (8 chains)
 

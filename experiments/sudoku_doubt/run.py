@@ -41,7 +41,7 @@ from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
-from puzzles.sudoku_search import counted_search  # noqa: E402
+from puzzles.sudoku.search import counted_search  # noqa: E402
 
 DOUBT = SamplerConfig().doubt
 

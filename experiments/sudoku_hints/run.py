@@ -30,7 +30,7 @@ from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from puzzles import sudoku  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
-from puzzles.sudoku_search import search  # noqa: E402
+from puzzles.sudoku.search import search  # noqa: E402
 
 
 def main() -> None:
