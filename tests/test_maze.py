@@ -125,16 +125,10 @@ def test_read_file(tmp_path, monkeypatch):
     assert mz.to_text(mz.read_file("-")[0]) == "S G"
 
 
-def test_tokens_and_path_mask():
+def test_path_mask():
     m = mz.parse(grid_of("#S o", "G# o"))
-    t = mz.tokens(m)
-    assert t.dtype == np.int8
-    assert t.tolist() == [[mz.WALL, mz.START, mz.OPEN, mz.OPEN], [mz.GOAL, mz.WALL, mz.OPEN, mz.OPEN]]
     assert mz.path_mask(m).tolist() == [[False, False, False, True], [False, False, False, True]]
-    assert mz.from_tokens(t, mz.path_mask(m)) == m
     assert not mz.path_mask(m.with_path(None)).any()
-    with pytest.raises(PuzzleError, match="exactly one start"):
-        mz.from_tokens(np.zeros((2, 2), np.int8))
 
 
 # ---------------------------------------------------------------- generators

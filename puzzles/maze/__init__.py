@@ -20,16 +20,11 @@ from puzzles.maze.generator import (
     walls_maze,
 )
 from puzzles.maze.grid import (
-    GOAL,
-    OPEN,
-    START,
     UNREACHABLE,
-    WALL,
     Cell,
     Maze,
     cell_name,
     distances,
-    from_tokens,
     is_solution,
     parse,
     path_mask,
@@ -39,16 +34,14 @@ from puzzles.maze.grid import (
     shortest_path,
     solve,
     to_text,
-    tokens,
     verify,
     write_text,
 )
 from puzzles.maze.symmetry import dihedral, frames, inverse, random_dihedral
 
 __all__ = [
-    "ALGORITHMS", "GOAL", "KINDS", "MAX_SIZE", "MIXED", "OPEN", "START", "UNREACHABLE", "WALL", "Cell", "Maze",
-    "borderless_maze", "cell_name", "dihedral", "distances", "frames", "from_tokens", "generate", "inverse",
-    "is_solution", "open_maze", "parse", "path_mask", "perfect", "random_dihedral", "read_file", "read_text",
-    "rooms_maze", "shortest_length", "shortest_path", "solve", "to_text", "tokens", "verify", "walls_maze",
-    "write_text",
+    "ALGORITHMS", "KINDS", "MAX_SIZE", "MIXED", "UNREACHABLE", "Cell", "Maze", "borderless_maze", "cell_name",
+    "dihedral", "distances", "frames", "generate", "inverse", "is_solution", "open_maze", "parse", "path_mask",
+    "perfect", "random_dihedral", "read_file", "read_text", "rooms_maze", "shortest_length", "shortest_path",
+    "solve", "to_text", "verify", "walls_maze", "write_text",
 ]

@@ -26,9 +26,6 @@ from puzzles.errors import PuzzleError
 WALL_CH, OPEN_CH, START_CH, GOAL_CH, PATH_CH = "#", " ", "S", "G", "o"
 _CHARS = {WALL_CH, OPEN_CH, START_CH, GOAL_CH, PATH_CH}
 
-# token values of `tokens(maze)` for neural models
-OPEN, WALL, START, GOAL = 0, 1, 2, 3
-
 UNREACHABLE = "the goal cannot be reached from the start"
 
 _STEPS = ((-1, 0), (0, 1), (1, 0), (0, -1))  # up, right, down, left
@@ -83,15 +80,7 @@ class Maze:
         return f"Maze({h}x{w}, start={tuple(self.start)}, goal={tuple(self.goal)}, path={self.path is not None})"
 
 
-# ---------------------------------------------------------------- token views
-
-
-def tokens(maze: Maze) -> np.ndarray:
-    """int8 (H, W): OPEN 0, WALL 1, START 2, GOAL 3 (the path is not drawn; see `path_mask`)."""
-    t = maze.walls.astype(np.int8)  # OPEN = 0, WALL = 1
-    t[maze.start] = START
-    t[maze.goal] = GOAL
-    return t
+# ---------------------------------------------------------------- the path
 
 
 def path_mask(maze: Maze) -> np.ndarray:
@@ -101,24 +90,6 @@ def path_mask(maze: Maze) -> np.ndarray:
     mask = np.asarray(maze.path, dtype=bool).copy()
     mask[maze.start] = mask[maze.goal] = False
     return mask
-
-
-def from_tokens(grid: np.ndarray, path: np.ndarray | None = None) -> Maze:
-    """Inverse of `tokens`: a Maze from an int (H, W) token grid with one START and one GOAL."""
-    grid = np.asarray(grid)
-    if grid.ndim != 2 or grid.size == 0:
-        raise PuzzleError(f"a token grid must be 2-D and non-empty, got shape {grid.shape}")
-    bad = ~np.isin(grid, (OPEN, WALL, START, GOAL))
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise PuzzleError(f"bad token {int(grid[r, c])} at {cell_name((r, c))}")
-    ends = []
-    for tok, name in ((START, "start"), (GOAL, "goal")):
-        where = np.argwhere(grid == tok)
-        if len(where) != 1:
-            raise PuzzleError(f"a token grid needs exactly one {name}, got {len(where)}")
-        ends.append((int(where[0][0]), int(where[0][1])))
-    return Maze(grid == WALL, ends[0], ends[1], None if path is None else np.asarray(path, dtype=bool))
 
 
 # ---------------------------------------------------------------- text
