@@ -7,15 +7,14 @@ reads `sudoku.parse(...)`, `sudoku.generate(...)`; the oracle and the task are i
 modules. Never imports torch.
 """
 
+from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS  # every kind's words, kept here too
 from puzzles.sudoku.generator import DIFFICULTIES, FIENDISH, difficulty_of, dig, generate, generate_one
 from puzzles.sudoku.grid import (
     BOX,
     CELLS,
     COL,
-    NO_SOLUTION,
     PEERS,
     ROW,
-    SEVERAL_SOLUTIONS,
     UNITS,
     Sudoku,
     cell_name,

@@ -19,8 +19,6 @@ from puzzles.errors import PuzzleError
 from puzzles.sudoku.search import search
 
 CELLS = 81
-NO_SOLUTION = "no solution"
-SEVERAL_SOLUTIONS = "more than one solution"
 
 _BLANKS = set(".0_")
 _SEPARATORS = set("|-+!")
