@@ -41,7 +41,7 @@ class DeepSupervisionConfig(ModelConfig):
     hints: float = 0.0  # probability that a training puzzle comes with a random part of its answer given
     # the puzzle's embedding times sqrt(dim), as HRM's and TRM's own code scale it: the carried states come out of
     # a network call at norm ~sqrt(dim), and an unscaled embedding (norm ~0.4) was 4% of the summed input, which
-    # kept TRM at chance (loss ln 9 at every learning rate and step count tried: docs/results.md)
+    # kept TRM at chance (loss ln 9 at every learning rate and step count tried: docs/results/compare.md)
     scaled_input: bool = True
 
     @classmethod

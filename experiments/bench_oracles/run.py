@@ -1,6 +1,6 @@
 """Throughput and per-puzzle time of the exact Sudoku oracles on benchmark files.
 
-The table of docs/results.md, "Oracles and the generator" (both oracles, top95 + magictour1465), and the
+The table of docs/results/oracles.md (both oracles, top95 + magictour1465), and the
 results/ files it writes:
 
     python experiments/bench_oracles/run.py --json results/oracles/oracles.json

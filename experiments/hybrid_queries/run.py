@@ -1,6 +1,6 @@
 """Does querying the model again at search nodes pay? The hybrid's search at several query counts.
 
-The table of docs/results.md, "The never-wrong hybrid" (model queries per puzzle), and the root-order
+The table of docs/results/sudoku.md, "The never-wrong hybrid" (model queries per puzzle), and the root-order
 figures above it; it prints, and the results/ files named are those outputs kept:
 
     S=../shared/puzzles/sudoku

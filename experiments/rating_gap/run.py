@@ -1,6 +1,6 @@
 """How hard is the training pool against the puzzles we score on? Ratings side by side.
 
-The table of docs/results.md, "The forum-hardest class: what the training data lacks". It prints, and
+The table of docs/results/sudoku.md, "The forum-hardest class: what the training data lacks". It prints, and
 writes no results/ file:
 
     S=../shared/puzzles/sudoku

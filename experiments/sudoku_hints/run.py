@@ -1,6 +1,6 @@
 """Which single right digit unlocks a hard Sudoku for the model, and does its own belief point there?
 
-The figures of docs/results.md, "One right digit"; --out writes them:
+The figures of docs/results/sudoku.md, "One right digit"; --out writes them:
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/sudoku_hints/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --start 1000 --limit 100 \

@@ -46,7 +46,7 @@ class MazeTask:
     oracles = ("cpsat",)
     confident = 0.9
     temperature = 1.0
-    warm_loops = 4  # as good as cold steps on 15x15 mazes and several times faster (docs/results.md, "Mazes")
+    warm_loops = 4  # as good as cold steps on 15x15 mazes and several times faster (docs/results/maze.md)
     chains, steps = 8, 64  # LoopMDM's chains per maze and step limit unless told: most mazes settle in the first
     # step, and the spares are for the walks that stall
     position_sizes: tuple[int, ...] = ()
@@ -141,7 +141,7 @@ class MazeTask:
     def frames(self, shape) -> np.ndarray:
         """int64 (F, T): the grid symmetries that keep the maze's shape, as cell permutations (identity first).
         The sampler runs a chain in one of them, and moves a chain whose trace stalls to the next: the
-        trace's tie-break and the model's mistakes depend on the frame (docs/results.md, "Frames")."""
+        trace's tie-break and the model's mistakes depend on the frame (docs/results/maze.md, "Frames")."""
         return maze.frames(shape)
 
     def text(self, values: np.ndarray, shape=None, puzzle: maze.Maze | None = None) -> str:

@@ -25,10 +25,10 @@ class SudokuTask:
     confident = 0.99  # the sampler commits at once every cell a model is this sure of
     warm_loops = 0  # the sampler's loops per step after the first, from the carried state (0 = all cold)
     temperature = 2.5  # the sampler's noisy chains: chosen on magictour puzzles past the first 1000, which the
-    # reported figures use (docs/results.md, "Sampler settings"); hotter chains are more diverse
+    # reported figures use (docs/results/sudoku.md, "Sampler settings"); hotter chains are more diverse
     chains, steps = 64, 12  # LoopMDM's chains per puzzle and step limit unless told: the greedy chain alone for
     # spare_after steps, then 63 more for 8 steps; on the hardest class many chains for few steps solve far
-    # more than few chains for many, at the same cost (docs/results.md, "The default")
+    # more than few chains for many, at the same cost (docs/results/sudoku.md, "The default")
 
     def __init__(self) -> None:
         adjacency = np.eye(sudoku.CELLS, dtype=bool)
