@@ -79,7 +79,7 @@ class _Latin:
     def structure(self, shape=None):
         import numpy as np
 
-        from puzzles.domains import Structure
+        from puzzles.contract import Structure
 
         r, c = np.divmod(np.arange(16), 4)
         adjacency = (r[:, None] == r[None]) | (c[:, None] == c[None])
