@@ -27,7 +27,7 @@ from cli.common import (
 )
 from cli.options import DEFAULT_TIME_LIMIT, MAX_COUNT, MAX_WORKERS, Count, JsonLines, Limit, Output, Seed, TimeLimit, Workers
 from puzzles.files import write_text
-from puzzles.kakuro import generate as gen
+from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid
 from puzzles.kakuro.grid import Kakuro
 from puzzles.kakuro.task import KakuroTask

@@ -18,9 +18,10 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from puzzles import maze, sudoku_oracle
+from puzzles import maze
 from puzzles.contract import neural
 from puzzles.domains import TASKS
+from puzzles.sudoku import oracle as sudoku_oracle
 
 MODEL_TASKS = {name: task for name, task in TASKS.items() if neural(task)}  # the tasks models run on
 

@@ -61,10 +61,10 @@ from cli.options import (
 )
 from cli.show import sudoku_live
 from puzzles import sudoku as sd
-from puzzles import sudoku_oracle as oracle
 from puzzles.errors import UserError
 from puzzles.files import read_stdin, write_text
 from puzzles.result import Result
+from puzzles.sudoku import oracle
 
 SHOW_FAILED = 10
 PROGRESS_FROM = 100  # `generate` shows a progress bar from this many puzzles

@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 
 from cli.common import PlainProgress, console, err_console, fail, guarded, model_task
 from cli.options import MODEL_TASKS, Device
-from puzzles.domains import MazeTask
+from puzzles.maze.task import MazeTask
 
 # Without `from __future__ import annotations`: the options' help below is made from TrainConfig's
 # defaults inside `_command`, so its annotations are evaluated there, not looked up as names later.

@@ -55,7 +55,7 @@ class GraphAttention(nn.Module):
         rows, keys apart from values so each is contiguous, and heads stay in the last axes, so nothing is
         permuted (faster than gathering per head and contracting with einsum). On CPU the products and sums
         run in float32 whatever the input: there bf16 elementwise work is slower than float32 (this kernel
-        about 25% faster on a 30x30 maze; docs/results.md, "Frames")."""
+        about 25% faster on a 30x30 maze; docs/results/maze.md, "Frames")."""
         B, _, C3 = qkv.shape
         T, S = table.shape
         C, H = C3 // 3, self.heads

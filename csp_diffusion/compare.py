@@ -88,7 +88,7 @@ class Study:
         mdm = {"trace": 0}  # the plain objective, so the MDM variants differ only in their loops and depth
         # a task whose answer is a path (mazes): the recurrent models get the curriculum their shipped maze models
         # train with (part of the path given in half of the training mazes; a path is not a local property, and on
-        # bare mazes only they stall: docs/results.md, "Baselines")
+        # bare mazes only they stall: docs/results/baselines.md)
         deep = {"hints": 0.5} if get_task(self.task).constraint == "path" else {}
         return {
             "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),

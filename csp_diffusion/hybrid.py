@@ -34,9 +34,9 @@ from csp_diffusion.solver import NeuralSolver
 from puzzles.result import Result
 
 QUERIES = 1  # model queries per puzzle: the root only; more (at the first branch nodes) did not pay
-# on the forum-hardest (docs/results.md, "The never-wrong hybrid"; experiments/hybrid_queries/run.py)
+# on the forum-hardest (docs/results/sudoku.md, "The never-wrong hybrid"; experiments/hybrid_queries/run.py)
 PEEK_LOOPS, PEEK_SURE = 4, 0.55  # chosen on puzzles 1000-1299 of the forum-hardest and 17-clue files, which
-# the reported figures do not use (experiments/hybrid_peek/run.py; docs/results.md, "The never-wrong hybrid")
+# the reported figures do not use (experiments/hybrid_peek/run.py; docs/results/sudoku.md, "The never-wrong hybrid")
 
 
 def sureness(probs: torch.Tensor, values: torch.Tensor) -> torch.Tensor:

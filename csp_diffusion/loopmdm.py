@@ -122,7 +122,7 @@ class LoopMDM(Network):
         core = h
         if self.trace_head is not None:
             # the answer is the trace's last output once the trace is complete (the walk's on-path flag): it reads
-            # long paths far better than the coda does (docs/results.md, "Mazes")
+            # long paths far better than the coda does (docs/results/maze.md)
             flag = self.trace_head(core.float())[..., -1]
             logits = fix_givens(torch.stack([-flag / 2, flag / 2], -1), values, given)
             return (logits, core) if return_state else logits
@@ -132,7 +132,7 @@ class LoopMDM(Network):
     def coda_logits(self, core: torch.Tensor, values: torch.Tensor, given: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
         """The coda's answer from a final core state. A trace model answers with its flag instead, but trains
         the coda on finished walks too: that gradient into the core is what made the shipped maze model
-        (docs/results.md, "Mazes")."""
+        (docs/results/maze.md)."""
         mask = graph if self.config.peer_attention else None
         h = core
         for block in self.coda:

@@ -43,7 +43,7 @@ class DeepSupervisionConfig(ModelConfig):
     # revealed, some of those wrong, none pinned: the loss covers them), as the sampler shows the model grids
     # the puzzle's embedding times sqrt(dim), as HRM's and TRM's own code scale it: the carried states come out of
     # a network call at norm ~sqrt(dim), and an unscaled embedding (norm ~0.4) was 4% of the summed input, which
-    # kept TRM at chance (loss ln 9 at every learning rate and step count tried: docs/results.md)
+    # kept TRM at chance (loss ln 9 at every learning rate and step count tried: docs/results/compare.md)
     scaled_input: bool = True
 
     @classmethod

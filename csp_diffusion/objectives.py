@@ -18,7 +18,7 @@ FLOPs that step cost (forward and backward, per the whole batch):
   whole grid right; continue target: the next segment's best Q-value). With `hints`, some
   puzzles arrive with part of their answer given, as LoopMDM's training grids arrive partly
   revealed (a maze's path is not a local property: on bare mazes only, both stall; see
-  docs/results.md, "Baselines");
+  docs/results/baselines.md);
 - TRM: the same deep supervision, but the halting head learns only whether the grid is right
   (TRM drops HRM's "continue" target and its extra forward pass).
 Every objective counts its FLOPs with network.train_flops (forward, plus twice the forward

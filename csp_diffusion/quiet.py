@@ -7,7 +7,7 @@ So a pass here recomputes only the cells within C hops of a cell whose state mov
 last saw it, by more than `tol` in some channel, and keeps every other cell as it was. With tol 0 that is
 the dense pass (the same numbers); a tol of a few bf16 steps ignores the last-bit flicker of a settled
 state. The sampler uses it for a cold first step on grids above Sampler.QUIET_CELLS cells; every answer is
-verified as ever, and docs/results.md ("Quiet cells") measures the speed and the solve rates against the
+verified as ever, and docs/results/maze.md ("Quiet cells") measures the speed and the solve rates against the
 dense passes.
 
 The batch's grids are flattened into one graph of B*T cells (each grid's table offset by its first cell),
@@ -89,8 +89,8 @@ class QuietCells:
         """`cells` with its first cell repeated up to the next of 8 sizes an octave (at most 1/8 more rows): a
         copy computes what its original does, and the matmuls see few distinct shapes. On CPU, bf16 matmuls
         keep a oneDNN primitive per input shape (up to 1,024 of them), each holding megabytes: two unsolved
-        201x201 rooms mazes peaked at 7.5 GB that way, 0.97 GB padded (docs/results.md, "Every kind from side 11
-        to 201")."""
+        201x201 rooms mazes peaked at 7.5 GB that way, 0.97 GB padded (docs/results/maze.md, "Every kind from
+        side 11 to 201")."""
         n = len(cells)
         grain = 1 << max(0, n.bit_length() - 4)
         size = -(-n // grain) * grain

@@ -9,7 +9,7 @@ import torch
 
 def fast_bf16(device: torch.device) -> bool:
     """Whether bf16 is native here (AVX-512 BF16/AMX CPUs, bf16-capable GPUs): inference then runs
-    with bf16 weights under bf16 autocast, with the same solve rates and faster (docs/results.md,
+    with bf16 weights under bf16 autocast, with the same solve rates and faster (docs/results/sudoku.md,
     "Speed"); elsewhere bf16 would be emulated and slow."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
@@ -22,7 +22,7 @@ def fast_bf16(device: torch.device) -> bool:
 def keep_freed_memory() -> None:
     """On glibc, let freed blocks of up to 256 MB be reused instead of handed back to the system. A forward
     pass frees and reallocates activations of tens of MB; returned to the system, each one comes back as
-    fresh pages, faulted in on first touch (docs/results.md, "Speed"). A process-wide setting; elsewhere
+    fresh pages, faulted in on first touch (docs/results/sudoku.md, "Speed"). A process-wide setting; elsewhere
     (no glibc) nothing."""
     import ctypes
 
@@ -88,7 +88,7 @@ def idle_cores(sample_s: float = 0.05) -> int | None:
 def idle_threads_when_small(grids: int, device: torch.device):
     """For a small CPU batch, as many intra-op threads as there are idle cores, at least one. Several threads
     on small matmuls are faster only on cores of their own: alone they are faster, beside a busy process they
-    spin-wait on each other (docs/results.md, "One 30x30 random-wall maze alone"). Large batches keep torch's
+    spin-wait on each other (docs/results/maze.md, "One 30x30 random-wall maze alone"). Large batches keep torch's
     default."""
     before = torch.get_num_threads()
     if device.type == "cpu" and grids < SMALL_BATCH:

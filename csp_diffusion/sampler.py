@@ -157,10 +157,10 @@ class Sampler:
     CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
     CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
-    # (docs/results.md, "Speed"); GPUs take them whole
+    # (docs/results/sudoku.md, "Speed"); GPUs take them whole
     CPU_CELLS = QuietCells.PART  # and of at most this many cells, as quiet passes: the 8 chains of two 201x201
-    # mazes peaked at 4.8 GB in one warm piece, 0.86 GB in these (docs/results.md, "Every kind from side 11 to 201")
-    QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results.md,
+    # mazes peaked at 4.8 GB in one warm piece, 0.86 GB in these (docs/results/maze.md, "Every kind from side 11 to 201")
+    QUIET_CELLS = 1024  # a chunked step on a larger sparse grid runs quiet cells (quiet.py; docs/results/maze.md,
     # "Quiet cells": 1.2x on random-wall 60x60 mazes, 3.1x on perfect 61x61, what made 201x201 measurable;
     # no faster at 30x30, where most cells move every loop)
 

@@ -55,7 +55,7 @@ class NeuralSolver:
         self.batch_size = batch_size
         self._pass_costs: dict[tuple, tuple[float, float]] = {}  # grid shape -> (fixed, per-loop) forward FLOPs
         self.autocast = fast_bf16(self.device)
-        if self.autocast:  # bf16 weights too: no recasting per call (docs/results.md, "Speed"), same solve rates
+        if self.autocast:  # bf16 weights too: no recasting per call (docs/results/sudoku.md, "Speed"), same solve rates
             self.model.to(torch.bfloat16)
 
     @property
@@ -110,7 +110,7 @@ class NeuralSolver:
         if self.model.embed.value.num_embeddings < self.task.tokens:  # a model from before the task's marks
             encoded = [(self.task.classes(v), shape) for v, shape in encoded]  # reads plain values
         # up to batch_size puzzles per sampler call, whatever the chains: on CPU the sampler runs big batches
-        # in pieces, and a big batch keeps those pieces full as puzzles finish (docs/results.md, "Speed")
+        # in pieces, and a big batch keeps those pieces full as puzzles finish (docs/results/sudoku.md, "Speed")
         per_batch = max(1, self.batch_size)
         plans = [self.plan(shape, v) for v, shape in encoded]
         start = 0

@@ -21,6 +21,7 @@ Puzzles are whatever the kind reads (`read_file`): any object. Answers, referenc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -94,3 +95,36 @@ def capable(task: Any, members: tuple[str, ...]) -> bool:
 def neural(task: Any) -> bool:
     """Whether models can be trained and run on the task."""
     return capable(task, NEURAL)
+
+
+# ---- what the neural capability's members return and share
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The shape a model sees for one grid size.
+
+    positions: int64 (cells, axes), each cell's index along each structural axis
+        (Sudoku: row, column, box), so cell identity is learned from those.
+    adjacency: bool (cells, cells), the constraint graph with self-loops; None when the grid is
+        large and sparse and `neighbours` describes it instead.
+    neighbours: int64 (cells, slots), each cell's neighbours in fixed slots (mazes: self, up,
+        right, down, left), -1 where there is none; None for small dense graphs.
+    shape: the grid's (rows, cols).
+    """
+
+    positions: np.ndarray
+    adjacency: np.ndarray | None
+    neighbours: np.ndarray | None = None
+    shape: tuple[int, int] = (9, 9)
+
+    @property
+    def graph(self) -> np.ndarray:
+        """What attention follows: the neighbour table when there is one, else the adjacency."""
+        return self.neighbours if self.neighbours is not None else self.adjacency
+
+
+def with_values(cells: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, their solution values, 0 where a cell is -1): what `solver_steps` returns."""
+    values = np.take_along_axis(np.asarray(solutions, np.int64), cells.clip(min=0), axis=1)
+    return cells, np.where(cells >= 0, values, 0)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# why a puzzle has no answer to give, in every kind's words (a Result's `error`, a task's `screen` and `explain`)
+NO_SOLUTION = "no solution"
+SEVERAL_SOLUTIONS = "more than one solution"
+
 
 @dataclass
 class Result:

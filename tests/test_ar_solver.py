@@ -11,7 +11,8 @@ from csp_diffusion.ar_solver import ARSolver, ARSolverConfig
 from csp_diffusion.decoders import ARSolverDecoder
 from csp_diffusion.sampler import SamplerConfig
 from puzzles import maze
-from puzzles.domains import MazeTask, SudokuTask
+from puzzles.maze.task import MazeTask
+from puzzles.sudoku.task import SudokuTask
 
 
 def test_maze_steps_are_the_walk_from_start_to_goal():

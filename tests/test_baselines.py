@@ -14,7 +14,7 @@ from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.train import TrainConfig, train
-from puzzles.domains import SudokuTask
+from puzzles.sudoku.task import SudokuTask
 
 
 def _pair(n=2):

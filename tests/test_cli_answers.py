@@ -129,7 +129,7 @@ def _results(puzzles, solutions):
 
 
 def test_exact_answers_are_written_as_each_settles(tmp_path, monkeypatch):
-    from puzzles import sudoku_oracle
+    from puzzles.sudoku import oracle as sudoku_oracle
 
     seen: list[str] = []
 
@@ -169,7 +169,7 @@ def test_neural_answers_are_written_as_each_settles(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_keeps_the_answers_written_and_says_how_far(tmp_path, monkeypatch):
-    from puzzles import sudoku_oracle
+    from puzzles.sudoku import oracle as sudoku_oracle
 
     def interrupted(grids, solver, **kwargs):
         yield from _results([P1, P2], [S1, S2])
@@ -189,7 +189,7 @@ def test_ctrl_c_keeps_the_answers_written_and_says_how_far(tmp_path, monkeypatch
 
 
 def test_ctrl_c_before_any_answer_leaves_an_old_output_file(tmp_path, monkeypatch):
-    from puzzles import sudoku_oracle
+    from puzzles.sudoku import oracle as sudoku_oracle
 
     def at_once(grids, solver, **kwargs):
         raise KeyboardInterrupt

@@ -35,7 +35,7 @@ def test_checkpoint_every_takes_steps_or_minutes(tmp_path):
 
 def test_pool_mix_makes_a_pool_of_those_generators_and_refuses_unknown_ones(tmp_path, tmp_path_factory):
     from puzzles import sudoku
-    from puzzles.sudoku_search import singles_guesses
+    from puzzles.sudoku.search import singles_guesses
 
     out = tmp_path / "run"
     r = runner.invoke(app, ["train", "loopmdm", *TINY_RUN, "--steps", "1", "--out", str(out), "--set", "own_commits=0.5",

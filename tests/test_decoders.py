@@ -11,7 +11,7 @@ from csp_diffusion import models
 from csp_diffusion.decoders import UnmaskDecoder
 from csp_diffusion.denoiser import Recurrent, as_denoiser
 from csp_diffusion.sampler import Sampler, SamplerConfig
-from puzzles.domains import SudokuTask
+from puzzles.sudoku.task import SudokuTask
 
 CPU = torch.device("cpu")
 

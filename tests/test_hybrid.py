@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from puzzles import sudoku
-from puzzles.domains import SudokuTask
+from puzzles.sudoku.task import SudokuTask
 
 runner = CliRunner()
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"

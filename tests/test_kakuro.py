@@ -10,7 +10,7 @@ import pytest
 from cli_checks import one_line_error
 
 from puzzles.errors import PuzzleError, UserError
-from puzzles.kakuro import generate as gen
+from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.task import KakuroTask
 
@@ -127,7 +127,7 @@ def test_oracle_solves_a_hand_made_puzzle():
 
 
 def test_oracle_reports_no_solution_and_several_solutions_as_sudoku_does():
-    from puzzles.sudoku import NO_SOLUTION, SEVERAL_SOLUTIONS
+    from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS
 
     none = oracle.solve(grid.parse(NONE))
     assert not none.solved and none.error == NO_SOLUTION == "no solution" and none.solution is None

@@ -1,5 +1,6 @@
 """The neural package and the CLI branch on what a task says about itself, never on which kind it is: a new kind
-of puzzle is a new task in puzzles.domains, not an `if task == "..."` in each layer that meets it."""
+of puzzle is a new task in puzzles.domains, not an `if task == "..."` in each layer that meets it; and each kind is one
+folder, puzzles/<name>/, with its task in task.py."""
 
 from __future__ import annotations
 
@@ -63,3 +64,16 @@ def test_no_branch_on_a_kinds_name_outside_the_allow_list():
     assert not unlisted, f"branches on a kind's name (use a task attribute, or list the file with a reason): {unlisted}"
     stale = set(ALLOWED) - set(hits)
     assert not stale, f"allow-list entries that no longer branch on a kind: {sorted(stale)}; remove them"
+
+
+def test_each_kind_is_one_folder_with_its_task():
+    """A kind lives in its own folder, puzzles/<name>/, a package that pyproject.toml ships, with its task class in
+    task.py; nothing of it stays beside the folder (no puzzles/<name>.py, no puzzles/<name>_oracle.py)."""
+    packages = (ROOT / "pyproject.toml").read_text()
+    for name, task in TASKS.items():
+        folder = ROOT / "puzzles" / name
+        assert (folder / "__init__.py").is_file() and (folder / "task.py").is_file(), f"puzzles/{name}/ needs task.py"
+        assert task.__module__ == f"puzzles.{name}.task", f"{task.__name__} is defined in {task.__module__}"
+        assert f'"puzzles.{name}"' in packages, f"add puzzles.{name} to pyproject.toml's packages"
+        stray = sorted(p.name for p in (ROOT / "puzzles").glob(f"{name}*.py"))
+        assert not stray, f"puzzles/{stray[0]} belongs in puzzles/{name}/"

@@ -22,7 +22,7 @@ from csp_diffusion.noising import noise
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from csp_diffusion.train import TrainConfig, train
 from puzzles import sudoku
-from puzzles.domains import SudokuTask
+from puzzles.sudoku.task import SudokuTask
 
 ROOT = Path(__file__).resolve().parents[1]
 

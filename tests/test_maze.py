@@ -125,16 +125,10 @@ def test_read_file(tmp_path, monkeypatch):
     assert mz.to_text(mz.read_file("-")[0]) == "S G"
 
 
-def test_tokens_and_path_mask():
+def test_path_mask():
     m = mz.parse(grid_of("#S o", "G# o"))
-    t = mz.tokens(m)
-    assert t.dtype == np.int8
-    assert t.tolist() == [[mz.WALL, mz.START, mz.OPEN, mz.OPEN], [mz.GOAL, mz.WALL, mz.OPEN, mz.OPEN]]
     assert mz.path_mask(m).tolist() == [[False, False, False, True], [False, False, False, True]]
-    assert mz.from_tokens(t, mz.path_mask(m)) == m
     assert not mz.path_mask(m.with_path(None)).any()
-    with pytest.raises(PuzzleError, match="exactly one start"):
-        mz.from_tokens(np.zeros((2, 2), np.int8))
 
 
 # ---------------------------------------------------------------- generators
@@ -208,7 +202,7 @@ def test_unreachable_goal():
 
 def test_bfs_and_cpsat_agree(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_cpsat
+    from puzzles.maze.oracle import solve_cpsat
 
     for m in batch + [mz.parse("SG"), mz.parse(grid_of("S   ", "  # ", "  #G"))]:
         r = solve_cpsat(m, time_limit=10)
@@ -222,7 +216,7 @@ def test_bfs_and_cpsat_agree(batch):
 
 def test_cpsat_unreachable_and_time_limit(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_cpsat
+    from puzzles.maze.oracle import solve_cpsat
 
     r = solve_cpsat(mz.parse(grid_of("S#G", " ##")))
     assert not r.solved and r.solution is None and r.error == "the goal cannot be reached from the start"
@@ -232,7 +226,7 @@ def test_cpsat_unreachable_and_time_limit(batch):
 
 def test_solve_many_keeps_order(batch):
     pytest.importorskip("ortools")
-    from puzzles.maze_oracle import solve_many
+    from puzzles.maze.oracle import solve_many
 
     mazes = batch[-6:]
     results = list(solve_many(mazes, time_limit=10, workers=2))

@@ -15,7 +15,7 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.network import Network
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from puzzles import maze as mz
-from puzzles.domains import MazeTask
+from puzzles.maze.task import MazeTask
 
 runner = CliRunner()
 

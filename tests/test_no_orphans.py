@@ -111,6 +111,6 @@ def test_solve_workers_end_with_the_command(tmp_path, how):
 
 def test_a_training_pools_workers_end_with_its_process(tmp_path):
     """The pool a training run generates (`csp_diffusion.data.load_pool`, the task's make_pool on a process pool)."""
-    code = ("import numpy as np; from puzzles.domains import SudokuTask; "
+    code = ("import numpy as np; from puzzles.sudoku.task import SudokuTask; "
             "SudokuTask().make_pool(200_000, seed=np.random.SeedSequence(1), workers=2)")
     _workers_end_with(["-c", code], signal.SIGKILL, tmp_path)

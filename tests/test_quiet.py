@@ -9,7 +9,7 @@ from helpers import TINY_MAZE
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.quiet import QuietCells
 from puzzles import maze as mz
-from puzzles.domains import MazeTask
+from puzzles.maze.task import MazeTask
 
 
 def _setup(side: int = 12, batch: int = 2, seed: int = 0):

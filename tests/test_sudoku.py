@@ -28,7 +28,7 @@ def count_independent(cells, limit: int = 2) -> int:
     """Solutions of a puzzle (81 ints, 0 blank), up to `limit`.
 
     Plain Python with bitmasks and the most-constrained cell first; it shares no code
-    with puzzles.sudoku_search, so it can check the generator's uniqueness claims.
+    with puzzles.sudoku.search, so it can check the generator's uniqueness claims.
     """
     rows, cols, boxes = [0] * 9, [0] * 9, [0] * 9
     blanks = []
@@ -409,7 +409,7 @@ def test_generated_puzzles_are_unique_and_have_their_difficulty(difficulty):
         assert count_independent(s.givens, limit=2) == 1
         assert sd.verify(s.givens, s.solution) is None
         if difficulty == "fiendish":  # by the guesses a singles solver needs, not by the tree rating
-            from puzzles.sudoku_search import singles_guesses
+            from puzzles.sudoku.search import singles_guesses
 
             assert singles_guesses(s.givens, s.solution) >= sd.FIENDISH
         else:

@@ -1,4 +1,4 @@
-"""puzzles.sudoku_oracle: the CP-SAT and python-constraint oracles, the registry, solve_many."""
+"""puzzles.sudoku.oracle: the CP-SAT and python-constraint oracles, the registry, solve_many."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from puzzles import sudoku as sd
-from puzzles import sudoku_oracle as so
 from puzzles.errors import PuzzleError
 from puzzles.result import Result
+from puzzles.sudoku import oracle as so
 
 SHARED = Path(__file__).resolve().parent / ".." / ".." / "shared" / "puzzles" / "sudoku"
 TOP95 = SHARED / "norvig_top95.txt"
@@ -256,7 +256,7 @@ def test_solve_many_can_be_abandoned():
 
 def test_importing_the_oracles_imports_no_solver_library():
     code = (
-        "import sys, puzzles.sudoku_oracle\n"
+        "import sys, puzzles.sudoku.oracle\n"
         "bad = [m for m in ('ortools', 'constraint', 'torch') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles import sudoku
-from puzzles.sudoku_search import solver_order
+from puzzles.sudoku.search import solver_order
 
 
 def _candidates(grid: np.ndarray, i: int) -> set[int]:
@@ -51,7 +51,7 @@ def _units(i: int):
 
 
 def test_singles_guesses_counts_the_guesses_a_singles_solver_cannot_avoid():
-    from puzzles.sudoku_search import search, singles_guesses
+    from puzzles.sudoku.search import search, singles_guesses
 
     easy = next(iter(sudoku.generate(1, "easy", seed=1, workers=1)))
     assert singles_guesses(easy.givens, easy.solution) == 0

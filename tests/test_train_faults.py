@@ -85,7 +85,7 @@ def test_each_puzzle_reports_its_own_time():
 
     from csp_diffusion.sampler import Sampler, SamplerConfig
     from puzzles import sudoku
-    from puzzles.domains import SudokuTask
+    from puzzles.sudoku.task import SudokuTask
 
     s = next(iter(sudoku.generate(1, "hard", seed=3)))
     easy = np.where(np.arange(81) == 0, 0, s.solution)  # one blank
@@ -110,7 +110,7 @@ def test_the_live_view_ends_on_the_chain_that_solved():
     from csp_diffusion.network import Network
     from csp_diffusion.sampler import Sampler, SamplerConfig
     from puzzles import sudoku
-    from puzzles.domains import SudokuTask
+    from puzzles.sudoku.task import SudokuTask
 
     s = next(iter(sudoku.generate(1, "hard", seed=5)))
     puzzle = s.givens.astype(np.int64)
@@ -140,7 +140,7 @@ def test_outcomes_stream_as_each_puzzle_is_final():
 
     from csp_diffusion.sampler import Sampler, SamplerConfig
     from puzzles import sudoku
-    from puzzles.domains import SudokuTask
+    from puzzles.sudoku.task import SudokuTask
 
     s = next(iter(sudoku.generate(1, "hard", seed=3)))
     easy = np.where(np.arange(81) == 0, 0, s.solution)

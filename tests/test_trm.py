@@ -10,7 +10,7 @@ from helpers import TINY
 from csp_diffusion.decoders import RecurrentDecoder
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.trm import TRM, TRMConfig
-from puzzles.domains import SudokuTask
+from puzzles.sudoku.task import SudokuTask
 
 
 def test_trm_differentiates_the_whole_last_recursion_only():

@@ -1,6 +1,6 @@
 """Throughput and per-puzzle time of the exact Sudoku oracles on benchmark files.
 
-The table of docs/results.md, "Oracles and the generator" (both oracles, top95 + magictour1465), and the
+The table of docs/results/oracles.md (both oracles, top95 + magictour1465), and the
 results/ files it writes:
 
     python experiments/bench_oracles/run.py --json results/oracles/oracles.json
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from puzzles import sudoku as sd  # noqa: E402
-from puzzles import sudoku_oracle as oracle  # noqa: E402
+from puzzles.sudoku import oracle as oracle  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "puzzles" / "sudoku"
 DEFAULT_FILES = ("norvig_top95.txt", "tdoku_magictour_top1465.txt")

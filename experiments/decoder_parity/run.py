@@ -15,7 +15,7 @@ results, so a stopped run resumes where it stopped; `--report` writes results/de
 (paired bootstrap intervals on the differences the docs cite).
 
     python experiments/decoder_parity/run.py            # everything (hours of CPU), resumable
-    python experiments/decoder_parity/run.py --limit 200 --core   # what docs/results.md reports
+    python experiments/decoder_parity/run.py --limit 200 --core   # what docs/results/decoder-parity.md reports
     python experiments/decoder_parity/run.py --report
 """
 
@@ -110,7 +110,7 @@ def _label(cfg: dict) -> str:
 def report() -> str:
     rows = [json.loads(line) for line in (OUT / "rows.jsonl").read_text().splitlines()]
     lines = ["# Decoder parity: the shipped matched set, every decoder, the rules on and off", "",
-             "Made by `python experiments/decoder_parity/run.py` (docs/results.md, \"Decoder parity\"). Solved = "
+             "Made by `python experiments/decoder_parity/run.py` (docs/results/decoder-parity.md). Solved = "
              "verified; calls = mean model calls per puzzle (all chains); GFLOP = forward FLOPs per puzzle.", ""]
     for set_name in dict.fromkeys(r["set"] for r in rows):
         mine = [r for r in rows if r["set"] == set_name]

@@ -4,7 +4,7 @@
 # Usage: experiments/device_train/run.sh NAME "CSP ARGS" [NAME "ARGS" ...]
 # Runs resume when their folder already holds a state.pt (pass --resume in ARGS).
 #
-# The shipped Sudoku model (docs/results.md, "The shipped model"), in three calls:
+# The shipped Sudoku model (docs/results/sudoku.md, "The shipped model"), in three calls:
 #   experiments/device_train/run.sh sudoku "train loopmdm --task sudoku --minutes 6 --batch-size 512 --lr 1.5e-3 --bf16 \
 #       --pool-size 200000 --out runs/gpu-sudoku16 --eval-every 3 --set max_loops=16"
 #   experiments/device_train/run.sh sudoku "train loopmdm --task sudoku --resume runs/gpu-sudoku16 --minutes 12.3"

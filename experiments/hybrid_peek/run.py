@@ -1,6 +1,6 @@
 """How many loops does the hybrid's one model pass need? Its order at every loop count, and the peek rule.
 
-The table of docs/results.md, "The never-wrong hybrid" (the peek rule); it prints, and
+The table of docs/results/sudoku.md, "The never-wrong hybrid" (the peek rule); it prints, and
 results/sudoku/sudoku-hybrid-peek-tune-1000-1299.txt is that output kept:
 
     S=../shared/puzzles/sudoku
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
-from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
+from puzzles.sudoku.search import counted_search, propagate  # noqa: E402
 
 CHUNK = 2
 

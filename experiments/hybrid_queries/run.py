@@ -1,6 +1,6 @@
 """Does querying the model again at search nodes pay? The hybrid's search at several query counts.
 
-The table of docs/results.md, "The never-wrong hybrid" (model queries per puzzle), and the root-order
+The table of docs/results/sudoku.md, "The never-wrong hybrid" (model queries per puzzle), and the root-order
 figures above it; it prints, and the results/ files named are those outputs kept:
 
     S=../shared/puzzles/sudoku
@@ -37,7 +37,7 @@ from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
-from puzzles.sudoku_search import counted_search, propagate  # noqa: E402
+from puzzles.sudoku.search import counted_search, propagate  # noqa: E402
 
 
 def main() -> None:

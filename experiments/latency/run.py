@@ -1,8 +1,8 @@
 """Time a LoopMDM on puzzles solved one at a time, as `csp solve` runs a single puzzle, with the model loaded.
 
-The one-at-a-time figures of docs/results.md ("The default", "Speed", "The maze kinds after the
-fine-tune", "Frames", "Maze results"). It prints; each .txt named is that output kept. The top95 .md and
-.json files were written by a loop over the library's solver with these settings, not by this script:
+The one-at-a-time figures of docs/results/sudoku.md ("The default", "Speed") and docs/results/maze.md ("The
+maze kinds after the fine-tune", "Frames", "Maze results"). It prints; each .txt named is that output kept. The
+top95 .md and .json files were written by a loop over the library's solver with these settings, not by this script:
 
     S=../shared/puzzles/sudoku
     python experiments/latency/run.py sudoku $S/tdoku_forum_hardest_1905_dev5000.txt --limit 50
@@ -35,8 +35,9 @@ import time
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze, sudoku
-from puzzles.domains import MazeTask, SudokuTask
 from puzzles.errors import UserError
+from puzzles.maze.task import MazeTask
+from puzzles.sudoku.task import SudokuTask
 
 
 def main() -> None:

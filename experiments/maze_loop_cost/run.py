@@ -1,6 +1,6 @@
 """What a first step costs on large mazes: path lengths of a generated set, and the core's seconds per loop.
 
-The figure of docs/results.md, "The maze kinds after the fine-tune" (201x201 perfect mazes, dense
+The figure of docs/results/maze.md, "The maze kinds after the fine-tune" (201x201 perfect mazes, dense
 passes); it prints, and results/maze/maze-kinds-finetuned/perfect201-cost.txt is that output kept:
 
     python experiments/maze_loop_cost/run.py --spec gen:perfect:20:size=201:seed=1

@@ -1,8 +1,8 @@
 """Peak memory of one warm sampler call on a batch of large mazes: every chain of every maze at once.
 
-The figure of docs/results.md, "Speed" and "Every kind from side 11 to 201" (CPU pieces of at most 65,536
-cells); it prints one line a run, and results/maze/maze-memory/walls-201-warm.txt holds the two lines (the
-151x151 rooms of the default --spec: results/maze/maze-memory/rooms-151-warm.txt):
+The figure of docs/results/sudoku.md, "Speed", and docs/results/maze.md, "Every kind from side 11 to 201"
+(CPU pieces of at most 65,536 cells); it prints one line a run, and results/maze/maze-memory/walls-201-warm.txt
+holds the two lines (the 151x151 rooms of the default --spec: results/maze/maze-memory/rooms-151-warm.txt):
 
     python experiments/maze_memory/run.py --spec gen:walls:2:size=201:min_path=603:seed=3
     python experiments/maze_memory/run.py --spec gen:walls:2:size=201:min_path=603:seed=3 --one-piece

@@ -1,6 +1,6 @@
 """The mazes a set's LoopMDM run misses, and how each ended (loops, steps, why it stopped, its last grid).
 
-The misses of docs/results.md, "The maze kinds after the fine-tune" and "Frames"; each writes the --out file:
+The misses of docs/results/maze.md, "The maze kinds after the fine-tune" and "Frames"; each writes the --out file:
 
     python experiments/maze_misses/run.py --spec gen:walls:100:size=30:min_path=110:seed=1 \
         --out results/maze/maze-kinds-finetuned/walls30-misses.json

@@ -1,6 +1,6 @@
 """Quiet cells against dense passes: the same mazes solved one at a time both ways, side by side.
 
-The table of docs/results.md, "Quiet cells"; each appends to its --out file:
+The table of docs/results/maze.md, "Quiet cells"; each appends to its --out file:
 
     python experiments/maze_quiet/run.py --spec gen:perfect:5:size=61:seed=1 \
         --out results/maze/maze-quiet/side-perfect-5-size-61.jsonl

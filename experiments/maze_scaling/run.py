@@ -1,6 +1,6 @@
 """Maze LoopMDM: solve rate against maze size, and against loops, on freshly generated mazes.
 
-The curves of docs/results.md; each writes results/OUT.json, OUT.md and OUT.png (its --out):
+The curves of docs/results/maze.md; each writes results/OUT.json, OUT.md and OUT.png (its --out):
 
     # "Every kind from side 11 to 201" (then experiments/maze_size_curves/run.py draws the five together)
     for k in rooms borderless open; do
@@ -21,7 +21,7 @@ The curves of docs/results.md; each writes results/OUT.json, OUT.md and OUT.png 
     python experiments/maze_scaling/run.py --kind perfect --per-size 16 --sizes 11,21,31,41 --loops "" \
         --out results/maze/maze-trace-scaling-perfect
 
-(docs/results.md's memory runs of the 201x201 rooms and walls write results/maze/maze-memory/{rooms,walls}-201.*.)
+(docs/results/maze.md's memory runs of the 201x201 rooms and walls write results/maze/maze-memory/{rooms,walls}-201.*.)
 
 Mazes come from `csp_diffusion.bench.load` generator specs (seeds offset away from training).
 The size curve runs the solver's defaults, and records for each maze its shortest path's length and the
@@ -48,8 +48,8 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
-from puzzles.domains import MazeTask
 from puzzles.files import write_text
+from puzzles.maze.task import MazeTask
 
 OLDER = {"time_limit": 0.0, "chains": MazeTask.chains}  # what a curve file without these keys ran (8 chains)
 

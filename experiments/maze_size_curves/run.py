@@ -1,6 +1,6 @@
 """Maze LoopMDM: the size curves of every generator kind in one figure and one table.
 
-The figure and table of docs/results.md, "Every kind from side 11 to 201" (results/maze/maze-size-curves.md, .png):
+The figure and table of docs/results/maze.md, "Every kind from side 11 to 201" (results/maze/maze-size-curves.md, .png):
 
     python experiments/maze_size_curves/run.py results/maze/maze-scaling-{perfect,walls,rooms,borderless,open}-201.json \
         --out results/maze/maze-size-curves

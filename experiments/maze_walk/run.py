@@ -1,6 +1,6 @@
 """Maze LoopMDM: does the walk hold? The true path's cells the walk flag lights, loop by loop, in one pass.
 
-The diagnosis of docs/results.md, "Every kind from side 11 to 201" (why large rooms fail); each writes
+The diagnosis of docs/results/maze.md, "Every kind from side 11 to 201" (why large rooms fail); each writes
 its --out .json and .md (with --checkpoint and the pilot's model: results/maze/maze-rooms15-pilot/walk-rooms-*):
 
     python experiments/maze_walk/run.py --spec gen:rooms:4:size=31:open=100:seed=3 --out results/maze/maze-walk/rooms-31

@@ -1,6 +1,6 @@
 """Plot a training run's loss and held-out solve rate against training minutes (needs the `plot` extra).
 
-The training curve of docs/results.md, "The shipped model", written to the second argument:
+The training curve of docs/results/sudoku.md, "The shipped model", written to the second argument:
 
     python experiments/plot_training/run.py results/sudoku/sudoku-loopmdm-train-log.jsonl \
         results/sudoku/sudoku-loopmdm-training.png

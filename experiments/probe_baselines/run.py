@@ -1,12 +1,12 @@
 """The obvious fixes for the study's baselines, tried: each probe is one study run (the study's data, width,
 batch, warm-up and FLOP budget, seed 0) with one thing changed, scored on the study's held-out puzzles.
 
-The probes of docs/results.md, "The architecture study" (results/compare-sudoku/probes.json; the runs
+The probes of docs/results/compare.md (results/compare-sudoku/probes.json; the runs
 go to results/compare-sudoku/runs/probes/, which is not kept):
 
     .venv/bin/python experiments/probe_baselines/run.py       # every probe, at the study's smallest budget (3e12)
 
-(`--task maze` writes results/compare-maze/probes.json; docs/results.md, "The maze study", says it has not been run.)
+(`--task maze` writes results/compare-maze/probes.json; docs/results/compare.md, "The maze study", says it has not been run.)
 
 A baseline that solves nothing must first be shown to learn its own objective (cell accuracy, loss) and to
 fail for its recipe, not for a setting: this compares each probe's cell accuracy and solve rate with the

@@ -1,12 +1,12 @@
 """How hard is the training pool against the puzzles we score on? Ratings side by side.
 
-The table of docs/results.md, "The forum-hardest class: what the training data lacks". It prints, and
+The table of docs/results/sudoku.md, "The forum-hardest class: what the training data lacks". It prints, and
 writes no results/ file:
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/rating_gap/run.py --files $S --limit 1000 --dig 4000
 
-Two ratings: the generator's own (`puzzles.sudoku_search.rating`: the guesses the most-constrained-cell
+Two ratings: the generator's own (`puzzles.sudoku.search.rating`: the guesses the most-constrained-cell
 search makes to exhaust the tree, naked singles only), and the guesses a solver that knows naked and
 hidden singles makes on its way to the solution (`singles_guesses`; "guess": the share of puzzles
 singles alone do not solve). Prints both for the training pool's two difficulties (the generator's hard
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from puzzles import sudoku  # noqa: E402
-from puzzles.sudoku_search import random_solution, rating, search, singles_guesses  # noqa: E402
+from puzzles.sudoku.search import random_solution, rating, search, singles_guesses  # noqa: E402
 
 HARDEST = "tdoku_forum_hardest_1905_dev5000.txt"
 

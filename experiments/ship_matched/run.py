@@ -2,7 +2,7 @@
 csp_diffusion/checkpoints/TASK-KIND@BUDGET.safetensors (`csp solve --solver trm`, `csp bench --solvers
 loopmdm@1e13,...`).
 
-The matched sets of docs/results.md, "The architecture study" and "The maze study". They write no
+The matched sets of docs/results/compare.md, "The architecture study" and "The maze study". They write no
 results/ file: they read results/compare-TASK/results.json and write the checkpoints named above.
 
     .venv/bin/python experiments/ship_matched/run.py                               # sudoku, the study's largest budget

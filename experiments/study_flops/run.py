@@ -1,6 +1,6 @@
 """Each study variant's training FLOP/s on this machine, and what a study of given budgets would cost.
 
-How docs/results.md, "The maze study", picked its budgets. It prints and writes no results/ file:
+How docs/results/compare.md, "The maze study", picked its budgets. It prints and writes no results/ file:
 
     .venv/bin/python experiments/study_flops/run.py --task maze --budgets 1e13,2e13
 

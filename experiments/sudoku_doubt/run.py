@@ -1,6 +1,6 @@
 """Does a Sudoku model doubt its own mistakes? What retraction can read, checkpoint by checkpoint.
 
-The tables of docs/results.md, "Does the model doubt its own mistakes?"; --out writes the rows
+The tables of docs/results/sudoku.md, "Does the model doubt its own mistakes?"; --out writes the rows
 (results/sudoku/sudoku-doubt/doubt-*.json; the fine-tunes are trained by the `csp train` commands given there):
 
     S=../shared/puzzles/sudoku
@@ -41,7 +41,7 @@ from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
-from puzzles.sudoku_search import counted_search  # noqa: E402
+from puzzles.sudoku.search import counted_search  # noqa: E402
 
 DOUBT = SamplerConfig().doubt
 

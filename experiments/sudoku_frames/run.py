@@ -1,6 +1,6 @@
 """Do Sudoku chains gain from running in frames (symmetries of the grid)? The same sampler at F frames.
 
-The comparison of docs/results.md, "Frames for Sudoku chains"; it prints, and
+The comparison of docs/results/sudoku.md, "Frames for Sudoku chains"; it prints, and
 results/sudoku/sudoku-frames-forum-hardest-1000-1299.jsonl is the three runs' lines kept:
 
     .venv/bin/python experiments/sudoku_frames/run.py --frames 8,1 --start 1000 --limit 100

@@ -1,6 +1,6 @@
 """Sudoku LoopMDM: solve rate against speed, over the sampler's settings (where 80% and 20 puzzles/s meet, or not).
 
-The figures of docs/results.md; each writes its --out .json, .md and .png:
+The figures of docs/results/sudoku.md; each writes its --out .json, .md and .png:
 
     # "Speed" (where 80% and 20/s meet)
     python experiments/sudoku_frontier/run.py --sets norvig_top95,tdoku_magictour_top1465 --limit 200 \
@@ -11,7 +11,7 @@ The figures of docs/results.md; each writes its --out .json, .md and .png:
     # "Many chains together for a few steps"
     python experiments/sudoku_frontier/run.py --grid budget --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
         --limit 100 --out results/sudoku/sudoku-budget-forum-hardest-tune
-    # "Sampler settings" (the default's temperature; the per-puzzle rows docs/results.md cites,
+    # "Sampler settings" (the default's temperature; the per-puzzle rows docs/results/sudoku.md cites,
     # results/sudoku/sudoku-temperature-forum-hardest-1000-1199.json, were kept from that run in another layout)
     python experiments/sudoku_frontier/run.py --grid temperature --sets tdoku_forum_hardest_1905_dev5000 --start 1000 \
         --limit 200

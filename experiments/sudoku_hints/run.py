@@ -1,6 +1,6 @@
 """Which single right digit unlocks a hard Sudoku for the model, and does its own belief point there?
 
-The figures of docs/results.md, "One right digit"; --out writes them:
+The figures of docs/results/sudoku.md, "One right digit"; --out writes them:
 
     S=../shared/puzzles/sudoku
     .venv/bin/python experiments/sudoku_hints/run.py --puzzles $S/tdoku_forum_hardest_1905_dev5000.txt --start 1000 --limit 100 \
@@ -30,7 +30,7 @@ from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from puzzles import sudoku  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
-from puzzles.sudoku_search import search  # noqa: E402
+from puzzles.sudoku.search import search  # noqa: E402
 
 
 def main() -> None:

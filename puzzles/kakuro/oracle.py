@@ -27,8 +27,7 @@ import numpy as np
 from puzzles.cpsat import cp_model
 from puzzles.errors import UserError
 from puzzles.kakuro.grid import Kakuro, to_text, verify
-from puzzles.result import Result
-from puzzles.sudoku import NO_SOLUTION, SEVERAL_SOLUTIONS
+from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS, Result
 
 TASK = "kakuro"
 DEFAULT_TIME_LIMIT = 10.0

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.errors import UserError
-from puzzles.kakuro import generate as gen
+from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.grid import Kakuro
-from puzzles.sudoku import NO_SOLUTION, SEVERAL_SOLUTIONS
+from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS
 
 KIND = "kakuro"  # the generator's one kind (`gen:kakuro:N:...`)
 DEFAULT_SIZE = 8

@@ -1,7 +1,7 @@
-"""9x9 Sudoku: parsing, formats, verification, generation, augmentation.
+"""9x9 Sudoku: the grid, parsing, formats, verification.
 
 A grid is an int8 NumPy array of 81 cells in row-major order, 0 for a blank.
-Pure NumPy (plus the compiled search in `sudoku_search`); never imports torch.
+Pure NumPy (plus the compiled search in `search`); never imports torch.
 """
 
 from __future__ import annotations
@@ -9,19 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from puzzles.errors import PuzzleError
-from puzzles.sudoku_search import count_solutions, random_solution, search, singles_guesses
+from puzzles.sudoku.search import search
 
 CELLS = 81
-DIFFICULTIES = ("easy", "medium", "hard", "extreme", "fiendish")
-NO_SOLUTION = "no solution"
-SEVERAL_SOLUTIONS = "more than one solution"
 
 _BLANKS = set(".0_")
 _SEPARATORS = set("|-+!")
@@ -376,162 +373,3 @@ def solve_unique(grid: np.ndarray) -> np.ndarray:
     if n > 1:
         raise PuzzleError("the puzzle has more than one solution")
     return sol
-
-
-# ---------------------------------------------------------------- generation
-
-# Difficulty by measured rating (guesses of the most-constrained-cell search, see
-# sudoku_search) and, for the easy end, by how many givens are left.
-_LEVELS = {
-    # name: (stop digging at this many givens, min rating, max rating)
-    "easy": (36, 0, 0),
-    "medium": (28, 0, 10),
-    "hard": (0, 11, 100),
-    "extreme": (0, 101, 10**9),
-    "fiendish": (0, 0, 10**9),  # by the reasoning it needs instead: FIENDISH guesses beyond naked and hidden singles
-}
-FIENDISH = 5  # 4% of plain minimal puzzles; the forum-hardest need a median of 7 (experiments/rating_gap/run.py)
-
-
-def difficulty_of(grid: np.ndarray) -> str:
-    """The level a puzzle falls in by its measured rating (and, for easy, its givens)."""
-    r = int(search(grid, 2)[1])
-    if r == 0 and (grid != 0).sum() >= _LEVELS["easy"][0]:
-        return "easy"
-    return next(name for name in ("medium", "hard", "extreme") if r <= _LEVELS[name][2])
-
-
-def dig(solution: np.ndarray, rng: np.random.Generator, keep: int = 0) -> np.ndarray:
-    """A puzzle of `solution`: its cells removed in random order while the solution stays unique, down to `keep`
-    givens (0: a plain minimal puzzle, as the generator digs before it filters by rating)."""
-    grid = solution.copy()
-    filled = CELLS
-    for i in rng.permutation(CELLS):
-        if filled <= keep:
-            break
-        d = grid[i]
-        grid[i] = 0
-        if count_solutions(grid, 2) == 1:
-            filled -= 1
-        else:
-            grid[i] = d
-    return grid
-
-
-def generate_one(rng: np.random.Generator, difficulty: str = "hard", max_tries: int = 10_000) -> Sudoku:
-    """A puzzle with a unique solution whose measured difficulty is `difficulty` (fiendish: one a solver
-    that knows naked and hidden singles cannot finish without FIENDISH guesses or more, whatever its rating)."""
-    if difficulty not in _LEVELS:
-        raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
-    keep, lo, hi = _LEVELS[difficulty]
-    for _ in range(max_tries):
-        solution = random_solution(rng)
-        grid = dig(solution, rng, keep)
-        r = int(search(grid, 2)[1])
-        if difficulty == "fiendish":
-            if singles_guesses(grid, solution) >= FIENDISH:
-                return Sudoku(grid, solution, source="generated:fiendish", rating=r)
-        elif lo <= r <= hi and difficulty_of(grid) == difficulty:
-            return Sudoku(grid, solution, source=f"generated:{difficulty}", rating=r)
-    raise PuzzleError(f"no {difficulty} puzzle found in {max_tries} tries")
-
-
-def _generate_chunk(args: tuple[int, int, str]) -> list[Sudoku]:
-    seed, n, difficulty = args
-    rng = np.random.default_rng(seed)
-    return [generate_one(rng, difficulty) for _ in range(n)]
-
-
-def generate(n: int, difficulty: str = "hard", seed: int | np.random.SeedSequence = 0, workers: int = 1,
-             chunk: int = 64) -> Iterator[Sudoku]:
-    """`n` puzzles, reproducible from `seed` (an integer, or a named stream of `puzzles.seeds`) whatever
-    `workers` is (chunks are seeded by index)."""
-    from puzzles.seeds import child
-
-    if difficulty not in _LEVELS:
-        raise PuzzleError(f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}")
-    chunks = range((n + chunk - 1) // chunk)
-    seeds = [child(seed, k) if isinstance(seed, np.random.SeedSequence) else seed * 1_000_003 + k for k in chunks]
-    jobs = [(s, min(chunk, n - k * chunk), difficulty) for k, s in zip(chunks, seeds)]
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield from _generate_chunk(job)
-        return
-    from puzzles import workers as processes
-
-    pool = processes.pool(workers)  # its workers end with this process, however it ends
-    try:
-        for part in pool.map(_generate_chunk, jobs):
-            yield from part
-    except BaseException:  # an error, Ctrl-C, SIGTERM, the caller closing this early: the workers stop now
-        processes.stop(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-# ---------------------------------------------------------------- augmentation
-
-
-@dataclass(frozen=True)
-class Symmetry:
-    """A validity-preserving transform: relabel digits, permute rows and columns, maybe transpose.
-
-    digits: int8[10] with digits[0] = 0; rows, cols: permutations of 0..8 that keep
-    bands (stacks) together. Applying: out[r, c] = digits[in[rows[r], cols[c]]], then transpose.
-    """
-
-    digits: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    transpose: bool
-
-    def apply(self, grid: np.ndarray) -> np.ndarray:
-        g = np.asarray(grid).reshape(9, 9)[self.rows][:, self.cols]
-        if self.transpose:
-            g = g.T
-        return self.digits[g].reshape(CELLS).astype(np.int8)
-
-    def inverse(self) -> Symmetry:
-        inv_digits = np.zeros(10, np.int8)
-        inv_digits[self.digits] = np.arange(10)
-        rows, cols = np.argsort(self.rows), np.argsort(self.cols)
-        if self.transpose:
-            rows, cols = cols, rows
-        return Symmetry(inv_digits, rows, cols, self.transpose)
-
-
-def _band_permutation(rng: np.random.Generator) -> np.ndarray:
-    bands = rng.permutation(3)
-    return np.concatenate([b * 3 + rng.permutation(3) for b in bands])
-
-
-def random_symmetry(rng: np.random.Generator) -> Symmetry:
-    digits = np.concatenate([[0], rng.permutation(9) + 1]).astype(np.int8)
-    return Symmetry(digits, _band_permutation(rng), _band_permutation(rng), bool(rng.integers(2)))
-
-
-def frames(n: int, seed: int = 0) -> np.ndarray:
-    """int64 (n, 81): n symmetries of the grid that move cells only (rows and columns shuffled within
-    their bands and stacks, bands and stacks shuffled, maybe transposed), as cell permutations, the
-    identity first; seeded, so a puzzle's chains run in the same frames every time. Row k holds, at
-    each cell, the cell of the puzzle it shows: `grid[frames(n)[k]]` is the grid in frame k."""
-    rng = np.random.default_rng(seed)
-    out = [np.arange(CELLS)]
-    for _ in range(n - 1):
-        g = np.arange(CELLS).reshape(9, 9)[_band_permutation(rng)][:, _band_permutation(rng)]
-        out.append((g.T if rng.integers(2) else g).reshape(CELLS))
-    return np.stack(out)
-
-
-def augment(puzzle: np.ndarray, solution: np.ndarray | None, rng: np.random.Generator):
-    """The same random symmetry applied to a puzzle and its solution."""
-    s = random_symmetry(rng)
-    return s.apply(puzzle), (None if solution is None else s.apply(solution))
-
-
-__all__ = [
-    "CELLS", "DIFFICULTIES", "FIENDISH", "PEERS", "UNITS", "Sudoku", "Symmetry", "augment", "cell_name", "check_givens",
-    "conflicts", "count_solutions", "difficulty_of", "frames", "generate", "generate_one", "is_solution", "parse",
-    "random_solution", "random_symmetry", "read_file", "read_text", "solve_unique", "to_string",
-    "verify", "write_csv", "write_lines",
-]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from puzzles.cpsat import cp_model
-from puzzles.maze import UNREACHABLE, Maze, distances, to_text, verify
+from puzzles.maze.grid import UNREACHABLE, Maze, distances, to_text, verify
 from puzzles.result import Result
 
 TIME_LIMIT = "time limit"

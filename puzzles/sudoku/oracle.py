@@ -27,8 +27,8 @@ from typing import Protocol
 import numpy as np
 
 from puzzles.errors import PuzzleError
-from puzzles.result import Result
-from puzzles.sudoku import CELLS, NO_SOLUTION, SEVERAL_SOLUTIONS, UNITS, Sudoku, parse, to_string, verify
+from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS, Result
+from puzzles.sudoku.grid import CELLS, UNITS, Sudoku, parse, to_string, verify
 
 TASK = "sudoku"
 DEFAULT_TIME_LIMIT = 10.0
