@@ -31,8 +31,8 @@ def _study_defaults() -> dict[str, object]:
 def compare(
     task: Task = "sudoku",
     flops: Annotated[str | None, typer.Option(
-        "--flops", help="Training-FLOP budgets, comma-separated (e.g. 1e13,3e13): every run of every variant trains "
-        "to each (default {budgets}).")] = None,
+        "--flops", help="Training-FLOP budgets, comma-separated (e.g. 1e13,3e13): one run per variant and seed trains "
+        "to the largest and keeps a snapshot at each, scored on every tier (default {budgets}).")] = None,
     variants: Annotated[str | None, typer.Option(
         "--variants", help="Comma-separated subset of the variants (default all: {variants}).")] = None,
     seeds: Annotated[int | None, typer.Option("--seeds", min=1, help="Runs per variant (default {seeds}).")] = None,
@@ -51,8 +51,9 @@ def compare(
     device: Device = None,
 ) -> None:
     """Train LoopMDM, a same-parameter MDM, a same-compute deeper MDM, row-major and solver-order AR, HRM and
-    TRM to equal training FLOPs at matched parameters, with several seeds; score them on one held-out set; write
-    a report that decides each claim by an interval on its difference. Resumable: finished runs and scores are kept.
+    TRM (each with its paper's optimizer settings) at matched parameters, one run per seed with a snapshot at each
+    training-FLOP budget; score every snapshot on a ladder of held-out tiers; gate each variant on whether it learned;
+    write a report that decides each claim by an interval on its difference. Resumable: runs and scores are kept.
 
     Example:
 
@@ -65,10 +66,10 @@ def compare(
              "decoders": _decoders(decoders) if decoders else None}
     study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
     if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
-        run(study, out, _plain_events(len(study.variants) * study.seeds * len(study.budgets)))
+        run(study, out, _plain_events(_scores(study)))
         _report(out)
         return
-    total = len(study.variants) * study.seeds * len(study.budgets)
+    total = _scores(study)
     with progress() as bar:
         job = bar.add_task("compare", total=total, status="")
 
@@ -80,10 +81,19 @@ def compare(
             elif e.get("event") == "step":
                 bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
             elif e.get("event") == "evaluated":
-                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}%")
+                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']} {e.get('tier', '')}: "
+                                                        f"{100 * e['solve_rate']:.0f}%")
 
         run(study, out, on_event)
     _report(out)
+
+
+def _scores(study) -> int:
+    """How many (snapshot, tier) rows the study scores: its progress bar's length."""
+    from puzzles.domains import get_task
+
+    tiers = len(study.tiers) or len(get_task(study.task).study_tiers)
+    return sum(study.seeds_of(v) for v in study.variants) * len(study.budgets) * tiers
 
 
 def _plain_events(total: int):
@@ -103,7 +113,8 @@ def _plain_events(total: int):
             lines.tick(f"{done['run']}: {e.get('progress', 0) * 100:.0f}% · step {e['step']} · loss {e['loss']:.3f}")
         elif kind == "evaluated":
             done["n"] += 1
-            lines.phase(f"{e['variant']} seed {e['seed']}: {100 * e['solve_rate']:.0f}% solved ({done['n']}/{total})")
+            where = f"{e['variant']} seed {e['seed']} {e.get('tier', '')}"
+            lines.phase(f"{where}: {100 * e['solve_rate']:.0f}% solved ({done['n']}/{total})")
 
     return on_event
 

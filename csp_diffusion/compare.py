@@ -1,5 +1,6 @@
-"""The architecture study: train matched variants to equal training FLOPs with several seeds, score
-each on one held-out generated set, and decide the research claims with intervals.
+"""The architecture study: train matched variants with several seeds, one run each with a snapshot at every
+training-FLOP budget, score every snapshot on a ladder of held-out tiers, gate each variant on whether it
+learned, and decide the research claims with intervals.
 
 Variants (all share the data, the training loop and the FLOP budget; all but mdm-same-compute have
 LoopMDM's parameter count within 5%, each at the width that gets it there):
@@ -10,14 +11,18 @@ LoopMDM's parameter count within 5%, each at the width that gets it there):
   ar               the row-major autoregressive baseline
   ar-solver        the solver-order autoregressive baseline (Shah et al. 2024)
   hrm              the HRM-style baseline (deep supervision, one-step gradient, ACT)
-  trm              TRM (a 2-block network, full-recursion gradient, deep supervision, halting)
+  trm              TRM (a 2-block network, full-recursion gradient, deep supervision, halting); trm-mixer its
+                   Sudoku variant (an MLP mixes the cells)
+  loopmdm-mask, loopmdm-correct   LoopMDM with mask-only noising / a self-correcting corruption
+  hrm-noised       HRM trained on LoopMDM's noised grids (the crossed cell)
 Every FLOP is counted by network.train_flops, the same formula for every kind.
 
-Layout of OUT: OUT/runs/BUDGET/VARIANT-seedS/ (a training run, and eval.json: its per-puzzle results,
-so neither training nor scoring is ever redone), OUT/eval-puzzles.npz, OUT/results.json (settings, one
-row per run, the claims), OUT/report.md and the plots (compare_report.py). results.json is the record
-that is kept (runs/ holds checkpoints and is not): a run it holds, scored on the same puzzles by a study
-with the same training settings, is taken from it and never retrained, even when runs/ is gone.
+Layout of OUT: OUT/runs/VARIANT-seedS/ (one training run, to the largest budget, with snapshots/BUDGET.safetensors
+and scores/BUDGET-TIER.json, each snapshot's per-puzzle results on each tier, so neither training nor scoring is
+ever redone), OUT/results.json (settings, one row per variant, seed, budget and tier, the gates, the claims),
+OUT/report.md and the plots (compare_report.py). results.json is the record that is kept (runs/ holds
+checkpoints and is not): a row it holds, scored on the same puzzles by a study with the same training settings,
+is taken from it and never retrained, even when runs/ is gone.
 """
 
 from __future__ import annotations
