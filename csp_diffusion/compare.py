@@ -38,6 +38,7 @@ import numpy as np
 
 from csp_diffusion import models
 from csp_diffusion.compare_report import claims, plots, report
+from csp_diffusion.doubt import doubt
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import fast_bf16, pick_device
 from csp_diffusion.sampler import SamplerConfig
@@ -59,6 +60,7 @@ RECIPES = {
 }
 SCHEDULE = {"schedule": "constant", "ema": 0.999, "warmup_fraction": 0.01}
 LOOPS = (1, 2, 4, 8)  # LoopMDM's inference loop counts for the trend claim
+RETRACTING = ("loopmdm", "loopmdm-mask", "loopmdm-correct")  # the variants whose retraction and doubt are measured
 
 
 @dataclass
@@ -284,8 +286,9 @@ def _complete(row: dict | None, study: Study, pset: Tier, name: str, budget: flo
 
 
 def _inference(study: Study, name: str, budget: float, tier: str | None) -> bool:
-    """LoopMDM at the largest budget is also scored with loops, retraction and the rules varied (every tier)."""
-    return name == "loopmdm" and budget == max(study.budgets)
+    """LoopMDM and its noising variants at the largest budget are also scored with loops, retraction and the rules
+    varied, and their doubt measured (every tier)."""
+    return name in RETRACTING and budget == max(study.budgets)
 
 
 _SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size", "warmup_fraction", "lr", "schedule",
@@ -367,6 +370,9 @@ def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, device, 
         row["no_retract"] = solved(retract=False)
         row["rules_off"] = solved(rules=False)
         row["rules_off_no_retract"] = solved(rules=False, retract=False)
+        refs = [np.asarray(r).reshape(-1) for r in pset.references]  # a boolean answer: its two values, off and on
+        values = np.stack([r.astype(np.int64) + 1 if r.dtype == bool else r.astype(np.int64) for r in refs])
+        row.update(doubt(model, task, pset.encoded, values, pset.shape, device))
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
     losses = [e["loss"] for e in log if e.get("event") == "step" and e["step"] <= info["step"]]
     row["loss_first_last"] = [losses[0], losses[-1]] if losses else None

@@ -171,6 +171,13 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
                    f"margin {100 * MARGIN:.0f} points)", "loopmdm", "mdm-same-compute", budget, decoder, MARGIN)
             for rival in ("ar", "ar-solver", "hrm", "trm"):
                 versus(f"loopmdm beats {rival} at equal training FLOPs", "loopmdm", rival, budget, decoder)
+        for variant in ("loopmdm-mask", "loopmdm-correct"):  # the noising variants' retraction
+            if _matrix(rows, variant, budget, "rules_off") is not None:
+                for rules, on_key, off_key in (("on", "solved", "no_retract"), ("off", "rules_off", "rules_off_no_retract")):
+                    on, off = _matrix(rows, variant, budget, on_key), _matrix(rows, variant, budget, off_key)
+                    est, lo, hi = difference(on, off, paired_seeds=True)
+                    add(f"retraction helps ({variant}, sampler, rules {rules}: retract on > off)", budget,
+                        f"on {_rate(on)} vs off {_rate(off)}", est, lo, hi, _beats(lo, hi))
         loop = _matrix(rows, "loopmdm", budget)
         if loop is None or _matrix(rows, "loopmdm", budget, "rules_off") is None:
             continue
@@ -305,6 +312,19 @@ def report(results: dict) -> str:
                 est, lo, hi = to_target(mine, v, tier, target)
                 reach.append(f"{_flops_text(est)} [{_flops_text(lo)}, {_flops_text(hi)}]")
             lines.append(f"| {v} | " + " | ".join(cells) + " | " + " | ".join(reach) + " |")
+        lines.append("")
+    doubts = [r for r in rows if "doubt_auroc" in r]
+    if doubts:
+        lines += ["## Doubt: does the model doubt its own wrong commits? (largest budget)", "",
+                  "AUROC of one minus the probability of each committed value, wrong commits against right ones, after "
+                  "the model's surest half of the blanks is committed (0.5: no better than chance; csp_diffusion/doubt.py).",
+                  "", "| variant | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
+        for v in dict.fromkeys(r["variant"] for r in doubts):
+            cells = []
+            for t in tiers:
+                rs = [r for r in doubts if r["variant"] == v and r.get("tier", "held-out") == t]
+                cells.append(f"{statistics.fmean(r['doubt_auroc'] for r in rs):.3f}" if rs else "-")
+            lines.append(f"| {v} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Optimizer steps at each budget (for reading the tables at equal steps)", "",
               "| variant | width | params | lr | " + " | ".join(_budget(b) for b in budgets) + " |",

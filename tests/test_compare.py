@@ -149,11 +149,13 @@ def test_compare_trains_one_run_per_seed_and_scores_every_snapshot_on_every_tier
     assert first[0]["train_flops"] < first[-1]["train_flops"]
     loop = next(r for r in rows if r["variant"] == "loopmdm" and r["budget_flops"] == 3e8)
     assert set(loop["by_loops"]) == {"1", "2", "4", "8"} and "no_retract" in loop and "rules_off_no_retract" in loop
+    assert 0 <= loop["doubt_auroc"] <= 1 or loop["wrong_commits"] == 0
     assert all(set(r["by_decoder"]) == {"sampler", "argmax"} for r in rows)
     assert all("native" in r for r in rows if r["tier"] == "easy" and r["budget_flops"] == 3e8)
     assert set(results["gates"]) == set(study.variants) and not any(g["passed"] for g in results["gates"].values())
     report = (tmp_path / "cmp" / "report.md").read_text()
     assert "## Claims" in report and "## Gates" in report and "## Tier hard" in report and "FLOPs to 50%" in report
+    assert "## Doubt" in report
     saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
     assert saved["claims"] and {c["tier"] for c in saved["claims"]} == {"easy", "hard"}
     assert all(c["verdict"] in ("held", "not held", "undecided") or "did not learn" in c["verdict"]
@@ -258,3 +260,11 @@ def test_compare_takes_the_decoders_to_score_with(tmp_path, monkeypatch):
     assert seen["study"].decoders == ("argmax",)
     bad = runner.invoke(app, ["compare", "--decoder", "bogus", "--out", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "unknown decoder" in bad.output
+
+
+def test_doubt_auroc_tells_a_model_that_doubts_its_mistakes_from_one_that_does_not():
+    from csp_diffusion.doubt import auroc
+
+    assert auroc(np.array([0.9, 0.8]), np.array([0.1, 0.2, 0.3])) == 1.0
+    assert auroc(np.array([0.5]), np.array([0.5])) == 0.5
+    assert auroc(np.array([0.1]), np.array([0.9])) == 0.0 and math.isnan(auroc(np.array([]), np.array([0.2])))

@@ -36,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from csp_diffusion.doubt import auroc  # noqa: E402
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
@@ -44,14 +45,6 @@ from puzzles.files import write_text  # noqa: E402
 from puzzles.sudoku.search import counted_search  # noqa: E402
 
 DOUBT = SamplerConfig().doubt
-
-
-def auroc(wrong: np.ndarray, right: np.ndarray) -> float:
-    """P(a wrong commit is doubted more than a right one), ties counting half (Mann-Whitney)."""
-    scores = np.concatenate([wrong, right])
-    _, where, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2)[where]  # 1-based, ties sharing their mean rank
-    return float((ranks[:len(wrong)].sum() - len(wrong) * (len(wrong) + 1) / 2) / (len(wrong) * len(right)))
 
 
 def named(path: Path) -> str:

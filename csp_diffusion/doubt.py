@@ -1,0 +1,58 @@
+"""Does a model doubt its own mistakes? The measure retraction depends on, for any task a LoopMDM runs on.
+
+From the bare puzzle, the model's surest `share` of each puzzle's blank cells take its most probable value,
+right or wrong (the grid the sampler's first step leaves); the model then reads that grid (only the true givens
+pinned) and its doubt in each committed value is one minus the value's probability. The AUROC of that doubt for
+telling wrong commits from right ones is 0.5 when the model cannot tell them apart (retraction then removes
+right and wrong commits alike) and 1 when every wrong commit is doubted more than every right one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def auroc(wrong: np.ndarray, right: np.ndarray) -> float:
+    """P(a wrong commit is doubted more than a right one), ties counting half (Mann-Whitney)."""
+    if not len(wrong) or not len(right):
+        return float("nan")
+    scores = np.concatenate([wrong, right])
+    _, where, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[where]  # 1-based, ties sharing their mean rank
+    return float((ranks[:len(wrong)].sum() - len(wrong) * (len(wrong) + 1) / 2) / (len(wrong) * len(right)))
+
+
+def doubt(model, task, puzzles: np.ndarray, solutions: np.ndarray, shape, device, share: float = 0.5,
+          batch: int = 128) -> dict:
+    """{doubt_auroc, committed_wrong, wrong_commits, right_commits} of an MDM (model(values, given, positions,
+    graph, loops) -> logits) on encoded `puzzles` (n, T) of one grid `shape`, `solutions` their values."""
+    structure = task.structure(shape)
+    positions = torch.as_tensor(structure.positions, device=device)
+    graph = torch.as_tensor(structure.graph, device=device)
+    solutions = task.classes(np.asarray(solutions))
+
+    def probs(values: np.ndarray, givens: np.ndarray) -> np.ndarray:
+        out = []
+        for k in range(0, len(values), batch):
+            v = torch.as_tensor(values[k:k + batch], dtype=torch.long, device=device)
+            g = torch.as_tensor(givens[k:k + batch] > 0, device=device)
+            with torch.no_grad():
+                out.append(model(v, g, positions, graph, model.max_loops).float().softmax(-1).cpu().numpy())
+        return np.concatenate(out)
+
+    blank = puzzles == 0
+    first = probs(puzzles, puzzles)
+    sure, guess = first.max(-1), first.argmax(-1) + 1
+    ranked = np.where(blank, sure, -1.0).argsort(1)[:, ::-1].argsort(1)  # 0: the surest blank of its row
+    commit = blank & (ranked < np.ceil(share * blank.sum(1, keepdims=True)))
+    grids = np.where(commit, guess, puzzles)
+    kept = np.take_along_axis(probs(grids, puzzles), (grids - 1).clip(0)[..., None], -1)[..., 0]
+    right = guess == solutions
+    wrong_c, right_c = commit & ~right, commit & right
+    return {"doubt_auroc": auroc(1 - kept[wrong_c], 1 - kept[right_c]),
+            "committed_wrong": float(wrong_c.sum() / max(1, commit.sum())),
+            "wrong_commits": int(wrong_c.sum()), "right_commits": int(right_c.sum())}
+
+
+__all__ = ["auroc", "doubt"]
