@@ -81,7 +81,7 @@ def compare(
             elif e.get("event") == "step":
                 bar.update(job, status=f"{e.get('progress', 0) * 100:.0f}% · loss {e['loss']:.3f}")
             elif e.get("event") == "evaluated":
-                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']} {e.get('tier', '')}: "
+                bar.update(job, advance=1, status=f"{e['variant']} seed {e['seed']} {e.get('tier') or ''}: "
                                                         f"{100 * e['solve_rate']:.0f}%")
 
         run(study, out, on_event)
@@ -113,7 +113,7 @@ def _plain_events(total: int):
             lines.tick(f"{done['run']}: {e.get('progress', 0) * 100:.0f}% · step {e['step']} · loss {e['loss']:.3f}")
         elif kind == "evaluated":
             done["n"] += 1
-            where = f"{e['variant']} seed {e['seed']} {e.get('tier', '')}"
+            where = f"{e['variant']} seed {e['seed']}" + (f" {e['tier']}" if e.get("tier") else "")
             lines.phase(f"{where}: {100 * e['solve_rate']:.0f}% solved ({done['n']}/{total})")
 
     return on_event

@@ -197,7 +197,7 @@ def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
         for k in range(50):
             on_event({"event": "step", "step": k, "loss": 1.0, "progress": k / 50})
         on_event({"event": "phase", "what": "evaluating loopmdm seed 0"})
-        on_event({"event": "evaluated", "variant": "loopmdm", "seed": 0, "solve_rate": 0.5})
+        on_event({"event": "evaluated", "variant": "loopmdm", "seed": 0, "tier": "easy", "solve_rate": 0.5})
         (out / "report.md").write_text("# report\n")
         return {}
 
@@ -208,10 +208,10 @@ def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert r.stderr.splitlines() == [
         "generating 5 held-out puzzles",
-        "training loopmdm seed 0 at 1e+06 FLOPs (1/14)",
+        "training loopmdm seed 0 at 1e+06 FLOPs (1/105)",  # 7 variants, 5 budgets, 3 tiers
         "loopmdm seed 0 at 1e+06 FLOPs: generating the training pool",
         "evaluating loopmdm seed 0",
-        "loopmdm seed 0: 50% solved (1/14)",
+        "loopmdm seed 0 easy: 50% solved (1/105)",
     ]
 
 
