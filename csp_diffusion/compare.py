@@ -82,13 +82,14 @@ class Study:
     pool_size: int = 20_000
     device: str | None = None
     widths: dict = field(default_factory=dict)  # filled in by run(): each variant's width
-    lrs: dict = field(default_factory=dict)  # each model kind's learning rate (the sweep's pick; 1e-3 unless given)
+    lrs: dict = field(default_factory=dict)  # learning rates by variant (or by model kind): the sweep's picks;
+    # 1e-3 for one not given
 
     def seeds_of(self, name: str) -> int:
         return 1 if name in self.single_seed else self.seeds
 
-    def lr(self, kind: str) -> float:
-        return self.lrs.get(kind, 1e-3)
+    def lr(self, name: str) -> float:
+        return self.lrs.get(name, self.lrs.get(self.overrides(name)[0], 1e-3))
 
     def overrides(self, name: str) -> tuple[str, dict]:
         """(model kind, config overrides) of a variant, before width matching."""
@@ -184,7 +185,7 @@ def config(study: Study, name: str, seed: int, budget: float, width: int, device
     kind, extra = study.overrides(name)
     return TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": width}, flops=budget, seed=seed,
                        batch_size=study.batch_size, pool_size=study.pool_size, device=study.device, eval_puzzles=0,
-                       autocast=fast_bf16(device), checkpoint_every_minutes=2.0, lr=lr or study.lr(kind),
+                       autocast=fast_bf16(device), checkpoint_every_minutes=2.0, lr=lr or study.lr(name),
                        snapshots=snapshots, grid=get_task(study.task).study_grid, **RECIPES[kind], **SCHEDULE)
 
 

@@ -5,7 +5,8 @@ Sudoku: every variant trained once per seed to 1e14 training FLOPs, snapshots at
 each scored on the ladder (generated easy, medium and hard, 500 each, and the first 500 of the forum-hardest
 file in ../shared/puzzles when it is there) with the argmax and sampler decoders (and each kind's own on the
 easy tier at the largest budget, for the gates). Mazes: trained on 9x9 grids and smaller to 3e13, scored on
-9x9, 15x15 and random-wall 30x30. Learning rates: the sweep's picks (experiments/study/lr_sweep.py).
+9x9, 15x15 and random-wall 30x30. Learning rates: the sweep's picks (experiments/study/lr_sweep.py, Sudoku;
+the maze study takes them too).
 
     python experiments/study/run.py --task sudoku     # resumable: rerun the same command
     python experiments/study/run.py --task maze
@@ -23,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
 
 from csp_diffusion.compare import Study, run  # noqa: E402
 
@@ -38,18 +40,35 @@ PLAN = {
 }
 
 
-def lrs(task: str) -> dict:
-    """Each kind's learning rate: the sweep's best at its largest budget (most solved, then the lower loss)."""
+SWEPT = {"mdm-same-params": "loopmdm", "mdm-same-compute": "loopmdm", "loopmdm-mask": "loopmdm",
+         "loopmdm-correct": "loopmdm", "ar": "ar-solver", "hrm-noised": "hrm"}  # variants that take a swept one's rate
+
+
+def lrs(variants: tuple[str, ...]) -> dict:
+    """Each variant's learning rate: its sweep's best at the sweep's largest budget (most solved, then the lower
+    loss), or the rate of the swept variant it belongs with (SWEPT). Refuses to guess one the sweep has not
+    finished (run experiments/study/lr_sweep.py first)."""
     path = ROOT / "results" / "study" / "lr-sweep.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
-    rows = [r for r in rows if r["task"] == "sudoku" and r["budget"] == max(x["budget"] for x in rows)]
-    best = {}
+    top = max((r["budget"] for r in rows), default=None)
+    best, tried = {}, {}
     for r in rows:
-        kind = r["kind"]
-        key = (r["solved"], -(r["loss"] or 1e9))
-        if kind not in best or key > best[kind][0]:
-            best[kind] = (key, r["lr"])
-    return {k: v[1] for k, v in best.items()}
+        if r["task"] != "sudoku" or r["budget"] != top:
+            continue
+        tried.setdefault(r["variant"], set()).add(r["lr"])
+        key = (r["solved"], -(r["loss"] if r["loss"] is not None else 1e9))
+        if r["variant"] not in best or key > best[r["variant"]][0]:
+            best[r["variant"]] = (key, r["lr"])
+    from lr_sweep import LRS
+
+    out = {}
+    for name in variants:
+        swept = SWEPT.get(name, name)
+        if tried.get(swept) != set(LRS):
+            raise SystemExit(f"error: the learning-rate sweep has not finished {swept} (tried {sorted(tried.get(swept, []))}"
+                             f" of {list(LRS)}): run experiments/study/lr_sweep.py first")
+        out[name] = best[swept][1]
+    return out
 
 
 def main() -> None:
@@ -61,7 +80,7 @@ def main() -> None:
     if args.task == "sudoku":
         ladder = [f"{t}=gen:{t}:500:seed=777" for t in ("easy", "medium", "hard")]
         tiers = tuple(ladder + ([f"forum={FORUM}"] if FORUM.is_file() else []))
-    study = Study(task=args.task, lrs=lrs(args.task), tiers=tiers, **plan)
+    study = Study(task=args.task, lrs=lrs(plan["variants"]), tiers=tiers, **plan)
     print(f"learning rates: {study.lrs}", flush=True)
     out = ROOT / "results" / "study" / args.task
 
