@@ -39,6 +39,10 @@ class Structure:
     neighbours: int64 (cells, slots), each cell's neighbours in fixed slots (mazes: self, up,
         right, down, left), -1 where there is none; None for small dense graphs.
     shape: the grid's (rows, cols).
+
+    A task whose structure differs per puzzle (`per_puzzle`: Kakuro, whose runs are the graph) gives
+    one per encoded grid, read from its values: positions (B, cells, axes) and neighbours
+    (B, cells, slots) for a batch of B grids (models take either form), or the forms above for one.
     """
 
     positions: np.ndarray
@@ -50,6 +54,22 @@ class Structure:
     def graph(self) -> np.ndarray:
         """What attention follows: the neighbour table when there is one, else the adjacency."""
         return self.neighbours if self.neighbours is not None else self.adjacency
+
+
+def per_puzzle(task) -> bool:
+    """Whether `task`'s structure differs per puzzle: `task.structure(shape, values)` reads each encoded grid's
+    own (Kakuro); else `task.structure(shape)` serves every grid of a shape (Sudoku, mazes)."""
+    return bool(getattr(task, "structure_per_puzzle", False))
+
+
+def structure_of(task, shape, puzzles: np.ndarray) -> Structure:
+    """The Structure a decoder runs `puzzles` (encoded, (P, T)) under: the task's for `shape`, or where it
+    differs per puzzle, the one puzzle's (such a task's puzzles are decoded one at a time: models.decoder)."""
+    if not per_puzzle(task):
+        return task.structure(shape)
+    if len(puzzles) != 1:
+        raise ValueError(f"{task.name} puzzles each have their own structure: decode them one at a time")
+    return task.structure(shape, np.asarray(puzzles)[0])
 
 
 def _with_values(cells: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -528,13 +548,15 @@ TASKS = {"sudoku": SudokuTask, "maze": MazeTask, "kakuro": KakuroTask}
 
 
 def get_task(name: str, train_size: int | None = None):
-    """The task `name`; `train_size` sets a maze task's training grid side (Sudoku has one size)."""
+    """The task `name`; `train_size` sets the training grid side of a task of several sizes (mazes, Kakuro;
+    Sudoku has one size)."""
     if name not in TASKS:
         raise UserError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     if train_size is None:
         return TASKS[name]()
     task = TASKS[name]
-    if not hasattr(task, "TRAIN_SIZE") or not 5 <= train_size <= task.MAX_SIDE:
-        raise UserError("a training grid size applies to tasks of several sizes only (mazes), from 5 to "
-                        f"{MazeTask.MAX_SIDE}")
+    if not hasattr(task, "TRAIN_SIZE"):
+        raise UserError("a training grid size applies to tasks of several sizes only (mazes, Kakuro)")
+    if not 5 <= train_size <= task.MAX_SIDE:
+        raise UserError(f"a {name} training grid's side must be 5 to {task.MAX_SIDE}, got {train_size}")
     return task(train_size)
