@@ -150,10 +150,12 @@ class MDMObjective(Objective):
         return path_loss + trace_loss, self.batch_size * self.world * self._flops(loops), {
             "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
 
-    def _own_commits(self, puzzle: torch.Tensor, given: torch.Tensor, positions, graph) -> torch.Tensor:
-        """The grid the sampler's first step leaves: the model (no grad, K_max loops) reads the bare puzzle,
-        and per row a share r ~ U(0, 1) of the unknown cells, the ones it is surest of, take its most
-        probable value, right or wrong; the rest stay masked."""
+    def _own_commits(self, puzzle: torch.Tensor, given: torch.Tensor, positions=None, graph=None) -> torch.Tensor:
+        """The grid the sampler's first step leaves: the model (no grad, K_max loops) reads the bare puzzle
+        (under `positions` and `graph`; None: the batch's own), and per row a share r ~ U(0, 1) of the unknown
+        cells, the ones it is surest of, take its most probable value, right or wrong; the rest stay masked."""
+        if positions is None:
+            positions, graph = self.structure(puzzle)
         with torch.no_grad(), self.amp():
             probs = self.model(puzzle, given, positions, graph, self.model.max_loops).float().softmax(-1)
         sure, value = probs.max(-1)

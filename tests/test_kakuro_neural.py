@@ -117,7 +117,7 @@ def test_the_pool_is_seeded_padded_and_from_its_sides():
     assert np.array_equal(puzzles, again) and puzzles.shape == (3, 64) and puzzles.dtype == np.int16
     for p, s in zip(puzzles, solutions):
         assert task.verify(p, s)
-        inner = np.argwhere((p.reshape(8, 8) != enc.BLOCK))
+        inner = np.argwhere(p.reshape(8, 8) != enc.BLOCK)
         assert (inner.max(0) - inner.min(0) < 6).all()  # a 6x6 puzzle (its clues and cells) among blocks
     assert task.pool_levels == ("5", "6", "7", "8")
     with pytest.raises(UserError, match="unknown Kakuro pool side 9"):
