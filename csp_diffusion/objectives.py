@@ -22,7 +22,9 @@ FLOPs that step cost (forward and backward, per the whole batch):
 - TRM: the same deep supervision, but the halting head learns only whether the grid is right
   (TRM drops HRM's "continue" target and its extra forward pass).
 Every objective counts its FLOPs with network.train_flops (forward, plus twice the forward
-of the differentiated part), so budgets in FLOPs mean the same for every kind.
+of the differentiated part), so budgets in FLOPs mean the same for every kind. The networks read
+each batch under `Objective.structure`: the task's one structure, or where it differs per puzzle
+(Kakuro), each grid's own, read from its encoded values.
 `state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
 """
 
@@ -236,8 +238,8 @@ class DeepSupervisionObjective(Objective):
             (a, b), logits, q = self.net(puzzle, (a, b), positions, graph)
         free = puzzle == 0
         # a given's target is its pinned value; one above the top class (a Kakuro clue cell) counts as the top
-        target = (solution - 1).clamp(0, logits.shape[-1] - 1)
-        ce = F.cross_entropy(logits.float().transpose(1, 2), target, reduction="none")
+        labels = (solution - 1).clamp(0, logits.shape[-1] - 1)
+        ce = F.cross_entropy(logits.float().transpose(1, 2), labels, reduction="none")
         ce = (ce * free).sum() / free.sum().clamp(min=1)
         done = done + 1
         correct = (((logits.argmax(-1) + 1) == solution) | ~free).all(-1)  # givens are pinned right
