@@ -98,9 +98,12 @@ def bench(
     from csp_diffusion import models
 
     known = b.solvers(task)  # an unknown task is one line here
-    if solvers is None:  # a task without models (Kakuro) runs its first oracle alone
+    if solvers is None:  # a task without a model to run (none shipped, no --checkpoints) runs its first oracle alone
+        from csp_diffusion.solver import SHIPPED
+
         oracle = get_task(task).oracles[0]
-        solvers = f"{models.DEFAULT},{oracle}" if neural(get_task(task)) else oracle
+        has = checkpoints is not None or (SHIPPED / f"{task}-{models.DEFAULT}.safetensors").is_file()
+        solvers = f"{models.DEFAULT},{oracle}" if neural(get_task(task)) and has else oracle
     names = [s.strip() for s in solvers.split(",") if s.strip()]
     if not names:
         raise fail(f"--solvers names no solver; choose from {', '.join(known)}")
@@ -109,6 +112,10 @@ def bench(
             raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(known)}")
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
+        if models.kind_of(name) and checkpoints is None:  # a model with none shipped: one line before any display
+            from csp_diffusion.solver import shipped_checkpoint
+
+            shipped_checkpoint(name, task)
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
     sampler = sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,

@@ -276,6 +276,8 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
 
     name = name or models.DEFAULT
     if name not in bench.solvers(task):
+        if models.kind_of(name):
+            models.check_task(models.kind_of(name), t)  # a kind that cannot run on the task says why
         raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
     return name, True
 

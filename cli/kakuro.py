@@ -1,8 +1,10 @@
-"""`csp solve kakuro` and `csp generate kakuro`: Kakuro solved exactly (there is no Kakuro model yet)."""
+"""`csp solve kakuro` and `csp generate kakuro`: Kakuro solved exactly (CP-SAT, the default) or by a trained
+model (`--solver loopmdm --checkpoint RUN/model.safetensors`; no Kakuro model is shipped yet)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -16,16 +18,44 @@ from cli.common import (
     at_least,
     at_most,
     console,
+    decoding_text,
     err_console,
     exit_for,
     fail,
     guarded,
+    ignored,
+    loops_text,
+    neural_solver,
     pick_solver,
     positive_time_limit,
     progress,
+    sampler_fields,
     writable,
 )
-from cli.options import DEFAULT_TIME_LIMIT, MAX_COUNT, MAX_WORKERS, Count, JsonLines, Limit, Output, Seed, TimeLimit, Workers
+from cli.options import (
+    DEFAULT_TIME_LIMIT,
+    MAX_COUNT,
+    MAX_WORKERS,
+    Chains,
+    Checkpoint,
+    Count,
+    Decoder,
+    JsonLines,
+    Limit,
+    Loops,
+    NeuralDevice,
+    Output,
+    Retract,
+    Rules,
+    Seed,
+    SpareAfter,
+    Steps,
+    TimeLimit,
+    WarmLoops,
+    Workers,
+    library_help,
+    neural_facts,
+)
 from puzzles.files import write_text
 from puzzles.kakuro import generator as gen
 from puzzles.kakuro import grid
@@ -87,19 +117,32 @@ def _line(k: int, puzzle: Kakuro, r: Result) -> str:
 
 def _kind(many: bool) -> Kind:
     def drawn(k: int, puzzle: Kakuro, r: Result) -> list:
-        return [draw(puzzle, grid.parse(r.solution) if r.solved else None), _status(k if many else 0, r)]
+        items = [draw(puzzle, grid.parse(r.solution) if r.solved else None), _status(k if many else 0, r)]
+        if "steps" in r.extra:  # a model's
+            e = r.extra
+            items.append(escape(f"{e['steps']} steps, {e['commits']} commits, {e['retractions']} retractions, "
+                                f"{e['restarts']} restarts, {loops_text(e)}; {decoding_text(e)}"))
+        return items
 
     return Kind(line=_line, draw=drawn, gap="\n")
 
 
-@solve_app.command("kakuro")
+def _verified(task: KakuroTask, puzzle: Kakuro, r: Result) -> Result:
+    """A model's result as reported: solved only when its answer passes the Kakuro verifier here too."""
+    if r.solved and task.check(puzzle, task.answer(r.solution)) is not None:  # pragma: no cover - never seen
+        return replace(r, verified=False, solution=None, error="the answer failed the verifier")
+    return r
+
+
+@solve_app.command("kakuro", cls=library_help(lambda: neural_facts("kakuro")))
 @guarded
 def solve_kakuro(
     file: Annotated[str | None, typer.Argument(
         metavar="FILE|-", help="Kakuro file (puzzles separated by blank lines), or - for stdin; nothing: the piped "
         "standard input.")] = None,
     solver: Annotated[str | None, typer.Option(
-        "--solver", "-s", help="Solver: cpsat, the exact CP-SAT oracle (the default; there is no Kakuro model yet).")] = None,
+        "--solver", "-s", help="Solver: {solvers} (default cpsat, the exact CP-SAT oracle; a model needs "
+        "--checkpoint: no Kakuro model is shipped yet).")] = None,
     fmt: Format = None,
     json_out: JsonLines = False,
     output: AnswersFile = None,
@@ -110,24 +153,52 @@ def solve_kakuro(
         help="Refuse a puzzle without exactly one solution (a 2nd solve proves it unique); else stop at one.")] = True,
     limit: Limit = None,
     workers: Workers = 2,
+    checkpoint: Checkpoint = None,
+    loops: Loops = None,
+    warm_loops: WarmLoops = None,
+    steps: Steps = None,
+    chains: Chains = None,
+    spare_after: SpareAfter = None,
+    retract: Retract = True,
+    decoder: Decoder = None,
+    rules: Rules = True,
+    device: NeuralDevice = None,
 ) -> None:
-    """Solve Kakuro puzzles exactly, each answer written as it settles; exit 0 if all are solved (and verified), 1
-    if any is not (or was skipped), 2 on bad input, 130 on Ctrl-C.
+    """Solve Kakuro puzzles, each answer written as it settles; exit 0 if all are solved (and verified), 1 if any
+    is not (or was skipped), 2 on bad input, 130 on Ctrl-C.
 
     Text form: one row per line, cells separated by spaces; # a blocked cell, D\\R a clue (the sum of the run
     below, of the run to the right; either may be left out), . a cell to fill, 1-9 a given; lines starting
-    with % are comments. The line format writes each answer in the same form after a % line with its status."""
-    solver, _ = pick_solver(solver, "kakuro")  # a model's name: one line, no Kakuro model yet
+    with % are comments. The line format writes each answer in the same form after a % line with its status.
+
+    A model (--solver loopmdm --checkpoint RUN/model.safetensors, from csp train loopmdm --task kakuro) runs
+    on any size; its answers count only once the Kakuro verifier accepts them."""
+    solver, neural = pick_solver(solver or "cpsat", "kakuro")
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1), ("--workers", workers, 1))
     at_most(("--workers", workers, MAX_WORKERS))
+    sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
+                   decoder=decoder)  # bounds
     check_format(fmt, json_out)
     writable(output)
+    if not neural:
+        ignored(solver, {"--checkpoint": checkpoint is not None, "--chains": chains is not None,
+                         "--loops": loops is not None, "--warm-loops": warm_loops is not None,
+                         "--steps": steps is not None, "--spare-after": spare_after is not None,
+                         "--decoder": decoder is not None, "--no-rules": not rules, "--no-retract": not retract,
+                         "--device": device is not None})
     warn, said = skipped(skip_invalid)
     puzzles = grid.read_file(source(file, "Kakuro puzzles"), on_error=warn, limit=limit)
     answers = Answers(_kind(len(puzzles) > 1), pick_format(fmt, json_out, len(puzzles), False, output), output,
                       single=False)
-    stream = KakuroTask().solve_exact(puzzles, solver, time_limit, workers=workers, check_unique=check_unique)
+    task = KakuroTask()
+    if neural:
+        ns = neural_solver(solver, "kakuro", checkpoint, device, loops=loops, steps=steps, chains=chains,
+                           spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules,
+                           decoder=decoder, time_limit=time_limit)
+        stream = (_verified(task, p, r) for p, r in zip(puzzles, ns.solve_screened(puzzles, check_unique)))
+    else:
+        stream = task.solve_exact(puzzles, solver, time_limit, workers=workers, check_unique=check_unique)
     results = report(puzzles, stream, answers, f"solving ({solver})")  # the workers start before the progress display
     out = answers.summary_console()
     if len(puzzles) > 1 and out is not None:

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from cli.common import PlainProgress, console, err_console, fail, guarded, model_task
 from cli.options import MODEL_TASKS, Device
+from puzzles.kakuro.task import KakuroTask
 from puzzles.maze.task import MazeTask
 
 # Without `from __future__ import annotations`: the options' help below is made from TrainConfig's
@@ -91,14 +92,16 @@ def _command(kind: str):
             help="Generated puzzles in the training pool (cached).")] = default["pool_size"],
         pool_mix: Annotated[str | None, typer.Option(
             help="The pool's generators, comma-separated, in equal shares: Sudoku levels (default hard,extreme; "
-                 "fiendish: puzzles that need several guesses beyond naked and hidden singles) or maze kinds "
-                 "(default perfect,open; also walls, rooms, borderless).")] = None,
+                 "fiendish: puzzles that need several guesses beyond naked and hidden singles), maze kinds "
+                 "(default perfect,open; also walls, rooms, borderless) or Kakuro sides (each puzzle's rows and "
+                 "columns drawn from them; default 5 to the grid's side).")] = None,
         eval_every: Annotated[float, typer.Option(
             help="Minutes between held-out solve-rate checks.")] = default["eval_every_minutes"],
         device: Device = None,
         bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = default["autocast"],
-        grid: Annotated[int | None, typer.Option(help=f"Mazes: side of the training grids (default {MazeTask.TRAIN_SIZE}); "
-                                                 "smaller mazes sit inside.")] = None,
+        grid: Annotated[int | None, typer.Option(help=f"Mazes and Kakuro: side of the training grids (default "
+                                                 f"{MazeTask.TRAIN_SIZE}, {KakuroTask.TRAIN_SIZE}); smaller puzzles "
+                                                 "sit inside.")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = None,
     ) -> None:

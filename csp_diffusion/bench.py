@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from csp_diffusion.models import MODELS, kind_of
+from csp_diffusion.models import MODELS, kind_of, runs_on
 from puzzles.contract import neural
 from puzzles.domains import get_task
 from puzzles.errors import UserError
@@ -97,13 +97,13 @@ class Run:
 
 
 def solvers(task: str) -> tuple[str, ...]:
-    """Every solver name `run` takes for `task`: the neural model kinds and the shipped matched set
-    (KIND@BUDGET) when models run on it (`puzzles.contract.neural`), the task's model-guided searches
-    (`hybrid`), then its oracles."""
+    """Every solver name `run` takes for `task`: the neural model kinds that run on it and the shipped matched
+    set (KIND@BUDGET) when models run on it (`puzzles.contract.neural`, `models.runs_on`), the task's
+    model-guided searches (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
     t = get_task(task)
-    models = (*MODELS, *shipped_names(t.name)) if neural(t) else ()
+    models = tuple(name for name in (*MODELS, *shipped_names(t.name)) if runs_on(kind_of(name), t)) if neural(t) else ()
     return (*models, *getattr(t, "hybrids", ()), *getattr(t, "oracles", ()))
 
 

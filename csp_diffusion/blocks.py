@@ -27,6 +27,8 @@ class GraphAttention(nn.Module):
     - a long (cells, slots) neighbour table, -1 = no neighbour, for large sparse grids: each cell
       attends to its `slots` listed cells only, with a learned per-head bias for each slot (slot k
       is a fixed direction, e.g. self/up/right/down/left), so direction is known without positions.
+    Either may also be one per grid of the batch, (B, cells, cells) or (B, cells, slots), for a task
+    whose graph differs per puzzle (Kakuro's runs).
     """
 
     def __init__(self, dim: int, heads: int, slots: int = 0):
@@ -43,32 +45,39 @@ class GraphAttention(nn.Module):
         qkv = self.qkv(x)
         if graph is not None and graph.dtype != torch.bool:
             y = self._local(qkv, graph, rows)
-            T = len(graph)
+            T = graph.shape[-2]
         else:
             q, k, v = qkv.view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=graph).transpose(1, 2)
+            mask = graph[:, None] if graph is not None and graph.dim() == 3 else graph  # one per grid: (B, 1, T, T)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
         return self.out(y.reshape(B, T, C))
 
     def _local(self, qkv: torch.Tensor, table: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """qkv (B, N, 3C); table (T, S) -> (B, T, H, d), O(T * S) instead of O(T^2); the queries are the
-        cells `rows` (default: T = N, every cell). Each cell's neighbours' keys and values are gathered as whole
-        rows, keys apart from values so each is contiguous, and heads stay in the last axes, so nothing is
-        permuted (faster than gathering per head and contracting with einsum). On CPU the products and sums
-        run in float32 whatever the input: there bf16 elementwise work is slower than float32 (this kernel
-        about 25% faster on a 30x30 maze; docs/results/maze.md, "Frames")."""
+        """qkv (B, N, 3C); table (T, S), or one per grid (B, T, S) -> (B, T, H, d), O(T * S) instead of
+        O(T^2); the queries are the cells `rows` (default: T = N, every cell; a shared table only). Each
+        cell's neighbours' keys and values are gathered as whole rows, keys apart from values so each is
+        contiguous, and heads stay in the last axes, so nothing is permuted (faster than gathering per head
+        and contracting with einsum). On CPU the products and sums run in float32 whatever the input: there
+        bf16 elementwise work is slower than float32 (this kernel about 25% faster on a 30x30 maze;
+        docs/results/maze.md, "Frames")."""
         B, _, C3 = qkv.shape
-        T, S = table.shape
+        T, S = table.shape[-2:]
         C, H = C3 // 3, self.heads
         d = C // H
         x = qkv.float() if qkv.device.type == "cpu" else qkv
-        neighbours = table.clamp(min=0).reshape(-1)
         q = (x[..., :C] if rows is None else x[:, rows, :C]).view(B, T, 1, H, d)
-        k = x[..., C : 2 * C].index_select(1, neighbours).view(B, T, S, H, d)
-        v = x[..., 2 * C :].index_select(1, neighbours).view(B, T, S, H, d)
+        if table.dim() == 3:  # a table per grid: gather each grid's rows from its own cells
+            at = table.clamp(min=0).reshape(B, T * S, 1).expand(-1, -1, C)
+            k = x[..., C : 2 * C].gather(1, at).view(B, T, S, H, d)
+            v = x[..., 2 * C :].gather(1, at).view(B, T, S, H, d)
+        else:
+            neighbours = table.clamp(min=0).reshape(-1)
+            k = x[..., C : 2 * C].index_select(1, neighbours).view(B, T, S, H, d)
+            v = x[..., 2 * C :].index_select(1, neighbours).view(B, T, S, H, d)
         scores = (q * k).sum(-1) * d**-0.5  # (B, T, S, H)
         if self.slot_bias is not None:
             scores = scores + self.slot_bias.t().to(scores.dtype)
-        scores = scores.masked_fill((table < 0)[:, :, None], float("-inf"))
+        scores = scores.masked_fill((table < 0)[..., None], float("-inf"))
         return (scores.softmax(2)[..., None] * v).sum(2).to(qkv.dtype)
 
 
@@ -117,10 +126,12 @@ def mixer_flops(cells: int, dim: int, mlp_ratio: int) -> int:
 
 
 class CellEmbedding(nn.Module):
-    """Value token + given/unknown flag + one learned embedding per structural axis (row, column, box).
+    """Value token + given/unknown flag + one learned embedding per structural axis (row, column, box; or
+    any per-cell feature a task gives as an index, such as a Kakuro cell's run sums).
 
     With `free_positions`, cells get a free embedding each instead (the ablation). `tokens` counts
-    the value tokens, MASK included (n_values + 1, plus any input-only marks a task adds).
+    the value tokens, MASK included (n_values + 1, plus any input-only marks a task adds); a value
+    above the last token reads as the last (a Kakuro clue cell holds its sums: the features carry them).
     """
 
     def __init__(self, dim: int, tokens: int, position_sizes: tuple[int, ...], cells: int, free_positions: bool):
@@ -134,11 +145,11 @@ class CellEmbedding(nn.Module):
             self.axes = nn.ModuleList(nn.Embedding(n, dim) for n in position_sizes)
 
     def forward(self, values: torch.Tensor, given: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        """values, given: (B, T); positions: (T, axes) -> (B, T, dim)."""
-        x = self.value(values) + self.given(given.long())
+        """values, given: (B, T); positions: (T, axes), or one per grid (B, T, axes) -> (B, T, dim)."""
+        x = self.value(values.clamp(max=self.value.num_embeddings - 1)) + self.given(given.long())
         if self.free_positions:
             return x + self.position(torch.arange(values.shape[1], device=values.device))
-        return x + sum(emb(positions[:, a]) for a, emb in enumerate(self.axes))
+        return x + sum(emb(positions[..., a]) for a, emb in enumerate(self.axes))
 
 
 def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:

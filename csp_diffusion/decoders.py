@@ -34,6 +34,7 @@ import torch
 from csp_diffusion.constraints import rule_for
 from csp_diffusion.denoiser import as_denoiser
 from csp_diffusion.sampler import Deadline, Outcome, Sampler, SamplerConfig, State
+from puzzles.domains import structure_of
 
 
 class _Decoder:
@@ -49,7 +50,7 @@ class _Decoder:
 
     def _inputs(self, puzzles: np.ndarray, shape):
         """(structure, its shape, positions tensor, puzzles as a long tensor) for one batch."""
-        structure = self.task.structure(shape)
+        structure = structure_of(self.task, shape, puzzles)
         positions = torch.as_tensor(structure.positions, device=self.device)
         return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
 
@@ -65,6 +66,24 @@ class _Decoder:
                         extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k],
                                "passes": int(passes[k]), "loops_run": int(loops_run[k])})
                 for k in range(len(puzzles))]
+
+
+class OneByOne:
+    """A decoder for a task whose structure differs per puzzle (Kakuro): each call of the decoder it wraps
+    gets one puzzle (and its chains), so every model call and rule runs under that puzzle's own structure.
+    A time limit is per puzzle as ever (each call gets its puzzle's share)."""
+
+    def __init__(self, decoder):
+        self.decoder = decoder
+
+    def solve_iter(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None):
+        """(index, Outcome) per puzzle, in order; the live view follows puzzle 0."""
+        for p in range(len(puzzles)):
+            for _, outcome in self.decoder.solve_iter(puzzles[p:p + 1], on_step if p == 0 else None, shape):
+                yield p, outcome
+
+    def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
+        return [o for _, o in self.solve_iter(puzzles, on_step, shape)]
 
 
 def _chains_of(puzzles: np.ndarray, chains: int) -> np.ndarray:
@@ -121,7 +140,7 @@ class ARDecoder(_Sequence):
         greedy = torch.ones(P, dtype=torch.bool, device=self.device) if greedy is None else greedy
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         answer = torch.zeros_like(puzzle)
-        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules)
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules, positions)
         deadline = Deadline(self.config.time_limit, P)
         calls = 0
         for t in range(T):
@@ -158,7 +177,7 @@ class ARSolverDecoder(_Sequence):
         greedy = torch.ones(P, dtype=torch.bool, device=self.device) if greedy is None else greedy
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         grid = puzzle.clone()
-        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules)
+        rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules, positions)
         cells = torch.zeros(P, 0, dtype=torch.long, device=self.device)
         values = torch.zeros_like(cells)
         done = (grid > 0).all(1)
@@ -244,7 +263,7 @@ class UnmaskDecoder(_Decoder):
         t0 = time.perf_counter()
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         graph = torch.as_tensor(structure.graph, device=self.device)
-        rule = rule_for(self.task, graph, self.config.rules)
+        rule = rule_for(self.task, graph, self.config.rules, positions)
         P, T = puzzle.shape
         S, loops = self.config.max_steps, self.config.loops or self.model.max_loops
         v, given = puzzle.clone(), puzzle > 0

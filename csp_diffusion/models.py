@@ -14,13 +14,14 @@ import torch
 from csp_diffusion.ar import AR, ARConfig
 from csp_diffusion.ar_solver import ARSolver, ARSolverConfig
 from csp_diffusion.checkpoint import read_model
-from csp_diffusion.decoders import ARDecoder, ArgmaxDecoder, ARSolverDecoder, RecurrentDecoder, UnmaskDecoder
+from csp_diffusion.decoders import ARDecoder, ArgmaxDecoder, ARSolverDecoder, OneByOne, RecurrentDecoder, UnmaskDecoder
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.hrm import HRM, HRMConfig
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.objectives import ARObjective, ARSolverObjective, HRMObjective, MDMObjective, TRMObjective
 from csp_diffusion.sampler import Sampler
 from csp_diffusion.trm import TRM, TRMConfig
+from puzzles.domains import per_puzzle
 from puzzles.errors import UserError
 
 DECODERS = ("argmax", "native", "sampler")  # how a model's predictions become an answer (decoders.py)
@@ -102,8 +103,24 @@ def kind_of(name: str) -> str | None:
 
 def decoder(kind: str, model, task, config, device: torch.device, autocast: bool = False):
     """The inference procedure for a model kind read with `config.decoder` (None: the kind's own), with
-    `solve(puzzles, on_step=None, shape=None)` and `solve_iter`."""
-    return MODELS[kind].decoders[decoder_of(kind, config.decoder)](model, task, config, device, autocast)
+    `solve(puzzles, on_step=None, shape=None)` and `solve_iter`; on a task whose structure differs per puzzle
+    (Kakuro), one puzzle at a time (`decoders.OneByOne`)."""
+    check_task(kind, task)
+    made = MODELS[kind].decoders[decoder_of(kind, config.decoder)](model, task, config, device, autocast)
+    return OneByOne(made) if per_puzzle(task) else made
+
+
+def check_task(kind: str, task) -> None:
+    """UserError when `kind` cannot run on `task`: the AR kinds write cells in an order of rows and columns
+    (`task.axes`), which a task whose cells carry none (Kakuro, whose model reads its runs) lacks."""
+    if not runs_on(kind, task):
+        raise UserError(f"{kind} writes cells in an order of rows and columns, which {task.name} cells do not "
+                        f"carry; choose from {', '.join(k for k in MODELS if runs_on(k, task))}")
+
+
+def runs_on(kind: str, task) -> bool:
+    """Whether model `kind` can train and run on `task` (`check_task`)."""
+    return not (MODELS[kind].network.needs_positions and not getattr(task, "axes", True))
 
 
 def check_config(config: dict) -> None:

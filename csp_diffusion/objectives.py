@@ -22,7 +22,9 @@ FLOPs that step cost (forward and backward, per the whole batch):
 - TRM: the same deep supervision, but the halting head learns only whether the grid is right
   (TRM drops HRM's "continue" target and its extra forward pass).
 Every objective counts its FLOPs with network.train_flops (forward, plus twice the forward
-of the differentiated part), so budgets in FLOPs mean the same for every kind.
+of the differentiated part), so budgets in FLOPs mean the same for every kind. The networks read
+each batch under `Objective.structure`: the task's one structure, or where it differs per puzzle
+(Kakuro), each grid's own, read from its encoded values.
 `state_dict`/`load_state_dict` cover whatever an exact --resume needs beyond the RNGs.
 """
 
@@ -34,6 +36,7 @@ import torch.nn.functional as F
 
 from csp_diffusion.network import train_flops
 from csp_diffusion.noising import noise
+from puzzles.domains import per_puzzle
 
 
 class Objective:
@@ -41,14 +44,23 @@ class Objective:
                  rng: np.random.Generator, structure, autocast: bool, world: int = 1):
         self.net, self.model, self.task, self.pool = net, model, task, pool
         self.batch_size, self.device, self.gen, self.rng = batch_size, device, gen, rng
-        self.positions, self.graph = structure
+        self.positions, self.graph = structure  # a task whose structure differs per puzzle: its template's
         self.cells = self.positions.shape[0]
         self.neighbours = int(self.graph.shape[1]) if self.graph.dtype != torch.bool else int(self.graph.sum(1).float().mean())
         self.autocast, self.world = autocast, world
+        self.per_puzzle = per_puzzle(task)
 
     def batch(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         p, s = self.task.training_pairs(self.pool, n or self.batch_size, self.rng)
         return torch.as_tensor(p, device=self.device), torch.as_tensor(s, device=self.device)
+
+    def structure(self, puzzle: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(positions, graph) the model reads a batch of puzzles under: the task's, shared by every grid, or
+        where it differs per puzzle (Kakuro), each grid's own from its encoded values, (B, T, ...) each."""
+        if not self.per_puzzle:
+            return self.positions, self.graph
+        st = self.task.structure(None, puzzle.cpu().numpy())
+        return torch.as_tensor(st.positions, device=self.device), torch.as_tensor(st.graph, device=self.device)
 
     def rand(self, *shape) -> torch.Tensor:
         """Uniform noise from the objective's generator, on its device."""
@@ -73,19 +85,20 @@ class MDMObjective(Objective):
         if mc.trace:
             return self._trace_step()
         puzzle, solution = self.batch()
+        positions, graph = self.structure(puzzle)
         loops = int(self.rng.integers(1, mc.max_loops + 1))
         values, given = noise(puzzle, solution, self.task.n_values, self.gen, p_wrong=mc.wrong)
         own = bool(mc.own_commits) and self.rng.random() < mc.own_commits
         if own:
-            values = self._own_commits(puzzle, given)
+            values = self._own_commits(puzzle, given, positions, graph)
         state, before = None, 0
         if mc.carry and self.rng.random() < mc.carry:
             before = int(self.rng.integers(1, mc.max_loops + 1))
             earlier = self._earlier(values, given)
             with torch.no_grad(), self.amp():
-                _, state = self.model(earlier, given, self.positions, self.graph, before, return_state=True)
+                _, state = self.model(earlier, given, positions, graph, before, return_state=True)
         with self.amp():
-            logits = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, state=state)
+            logits = self.net(values, given, positions, graph, loops, mc.grad_loops, state=state)
         free = ~given
         loss = F.cross_entropy(logits[free].float(), solution[free] - 1)
         flops = self._flops(loops)
@@ -112,6 +125,7 @@ class MDMObjective(Objective):
         the rows is partly revealed and partly wrong (as the sampler's later steps see them), the rest bare."""
         mc, task = self.model.config, self.task
         puzzle, solution = self.batch()
+        positions, graph = self.structure(puzzle)
         trace = task.trace(puzzle.cpu().numpy(), task.structure().shape)
         need = task.trace_loops(trace)
         if self.rng.random() < 0.5:
@@ -121,9 +135,9 @@ class MDMObjective(Objective):
         values, given = noise(puzzle, solution, task.n_values, self.gen, p_start=1 - mc.trace_reveal)
         states: list[torch.Tensor] = []
         with self.amp():
-            _, core = self.net(values, given, self.positions, self.graph, loops, mc.grad_loops, states=states,
+            _, core = self.net(values, given, positions, graph, loops, mc.grad_loops, states=states,
                                return_state=True)
-            logits = self.model.coda_logits(core, values, given, self.graph)
+            logits = self.model.coda_logits(core, values, given, graph)
         trace_loss = 0.0
         for j, h in enumerate(states):
             k = loops - len(states) + 1 + j  # the pass this state ends
@@ -138,12 +152,14 @@ class MDMObjective(Objective):
         return path_loss + trace_loss, self.batch_size * self.world * self._flops(loops), {
             "loops": loops, "path_loss": round(path_loss.item(), 4), "trace_loss": round(trace_loss.item(), 4)}
 
-    def _own_commits(self, puzzle: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
-        """The grid the sampler's first step leaves: the model (no grad, K_max loops) reads the bare puzzle,
-        and per row a share r ~ U(0, 1) of the unknown cells, the ones it is surest of, take its most
-        probable value, right or wrong; the rest stay masked."""
+    def _own_commits(self, puzzle: torch.Tensor, given: torch.Tensor, positions=None, graph=None) -> torch.Tensor:
+        """The grid the sampler's first step leaves: the model (no grad, K_max loops) reads the bare puzzle
+        (under `positions` and `graph`; None: the batch's own), and per row a share r ~ U(0, 1) of the unknown
+        cells, the ones it is surest of, take its most probable value, right or wrong; the rest stay masked."""
+        if positions is None:
+            positions, graph = self.structure(puzzle)
         with torch.no_grad(), self.amp():
-            probs = self.model(puzzle, given, self.positions, self.graph, self.model.max_loops).float().softmax(-1)
+            probs = self.model(puzzle, given, positions, graph, self.model.max_loops).float().softmax(-1)
         sure, value = probs.max(-1)
         sure = sure.masked_fill(given, -1.0)
         unknown = (~given).sum(1, keepdim=True)
@@ -222,20 +238,23 @@ class DeepSupervisionObjective(Objective):
         if self.carry is None:
             self.carry = self._fresh(self.batch_size)
         puzzle, solution, a, b, done, least, pinned = self._carried()
+        positions, graph = self.structure(puzzle)
         with self.amp():
-            (a, b), logits, q = self.net(puzzle, (a, b), self.positions, self.graph, pinned)
+            (a, b), logits, q = self.net(puzzle, (a, b), positions, graph, pinned)
         free = ~pinned
-        ce = F.cross_entropy(logits.float().transpose(1, 2), solution - 1, reduction="none")
+        # a given's target is its pinned value; one above the top class (a Kakuro clue cell) counts as the top
+        labels = (solution - 1).clamp(0, logits.shape[-1] - 1)
+        ce = F.cross_entropy(logits.float().transpose(1, 2), labels, reduction="none")
         ce = (ce * free).sum() / free.sum().clamp(min=1)
         done = done + 1
-        correct = ((logits.argmax(-1) + 1) == solution).all(-1)
+        correct = (((logits.argmax(-1) + 1) == solution) | ~free).all(-1)  # givens are pinned right
         loss = ce
         extra_forward = 0
         if mc.act:
             loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 0], correct.float())
             if self.continue_target:
                 with torch.no_grad(), self.amp():  # bootstrap target for "continue" from the next segment
-                    _, _, q_next = self.model(puzzle, (a.detach(), b.detach()), self.positions, self.graph, pinned)
+                    _, _, q_next = self.model(puzzle, (a.detach(), b.detach()), positions, graph, pinned)
                 target = torch.sigmoid(torch.where(done >= mc.segments, q_next[:, 0], q_next.max(-1).values))
                 loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q[:, 1], target)
                 extra_forward = 1

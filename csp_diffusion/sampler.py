@@ -60,6 +60,7 @@ import torch
 from csp_diffusion.constraints import rule_for
 from csp_diffusion.denoiser import as_denoiser
 from csp_diffusion.quiet import QuietCells
+from puzzles.domains import structure_of
 from puzzles.errors import UserError
 
 
@@ -147,7 +148,9 @@ class Sampler:
     """Runs a masked-diffusion network over a batch of puzzles of one task and grid size.
 
     model(values, given, positions, graph, loops) -> logits; task supplies
-    structure(shape), conflicts(values) and verify(puzzle, values, shape).
+    structure(shape), conflicts(values) and verify(puzzle, values, shape). A task whose structure differs
+    per puzzle (Kakuro) runs one puzzle (and its chains) per call, under that puzzle's structure
+    (`puzzles.domains.structure_of`; `models.decoder` hands them over one at a time).
     """
 
     def __init__(self, model, task, config: SamplerConfig, device: torch.device, autocast: bool = False):
@@ -425,11 +428,11 @@ class _Run:
         self.sampler, self.cfg, self.task, self.device, self.puzzles = sampler, cfg, task, device, puzzles
         self.confident = cfg.confident if cfg.confident is not None else task.confident
         self.temperature = cfg.temperature if cfg.temperature is not None else task.temperature
-        structure = task.structure(shape)
+        structure = structure_of(task, shape, puzzles)
         self.shape = structure.shape
         self.positions = torch.as_tensor(structure.positions, device=device)
         self.graph = torch.as_tensor(structure.graph, device=device)
-        self.rule = rule_for(task, self.graph, cfg.rules)
+        self.rule = rule_for(task, self.graph, cfg.rules, self.positions)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
         frames = task.frames(self.shape) if hasattr(task, "frames") else np.arange(puzzles.shape[1])[None]
         self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, frames)

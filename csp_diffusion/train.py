@@ -76,7 +76,7 @@ class TrainConfig:
     device: str | None = None
     autocast: bool = False  # bf16 autocast (fast on CPUs with AVX-512 BF16 and on recent GPUs)
     init: str | None = None  # start from this model checkpoint's weights and config (fine-tuning)
-    grid: int | None = None  # mazes: the training grids' side (default the task's, 15); smaller mazes sit inside
+    grid: int | None = None  # mazes, Kakuro: the training grids' side (default the task's: 15, 12); smaller puzzles sit inside
 
 
 def _dist() -> tuple[int, int]:
@@ -146,6 +146,7 @@ def check(cfg: TrainConfig) -> None:
     if not cfg.init:  # a fine-tune's sizes come from its checkpoint
         models.check_config({**defaults, **cfg.model_config})
     task = get_task(cfg.task, cfg.grid)
+    models.check_task(cfg.model, task)
     if cfg.pool_mix is not None:
         wrong = [d for d in cfg.pool_mix if d not in task.pool_levels]
         if wrong or not cfg.pool_mix:

@@ -111,6 +111,10 @@ class Structure:
     neighbours: int64 (cells, slots), each cell's neighbours in fixed slots (mazes: self, up,
         right, down, left), -1 where there is none; None for small dense graphs.
     shape: the grid's (rows, cols).
+
+    A task whose structure differs per puzzle (`per_puzzle`: Kakuro, whose runs are the graph) gives
+    one per encoded grid, read from its values: positions (B, cells, axes) and neighbours
+    (B, cells, slots) for a batch of B grids (models take either form), or the forms above for one.
     """
 
     positions: np.ndarray

@@ -22,13 +22,15 @@ model can tell S from G). `classes` maps a grid back to plain values.
 
 from __future__ import annotations
 
+import numpy as np
+
 from puzzles.contract import Structure
 from puzzles.errors import UserError
 from puzzles.kakuro.task import KakuroTask
 from puzzles.maze.task import MazeTask
 from puzzles.sudoku.task import SudokuTask
 
-__all__ = ["Structure", "TASKS", "get_task"]
+__all__ = ["Structure", "TASKS", "get_task", "per_puzzle", "structure_of"]
 
 TASKS = {
     "sudoku": SudokuTask,
@@ -38,13 +40,31 @@ TASKS = {
 
 
 def get_task(name: str, train_size: int | None = None):
-    """The task `name`; `train_size` sets a maze task's training grid side (Sudoku has one size)."""
+    """The task `name`; `train_size` sets the training grid side of a task of several sizes (mazes, Kakuro;
+    Sudoku has one size)."""
     if name not in TASKS:
         raise UserError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     if train_size is None:
         return TASKS[name]()
     task = TASKS[name]
-    if not hasattr(task, "TRAIN_SIZE") or not 5 <= train_size <= task.MAX_SIDE:
-        raise UserError("a training grid size applies to tasks of several sizes only (mazes), from 5 to "
-                        f"{MazeTask.MAX_SIDE}")
+    if not hasattr(task, "TRAIN_SIZE"):
+        raise UserError("a training grid size applies to tasks of several sizes only (mazes, Kakuro)")
+    if not 5 <= train_size <= task.MAX_SIDE:
+        raise UserError(f"a {name} training grid's side must be 5 to {task.MAX_SIDE}, got {train_size}")
     return task(train_size)
+
+
+def per_puzzle(task) -> bool:
+    """Whether `task`'s structure differs per puzzle: `task.structure(shape, values)` reads each encoded grid's
+    own (Kakuro); else `task.structure(shape)` serves every grid of a shape (Sudoku, mazes)."""
+    return bool(getattr(task, "structure_per_puzzle", False))
+
+
+def structure_of(task, shape, puzzles: np.ndarray) -> Structure:
+    """The Structure a decoder runs `puzzles` (encoded, (P, T)) under: the task's for `shape`, or where it
+    differs per puzzle, the one puzzle's (such a task's puzzles are decoded one at a time: models.decoder)."""
+    if not per_puzzle(task):
+        return task.structure(shape)
+    if len(puzzles) != 1:
+        raise ValueError(f"{task.name} puzzles each have their own structure: decode them one at a time")
+    return task.structure(shape, np.asarray(puzzles)[0])

@@ -88,7 +88,7 @@ def test_bench_needs_a_solver_name(solvers):
     (["bench", "--puzzles", "gen:hard:2", "--solvers", "cpsat", "--limit", "0"], "error: --limit must be at least 1, got 0"),
     (["bench", "--puzzles", "gen:hard:2", "--loops", "0"], "error: --loops must be at least 1, got 0"),
     (["generate", "maze", "-n", "0"], "error: -n must be at least 1, got 0"),
-    (["compare", "--task", "chess"], "error: unknown task 'chess'; choose from sudoku, maze"),
+    (["compare", "--task", "chess"], "error: unknown task 'chess'; choose from sudoku, maze, kakuro"),
 ])
 def test_shared_checks_are_one_line_everywhere(args, message):
     assert one_line_error(runner.invoke(app, args, input="S G\n")) == message

@@ -265,7 +265,8 @@ def test_cli_generate_then_solve_round_trip(cli, tmp_path):
     (("solve", "kakuro", "-"), "#  3\\\n\\3 x\n", "bad cell 'x' at row 2, col 2"),
     (("solve", "kakuro", "-"), "#  18\\ 4\\\n\\7 . .\n\\11 . .\n", "cannot be met"),
     (("solve", "kakuro", "/no/such.kakuro"), None, "no such file"),
-    (("solve", "kakuro", "-", "--solver", "loopmdm"), SMALL, "no Kakuro model yet"),
+    (("solve", "kakuro", "-", "--solver", "loopmdm"), SMALL, "no shipped loopmdm checkpoint for kakuro"),
+    (("solve", "kakuro", "-", "--solver", "ar"), SMALL, "ar writes cells in an order of rows and columns"),
     (("solve", "kakuro", "-", "--solver", "magic"), SMALL, "unknown solver 'magic'"),
     (("solve", "kakuro", "-", "--time-limit", "0"), SMALL, "--time-limit must be positive"),
     (("generate", "kakuro", "--size", "ten"), None, "--size must be RxC"),
@@ -281,5 +282,5 @@ def test_cli_bench_runs_the_oracle_alone(cli):
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.stdout)
     assert row["solver"] == "cpsat" and row["solved"] == 3 and row["cell_accuracy"] == 1.0
-    assert "no Kakuro model yet" in one_line_error(cli("bench", "--task", "kakuro", "--puzzles", str(SAMPLE),
-                                                       "--solvers", "loopmdm"))
+    assert "no shipped loopmdm checkpoint" in one_line_error(cli("bench", "--task", "kakuro", "--puzzles", str(SAMPLE),
+                                                                 "--solvers", "loopmdm"))

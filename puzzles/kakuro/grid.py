@@ -203,9 +203,9 @@ def _token(tok: str, cell: Cell) -> tuple[str, int, int, int]:
     return "clue", 0, int(down or 0), int(across or 0)
 
 
-def parse_rows(rows: list[str]) -> Kakuro:
+def parse_rows(rows: list[str], checked: bool = True) -> Kakuro:
     """One puzzle from its rows (each a line of whitespace-separated cells); PuzzleError naming the cell
-    when a token is malformed, the rows are ragged or a rule of the module doc is broken."""
+    when a token is malformed, the rows are ragged or (`checked`) a rule of the module doc is broken."""
     cells = [row.split() for row in rows]
     width = len(cells[0])
     for r, row in enumerate(cells):
@@ -218,15 +218,16 @@ def parse_rows(rows: list[str]) -> Kakuro:
         for c, tok in enumerate(row):
             kind, digits[r, c], down[r, c], across[r, c] = _token(tok, (r, c))
             white[r, c] = kind == "white"
-    return Kakuro.checked(white, digits, across, down)
+    return Kakuro.checked(white, digits, across, down) if checked else Kakuro(white, digits, across, down)
 
 
-def parse(text: str) -> Kakuro:
-    """One puzzle from its text (comment and blank lines ignored); PuzzleError when it is not one."""
+def parse(text: str, checked: bool = True) -> Kakuro:
+    """One puzzle from its text (comment and blank lines ignored); PuzzleError when it is not one (without
+    `checked`, only when its tokens or rows are malformed: a wrong answer's grid reads too)."""
     rows = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(COMMENT)]
     if not rows:
         raise PuzzleError("empty puzzle")
-    return parse_rows(rows)
+    return parse_rows(rows, checked)
 
 
 def read_text(text: str, name: str = "<text>", on_error: Callable[[str], None] | None = None,
