@@ -22,6 +22,7 @@ from puzzles.kakuro import grid, oracle
 from puzzles.kakuro.grid import Kakuro
 from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS
 
+
 @functools.cache
 def _reachable() -> np.ndarray:
     return enc.reachable()
