@@ -17,6 +17,8 @@ from puzzles.domains import get_task
 from puzzles.result import Result
 
 SHIPPED = Path(__file__).parent / "checkpoints"
+MAX_CELLS = 1001 * 1001  # the largest grid a neural solver takes (the largest maze `csp generate` makes): its
+# memory grows with the cells and the chains, and a larger grid is refused with one line rather than run out of it
 
 
 def shipped_checkpoint(name: str, task: str) -> Path:
@@ -154,11 +156,15 @@ class NeuralSolver:
                      on_step) -> Iterator[Result]:
         """`rows` encoded, `originals` as given (the text of a result is drawn from the original:
         an encoded maze no longer tells S from G)."""
-        if not self.fits(shape):
+        cells = int(np.prod(shape))
+        refused = (None if cells <= MAX_CELLS else f"a {shape[0]}x{shape[1]} grid is too large for a neural solver: "
+                   f"{cells:,} cells, and it takes at most {MAX_CELLS:,} (1001 x 1001)")
+        if refused is None and not self.fits(shape):
+            refused = f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses"
+        if refused is not None:
             for puzzle, original in zip(rows, originals):
                 yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
-                             solution=None, verified=False, seconds=0.0,
-                             error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
+                             solution=None, verified=False, seconds=0.0, error=refused)
             return
         loops = config.loops
         sampler = models.decoder(self.kind, self.model, self.task, config, self.device, self.autocast)
