@@ -130,7 +130,8 @@ def bench(
 
             kind = models.kind_of(name)
             asked = {k: v for k, v in sampler.items() if v is not None}
-            given = {**models.sampling_defaults(kind, get_task(task), decoder), **asked} if kind else sampler  # the user's win
+            given = ({**models.sampling_defaults(kind, get_task(task), decoder), **asked,
+                      "time_limit": sampler["time_limit"]} if kind else sampler)  # the user's win
             rows.append(b.summarize(pset, b.run(name, pset, given, time_limit, checkpoints, device, tick)))
     b.mark_matched(rows)
     if csv_out is not None:

@@ -18,13 +18,13 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from puzzles import maze, sudoku_oracle
+from puzzles import limits, maze
 from puzzles.contract import neural
 from puzzles.domains import TASKS
 
 MODEL_TASKS = {name: task for name, task in TASKS.items() if neural(task)}  # the tasks models run on
 
-DEFAULT_TIME_LIMIT = sudoku_oracle.DEFAULT_TIME_LIMIT  # seconds per puzzle, the exact solvers' default (mazes' too)
+DEFAULT_TIME_LIMIT = None  # each puzzle's own default, fitted to its size (puzzles/limits.py)
 
 # the most each size, count and loop option takes, checked before any work starts
 MAX_COUNT = 1_000_000  # puzzles to make (-n/--count, a bench gen: spec's N)
@@ -38,9 +38,10 @@ NEURAL = "Neural solvers"  # the help panel of the options below that only a neu
 
 Solver = Annotated[str | None, typer.Option(
     "--solver", "-s", help="Solver: {solvers} (default {default}).")]
-TimeLimit = Annotated[float, typer.Option(
-    "--time-limit", "-t", help="Seconds per puzzle, after which it counts as unsolved (a neural solver's batch gets "
-    "this much per puzzle).")]
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", "-t", show_default=False, help="Seconds of its own work per puzzle, from when its work starts "
+    "(in a batch, its share of each step), after which it counts as unsolved. Default: fitted to the puzzle's "
+    f"size, {limits.FORMULA} ({limits.BASE:g} s for a Sudoku, 294 s for a 99 x 99 maze).")]
 JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout (--format json).")]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
 Workers = Annotated[int, typer.Option("--workers", "-w", help=f"Processes working in parallel (at most {MAX_WORKERS}).")]

@@ -83,9 +83,9 @@ class SamplerConfig:
     warm_loops: int | None = None  # >0: after a chain's first step, start the core from its state at the end
     # of the previous step and run only this many loops (the grid changes by a few cells per step); 0 = every
     # step cold; None = the task's own
-    time_limit: float = 0.0  # >0: seconds of its own work per puzzle (Budget), after which it is given up
+    time_limit: float | None = 0.0  # >0: seconds of its own work per puzzle (Budget), after which it is given up
     # (extra["timed_out"]); a step of many loops is cut between pieces of them for a puzzle whose time is up;
-    # 0 = only the step limit
+    # 0 = only the step limit; None = the default for the grid's size (puzzles/limits.py; NeuralSolver.plan)
     seed: int = 0
     rules: bool = True  # the decoder uses the puzzle's rules (constraints.py): the sampler refuses commits that
     # clash and retracts clashing cells, the unmasking decoder refuses clashing commits, AR masks a peer's value;
@@ -462,7 +462,7 @@ class _Run:
             self.warm_loops = cfg.warm_loops or max(1, cfg.loops)
         self.warm = self.warm_loops > 0 and sampler.model.carries_state
         self.settle = self._settled if sampler.model.trace else None
-        self.chunked = sampler.model.carries_state and (cfg.time_limit > 0 or self.settle is not None)
+        self.chunked = sampler.model.carries_state and (self.budget.limit > 0 or self.settle is not None)
         self.piece = sampler.piece(len(structure.positions), sampler.runs_quiet(len(structure.positions), self.graph))
 
     def _settled(self, rows: torch.Tensor):

@@ -14,6 +14,7 @@ from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import fast_bf16, idle_threads_when_small, keep_freed_memory, pick_device
 from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
+from puzzles.limits import default_time_limit
 from puzzles.result import Result
 
 SHIPPED = Path(__file__).parent / "checkpoints"
@@ -84,14 +85,16 @@ class NeuralSolver:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
         `loops` is set; for a model that learned an execution trace, a loop cap from the puzzle's size
         (the task's `trace_loop_cap`); else the model's K_max, both it and the step limit scaled up by the grid's
-        side over the trained side."""
-        if self.config.loops:
-            return self.config
+        side over the trained side. A time limit of None becomes the default for the grid's cells."""
+        config = self.config
+        if config.time_limit is None:
+            config = replace(config, time_limit=default_time_limit(int(np.prod(shape))))
+        if config.loops:
+            return config
         if self.model.trace:  # the first step settles most puzzles; the step limit is not scaled
-            return replace(self.config, loops=self.task.trace_loop_cap(puzzle, shape))
+            return replace(config, loops=self.task.trace_loop_cap(puzzle, shape))
         scale = max(1.0, max(shape) / max(self.task.structure().shape))
-        return replace(self.config, loops=round(self.model.max_loops * scale),
-                       max_steps=round(self.config.max_steps * scale))
+        return replace(config, loops=round(self.model.max_loops * scale), max_steps=round(config.max_steps * scale))
 
     def flops(self, shape, passes: int, loops: int) -> float:
         """Forward FLOPs of `passes` forward passes running `loops` loops in all, on a grid of `shape`
@@ -185,7 +188,8 @@ class NeuralSolver:
     def _result(self, puzzle: np.ndarray, original, o, shape, loops: int, config: SamplerConfig) -> Result:
         """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
         extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops,
-                 "decoder": self.decoder, "rules": config.rules, **o.extra}
+                 "decoder": self.decoder, "rules": config.rules, "max_steps": config.max_steps,
+                 "time_limit": config.time_limit or 0.0, **o.extra}  # its budget: steps, and seconds (0 = none)
         if "flops" not in extra:  # a decoder whose passes differ in cost counts its own (AR-solver)
             extra["flops"] = self.flops(shape, o.extra["passes"], o.extra["loops_run"])
         text = self.task.text(o.values, shape, original)

@@ -239,11 +239,12 @@ class SudokuTask:
 
         return int(counted_search(puzzle, 1)[1])
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
-        """One Result per puzzle, in order, from an exact oracle (`oracles`)."""
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
+        """One Result per puzzle, in order, from an exact oracle (`oracles`); time_limit None: the size default."""
         from puzzles import sudoku_oracle
+        from puzzles.limits import time_limit as limit_for
 
-        return sudoku_oracle.solve_many(puzzles, solver, time_limit=time_limit, workers=workers)
+        return sudoku_oracle.solve_many(puzzles, solver, time_limit=limit_for(time_limit, 81), workers=workers)
 
 
 class MazeTask:
@@ -517,7 +518,8 @@ class MazeTask:
     def explain(self, puzzle: maze.Maze) -> str | None:
         return None  # `screen` already caught every maze without an answer
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
+        """One Result per maze, in order, from CP-SAT; time_limit None: each maze's size default."""
         from puzzles import maze_oracle
 
         return maze_oracle.solve_many(puzzles, time_limit, workers=workers)

@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from puzzles.cpsat import cp_model
+from puzzles.limits import time_limit as limit_for
 from puzzles.maze import UNREACHABLE, Maze, to_text, verify
 from puzzles.result import Result
 
@@ -196,24 +197,25 @@ def _solve_job(args: tuple[Maze, float]) -> Result:
     return solve_cpsat(maze, time_limit)
 
 
-def solve_many(mazes: Iterable[Maze], time_limit: float = 10.0, workers: int = 2) -> Iterator[Result]:
-    """Results for `mazes`, yielded one by one in input order (so a progress bar can advance).
+def solve_many(mazes: Iterable[Maze], time_limit: float | None = 10.0, workers: int = 2) -> Iterator[Result]:
+    """Results for `mazes`, yielded one by one in input order (so a progress bar can advance); `time_limit`
+    per maze (None: each maze's size default, puzzles/limits.py).
 
     With workers > 1 and more than a couple of mazes, a process pool spreads them over
     the cores; each worker builds its own single-threaded models. The pool is started
     when this is called, not when iteration begins, so call it before starting a live
     display (its thread is then not copied into the workers).
     """
-    mazes = list(mazes)
-    if workers <= 1 or len(mazes) <= 2:
-        return (solve_cpsat(m, time_limit) for m in mazes)
+    jobs = [(m, limit_for(time_limit, m.walls.size)) for m in mazes]
+    if workers <= 1 or len(jobs) <= 2:
+        return (_solve_job(job) for job in jobs)
     cp_model()  # fail here, not in a worker, when OR-tools is missing
     from puzzles import workers as processes
 
-    workers = min(workers, len(mazes))
+    workers = min(workers, len(jobs))
     pool = processes.pool(workers)  # its workers end with this process
     try:
-        results = pool.map(_solve_job, [(m, time_limit) for m in mazes], chunksize=1)  # each as it is in
+        results = pool.map(_solve_job, jobs, chunksize=1)  # each as it is in
     except BaseException:
         processes.stop(pool)
         raise

@@ -141,3 +141,45 @@ def test_a_grid_too_large_for_a_neural_solver_is_refused_with_the_limit_named(mo
     (r,) = ns.solve_screened([mz.parse(_room(11))])
     assert not r.solved
     assert r.error == "a 11x11 grid is too large for a neural solver: 121 cells, and it takes at most 100 (1001 x 1001)"
+
+
+def test_the_default_time_limit_fits_the_puzzles_size():
+    from puzzles.limits import default_time_limit, time_limit
+
+    assert default_time_limit(81) == 10.0 and default_time_limit(15 * 15) == 10.0
+    assert abs(default_time_limit(99 * 99) - 294.03) < 1e-9 and abs(default_time_limit(201 * 201) - 1212.03) < 1e-9
+    assert time_limit(2.5, 201 * 201) == 2.5 and time_limit(None, 81) == 10.0  # a given limit is the user's
+
+
+def test_a_plain_maze_solve_gets_its_sizes_limit_and_an_explicit_one_is_kept(tmp_path):
+    """`csp solve maze FILE` gave every maze 10 s, so the large ones the model solves given time were given up."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    f = tmp_path / "room.maze"
+    f.write_text(_room(40) + "\n")
+    runner = CliRunner()
+    r = runner.invoke(app, ["solve", "maze", str(f), "--json", "--chains", "1"])
+    row = json.loads(r.stdout)
+    assert r.exit_code == 0 and row["verified"] and row["time_limit"] == 0.03 * 40 * 40
+    r = runner.invoke(app, ["solve", "maze", str(f), "--json", "--chains", "1", "-t", "30"])
+    assert json.loads(r.stdout)["time_limit"] == 30.0
+    helped = runner.invoke(app, ["solve", "maze", "--help"], env={"COLUMNS": "300"}).stdout
+    assert "the larger of 10 s and 0.03 s a cell" in helped
+
+
+def test_the_exact_solvers_take_each_puzzles_size_default(monkeypatch):
+    from puzzles import maze as mz
+    from puzzles import maze_oracle
+    from puzzles.domains import get_task
+
+    seen = []
+    monkeypatch.setattr(maze_oracle, "solve_cpsat", lambda m, limit: seen.append(limit))
+    list(get_task("maze").solve_exact([mz.parse(_room(9)), mz.parse(_room(100))], "cpsat", None, workers=1))
+    assert seen == [10.0, 300.0]
+    seen.clear()
+    list(get_task("maze").solve_exact([mz.parse(_room(100))], "cpsat", 2.0, workers=1))
+    assert seen == [2.0]
