@@ -64,8 +64,9 @@ WarmLoops = Annotated[int | None, typer.Option(
     f"step's state (0 = every step from scratch; at most {MAX_LOOPS:,}; default: the task's, "
     + ", ".join(f"{name} {task.warm_loops}" for name, task in MODEL_TASKS.items()) + ").")]
 Steps = Annotated[int | None, typer.Option(
-    "--steps", rich_help_panel=NEURAL, help="Denoising step limit (HRM: segments; scaled like --loops for a "
-    f"model without a trace; at most {MAX_STEPS:,}; default {{steps}}).")]
+    "--steps", rich_help_panel=NEURAL, help="Denoising step limit, model calls per chain (HRM: segments; scaled "
+    f"like --loops for a model without a trace; at most {MAX_STEPS:,}; default {{steps}}). In csp bench, --steps "
+    "without --time-limit is the neural solvers' whole budget: no time limit cuts them short.")]
 _CHAINS = ("Sampling chains per puzzle, the first verified one kept; LoopMDM's extra chains join only a puzzle "
            f"still unsolved after --spare-after steps (at most {MAX_CHAINS})")
 KindChains = Annotated[int | None, typer.Option(

@@ -183,3 +183,29 @@ def test_the_exact_solvers_take_each_puzzles_size_default(monkeypatch):
     seen.clear()
     list(get_task("maze").solve_exact([mz.parse(_room(100))], "cpsat", 2.0, workers=1))
     assert seen == [2.0]
+
+
+def test_bench_with_steps_is_a_budget_in_steps_and_every_row_says_its_budget():
+    """`csp bench --steps N`: the neural rows run N model calls per chain and no time limit cuts them short, so
+    what they solve does not depend on the machine's load; each row records its budget."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    runner = CliRunner()
+    spec = ["bench", "--puzzles", "gen:hard:3:seed=1", "--solvers", "loopmdm,cpsat", "--chains", "2", "--json"]
+    r = runner.invoke(app, [*spec, "--steps", "2"])
+    assert r.exit_code == 0, r.output
+    neural, exact = json.loads(r.stdout)
+    assert (neural["budget"], neural["max_steps"], neural["time_limit"], neural["timed_out"]) == ("steps", 2, 0.0, 0)
+    assert (exact["budget"], exact["max_steps"], exact["time_limit"]) == ("time", None, None)  # auto: size default
+    r = runner.invoke(app, [*spec, "--steps", "2", "--time-limit", "1e-9"])
+    neural, exact = json.loads(r.stdout)
+    assert neural["budget"] == "steps and time" and neural["time_limit"] == 1e-9
+    assert neural["timed_out"] == 3 - neural["solved"] >= 1  # each had its first step: some answered in it
+    assert exact["time_limit"] == 1e-9 and exact["timed_out"] == 3
+    r = runner.invoke(app, [*spec[:-1], "--steps", "2", "--time-limit", "1e-9"], env={"COLUMNS": "300"})
+    assert f"loopmdm: {neural['timed_out']} puzzle(s) given up at the time limit before the step limit" in r.stdout
+    assert "2 steps, 1e-09 s" in r.stdout
