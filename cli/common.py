@@ -241,14 +241,13 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
     """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains and steps None =
     the kind's own on `task`, `models.sampling_defaults`)."""
     fields = sampler_fields(**options)
-    from csp_diffusion import models
-    from csp_diffusion.sampler import SamplerConfig
-    from csp_diffusion.solver import NeuralSolver
-
-    if kind == "hybrid":
+    if kind == "hybrid":  # its model runs in NumPy unless a device is named: no torch to import
         from csp_diffusion.hybrid import HybridSolver
 
         return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
+    from csp_diffusion import models
+    from csp_diffusion.sampler import SamplerConfig
+    from csp_diffusion.solver import NeuralSolver
     from puzzles.domains import get_task
 
     fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task), fields["decoder"]),
@@ -267,6 +266,8 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
     t = get_task(task)
     if name in t.oracles:
         return name, False
+    if name in getattr(t, "hybrids", ()):  # told apart without torch too: its model runs in NumPy
+        return name, True
     if not neural(t):
         if name is None:
             return t.oracles[0], False

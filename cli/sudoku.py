@@ -219,8 +219,8 @@ def solve_sudoku(
         console.print(_status(r) + _counters(r), highlight=False, soft_wrap=True)  # under the grid the view left
         exit_for([r])
         return
-    results = report(puzzles, ns.solve_screened(grids, check_unique), answers,
-                     f"solving ({ns.name}, {ns.config.chains} chain(s))")
+    label = f"solving ({ns.name})" if solver == "hybrid" else f"solving ({ns.name}, {ns.config.chains} chain(s))"
+    results = report(puzzles, ns.solve_screened(grids, check_unique), answers, label)
     _after(puzzles, results, answers, time.perf_counter() - start, said, ns)
 
 

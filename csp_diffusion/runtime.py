@@ -1,16 +1,23 @@
-"""Where and how the networks run: device choice, native bf16, the allocator on glibc, CPU threads."""
+"""Where and how the networks run: device choice, native bf16, the allocator on glibc, CPU threads.
+
+torch is imported by the functions that use it: the hybrid's NumPy network (numpy_loopmdm.py) takes
+the allocator setting and the idle-core count without it."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def fast_bf16(device: torch.device) -> bool:
     """Whether bf16 is native here (AVX-512 BF16/AMX CPUs, bf16-capable GPUs): inference then runs
     with bf16 weights under bf16 autocast, with the same solve rates and faster (docs/results.md,
     "Speed"); elsewhere bf16 would be emulated and slow."""
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:
@@ -36,6 +43,8 @@ def keep_freed_memory() -> None:
 
 def pick_device(name: str | None = None) -> torch.device:
     """`name` if given, else CUDA when present, else CPU."""
+    import torch
+
     from puzzles.errors import UserError
 
     if not name:
@@ -90,6 +99,8 @@ def idle_threads_when_small(grids: int, device: torch.device):
     on small matmuls are faster only on cores of their own: alone they are faster, beside a busy process they
     spin-wait on each other (docs/results.md, "One 30x30 random-wall maze alone"). Large batches keep torch's
     default."""
+    import torch
+
     before = torch.get_num_threads()
     if device.type == "cpu" and grids < SMALL_BATCH:
         torch.set_num_threads(min(before, idle_cores() or 1))
