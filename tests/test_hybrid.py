@@ -76,6 +76,8 @@ def test_csp_solve_with_the_hybrid_verifies_and_reports_its_search():
     assert r.exit_code == 1 and "more than one solution" in r.stdout
     r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--loops", "4", "--steps", "3"])
     assert r.exit_code == 0 and "--loops has no effect" not in r.stderr and "--steps has no effect" in r.stderr
+    r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--time-limit", "5"])
+    assert r.exit_code == 0 and "--time-limit has no effect with hybrid" in r.stderr  # a complete search, unlimited
 
 
 def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model():
