@@ -11,7 +11,7 @@ import torch
 
 from csp_diffusion import models
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.runtime import fast_bf16, idle_threads_when_small, keep_freed_memory, pick_device
+from csp_diffusion.runtime import fast_bf16, idle_threads, keep_freed_memory, pick_device
 from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
 from puzzles.limits import default_time_limit
@@ -172,7 +172,7 @@ class NeuralSolver:
         loops = config.loops
         sampler = models.decoder(self.kind, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
-        with idle_threads_when_small(len(chunk) * config.chains, self.device):
+        with idle_threads(self.device):  # beside a busy process, threads spin-wait on each other
             held, nxt = {}, 0  # outcomes that wait for an earlier puzzle to be final
             for k, o in sampler.solve_iter(chunk, on_step=on_step, shape=shape):
                 held[k] = o
