@@ -59,13 +59,14 @@ def _opt(v, show) -> str:
 
 
 def _budget(row: dict) -> str:
-    """'12 steps', '12 steps, 10 s', '10 s', 'auto s' (each puzzle's size default) or 'search'."""
+    """'12 steps', '12 steps, 10 s', 'fixed' (a decoder whose model calls are fixed), '10 s', 'auto s' (each
+    puzzle's size default) or 'search'."""
     if row["budget"] == "search":
         return "search"
-    seconds = "auto s" if row["time_limit"] is None else f"{row['time_limit']:g} s"
-    if row["max_steps"] is None:
-        return seconds
-    return f"{row['max_steps']} steps" + (f", {seconds}" if row["time_limit"] else "")
+    if row["budget"] == "time":
+        return "auto s" if row["time_limit"] is None else f"{row['time_limit']:g} s"
+    steps = "fixed" if row["max_steps"] is None else f"{row['max_steps']} steps"
+    return steps + (f", {row['time_limit']:g} s" if row["time_limit"] else "")
 
 
 @app.command("bench", cls=library_help(neural_facts))
@@ -100,6 +101,7 @@ def bench(
     model calls per chain, so its results do not depend on the machine's load; with --time-limit as well it has
     both (the puzzles given up at the time limit are counted); exact solvers have the time limit, by default each
     puzzle's own, fitted to its size (auto).
+
     no sol.: puzzles without the one answer a benchmark scores (no solution or several; no path), counted apart:
     neither solved nor missed. cells: unknown cells as the reference answer has them, every cell of a verified
     answer right. start-up s: loading the model, or starting an exact solver's worker processes; /s is the

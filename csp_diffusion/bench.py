@@ -23,7 +23,8 @@ that decoder used the puzzle's rules. `matched` marks the neural rows whose
 training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
 
 Every row records its budget: `budget` is "steps" (a neural solver's step limit alone, `max_steps`
-model calls per chain, no time limit: its results do not depend on the machine's load), "steps and
+model calls per chain, or a decoder's fixed count where `max_steps` is None: argmax, AR; no time limit:
+its results do not depend on the machine's load), "steps and
 time" (a step limit and `time_limit` seconds of its own work per puzzle), "time" (an exact solver's
 `time_limit`; None: each puzzle's size default, puzzles/limits.py) or "search" (the hybrid: a complete
 search, unlimited); `timed_out` counts the puzzles given up at the time limit.
@@ -217,12 +218,13 @@ def _search_counts(pset: PuzzleSet, rs: list[Result]) -> dict:
 def budget(run_: Run) -> dict:
     """A row's budget (see the module's note): what limited each puzzle's work, and how many ran out of time."""
     rs = run_.results
-    steps = [r.extra["max_steps"] for r in rs if "max_steps" in r.extra]
+    neural = [r.extra for r in rs if "time_limit" in r.extra]
     timed_out = sum(bool(r.extra.get("timed_out")) or r.error == "time limit" for r in rs)
-    if steps:  # a neural solver: its step limit, and the seconds each puzzle had (0: none)
-        limit = max(r.extra.get("time_limit", 0.0) for r in rs if "max_steps" in r.extra)
-        return {"budget": "steps and time" if limit else "steps", "max_steps": max(steps), "time_limit": limit,
-                "timed_out": timed_out}
+    if neural:  # its step limit (None: a decoder whose model calls are fixed), and the seconds each puzzle had (0: none)
+        steps = [e["max_steps"] for e in neural if e.get("max_steps") is not None]
+        limit = max(e["time_limit"] for e in neural)
+        return {"budget": "steps and time" if limit else "steps", "max_steps": max(steps) if steps else None,
+                "time_limit": limit, "timed_out": timed_out}
     if any("nodes" in r.extra for r in rs):
         return {"budget": "search", "max_steps": None, "time_limit": 0.0, "timed_out": timed_out}
     return {"budget": "time", "max_steps": None, "time_limit": run_.time_limit, "timed_out": timed_out}

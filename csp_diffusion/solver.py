@@ -185,11 +185,18 @@ class NeuralSolver:
         """The decoder it reads the model with (argmax, native or sampler)."""
         return models.decoder_of(self.kind, self.config.decoder)
 
+    @property
+    def reads_steps(self) -> bool:
+        """Whether its decoder stops at `max_steps` model calls a chain: the sampler and the native unmasking
+        and segment decoders do; argmax makes one call, the AR kinds one a cell, whatever the step limit."""
+        return self.kind not in ("ar", "ar-solver") and self.decoder != "argmax"
+
     def _result(self, puzzle: np.ndarray, original, o, shape, loops: int, config: SamplerConfig) -> Result:
         """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
         extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops,
-                 "decoder": self.decoder, "rules": config.rules, "max_steps": config.max_steps,
-                 "time_limit": config.time_limit or 0.0, **o.extra}  # its budget: steps, and seconds (0 = none)
+                 "decoder": self.decoder, "rules": config.rules,
+                 "max_steps": config.max_steps if self.reads_steps else None,  # its budget: steps (None: fixed)
+                 "time_limit": config.time_limit or 0.0, **o.extra}  # and seconds (0 = none)
         if "flops" not in extra:  # a decoder whose passes differ in cost counts its own (AR-solver)
             extra["flops"] = self.flops(shape, o.extra["passes"], o.extra["loops_run"])
         text = self.task.text(o.values, shape, original)

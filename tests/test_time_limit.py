@@ -209,3 +209,19 @@ def test_bench_with_steps_is_a_budget_in_steps_and_every_row_says_its_budget():
     r = runner.invoke(app, [*spec[:-1], "--steps", "2", "--time-limit", "1e-9"], env={"COLUMNS": "300"})
     assert f"loopmdm: {neural['timed_out']} puzzle(s) given up at the time limit before the step limit" in r.stdout
     assert "2 steps, 1e-09 s" in r.stdout
+
+
+def test_a_decoder_whose_model_calls_are_fixed_records_no_step_limit():
+    """AR writes one cell a call and argmax makes one call, whatever --steps says: their rows say so (max_steps
+    None, 'fixed') instead of a step limit they never read."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    r = CliRunner().invoke(app, ["bench", "--puzzles", "gen:hard:2:seed=1", "--solvers", "ar,hrm", "--steps", "2",
+                                 "--json"])
+    ar, hrm = json.loads(r.stdout)
+    assert (ar["budget"], ar["max_steps"], ar["time_limit"]) == ("steps", None, 0.0)
+    assert (hrm["budget"], hrm["max_steps"]) == ("steps", 2)
