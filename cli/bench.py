@@ -37,6 +37,7 @@ from puzzles.files import write_text
 COLUMNS = (
     ("solver", lambda r: r["solver"]),
     ("decoder", lambda r: _opt(r.get("decoder"), lambda v: v + ("" if r["rules"] else ", no rules"))),
+    ("budget", lambda r: _budget(r)),
     ("n", lambda r: str(r["puzzles"])),
     ("no sol.", lambda r: str(r.get("no_solution", 0))),  # no or several solutions, no path: apart from misses
     ("solved (95% CI)", lambda r: f"{100 * r['solve_rate']:.1f}% ({100 * r['ci95_low']:.0f}-{100 * r['ci95_high']:.0f})"),
@@ -55,6 +56,17 @@ COLUMNS = (
 
 def _opt(v, show) -> str:
     return "-" if v is None else show(v)
+
+
+def _budget(row: dict) -> str:
+    """'12 steps', '12 steps, 10 s', 'fixed' (a decoder whose model calls are fixed), '10 s', 'auto s' (each
+    puzzle's size default) or 'search'."""
+    if row["budget"] == "search":
+        return "search"
+    if row["budget"] == "time":
+        return "auto s" if row["time_limit"] is None else f"{row['time_limit']:g} s"
+    steps = "fixed" if row["max_steps"] is None else f"{row['max_steps']} steps"
+    return steps + (f", {row['time_limit']:g} s" if row["time_limit"] else "")
 
 
 @app.command("bench", cls=library_help(neural_facts))
@@ -84,6 +96,11 @@ def bench(
     device: NeuralDevice = None,
 ) -> None:
     """Run each solver on each puzzle and report solve rate (95% CI), accuracy, steps, speed and cost.
+
+    budget: what limited each puzzle. With --steps (and no --time-limit) a neural solver has a step limit alone,
+    model calls per chain, so its results do not depend on the machine's load; with --time-limit as well it has
+    both (the puzzles given up at the time limit are counted); exact solvers have the time limit, by default each
+    puzzle's own, fitted to its size (auto).
 
     no sol.: puzzles without the one answer a benchmark scores (no solution or several; no path), counted apart:
     neither solved nor missed. cells: unknown cells as the reference answer has them, every cell of a verified
@@ -118,8 +135,10 @@ def bench(
             shipped_checkpoint(name, task)
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
+    # a budget in steps (--steps alone): the time limit does not cut a neural solver's puzzles short
+    neural_limit = 0.0 if steps is not None and time_limit is None else time_limit
     sampler = sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
-                             retract=retract, rules=rules, decoder=decoder, time_limit=time_limit)
+                             retract=retract, rules=rules, decoder=decoder, time_limit=neural_limit)
     writable(csv_out)
     pset = b.load(task, puzzles, limit)
     if not pset.puzzles:
@@ -137,7 +156,8 @@ def bench(
 
             kind = models.kind_of(name)
             asked = {k: v for k, v in sampler.items() if v is not None}
-            given = {**models.sampling_defaults(kind, get_task(task), decoder), **asked} if kind else sampler  # the user's win
+            given = ({**models.sampling_defaults(kind, get_task(task), decoder), **asked,
+                      "time_limit": sampler["time_limit"]} if kind else sampler)  # the user's win
             rows.append(b.summarize(pset, b.run(name, pset, given, time_limit, checkpoints, device, tick)))
     b.mark_matched(rows)
     if csv_out is not None:
@@ -164,6 +184,10 @@ def bench(
             console.print(f"{r['solver']}: median {r['median_nodes']:g} search nodes against {r['median_free_nodes']:g} "
                           f"for the same search without the model; fewer on {100 * r['fewer_nodes_share']:.0f}% of "
                           f"puzzles, no backtrack on {100 * r['no_backtrack_share']:.0f}%", highlight=False)
+    for r in rows:
+        if r["timed_out"] and r["budget"] == "steps and time":
+            console.print(f"{r['solver']}: {r['timed_out']} puzzle(s) given up at the time limit before the step "
+                          "limit (--steps alone: a budget in steps only)", highlight=False)
     if any(r.get("matched") is False for r in rows):
         console.print("not matched: trained with less than 90% of the most-trained neural row's FLOPs; compare "
                       "architectures only between matched rows (the matched set: --solvers KIND@BUDGET,...)",

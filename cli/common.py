@@ -195,8 +195,9 @@ def at_least(*checks: tuple[str, int | float | None, int]) -> None:
             raise fail(f"{name} must be at least {least}, got {value}")
 
 
-def positive_time_limit(time_limit: float) -> None:
-    if not time_limit > 0:
+def positive_time_limit(time_limit: float | None) -> None:
+    """One line and exit 2 for a --time-limit given that is not positive (None: the size default)."""
+    if time_limit is not None and not time_limit > 0:
         raise fail(f"--time-limit must be positive, got {time_limit:g}")
 
 
@@ -215,9 +216,10 @@ def writable(path: Path | None) -> None:
 
 def sampler_fields(loops: int | None = None, steps: int | None = None, chains: int | None = None,
                    spare_after: int | None = None, warm_loops: int | None = None, retract: bool = True,
-                   rules: bool = True, decoder: str | None = None, time_limit: float = 0.0) -> dict:
+                   rules: bool = True, decoder: str | None = None, time_limit: float | None = 0.0) -> dict:
     """SamplerConfig's fields from the neural options, checked; an option not given (None) is left out,
-    so the library's default holds (loops: the model's K_max or trace cap; warm_loops: the task's)."""
+    so the library's default holds (loops: the model's K_max or trace cap; warm_loops: the task's); time_limit
+    None is each puzzle's size default (puzzles/limits.py)."""
     at_least(("--loops", loops, 1), ("--steps", steps, 1), ("--chains", chains, 1), ("--warm-loops", warm_loops, 0),
              ("--spare-after", spare_after, 0))
     from cli.options import MAX_CHAINS, MAX_LOOPS, MAX_STEPS
@@ -239,18 +241,18 @@ def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options)
     """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains and steps None =
     the kind's own on `task`, `models.sampling_defaults`)."""
     fields = sampler_fields(**options)
-    from csp_diffusion import models
-    from csp_diffusion.sampler import SamplerConfig
-    from csp_diffusion.solver import NeuralSolver
-
-    if kind == "hybrid":
+    if kind == "hybrid":  # its model runs in NumPy unless a device is named: no torch to import
         from csp_diffusion.hybrid import HybridSolver
 
         return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
+    from csp_diffusion import models
+    from csp_diffusion.sampler import SamplerConfig
+    from csp_diffusion.solver import NeuralSolver
     from puzzles.domains import get_task
 
     fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task), fields["decoder"]),
-              **{k: v for k, v in fields.items() if v is not None}}  # the user's win
+              **{k: v for k, v in fields.items() if v is not None},  # the user's win
+              "time_limit": fields["time_limit"]}  # None: each grid's size default
     return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
 
 
@@ -264,6 +266,8 @@ def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
     t = get_task(task)
     if name in t.oracles:
         return name, False
+    if name in getattr(t, "hybrids", ()):  # told apart without torch too: its model runs in NumPy
+        return name, True
     if not neural(t):
         if name is None:
             return t.oracles[0], False

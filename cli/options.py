@@ -18,14 +18,13 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from puzzles import maze
+from puzzles import limits, maze
 from puzzles.contract import neural
 from puzzles.domains import TASKS
-from puzzles.sudoku import oracle as sudoku_oracle
 
 MODEL_TASKS = {name: task for name, task in TASKS.items() if neural(task)}  # the tasks models run on
 
-DEFAULT_TIME_LIMIT = sudoku_oracle.DEFAULT_TIME_LIMIT  # seconds per puzzle, the exact solvers' default (mazes' too)
+DEFAULT_TIME_LIMIT = None  # each puzzle's own default, fitted to its size (puzzles/limits.py)
 
 # the most each size, count and loop option takes, checked before any work starts
 MAX_COUNT = 1_000_000  # puzzles to make (-n/--count, a bench gen: spec's N)
@@ -39,9 +38,10 @@ NEURAL = "Neural solvers"  # the help panel of the options below that only a neu
 
 Solver = Annotated[str | None, typer.Option(
     "--solver", "-s", help="Solver: {solvers} (default {default}).")]
-TimeLimit = Annotated[float, typer.Option(
-    "--time-limit", "-t", help="Seconds per puzzle, after which it counts as unsolved (a neural solver's batch gets "
-    "this much per puzzle).")]
+TimeLimit = Annotated[float | None, typer.Option(
+    "--time-limit", "-t", show_default=False, help="Seconds of its own work per puzzle, from when its work starts "
+    "(in a batch, its share of each step), after which it counts as unsolved. Default: fitted to the puzzle's "
+    f"size, {limits.FORMULA} ({limits.BASE:g} s for a Sudoku, 294 s for a 99 x 99 maze).")]
 JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout (--format json).")]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
 Workers = Annotated[int, typer.Option("--workers", "-w", help=f"Processes working in parallel (at most {MAX_WORKERS}).")]
@@ -64,8 +64,9 @@ WarmLoops = Annotated[int | None, typer.Option(
     f"step's state (0 = every step from scratch; at most {MAX_LOOPS:,}; default: the task's, "
     + ", ".join(f"{name} {task.warm_loops}" for name, task in MODEL_TASKS.items()) + ").")]
 Steps = Annotated[int | None, typer.Option(
-    "--steps", rich_help_panel=NEURAL, help="Denoising step limit (HRM: segments; scaled like --loops for a "
-    f"model without a trace; at most {MAX_STEPS:,}; default {{steps}}).")]
+    "--steps", rich_help_panel=NEURAL, help="Denoising step limit, model calls per chain (HRM: segments; scaled "
+    f"like --loops for a model without a trace; at most {MAX_STEPS:,}; default {{steps}}). In csp bench, --steps "
+    "without --time-limit is the neural solvers' whole budget: no time limit cuts them short.")]
 _CHAINS = ("Sampling chains per puzzle, the first verified one kept; LoopMDM's extra chains join only a puzzle "
            f"still unsolved after --spare-after steps (at most {MAX_CHAINS})")
 KindChains = Annotated[int | None, typer.Option(

@@ -183,7 +183,8 @@ def solve_sudoku(
                          "--loops": loops is not None and solver != "hybrid",  # the hybrid's model pass reads it
                          "--warm-loops": warm_loops is not None, "--steps": steps is not None,
                          "--spare-after": spare_after is not None, "--decoder": decoder is not None,
-                         "--no-rules": not rules})
+                         "--no-rules": not rules,
+                         "--time-limit": time_limit is not None and solver == "hybrid"})  # a complete search, unlimited
     single = text is not None
     if neural and show and not single:
         raise fail("--show draws one puzzle; give a PUZZLE, not a file")
@@ -219,8 +220,8 @@ def solve_sudoku(
         console.print(_status(r) + _counters(r), highlight=False, soft_wrap=True)  # under the grid the view left
         exit_for([r])
         return
-    results = report(puzzles, ns.solve_screened(grids, check_unique), answers,
-                     f"solving ({ns.name}, {ns.config.chains} chain(s))")
+    label = f"solving ({ns.name})" if solver == "hybrid" else f"solving ({ns.name}, {ns.config.chains} chain(s))"
+    results = report(puzzles, ns.solve_screened(grids, check_unique), answers, label)
     _after(puzzles, results, answers, time.perf_counter() - start, said, ns)
 
 

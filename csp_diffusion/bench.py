@@ -21,6 +21,13 @@ throughput after it, parameters, the model's training FLOPs, and forward FLOPs p
 each puzzle's own passes and loops, over all its chains); a neural row names its decoder and whether
 that decoder used the puzzle's rules. `matched` marks the neural rows whose
 training FLOPs are within 10% of the most-trained neural row's: only those compare architectures.
+
+Every row records its budget: `budget` is "steps" (a neural solver's step limit alone, `max_steps`
+model calls per chain, or a decoder's fixed count where `max_steps` is None: argmax, AR; no time limit:
+its results do not depend on the machine's load), "steps and
+time" (a step limit and `time_limit` seconds of its own work per puzzle), "time" (an exact solver's
+`time_limit`; None: each puzzle's size default, puzzles/limits.py) or "search" (the hybrid: a complete
+search, unlimited); `timed_out` counts the puzzles given up at the time limit.
 """
 
 from __future__ import annotations
@@ -94,6 +101,7 @@ class Run:
     decoder: str | None = None  # a neural row's decoder (models.DECODERS); None for oracles and the hybrid
     rules: bool | None = None  # whether its decoder used the puzzle's rules
     startup: float | None = None  # seconds before the first puzzle's work began (see the module's note)
+    time_limit: float | None = None  # an exact solver's seconds per puzzle (None: each puzzle's size default)
 
 
 def solvers(task: str) -> tuple[str, ...]:
@@ -107,9 +115,11 @@ def solvers(task: str) -> tuple[str, ...]:
     return (*models, *getattr(t, "hybrids", ()), *getattr(t, "oracles", ()))
 
 
-def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoint_dir=None, device=None,
+def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, checkpoint_dir=None, device=None,
         on_result: Callable[[Result], None] | None = None) -> Run:
-    """Run one solver over the set (neural: batched; oracles: both cores), calling on_result per puzzle."""
+    """Run one solver over the set (neural: batched, `sampler` its SamplerConfig fields, its time limit among
+    them; oracles: both cores, `time_limit` seconds per puzzle, None: each one's size default), calling
+    on_result per puzzle."""
     start = time.perf_counter()
     task = get_task(pset.task)
     params = flops = startup = decoder = rules = None
@@ -143,7 +153,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float, checkpoi
         kept.append(r)
         if on_result:
             on_result(r)
-    return Run(solver, kept, time.perf_counter() - start, params, flops, decoder, rules, startup)
+    return Run(solver, kept, time.perf_counter() - start, params, flops, decoder, rules, startup, time_limit)
 
 
 def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
@@ -205,6 +215,21 @@ def _search_counts(pset: PuzzleSet, rs: list[Result]) -> dict:
     }
 
 
+def budget(run_: Run) -> dict:
+    """A row's budget (see the module's note): what limited each puzzle's work, and how many ran out of time."""
+    rs = run_.results
+    neural = [r.extra for r in rs if "time_limit" in r.extra]
+    timed_out = sum(bool(r.extra.get("timed_out")) or r.error == "time limit" for r in rs)
+    if neural:  # its step limit (None: a decoder whose model calls are fixed), and the seconds each puzzle had (0: none)
+        steps = [e["max_steps"] for e in neural if e.get("max_steps") is not None]
+        limit = max(e["time_limit"] for e in neural)
+        return {"budget": "steps and time" if limit else "steps", "max_steps": max(steps) if steps else None,
+                "time_limit": limit, "timed_out": timed_out}
+    if any("nodes" in r.extra for r in rs):
+        return {"budget": "search", "max_steps": None, "time_limit": 0.0, "timed_out": timed_out}
+    return {"budget": "time", "max_steps": None, "time_limit": run_.time_limit, "timed_out": timed_out}
+
+
 def summarize(pset: PuzzleSet, run_: Run) -> dict:
     """One solver's row. `puzzles` counts every puzzle, `no_solution` those without a reference (none or several
     solutions; no path), which the solve rate, its interval, the accuracy and the timings leave out."""
@@ -217,7 +242,7 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
     busy = run_.wall - (run_.startup or 0.0)
     return {
         "task": pset.task, "puzzles_from": pset.name, "solver": run_.solver, "decoder": run_.decoder,
-        "rules": run_.rules, "puzzles": n, "no_solution": n - scored,
+        "rules": run_.rules, **budget(run_), "puzzles": n, "no_solution": n - scored,
         "solved": solved, "solve_rate": solved / scored if scored else 0.0, "ci95_low": lo, "ci95_high": hi,
         "cell_accuracy": cell_accuracy(pset, rs),
         "mean_steps": _mean([r.extra["steps"] for r in rs if "steps" in r.extra]),

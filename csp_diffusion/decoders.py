@@ -20,12 +20,13 @@ the first verified chain kept. None of them revisits a cell.
 legality mask (never a value a peer holds), the unmasking decoder's refusal of clashing commits, the
 sampler's refusals and clash retractions. `argmax` and the recurrent `native` decoder use none.
 Every decoder verifies every answer with the task's verifier; a puzzle stops once its answer
-verifies (the verifier never changes an answer). `models.decoder()` builds a kind's decoder.
+verifies (the verifier never changes an answer), or once it has spent `time_limit` seconds of its own
+work (sampler.Budget: each step's time shared among the puzzles in it). `models.decoder()` builds a
+kind's decoder.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +34,7 @@ import torch
 
 from csp_diffusion.constraints import rule_for
 from csp_diffusion.denoiser import as_denoiser
-from csp_diffusion.sampler import Deadline, Outcome, Sampler, SamplerConfig, State
+from csp_diffusion.sampler import Budget, Outcome, Sampler, SamplerConfig, State
 from puzzles.domains import structure_of
 
 
@@ -54,16 +55,20 @@ class _Decoder:
         positions = torch.as_tensor(structure.positions, device=self.device)
         return structure, structure.shape, positions, torch.as_tensor(puzzles, dtype=torch.long, device=self.device)
 
-    def _outcomes(self, puzzles, values, verified, steps, commits, passes, t0, timed_out: bool,
-                  finished: np.ndarray | None = None, loops_run: np.ndarray | None = None) -> list[Outcome]:
+    def budget(self, rows: int, chains: int = 1) -> Budget:
+        """The time of one call on `rows` grids, `chains` of them per puzzle (sampler.Budget)."""
+        return Budget(self.config.time_limit, rows // chains, chains)
+
+    def _outcomes(self, puzzles, values, verified, steps, commits, passes, budget: Budget,
+                  loops_run: np.ndarray | None = None) -> list[Outcome]:
         """`passes`: forward passes each puzzle took part in; `loops_run`: the loops (segments) they ran in all
-        (None: one each); `finished`: seconds from t0 to each puzzle's end (nan or None: the call's end)."""
+        (None: one each); `budget`: each one's own seconds, and whether its time ran out."""
         loops_run = passes if loops_run is None else loops_run
-        end = time.perf_counter() - t0
-        done = np.full(len(puzzles), np.nan) if finished is None else finished
+        out = budget.over(np.arange(len(puzzles)))
+        seconds = budget.spent[np.arange(len(puzzles)) // budget.chains]
         return [Outcome(values=values[k], verified=bool(verified[k]), steps=int(steps[k]), commits=int(commits[k]),
-                        retractions=0, seconds=end if np.isnan(done[k]) else float(done[k]),
-                        extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": timed_out and not verified[k],
+                        retractions=0, seconds=float(seconds[k]),
+                        extra={"chains": 1, "chain": 0, "restarts": 0, "timed_out": bool(out[k] and not verified[k]),
                                "passes": int(passes[k]), "loops_run": int(loops_run[k])})
                 for k in range(len(puzzles))]
 
@@ -122,9 +127,10 @@ class _Sequence(_Decoder):
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
         C = max(1, self.config.chains)
         if C == 1:
-            return self._solve(puzzles, on_step, shape, None)
+            return self._solve(puzzles, on_step, shape, None, self.budget(len(puzzles)))
         greedy = torch.as_tensor(np.arange(len(puzzles) * C) % C == 0, device=self.device)
-        return _first_verified(self._solve(_chains_of(puzzles, C), on_step, shape, greedy), C)
+        return _first_verified(self._solve(_chains_of(puzzles, C), on_step, shape, greedy,
+                                           self.budget(len(puzzles) * C, C)), C)
 
     def temperature(self) -> float:
         """The sampled chains' temperature: the one asked for, else 1 (the model's own distribution)."""
@@ -133,30 +139,34 @@ class _Sequence(_Decoder):
 
 class ARDecoder(_Sequence):
     @torch.no_grad()
-    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy) -> list[Outcome]:
-        t0 = time.perf_counter()
+    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy, budget: Budget) -> list[Outcome]:
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
         greedy = torch.ones(P, dtype=torch.bool, device=self.device) if greedy is None else greedy
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         answer = torch.zeros_like(puzzle)
         rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules, positions)
-        deadline = Deadline(self.config.time_limit, P)
-        calls = 0
+        calls = np.zeros(P, int)
+        live = np.ones(P, dtype=bool)  # rows whose puzzle has time left
         for t in range(T):
             given = puzzle[:, t] > 0
+            answer[:, t] = torch.where(given, puzzle[:, t], answer[:, t])
             if given.all():
-                answer[:, t] = puzzle[:, t]
                 continue
-            if not deadline.allows(P):
+            act = np.flatnonzero(live)
+            if len(act) == 0:
                 break
+            budget.start()
+            rows = torch.as_tensor(act, device=self.device)
             with self.amp():
-                logits = self.model(puzzle, answer, positions)[:, t].float()
-            calls += 1
-            taken = rule.taken(torch.where(puzzle > 0, puzzle, answer), t, logits.shape[-1])
+                logits = self.model(puzzle[rows], answer[rows], positions)[:, t].float()
+            calls[act] += 1
+            taken = rule.taken(torch.where(puzzle[rows] > 0, puzzle[rows], answer[rows]), t, logits.shape[-1])
             if taken is not None:  # a given keeps its value (its one finite logit) whatever the rest holds
-                logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True) & ~given[:, None], float("-inf"))
-            answer[:, t] = torch.where(given, puzzle[:, t], _pick(logits, greedy, self.temperature(), gen) + 1)
+                logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True) & ~given[rows, None], float("-inf"))
+            answer[rows, t] = torch.where(given[rows], puzzle[rows, t],
+                                          _pick(logits, greedy[rows], self.temperature(), gen) + 1)
+            live[act[budget.charge(act)]] = False
             if on_step is not None:
                 now = np.zeros(T, bool)
                 now[t] = True
@@ -164,13 +174,12 @@ class ARDecoder(_Sequence):
         values = answer.cpu().numpy()
         verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
         unknown = (puzzle == 0).sum(-1).cpu().numpy()
-        return self._outcomes(puzzles, values, verified, unknown, unknown, np.full(P, calls), t0, deadline.hit)
+        return self._outcomes(puzzles, values, verified, unknown, unknown, calls, budget)
 
 
 class ARSolverDecoder(_Sequence):
     @torch.no_grad()
-    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy) -> list[Outcome]:
-        t0 = time.perf_counter()
+    def _solve(self, puzzles: np.ndarray, on_step, shape, greedy, budget: Budget) -> list[Outcome]:
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         P, T = puzzle.shape
         V = self.task.n_values
@@ -182,12 +191,11 @@ class ARSolverDecoder(_Sequence):
         values = torch.zeros_like(cells)
         done = (grid > 0).all(1)
         steps, passes, flops = np.zeros(P, int), np.zeros(P, int), np.zeros(P)
-        finished = np.full(P, np.nan)
-        deadline = Deadline(self.config.time_limit, P)
         for t in range(int((puzzle == 0).sum(1).max())):
             act = torch.nonzero(~done).flatten()
-            if len(act) == 0 or not deadline.allows(len(act)):
+            if len(act) == 0:
                 break
+            budget.start()
             with self.amp():
                 logits = self.model(puzzle[act], cells[act], values[act], positions, last=True)[:, -1].float()
             g = grid[act]
@@ -209,8 +217,7 @@ class ARSolverDecoder(_Sequence):
             passes[a] += 1
             flops[a] += self.model.flops(0, T, steps=t + 1, last=True)  # each pass is longer by one slot
             steps[rows.cpu().numpy()] += 1
-            done[act] = ~write | (grid[act] > 0).all(1)
-            finished[a[done[act].cpu().numpy()]] = time.perf_counter() - t0
+            done[act] = ~write | (grid[act] > 0).all(1) | torch.as_tensor(budget.charge(a), device=self.device)
             if on_step is not None and 0 in a:
                 now = np.zeros(T, bool)
                 if bool(write[0]) and a[0] == 0:
@@ -218,7 +225,7 @@ class ARSolverDecoder(_Sequence):
                 on_step(State(grid[0].cpu().numpy(), (puzzle[0] > 0).cpu().numpy(), now, np.zeros(T, bool), t + 1, 1))
         out = torch.where(grid == 0, torch.full_like(grid, self.task.unwritten), grid).cpu().numpy()
         verified = [self.task.verify(puzzles[k], out[k], shape) for k in range(P)]
-        outcomes = self._outcomes(puzzles, out, verified, steps, steps, passes, t0, deadline.hit, finished)
+        outcomes = self._outcomes(puzzles, out, verified, steps, steps, passes, budget)
         for o, f in zip(outcomes, flops):
             o.extra["flops"] = float(f)
         return outcomes
@@ -230,7 +237,7 @@ class ArgmaxDecoder(_Decoder):
 
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
-        t0 = time.perf_counter()
+        budget = self.budget(len(puzzles))
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         graph = torch.as_tensor(structure.graph, device=self.device)
         model, P, T = as_denoiser(self.model), *puzzle.shape
@@ -246,8 +253,10 @@ class ArgmaxDecoder(_Decoder):
         if on_step is not None:
             on_step(State(values[0], puzzles[0] > 0, puzzles[0] == 0, np.zeros(T, bool), 1, loops))
         verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
+        budget.charge(np.arange(P))
+        budget.limit = 0.0  # one call: never given up
         unknown = (puzzles == 0).sum(-1)
-        return self._outcomes(puzzles, values, verified, np.ones(P, int), unknown, np.ones(P, int), t0, False,
+        return self._outcomes(puzzles, values, verified, np.ones(P, int), unknown, np.ones(P, int), budget,
                               loops_run=np.full(P, loops))
 
 
@@ -260,7 +269,7 @@ class UnmaskDecoder(_Decoder):
 
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
-        t0 = time.perf_counter()
+        budget = self.budget(len(puzzles))
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         graph = torch.as_tensor(structure.graph, device=self.device)
         rule = rule_for(self.task, graph, self.config.rules, positions)
@@ -268,12 +277,12 @@ class UnmaskDecoder(_Decoder):
         S, loops = self.config.max_steps, self.config.loops or self.model.max_loops
         v, given = puzzle.clone(), puzzle > 0
         steps, commits = np.zeros(P, int), np.zeros(P, int)
-        finished = np.full(P, np.nan)
-        deadline = Deadline(self.config.time_limit, P)
+        live = torch.ones(P, dtype=torch.bool, device=self.device)  # time left
         for step in range(S):
-            act = torch.nonzero((v == 0).any(1)).flatten()
-            if len(act) == 0 or not deadline.allows(len(act)):
+            act = torch.nonzero((v == 0).any(1) & live).flatten()
+            if len(act) == 0:
                 break
+            budget.start()
             va = v[act]
             with self.amp():
                 probs = self.model(va, given[act], positions, graph, loops).float().softmax(-1)
@@ -289,15 +298,13 @@ class UnmaskDecoder(_Decoder):
             a = act.cpu().numpy()
             steps[a] += 1
             commits[a] += commit.sum(1).cpu().numpy()
-            full = a[(v[act] > 0).all(1).cpu().numpy()]
-            finished[full] = time.perf_counter() - t0
+            live[act] = ~torch.as_tensor(budget.charge(a), device=self.device)
             if on_step is not None and 0 in a:
                 on_step(State(v[0].cpu().numpy(), puzzles[0] > 0, commit[0].cpu().numpy() if a[0] == 0 else
                               np.zeros(T, bool), np.zeros(T, bool), step + 1, loops))
         values = v.cpu().numpy()
         verified = [self.task.verify(puzzles[k], values[k], shape) for k in range(P)]
-        return self._outcomes(puzzles, values, verified, steps, commits, steps, t0, deadline.hit, finished,
-                              loops_run=steps * loops)
+        return self._outcomes(puzzles, values, verified, steps, commits, steps, budget, loops_run=steps * loops)
 
 
 class RecurrentDecoder(_Decoder):
@@ -308,7 +315,7 @@ class RecurrentDecoder(_Decoder):
 
     @torch.no_grad()
     def solve(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None, shape=None) -> list[Outcome]:
-        t0 = time.perf_counter()
+        budget = self.budget(len(puzzles))
         structure, shape, positions, puzzle = self._inputs(puzzles, shape)
         graph = torch.as_tensor(structure.graph, device=self.device)
         P, T = puzzle.shape
@@ -316,12 +323,11 @@ class RecurrentDecoder(_Decoder):
         values = puzzle.cpu().numpy().copy()
         verified = np.zeros(P, bool)
         steps = np.zeros(P, int)
-        finished = np.full(P, np.nan)
-        deadline = Deadline(self.config.time_limit, P)
         for segment in range(self.config.max_steps):
-            idx = np.flatnonzero(~verified)
-            if len(idx) == 0 or not deadline.allows(len(idx)):
+            idx = np.flatnonzero(~verified & ~budget.out)
+            if len(idx) == 0:
                 break
+            budget.start()
             sel = torch.as_tensor(idx, device=self.device)
             with self.amp():
                 (h, l_), logits, _ = self.model(puzzle[sel], (z_h[sel], z_l[sel]), positions, graph)
@@ -331,8 +337,8 @@ class RecurrentDecoder(_Decoder):
             for j, k in enumerate(idx):
                 values[k] = pred[j]
                 verified[k] = self.task.verify(puzzles[k], pred[j], shape)
-            finished[idx[verified[idx]]] = time.perf_counter() - t0
+            budget.charge(idx)
             if on_step is not None and 0 in idx:
                 on_step(State(values[0], puzzles[0] > 0, np.zeros(T, bool), np.zeros(T, bool), segment + 1, 1))
         unknown = (puzzles == 0).sum(-1)
-        return self._outcomes(puzzles, values, verified, steps, unknown, steps, t0, deadline.hit, finished)
+        return self._outcomes(puzzles, values, verified, steps, unknown, steps, budget)

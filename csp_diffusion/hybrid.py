@@ -17,6 +17,11 @@ result counts the search `nodes` (digits tried at cells with more than one candi
 solution), the wrong tries among them (`backtracks`: 0 means the model's order led straight to the
 answer) and the model `queries`; `csp bench` sets the nodes against the same search without the model,
 outside the timed solve.
+
+The model runs in NumPy (numpy_loopmdm.py) unless a device is named: the hybrid asks one question per
+puzzle, and without torch to import `csp solve sudoku PUZZLE --solver hybrid` starts as fast as the
+exact solvers (docs/results/sudoku.md, "Cold commands"). With `device` (or a model NumPy does not run) it is
+the torch network, in bf16 where the CPU has it natively.
 """
 
 from __future__ import annotations
@@ -27,10 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from csp_diffusion.sampler import SamplerConfig
-from csp_diffusion.solver import NeuralSolver
 from puzzles.result import Result
 
 QUERIES = 1  # model queries per puzzle: the root only; more (at the first branch nodes) did not pay
@@ -39,10 +41,84 @@ PEEK_LOOPS, PEEK_SURE = 4, 0.55  # chosen on puzzles 1000-1299 of the forum-hard
 # the reported figures do not use (experiments/hybrid_peek/run.py; docs/results/sudoku.md, "The never-wrong hybrid")
 
 
-def sureness(probs: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+def sureness(probs: np.ndarray, values: np.ndarray) -> np.ndarray:
     """(n,) the model's mean top probability over each grid's open cells (values 0), from probs (n, T, V)."""
     blank = values == 0
-    return (probs.amax(-1) * blank).sum(-1) / blank.sum(-1).clamp(min=1)
+    return (probs.max(-1) * blank).sum(-1) / np.maximum(blank.sum(-1), 1)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+class _NumpyNet:
+    """A LoopMDM checkpoint's network in NumPy, on the CPU (numpy_loopmdm.py)."""
+
+    autocast = False
+
+    def __init__(self, model, meta: dict, task: str):
+        from csp_diffusion.runtime import keep_freed_memory
+        from puzzles.domains import get_task
+
+        keep_freed_memory()
+        self.model, self.meta, self.kind = model, meta, meta["kind"]
+        self.task = get_task(task, meta["info"].get("train_config", {}).get("grid"))
+        self.params, self.train_flops = model.num_params(), meta["info"].get("train_flops")
+        st = self.task.structure()
+        self._neighbours = int(st.adjacency.sum(1).mean())
+
+    @property
+    def threads(self) -> int:
+        from csp_diffusion.numpy_loopmdm import cores
+
+        return cores()
+
+    def flops(self, shape, passes: int, loops: int) -> float:
+        cells = int(np.prod(shape))
+        fixed = self.model.flops(0, cells, self._neighbours)
+        return passes * fixed + loops * (self.model.flops(1, cells, self._neighbours) - fixed)
+
+    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None):
+        """(probabilities float32 (n, T, V), the core's final state) after `loops` loops from `state`."""
+        logits, state = self.model(values, given, loops, state)
+        return _softmax(logits), state
+
+
+class _TorchNet:
+    """The torch network (NeuralSolver's loading) on `device`, in bf16 where it is native."""
+
+    def __init__(self, kind: str, task: str, checkpoint: Path | None, device: str | None):
+        import torch
+
+        from csp_diffusion.sampler import SamplerConfig
+        from csp_diffusion.solver import NeuralSolver
+
+        self.solver = NeuralSolver(kind, task, checkpoint, device, SamplerConfig(chains=1))
+        self.task, self.model, self.kind = self.solver.task, self.solver.model, self.solver.kind
+        self.device, self.autocast = self.solver.device, self.solver.autocast
+        self.params, self.train_flops = self.solver.params, self.solver.train_flops
+        st = self.task.structure()
+        self.positions = torch.as_tensor(st.positions, device=self.device)
+        self.graph = torch.as_tensor(st.graph, device=self.device)
+
+    @property
+    def threads(self) -> int:
+        import torch
+
+        return torch.get_num_threads()
+
+    def flops(self, shape, passes: int, loops: int) -> float:
+        return self.solver.flops(shape, passes, loops)
+
+    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None):
+        import torch
+
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            v = torch.as_tensor(values, dtype=torch.long, device=self.device)
+            g = torch.as_tensor(given, dtype=torch.bool, device=self.device)
+            logits, state = self.model(v, g, self.positions, self.graph, loops, return_state=True, state=state)
+            return logits.float().softmax(-1).cpu().numpy(), state
 
 
 class HybridSolver:
@@ -51,17 +127,16 @@ class HybridSolver:
     def __init__(self, task: str, checkpoint: Path | None = None, device: str | None = None, kind: str = "loopmdm",
                  batch_size: int = 256, queries: int = QUERIES, loops: int = 0, peek: int = PEEK_LOOPS):
         """`loops`: the model's full count a pass (0: its K_max); `peek`: the loops every question gets first
-        (0: none, every question gets the full count)."""
-        self.net = NeuralSolver(kind, task, checkpoint, device, SamplerConfig(chains=1))
-        self.task, self.model, self.device = self.net.task, self.net.model, self.net.device
-        self.config = self.net.config
+        (0: none, every question gets the full count). No `device`: the model runs in NumPy where it can."""
+        from csp_diffusion import numpy_loopmdm
+
+        loaded = numpy_loopmdm.load(checkpoint, kind, task) if device is None else None
+        self.net = _NumpyNet(*loaded, task) if loaded else _TorchNet(kind, task, checkpoint, device)
+        self.task, self.model = self.net.task, self.net.model
         self.batch_size, self.queries = batch_size, queries
         self.loops = loops or self.model.max_loops  # of each model pass
         self.peek = peek if self.model.carries_state and 0 < peek < self.loops else 0
-        st = self.task.structure()
-        self.shape = st.shape
-        self.positions = torch.as_tensor(st.positions, device=self.device)
-        self.graph = torch.as_tensor(st.graph, device=self.device)
+        self.shape = self.task.structure().shape
 
     @property
     def params(self) -> int:
@@ -76,7 +151,6 @@ class HybridSolver:
         return (f"hybrid: {self.net.kind}'s probabilities ({self.params / 1e6:.2f}M parameters, a pass of "
                 f"{at}) order a complete search; every answer verified")
 
-    @torch.no_grad()
     def probabilities(self, puzzles: np.ndarray, givens: np.ndarray | None = None, peek: bool = False):
         """float (n, cells, n_values): the model's belief in each value of each cell after its full count of
         loops, from `puzzles` (grids whose non-zero cells are givens, or, with `givens`, whose givens are that
@@ -84,33 +158,27 @@ class HybridSolver:
         getting the full count only where the peek left the model sure enough."""
         out, ran, passes = [], [], []
         for start in range(0, len(puzzles), self.batch_size):
-            values = torch.as_tensor(puzzles[start:start + self.batch_size], dtype=torch.long, device=self.device)
-            given = values > 0 if givens is None else torch.as_tensor(givens[start:start + self.batch_size] > 0,
-                                                                      device=self.device)
+            values = np.asarray(puzzles[start:start + self.batch_size], dtype=np.int64)
+            given = values > 0 if givens is None else np.asarray(givens[start:start + self.batch_size]) > 0
             first = self.peek if peek else 0
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.net.autocast):
-                probs, went = self._pass(values, given, first)
-            out.append(probs.cpu().numpy())
-            went = went.cpu().numpy()
+            probs, went = self._pass(values, given, first)
+            out.append(probs)
             ran.append(np.where(went, self.loops, first or self.loops))
             passes.append(1 + went)  # a grid that went on ran the prelude and coda again
         probs = np.concatenate(out)
         return (probs, np.concatenate(ran), np.concatenate(passes)) if peek else probs
 
-    def _pass(self, values: torch.Tensor, given: torch.Tensor, peek: int):
+    def _pass(self, values: np.ndarray, given: np.ndarray, peek: int):
         """(probabilities, which grids went on) of one batch: with `peek`, that many loops first, then the rest of
         the full count, from the state the peek reached (the same as one straight pass), for the grids it left
         sure enough; else one pass of the full count (and none went on)."""
         if not peek:
-            probs = self.model(values, given, self.positions, self.graph, self.loops).float().softmax(-1)
-            return probs, torch.zeros(len(values), dtype=torch.bool, device=values.device)
-        logits, state = self.model(values, given, self.positions, self.graph, peek, return_state=True)
-        probs = logits.float().softmax(-1)
+            return self.net.run(values, given, self.loops)[0], np.zeros(len(values), dtype=bool)
+        probs, state = self.net.run(values, given, peek)
         went = (values == 0).any(-1) & (sureness(probs, values) >= PEEK_SURE)
-        go = went.nonzero().squeeze(1)
+        go = np.flatnonzero(went)
         if len(go):
-            more = self.model(values[go], given[go], self.positions, self.graph, self.loops - peek, state=state[go])
-            probs[go] = more.float().softmax(-1)
+            probs[go] = self.net.run(values[go], given[go], self.loops - peek, state=state[go])[0]
         return probs, went
 
     def solve_screened(self, puzzles: list, unique: bool = False, reasons: list | None = None,
@@ -142,7 +210,7 @@ class HybridSolver:
         for k, puzzle in enumerate(grids):
             if reasons is None or reasons[k] is None:
                 searches[k] = self.task.guided_search(puzzle, unique, self.queries)
-        with ThreadPoolExecutor(torch.get_num_threads()) as pool:
+        with ThreadPoolExecutor(self.net.threads) as pool:
             advance(list(searches), [None] * len(searches))
             nxt = 0
             while asking or nxt < len(grids):

@@ -1,16 +1,23 @@
-"""Where and how the networks run: device choice, native bf16, the allocator on glibc, CPU threads."""
+"""Where and how the networks run: device choice, native bf16, the allocator on glibc, CPU threads.
+
+torch is imported by the functions that use it: the hybrid's NumPy network (numpy_loopmdm.py) takes
+the allocator setting and the idle-core count without it."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def fast_bf16(device: torch.device) -> bool:
     """Whether bf16 is native here (AVX-512 BF16/AMX CPUs, bf16-capable GPUs): inference then runs
     with bf16 weights under bf16 autocast, with the same solve rates and faster (docs/results/sudoku.md,
     "Speed"); elsewhere bf16 would be emulated and slow."""
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:
@@ -36,6 +43,8 @@ def keep_freed_memory() -> None:
 
 def pick_device(name: str | None = None) -> torch.device:
     """`name` if given, else CUDA when present, else CPU."""
+    import torch
+
     from puzzles.errors import UserError
 
     if not name:
@@ -49,9 +58,6 @@ def pick_device(name: str | None = None) -> torch.device:
     if device.type not in ("cpu", "cuda"):
         raise UserError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
     return device
-
-
-SMALL_BATCH = 32  # grids; below this, several threads help only on cores no other process is using
 
 
 def idle_cores(sample_s: float = 0.05) -> int | None:
@@ -85,13 +91,16 @@ def idle_cores(sample_s: float = 0.05) -> int | None:
 
 
 @contextmanager
-def idle_threads_when_small(grids: int, device: torch.device):
-    """For a small CPU batch, as many intra-op threads as there are idle cores, at least one. Several threads
-    on small matmuls are faster only on cores of their own: alone they are faster, beside a busy process they
-    spin-wait on each other (docs/results/maze.md, "One 30x30 random-wall maze alone"). Large batches keep torch's
-    default."""
+def idle_threads(device: torch.device):
+    """On a CPU, as many intra-op threads as there are idle cores, at least one, whatever the batch. Threads on
+    cores of their own are faster; beside a busy process they spin-wait on each other (docs/results/maze.md,
+    "One 30x30 random-wall maze alone"), at any batch size: a 16-loop pass over 256 Sudoku grids took 4.2-6.6 s on
+    two threads and 1.9-2.1 s on one beside other jobs, 64 grids 1.5-6.0 s against 0.5 s (alone, two threads are
+    the faster). Measured when the batch starts; torch's own count again after."""
+    import torch
+
     before = torch.get_num_threads()
-    if device.type == "cpu" and grids < SMALL_BATCH:
+    if device.type == "cpu":
         torch.set_num_threads(min(before, idle_cores() or 1))
     try:
         yield

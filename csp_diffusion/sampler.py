@@ -43,8 +43,10 @@ Speed: on grids of more than QUIET_CELLS cells with a neighbour-table graph, a f
 recompute only the cells near a cell whose state moved (quiet.py): on a 201x201 perfect maze the
 wave and the walk touch about 1% of the cells a loop. With `warm_loops`, a chain's later steps start the model's looped core from
 the state it ended the previous step in and run only that many loops; with
-`time_limit`, puzzles still running when the next step would end past their share
-of it are given up.
+`time_limit`, each puzzle has that many seconds of its own work (`Budget`): the time of
+every step, and of every piece of a long step's loops, is shared out among the grids
+that ran in it, so a puzzle is never charged for another's, and one whose time is up
+stops after the step (or piece) it is in, with what that step gave it.
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ class SamplerConfig:
     warm_loops: int | None = None  # >0: after a chain's first step, start the core from its state at the end
     # of the previous step and run only this many loops (the grid changes by a few cells per step); 0 = every
     # step cold; None = the task's own
-    time_limit: float = 0.0  # >0: seconds per puzzle; a call on P puzzles starts no step that would end past
-    # P x this, and gives up the puzzles still running (extra["timed_out"]); a step of many loops is cut between
-    # chunks of them when the time is up; 0 = only the step limit
+    time_limit: float | None = 0.0  # >0: seconds of its own work per puzzle (Budget), after which it is given up
+    # (extra["timed_out"]); a step of many loops is cut between pieces of them for a puzzle whose time is up;
+    # 0 = only the step limit; None = the default for the grid's size (puzzles/limits.py; NeuralSolver.plan)
     seed: int = 0
     rules: bool = True  # the decoder uses the puzzle's rules (constraints.py): the sampler refuses commits that
     # clash and retracts clashing cells, the unmasking decoder refuses clashing commits, AR masks a peer's value;
@@ -101,7 +103,7 @@ class Outcome:
     steps: int
     commits: int
     retractions: int
-    seconds: float  # from the start of the call (the puzzle's batch) to its answer, or to the call's end
+    seconds: float  # the puzzle's own time (Budget): its share of every step it ran in, to its answer or its end
     extra: dict = field(default_factory=dict)
 
 
@@ -119,29 +121,43 @@ class State:
     chain: int = 0
 
 
-class Deadline:
-    """A per-puzzle time limit for one call on `puzzles` puzzles (0 = none): `allows(rows)` says
-    whether a step over `rows` grids, costing what the last one did per grid, ends within the
-    call's share (puzzles x limit), and if so starts timing it."""
+class Budget:
+    """Each puzzle's own time in one call on `puzzles` puzzles of `chains` rows (grids) each, and its limit
+    (`limit` seconds; 0 = none). The clock runs from `start` (a step's beginning: time spent while the caller
+    holds a result is nobody's) and `charge(rows)` shares the seconds since the last mark out among the rows
+    that ran in them, in proportion to `weights` (the loops each ran; default equal), so a puzzle is charged
+    only for its own grids' share of a batch, never for another puzzle's, and its limit counts from when its
+    own work starts. A puzzle is out of time once it has spent its limit."""
 
-    def __init__(self, limit: float, puzzles: int):
-        self.end = time.perf_counter() + limit * puzzles if limit else float("inf")
-        self.last: float | None = None
-        self.rows = 1
-        self.hit = False
+    def __init__(self, limit: float, puzzles: int, chains: int = 1):
+        self.limit, self.chains = float(limit or 0.0), chains
+        self.spent = np.zeros(puzzles)
+        self.mark = time.perf_counter()
 
-    def passed(self) -> bool:
-        """Whether the call's time is up (checked inside long steps too)."""
-        self.hit = self.hit or time.perf_counter() > self.end
-        return self.hit
+    def start(self) -> None:
+        self.mark = time.perf_counter()
 
-    def allows(self, rows: int) -> bool:
+    def charge(self, rows, weights=None) -> np.ndarray:
+        """Share the seconds since the last mark among `rows` (int array of row numbers); which of them belong
+        to a puzzle now out of time."""
         now = time.perf_counter()
-        if self.last is not None and now + (now - self.last) * rows / self.rows > self.end:
-            self.hit = True
-            return False
-        self.last, self.rows = now, rows
-        return True
+        spent, self.mark = now - self.mark, now
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(rows):
+            w = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+            w = w / w.sum() if w.sum() > 0 else np.full(len(rows), 1 / len(rows))
+            np.add.at(self.spent, rows // self.chains, spent * w)
+        return self.over(rows)
+
+    def over(self, rows) -> np.ndarray:
+        """Per row: whether its puzzle is out of time."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        return self.out[rows // self.chains]
+
+    @property
+    def out(self) -> np.ndarray:
+        """Per puzzle: whether it has spent its limit."""
+        return self.spent >= self.limit if self.limit > 0 else np.zeros(len(self.spent), dtype=bool)
 
 
 class Sampler:
@@ -157,7 +173,7 @@ class Sampler:
         self.model, self.task, self.config, self.device = as_denoiser(model), task, config, device
         self.autocast = autocast
 
-    CHUNK = 32  # a step of more loops runs in chunks of this many when it has a deadline or can settle early
+    CHUNK = 32  # a step of more loops runs in chunks of this many when it has a time limit or can settle early
     CHUNK_CELLS = 1024  # grids larger than this run their chunks in smaller pieces (see `piece`)
     CPU_ROWS = 128  # on CPU, larger batches run in pieces of this many grids, whose activations stay in cache
     # (docs/results/sudoku.md, "Speed"); GPUs take them whole
@@ -169,7 +185,7 @@ class Sampler:
 
     def piece(self, cells: int, quiet: bool = False) -> int:
         """Loops per piece of a chunked step on grids of `cells`: CHUNK, halved while a piece would cost more
-        than CHUNK loops on CHUNK_CELLS cells, so the deadline is checked as often in wall time on any grid
+        than CHUNK loops on CHUNK_CELLS cells, so the time limit is checked as often in wall time on any grid
         (answers are still checked every CHUNK loops); CHUNK for `quiet` loops, whose cells are few."""
         piece = self.CHUNK
         while not quiet and piece > 1 and piece * cells > self.CHUNK * self.CHUNK_CELLS:
@@ -205,15 +221,17 @@ class Sampler:
 
     STALL_CHECKS = 2  # a settling row whose answer grew, then not for this many checks, unverified, has stalled
 
-    def _forward(self, v, g, positions, graph, loops: int, state=None, deadline: Deadline | None = None,
+    def _forward(self, v, g, positions, graph, loops: int, state=None,
+                 clock: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  settled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None):
         """(logits, final core state, loops run per row, rows answered, rows stalled) after up to `loops` passes
-        (state None for models that carry none). With a deadline or a `settled` rule (settled(logits, rows):
+        (state None for models that carry none). With a `clock` (clock(rows): charges the time since its last
+        call to those rows and says which are out of time) or a `settled` rule (settled(logits, rows):
         which of those rows have an answer already verified) and a model that carries state, the loops run
         in chunks: a row stops where it settled, or where it stalled: its answer (the cells whose argmax differs
         from the first check's) grew at some check, then did not outgrow its largest for STALL_CHECKS checks
-        (on a maze, the walk stopped short of G or turns in circles); it keeps that chunk's logits and state; the step ends when
-        every row has, and (None,) * 5 once the deadline passes."""
+        (on a maze, the walk stopped short of G or turns in circles), or where its puzzle's time is up; it keeps that
+        chunk's logits and state; the step ends when every row has (so every row gets at least one piece)."""
         if state is None and settled is None:
             # identical grids (a puzzle's chains before they diverge: all of them at step 1, spares as they
             # join) run once; the network is deterministic, so each copy gets the same logits
@@ -222,12 +240,13 @@ class Sampler:
             if len(uniq) < len(v):
                 rep = torch.empty(len(uniq), dtype=torch.long, device=v.device)
                 rep[inverse] = torch.arange(len(v), device=v.device)
-                out = self._forward(v[rep], g[rep], positions, graph, loops, None, deadline, None)
-                return tuple(None if x is None else x[inverse] for x in out)  # all None past the deadline
+                sub = None if clock is None else (lambda rows: clock(rep[rows]))
+                out = self._forward(v[rep], g[rep], positions, graph, loops, None, sub, None)
+                return tuple(None if x is None else x[inverse] for x in out)  # a model without state: None
         full = torch.full((len(v),), loops, device=v.device)
         answered = torch.zeros(len(v), dtype=torch.bool, device=v.device)
         stalled = answered.clone()
-        timed = deadline is not None and deadline.end != float("inf")
+        timed = clock is not None
         quiet = QuietCells(graph) if self.runs_quiet(v.shape[1], graph) else None
         piece = self.piece(v.shape[1], quiet is not None)
         if not self.model.carries_state or not (timed or settled) or loops <= piece:
@@ -260,12 +279,16 @@ class Sampler:
                 open_ = open_[~(now | stuck)]
                 if quiet is not None:
                     quiet.keep(~(now | stuck))
+            if timed and len(open_) and done < loops:
+                out = clock(open_)  # the piece's time, shared among the rows that ran it
+                ran[open_[out]] = done
+                open_ = open_[~out]
+                if quiet is not None and out.any():
+                    quiet.keep(~out)
             if done == loops or len(open_) == 0:
                 return kept, state, ran, answered, stalled
-            if timed and deadline.passed():
-                return None, None, None, None, None
 
-    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, deadline=None,
+    def _warm_forward(self, v, g, idx, cold, carried, positions, graph, warm_loops: int, clock=None,
                       settled=None):
         """Logits for rows idx: cold rows run all loops from scratch (or until `settled(rows)` says they
         are answered or stalled), the others warm_loops from their carried core state. Returns (logits,
@@ -280,10 +303,10 @@ class Sampler:
                 continue
             sel = idx[rows]
             loops, state = (warm_loops, carried[sel]) if from_state else (cfg.loops, None)
-            lg, h, r, a, st = self._forward(v[rows], g[rows], positions, graph, loops, state, deadline,
+            at = rows.nonzero().squeeze(1)
+            sub = None if clock is None else (lambda part, at=at: clock(at[part]))
+            lg, h, r, a, st = self._forward(v[rows], g[rows], positions, graph, loops, state, sub,
                                             None if from_state or settled is None else settled(sel))
-            if lg is None:
-                return None, carried, None, None, None
             if logits is None:
                 logits = lg.new_empty((len(idx), *lg.shape[1:]))
             if carried is None:
@@ -303,23 +326,22 @@ class Sampler:
     @torch.no_grad()
     def solve_iter(self, puzzles: np.ndarray, on_step: Callable[[State], None] | None = None,
                    shape=None) -> Iterator[tuple[int, Outcome]]:
-        """(index, Outcome) per puzzle as soon as it is final: a puzzle when one of its chains is verified,
-        the rest when the call ends. The live view's last State of puzzle 0 comes before its Outcome."""
+        """(index, Outcome) per puzzle as soon as it is final: a puzzle when one of its chains is verified or
+        its time is up, the rest when the call ends. The live view's last State of puzzle 0 comes before its
+        Outcome."""
         run = _Run(self, puzzles, shape)
         ch = run.chains
         sent = np.zeros(len(puzzles), dtype=bool)
         for step in range(self.config.max_steps):
             ch.join_spares(step, self.config.spare_after)
             idx = ch.active.nonzero().squeeze(1)
-            if idx.numel() == 0 or not run.deadline.allows(len(idx)):
+            if idx.numel() == 0:
                 break
+            run.budget.start()  # the time the caller held the last result is nobody's
             v, g = ch.values[idx], ch.given[idx]
             # what chain 0 runs this step, for the live view (read before the forward pass clears `cold`)
             loops_now = run.warm_loops if on_step is not None and run.warm and not ch.cold[0] else run.loops
-            predicted = run.predict(idx, v, g, step)
-            if predicted is None:  # the time limit passed inside this step
-                break
-            probs, answered, stalled = predicted
+            probs, answered, stalled, ran = run.predict(idx, v, g, step)
             v, retracted = run.retract(idx, v, g, probs, step)
             v, commit = run.commit(idx, v, probs, answered, step)
             v, wiped = run.restart(idx, v, g, step)
@@ -331,9 +353,10 @@ class Sampler:
             ch.counters["retractions"][idx] += retracted.sum(-1)
             ch.counters["steps"][idx] += 1
             run.stop(idx, v)
+            run.give_up(idx, ran)
             if on_step is not None and ch.active[0] | (step == 0) | ch.verified[0]:
                 on_step(ch.state(idx, commit, retracted, step, loops_now))
-            for p in np.flatnonzero(ch.puzzle_done & ~sent):
+            for p in np.flatnonzero((ch.puzzle_done | run.gave_up) & ~sent):
                 yield int(p), run.outcome(int(p), on_step)
                 sent[p] = True
         for p in np.flatnonzero(~sent):
@@ -422,9 +445,9 @@ class _Run:
     of a step (predict, retract, commit, restart) plus the stop check, each over the active rows `idx`."""
 
     def __init__(self, sampler: Sampler, puzzles: np.ndarray, shape):
-        self.t0 = time.perf_counter()
-        self.finished = np.full(len(puzzles), np.nan)  # seconds from the call's start to each puzzle's answer
         cfg, task, device = sampler.config, sampler.task, sampler.device
+        self.budget = Budget(cfg.time_limit, len(puzzles), cfg.chains)
+        self.gave_up = np.zeros(len(puzzles), dtype=bool)  # out of time before an answer
         self.sampler, self.cfg, self.task, self.device, self.puzzles = sampler, cfg, task, device, puzzles
         self.confident = cfg.confident if cfg.confident is not None else task.confident
         self.temperature = cfg.temperature if cfg.temperature is not None else task.temperature
@@ -441,9 +464,8 @@ class _Run:
         if sampler.model.resumes:  # a recurrent model goes on from its state at every step, as many loops each
             self.warm_loops = cfg.warm_loops or max(1, cfg.loops)
         self.warm = self.warm_loops > 0 and sampler.model.carries_state
-        self.deadline = Deadline(cfg.time_limit, len(puzzles))
         self.settle = self._settled if sampler.model.trace else None
-        self.chunked = sampler.model.carries_state and (cfg.time_limit > 0 or self.settle is not None)
+        self.chunked = sampler.model.carries_state and (self.budget.limit > 0 or self.settle is not None)
         self.piece = sampler.piece(len(structure.positions), sampler.runs_quiet(len(structure.positions), self.graph))
 
     def _settled(self, rows: torch.Tensor):
@@ -458,22 +480,30 @@ class _Run:
             return torch.as_tensor(ok, dtype=torch.bool, device=self.device)
         return check
 
+    def clock(self, idx: torch.Tensor):
+        """With a time limit, clock(part): charge the time since the budget's last mark to rows idx[part] and say
+        which of them are out of time (the pieces of a long step); else None."""
+        if not self.budget.limit:
+            return None
+
+        def clock(part: torch.Tensor) -> torch.Tensor:
+            out = self.budget.charge(idx[part].cpu().numpy())
+            return torch.as_tensor(out, dtype=torch.bool, device=self.device)
+        return clock
+
     def predict(self, idx, v, g, step: int):
-        """(probabilities (n, T, V), rows whose argmax is already a verified answer, rows that stalled) for
-        the active rows, or None when the deadline passed inside the step. Counts each row's forward passes
-        and loops."""
+        """(probabilities (n, T, V), rows whose argmax is already a verified answer, rows that stalled, loops
+        each row ran) for the active rows; a row whose puzzle's time ran out inside the step has what its
+        loops so far gave. Counts each row's forward passes and loops."""
         ch, s = self.chains, self.sampler
+        clock = self.clock(idx)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=s.autocast):
             if self.warm:
                 logits, ch.carried, ran, answered, stalled = s._warm_forward(v, g, idx, ch.cold, ch.carried, self.positions,
-                                                                    self.graph, self.warm_loops, self.deadline,
-                                                                    self.settle)
+                                                                    self.graph, self.warm_loops, clock, self.settle)
             else:
-                logits, _, ran, answered, stalled = s._forward(v, g, self.positions, self.graph, self.loops,
-                                                      deadline=self.deadline,
+                logits, _, ran, answered, stalled = s._forward(v, g, self.positions, self.graph, self.loops, clock=clock,
                                                       settled=self.settle(idx) if self.settle else None)
-        if logits is None:
-            return None
         ran = ran.long()
         fresh = ch.fresh[idx]
         ch.counters["first_loops"][idx[fresh]] = ran[fresh]
@@ -482,7 +512,7 @@ class _Run:
         probs = logits.float().softmax(-1)
         if torch.isnan(probs).any():
             raise UserError("the model's output is not a number (NaN): its weights are broken or it overflowed")
-        return probs, answered, stalled & fresh
+        return probs, answered, stalled & fresh, ran
 
     def retract(self, idx, v, g, probs, step: int):
         """1. Committed cells that clash (the less confident side) or whose value's probability fell
@@ -592,12 +622,20 @@ class _Run:
             for n, grid in zip(fidx[torch.as_tensor(ok, device=self.device)].tolist(), grids[ok]):
                 if self.task.verify(self.puzzles[n // C], grid, self.shape):
                     ch.verified[n] = True
-                    if not ch.puzzle_done[n // C]:
-                        self.finished[n // C] = time.perf_counter() - self.t0
                     ch.puzzle_done[n // C] = True
             if not self.cfg.retract:
                 ch.active[fidx] = False  # nothing can change a full grid without retraction
         ch.active &= ~ch.done_rows()
+
+    def give_up(self, idx, ran) -> None:
+        """After a step over rows `idx`: the rest of its time, shared by the loops each row ran, is charged, and
+        the puzzles out of time without an answer stop."""
+        self.budget.charge(idx.cpu().numpy(), ran.clamp(min=1).cpu().numpy())
+        ch = self.chains
+        late = self.budget.out & ~ch.puzzle_done & ~self.gave_up
+        if late.any():
+            self.gave_up |= late
+            ch.active &= ~torch.as_tensor(np.repeat(late, self.cfg.chains), device=self.device)
 
     def answer_state(self) -> State | None:
         """The State of puzzle 0's verified chain when that is not chain 0 (the one the live view followed)."""
@@ -614,9 +652,9 @@ class _Run:
                      int(ch.counters["steps"][n]), self.loops, chain=n)
 
     def outcome(self, p: int, on_step: Callable[[State], None] | None = None) -> Outcome:
-        """Puzzle p's first verified chain (else chain 0), with the work of all its chains; its seconds run
-        from the call's start to its answer (a puzzle given up: to now). For puzzle 0, `on_step` first gets
-        the answer's State when another chain than the one it followed found it."""
+        """Puzzle p's first verified chain (else chain 0), with the work of all its chains; its seconds are its
+        own time (Budget). For puzzle 0, `on_step` first gets the answer's State when another chain than the
+        one it followed found it."""
         ch, C = self.chains, self.cfg.chains
         if p == 0 and on_step is not None:
             answer = self.answer_state()
@@ -626,7 +664,7 @@ class _Run:
         ok = ch.verified[rows].cpu().numpy()
         n = p * C + (int(np.argmax(ok)) if ok.any() else 0)
         counters = {k: int(t[n]) for k, t in ch.counters.items()}
-        seconds = time.perf_counter() - self.t0 if np.isnan(self.finished[p]) else float(self.finished[p])
+        seconds = float(self.budget.spent[p])
         return Outcome(
             values=ch.original(torch.tensor([n], device=self.device), ch.values[n:n + 1])[0].cpu().numpy(),
             verified=bool(ok.any()), steps=counters["steps"],
@@ -634,7 +672,7 @@ class _Run:
             extra={"chains": C, "chain": n - p * C, "restarts": counters["restarts"],
                    "frame": int(ch.frame[n]), "reframes": counters["reframes"],
                    "warm_loops": self.warm_loops if self.warm else 0, "first_step_loops": counters["first_loops"],
-                   "timed_out": self.deadline.hit and not ch.puzzle_done[p],
+                   "timed_out": bool(self.gave_up[p]),
                    "passes": int(ch.counters["passes"][rows].sum()),
                    "loops_run": int(ch.counters["loops_run"][rows].sum())},
         )

@@ -11,12 +11,15 @@ import torch
 
 from csp_diffusion import models
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.runtime import fast_bf16, idle_threads_when_small, keep_freed_memory, pick_device
+from csp_diffusion.runtime import fast_bf16, idle_threads, keep_freed_memory, pick_device
 from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
+from puzzles.limits import default_time_limit
 from puzzles.result import Result
 
 SHIPPED = Path(__file__).parent / "checkpoints"
+MAX_CELLS = 1001 * 1001  # the largest grid a neural solver takes (the largest maze `csp generate` makes): its
+# memory grows with the cells and the chains, and a larger grid is refused with one line rather than run out of it
 
 
 def shipped_checkpoint(name: str, task: str) -> Path:
@@ -82,14 +85,16 @@ class NeuralSolver:
         """The sampler settings for `puzzle` (encoded), a grid of `shape`: the configured ones when
         `loops` is set; for a model that learned an execution trace, a loop cap from the puzzle's size
         (the task's `trace_loop_cap`); else the model's K_max, both it and the step limit scaled up by the grid's
-        side over the trained side."""
-        if self.config.loops:
-            return self.config
+        side over the trained side. A time limit of None becomes the default for the grid's cells."""
+        config = self.config
+        if config.time_limit is None:
+            config = replace(config, time_limit=default_time_limit(int(np.prod(shape))))
+        if config.loops:
+            return config
         if self.model.trace:  # the first step settles most puzzles; the step limit is not scaled
-            return replace(self.config, loops=self.task.trace_loop_cap(puzzle, shape))
+            return replace(config, loops=self.task.trace_loop_cap(puzzle, shape))
         scale = max(1.0, max(shape) / max(self.task.structure().shape))
-        return replace(self.config, loops=round(self.model.max_loops * scale),
-                       max_steps=round(self.config.max_steps * scale))
+        return replace(config, loops=round(self.model.max_loops * scale), max_steps=round(config.max_steps * scale))
 
     def flops(self, shape, passes: int, loops: int) -> float:
         """Forward FLOPs of `passes` forward passes running `loops` loops in all, on a grid of `shape`
@@ -154,16 +159,20 @@ class NeuralSolver:
                      on_step) -> Iterator[Result]:
         """`rows` encoded, `originals` as given (the text of a result is drawn from the original:
         an encoded maze no longer tells S from G)."""
-        if not self.fits(shape):
+        cells = int(np.prod(shape))
+        refused = (None if cells <= MAX_CELLS else f"a {shape[0]}x{shape[1]} grid is too large for a neural solver: "
+                   f"{cells:,} cells, and it takes at most {MAX_CELLS:,} (1001 x 1001)")
+        if refused is None and not self.fits(shape):
+            refused = f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses"
+        if refused is not None:
             for puzzle, original in zip(rows, originals):
                 yield Result(task=self.task.name, solver=self.name, puzzle=self.task.text(puzzle, shape, original),
-                             solution=None, verified=False, seconds=0.0,
-                             error=f"a {shape[0]}x{shape[1]} grid is larger than this {self.name} model addresses")
+                             solution=None, verified=False, seconds=0.0, error=refused)
             return
         loops = config.loops
         sampler = models.decoder(self.kind, self.model, self.task, config, self.device, self.autocast)
         chunk = np.stack(rows).astype(np.int64)
-        with idle_threads_when_small(len(chunk) * config.chains, self.device):
+        with idle_threads(self.device):  # beside a busy process, threads spin-wait on each other
             held, nxt = {}, 0  # outcomes that wait for an earlier puzzle to be final
             for k, o in sampler.solve_iter(chunk, on_step=on_step, shape=shape):
                 held[k] = o
@@ -176,10 +185,18 @@ class NeuralSolver:
         """The decoder it reads the model with (argmax, native or sampler)."""
         return models.decoder_of(self.kind, self.config.decoder)
 
+    @property
+    def reads_steps(self) -> bool:
+        """Whether its decoder stops at `max_steps` model calls a chain: the sampler and the native unmasking
+        and segment decoders do; argmax makes one call, the AR kinds one a cell, whatever the step limit."""
+        return self.kind not in ("ar", "ar-solver") and self.decoder != "argmax"
+
     def _result(self, puzzle: np.ndarray, original, o, shape, loops: int, config: SamplerConfig) -> Result:
         """The Result of one puzzle's Outcome (`original`: the puzzle as given, for its text)."""
         extra = {"steps": o.steps, "commits": o.commits, "retractions": o.retractions, "loops": loops,
-                 "decoder": self.decoder, "rules": config.rules, **o.extra}
+                 "decoder": self.decoder, "rules": config.rules,
+                 "max_steps": config.max_steps if self.reads_steps else None,  # its budget: steps (None: fixed)
+                 "time_limit": config.time_limit or 0.0, **o.extra}  # and seconds (0 = none)
         if "flops" not in extra:  # a decoder whose passes differ in cost counts its own (AR-solver)
             extra["flops"] = self.flops(shape, o.extra["passes"], o.extra["loops_run"])
         text = self.task.text(o.values, shape, original)

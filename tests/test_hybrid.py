@@ -76,6 +76,8 @@ def test_csp_solve_with_the_hybrid_verifies_and_reports_its_search():
     assert r.exit_code == 1 and "more than one solution" in r.stdout
     r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--loops", "4", "--steps", "3"])
     assert r.exit_code == 0 and "--loops has no effect" not in r.stderr and "--steps has no effect" in r.stderr
+    r = runner.invoke(app, ["solve", "sudoku", P1, "--solver", "hybrid", "--time-limit", "5"])
+    assert r.exit_code == 0 and "--time-limit has no effect with hybrid" in r.stderr  # a complete search, unlimited
 
 
 def test_bench_sets_the_hybrids_search_against_the_same_search_without_the_model():
@@ -126,3 +128,58 @@ def test_the_hybrids_peek_goes_on_from_its_state_only_where_the_model_is_sure():
         two = e["queries"] > 0 and e["loops_run"] == 8
         assert e["flops"] == peeking.net.flops((9, 9), e["queries"] + two, e["loops_run"])
     assert e["loops_run"] == hybrid.PEEK_LOOPS  # the blank grid's question stopped at the peek
+
+
+def test_the_numpy_network_is_the_torch_network():
+    """The hybrid runs the shipped LoopMDM in NumPy (no torch to import on `csp solve`); it must be the torch
+    network: the same probabilities from a bare start and from a carried state, the same FLOPs and parameters."""
+    import torch
+
+    from csp_diffusion import models, numpy_loopmdm
+    from csp_diffusion.solver import shipped_checkpoint
+
+    net, meta = numpy_loopmdm.load(None, "loopmdm", "sudoku")
+    model, _ = models.load(shipped_checkpoint("loopmdm", "sudoku"), "loopmdm", "sudoku")
+    task = SudokuTask()
+    st = task.structure()
+    grids = np.stack([s.givens for s in sudoku.generate(40, "extreme", seed=3, workers=1)]).astype(np.int64)
+    grids[-1] = 0  # a blank grid
+    v, pos, graph = torch.as_tensor(grids), torch.as_tensor(st.positions), torch.as_tensor(st.graph)
+    with torch.no_grad():
+        ref, ref_state = model(v, v > 0, pos, graph, 4, return_state=True)
+        ref_more = model(v, v > 0, pos, graph, 3, state=ref_state)
+    logits, state = net(grids, grids > 0, 4)  # 40 grids: two pieces, over the cores
+    more, _ = net(grids, grids > 0, 3, state)
+    probs = lambda x: torch.as_tensor(np.asarray(x, np.float32)).softmax(-1).numpy()  # noqa: E731
+    assert np.abs(probs(logits) - ref.softmax(-1).numpy()).max() < 1e-4
+    assert np.abs(probs(more) - ref_more.softmax(-1).numpy()).max() < 1e-4
+    assert np.abs(state - ref_state.numpy()).max() < 1e-3
+    given = grids > 0
+    assert np.isneginf(logits[given]).sum() == 8 * given.sum()  # a given: -inf but for its own value
+    assert net.num_params() == model.num_params()
+    assert all(net.flops(k, 81, 21) == model.flops(k, 81, 21) for k in (0, 1, 16))
+
+
+def test_the_hybrid_solves_without_importing_torch_unless_a_device_is_named():
+    import subprocess
+    import sys
+
+    check = ("import sys; from cli.app import app; from typer.testing import CliRunner; "
+             "r = CliRunner().invoke(app, sys.argv[1:]); print(r.exit_code, 'torch' in sys.modules)")
+    for extra, torch_loaded in (([], "False"), (["--device", "cpu"], "True")):
+        out = subprocess.run([sys.executable, "-c", check, "solve", "sudoku", P1, "--solver", "hybrid", *extra],
+                             capture_output=True, text=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+        assert out.stdout.split() == ["0", torch_loaded], out.stderr
+
+
+def test_the_hybrid_on_torch_and_on_numpy_agree():
+    from csp_diffusion import hybrid
+
+    on_numpy, on_torch = hybrid.HybridSolver("sudoku"), hybrid.HybridSolver("sudoku", device="cpu")
+    assert type(on_numpy.net).__name__ == "_NumpyNet" and type(on_torch.net).__name__ == "_TorchNet"
+    grids = np.stack([s.givens for s in sudoku.generate(4, "extreme", seed=9, workers=1)]).astype(np.int64)
+    close = 5e-2 if on_torch.net.autocast else 1e-3  # bf16 rounding on a CPU that has it natively
+    a, b = on_numpy.probabilities(grids, peek=True), on_torch.probabilities(grids, peek=True)
+    assert np.abs(a[0] - b[0]).max() < close and (a[2] == b[2]).all()
+    results = [list(h.solve_screened(list(grids))) for h in (on_numpy, on_torch)]
+    assert all(r.verified for r in results[0]) and [r.solution for r in results[0]] == [r.solution for r in results[1]]

@@ -437,7 +437,7 @@ def test_sudoku_chains_run_in_their_own_frames_and_answer_in_the_puzzles(monkeyp
     assert not one.verified  # three chains: frames 0-2 only
 
 
-def test_a_small_cpu_batch_takes_only_the_idle_cores(monkeypatch):
+def test_a_cpu_batch_takes_only_the_idle_cores(monkeypatch):
     from csp_diffusion import runtime
 
     cpu, before = torch.device("cpu"), torch.get_num_threads()
@@ -447,10 +447,8 @@ def test_a_small_cpu_batch_takes_only_the_idle_cores(monkeypatch):
         torch.set_num_threads(2)
         for idle, inside in ((2, 2), (1, 1), (0, 1), (None, 1), (8, 2)):
             monkeypatch.setattr(runtime, "idle_cores", lambda idle=idle: idle)
-            with runtime.idle_threads_when_small(1, cpu):
+            with runtime.idle_threads(cpu):
                 assert torch.get_num_threads() == inside
-            assert torch.get_num_threads() == 2
-        with runtime.idle_threads_when_small(runtime.SMALL_BATCH, cpu):  # a large batch keeps the default
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

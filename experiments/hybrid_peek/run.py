@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion.hybrid import HybridSolver, sureness  # noqa: E402
+from csp_diffusion.runtime import pick_device  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.sudoku.search import counted_search, propagate  # noqa: E402
 
@@ -42,16 +43,16 @@ def measure(hybrid: HybridSolver, grids: np.ndarray, up_to: int) -> dict:
     roots = np.stack([propagate(g)[1] for g in grids]).astype(np.int64)  # what the hybrid asks about, as it asks
     solutions = np.stack([counted_search(g, 1)[3] for g in grids])
     blank = roots == 0
-    model, device = hybrid.model, hybrid.device
+    net = hybrid.net  # the torch network (main names a device)
+    model, device = net.model, net.device
     out, state = {}, None
     values = torch.as_tensor(roots, device=device)
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=hybrid.net.autocast):
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=net.autocast):
         for loops in range(CHUNK, up_to + 1, CHUNK):
-            logits, state = model(values, values > 0, hybrid.positions, hybrid.graph, CHUNK, state=state,
+            logits, state = model(values, values > 0, net.positions, net.graph, CHUNK, state=state,
                                   return_state=True)
-            probs = logits.float().softmax(-1)
-            sure = sureness(probs, values).cpu().numpy()
-            p = probs.cpu().numpy()
+            p = logits.float().softmax(-1).cpu().numpy()
+            sure = sureness(p, roots)
             searched = [counted_search(g, 1, q) for g, q in zip(grids, p)]
             right = float((p.argmax(-1) + 1 == solutions)[blank].mean())
             out[loops] = (np.array([s[1] for s in searched]), np.array([s[2] for s in searched]), sure, right)
@@ -75,7 +76,7 @@ def main() -> None:
     except ValueError:
         parser.error("--peeks: whole numbers, --sures: numbers, each comma-separated")
     try:  # a missing or malformed file, a slice with no puzzles, a broken checkpoint: one line
-        hybrid = HybridSolver("sudoku", peek=0)
+        hybrid = HybridSolver("sudoku", peek=0, device=str(pick_device()))  # torch: the loops run chunk by chunk
         files = {}
         for path in args.files.split(","):
             puzzles = files[Path(path).stem] = hybrid.task.read_file(path)[0][args.start:args.start + args.limit]

@@ -27,6 +27,7 @@ import numpy as np
 from puzzles.cpsat import cp_model
 from puzzles.errors import UserError
 from puzzles.kakuro.grid import Kakuro, to_text, verify
+from puzzles.limits import time_limit as limit_for
 from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS, Result
 
 TASK = "kakuro"
@@ -151,14 +152,15 @@ def _solve_job(job: tuple[Kakuro, float, bool]) -> Result:
     return solve(*job)
 
 
-def solve_many(puzzles: Iterable[Kakuro], time_limit: float = DEFAULT_TIME_LIMIT, workers: int = 2,
+def solve_many(puzzles: Iterable[Kakuro], time_limit: float | None = DEFAULT_TIME_LIMIT, workers: int = 2,
                check_unique: bool = True) -> Iterator[Result]:
-    """Results in input order, one by one (a progress bar can follow). With workers > 1 and more than a
-    couple of puzzles a process pool shares them out; it starts when this is called, so call it before a
-    live display starts (its thread is then not copied into the workers)."""
-    if not time_limit > 0:
+    """Results in input order, one by one (a progress bar can follow); `time_limit` per puzzle (None: each one's
+    size default, puzzles/limits.py). With workers > 1 and more than a couple of puzzles a process pool shares
+    them out; it starts when this is called, so call it before a live display starts (its thread is then not
+    copied into the workers)."""
+    if time_limit is not None and not time_limit > 0:
         raise UserError(f"the time limit must be positive, got {time_limit:g}")
-    jobs = [(k, time_limit, check_unique) for k in puzzles]
+    jobs = [(k, limit_for(time_limit, k.white.size), check_unique) for k in puzzles]
     if workers <= 1 or len(jobs) <= 2:
         return (_solve_job(job) for job in jobs)
     cp_model()  # fail here, not in a worker, when OR-tools is missing

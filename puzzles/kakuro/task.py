@@ -259,10 +259,10 @@ class KakuroTask:
         status, _, _ = oracle.find(puzzle, oracle.DEFAULT_TIME_LIMIT)
         return NO_SOLUTION if status == NO_SOLUTION else None
 
-    def solve_exact(self, puzzles: list[Kakuro], solver: str, time_limit: float, workers: int = 2,
+    def solve_exact(self, puzzles: list[Kakuro], solver: str, time_limit: float | None, workers: int = 2,
                     check_unique: bool = False):
         """One Result per puzzle, in order, from the CP-SAT oracle (the benchmark's references already
-        prove uniqueness, so by default it stops at the first answer)."""
+        prove uniqueness, so by default it stops at the first answer); time_limit None: each one's size default."""
         if solver not in self.oracles:
             raise UserError(f"unknown Kakuro solver {solver!r}; choose from {', '.join(self.oracles)}")
         return oracle.solve_many(puzzles, time_limit, workers=workers, check_unique=check_unique)

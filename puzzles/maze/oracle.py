@@ -11,6 +11,11 @@ checks that it is a flow of the model: the answer is BFS's, confirmed by the flo
 model and then by `maze.verify`, in linear time on any size (an empty 200 x 200
 room in a few seconds, most of it building the model).
 
+The time limit holds for the whole solve, the model's building included (checked every
+BUILD_CHUNK edges; CP-SAT gets what is left), and a model of more than MAX_EDGES
+edges is refused before it is built, with a message naming the limit: memory grows
+with the edges (an empty 1500 x 1500 room's 4.5 million took 6.6 GB and 72 s).
+
 OR-tools is imported inside the functions: machines without it can still import this.
 """
 
@@ -20,35 +25,81 @@ import time
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+from numba import njit
 
 from puzzles.cpsat import cp_model
-from puzzles.maze.grid import UNREACHABLE, Maze, distances, to_text, verify
+from puzzles.limits import time_limit as limit_for
+from puzzles.maze.grid import UNREACHABLE, Maze, to_text, verify
 from puzzles.result import Result
 
 TIME_LIMIT = "time limit"
+MAX_EDGES = 500_000  # shortest-path edges a CP-SAT model takes: an open room of about 500 x 500 cells (0.9 GB)
+BUILD_CHUNK = 10_000  # edges (or cells) built between two looks at the clock
 
 
-
-def _edges(maze: Maze) -> list[tuple[int, int]]:
-    """Directed edges (u, v) between 4-neighbouring open cells, cells as flat indices."""
+def _edges(maze: Maze) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges (u, v) between 4-neighbouring open cells, cells as flat indices: first each
+    left-right pair in row-major order, both ways (u, u + 1), (u + 1, u), then each up-down pair."""
     h, w = maze.shape
     free = ~maze.walls
-    out = []
-    right = free[:, :-1] & free[:, 1:]
-    down = free[:-1, :] & free[1:, :]
-    for r, c in np.argwhere(right).tolist():
-        u = r * w + c
-        out += [(u, u + 1), (u + 1, u)]
-    for r, c in np.argwhere(down).tolist():
-        u = r * w + c
-        out += [(u, u + w), (u + w, u)]
-    return out
+    cells = np.arange(h * w).reshape(h, w)
+    us, vs = [], []
+    for near, a, b in ((free[:, :-1] & free[:, 1:], cells[:, :-1], cells[:, 1:]),
+                       (free[:-1, :] & free[1:, :], cells[:-1, :], cells[1:, :])):
+        u, v = a[near], b[near]
+        us.append(np.stack([u, v], 1).ravel())
+        vs.append(np.stack([v, u], 1).ravel())
+    return np.concatenate(us), np.concatenate(vs)
 
 
-def _bfs_path(edges: list[tuple[int, int]], from_s: np.ndarray, s: int, g: int, best: int) -> set[tuple[int, int]]:
-    """The edges of one path from S to G through `edges` (every edge on a shortest path), walked back from G."""
+@njit(cache=True, nogil=True)
+def _bfs(free: np.ndarray, h: int, w: int, src: int) -> np.ndarray:
+    """int64 (h * w): steps from `src` to each cell of the flat open-cell mask `free`, -1 where unreachable
+    (`maze.distances`, compiled: a 1500 x 1500 room in milliseconds, not seconds)."""
+    dist = np.full(h * w, -1, np.int64)
+    queue = np.empty(h * w, np.int64)
+    dist[src], queue[0] = 0, src
+    head, tail = 0, 1
+    while head < tail:
+        i = queue[head]
+        head += 1
+        r, c = i // w, i % w
+        for j, ok in ((i - w, r > 0), (i + 1, c < w - 1), (i + w, r < h - 1), (i - 1, c > 0)):
+            if ok and free[j] and dist[j] < 0:
+                dist[j] = dist[i] + 1
+                queue[tail] = j
+                tail += 1
+    return dist
+
+
+def shortest_path_edges(maze: Maze, most: int | None = None) -> tuple[list[tuple[int, int]], int, int]:
+    """(the edges that lie on some shortest S-G path, the shortest length, how many such edges there are),
+    found in memory linear in the cells; no edges and length -1 when G is unreachable, and no edges when
+    there are more than `most`."""
+    h, w = maze.shape
+    free = ~maze.walls.reshape(-1)
+    from_s = _bfs(free, h, w, maze.start[0] * w + maze.start[1])
+    best = int(from_s[maze.goal[0] * w + maze.goal[1]])
     if best < 0:
-        return set()
+        return [], best, 0
+    from_g = _bfs(free, h, w, maze.goal[0] * w + maze.goal[1])
+    u, v = _edges(maze)
+    on = (from_s[u] >= 0) & (from_s[u] + 1 == from_s[v]) & (from_s[v] + from_g[v] == best)
+    count = int(on.sum())
+    if most is not None and count > most:
+        return [], best, count
+    return list(zip(u[on].tolist(), v[on].tolist())), best, count
+
+
+def too_large(edges: int) -> str:
+    """Why a maze whose shortest paths span `edges` edges is not given to CP-SAT."""
+    side = round((MAX_EDGES / 2) ** 0.5)  # an open room's shortest paths run over about 2 edges a cell
+    return (f"too large for the cpsat solver: its shortest paths run over {edges:,} edges, and it takes at most "
+            f"{MAX_EDGES:,} (an open room of about {side} x {side} cells)")
+
+
+def _bfs_path(edges: list[tuple[int, int]], s: int, g: int) -> set[tuple[int, int]]:
+    """The edges of one path from S to G through `edges` (every edge on a shortest path), walked back from G."""
     into: dict[int, int] = {}
     for u, v in edges:
         into.setdefault(v, u)
@@ -63,42 +114,17 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
     """A verified shortest path for `maze`, or an unsolved Result saying why.
 
     error is UNREACHABLE when the model is infeasible
-    and "time limit" when no verified path was found in `time_limit` seconds.
+    and "time limit" when no verified path was found in `time_limit` seconds (building the model
+    included); a maze whose model would exceed MAX_EDGES edges is refused, unbuilt (`too_large`).
     extra: path_length (cells, S and G included) and the CP-SAT status.
     """
     cp = cp_model()
     t0 = time.perf_counter()
+    deadline = t0 + float(time_limit)
     puzzle = to_text(maze, with_path=False)
     h, w = maze.shape
     s, g = maze.start[0] * w + maze.start[1], maze.goal[0] * w + maze.goal[1]
-
-    from_s = distances(maze, maze.start).reshape(-1)
-    from_g = distances(maze, maze.goal).reshape(-1)
-    best = int(from_s[g])
-    model = cp.CpModel()
-    total = cp.LinearExpr.sum
-    edges = [(u, v) for u, v in _edges(maze)
-             if best >= 0 and from_s[u] + 1 == from_s[v] and from_s[v] + from_g[v] == best]
-    x = [model.new_bool_var(f"e{u}_{v}") for u, v in edges]
-    outs: dict[int, list] = {}
-    ins: dict[int, list] = {}
-    for (u, v), var in zip(edges, x):
-        outs.setdefault(u, []).append(var)
-        ins.setdefault(v, []).append(var)
-    for cell in set(outs) | set(ins) | {s, g}:
-        supply = 1 if cell == s else -1 if cell == g else 0
-        model.add(total(outs.get(cell, [])) - total(ins.get(cell, [])) == supply)
-    # a DAG carries no cycle, so a unit flow is one simple path; the hint is one BFS path, which CP-SAT checks
-    hint = _bfs_path(edges, from_s, s, g, best)
-    for (u, v), var in zip(edges, x):
-        model.add_hint(var, (u, v) in hint)
-
-    solver = cp.CpSolver()
-    solver.parameters.fix_variables_to_their_hinted_value = True
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = max(1, int(workers))
-    status = solver.solve(model)
-    name = solver.status_name(status)
+    name = "UNKNOWN"
 
     def result(solution: str | None, verified: bool, error: str | None, length: int | None = None) -> Result:
         extra = {"status": name}
@@ -106,7 +132,46 @@ def solve_cpsat(maze: Maze, time_limit: float = 10.0, workers: int = 1) -> Resul
             extra["path_length"] = length
         return Result("maze", "cpsat", puzzle, solution, verified, time.perf_counter() - t0, error, extra)
 
-    if best < 0 or status == cp.INFEASIBLE:
+    edges, best, count = shortest_path_edges(maze, MAX_EDGES)
+    if best < 0:
+        return result(None, False, UNREACHABLE)
+    if count > MAX_EDGES:
+        return result(None, False, too_large(count))
+    if time.perf_counter() > deadline:
+        return result(None, False, TIME_LIMIT)
+    model = cp.CpModel()
+    total = cp.LinearExpr.sum
+    x = []
+    for k in range(0, len(edges), BUILD_CHUNK):
+        x += [model.new_bool_var("") for _ in range(min(BUILD_CHUNK, len(edges) - k))]
+        if time.perf_counter() > deadline:
+            return result(None, False, TIME_LIMIT)
+    outs: dict[int, list] = {}
+    ins: dict[int, list] = {}
+    for (u, v), var in zip(edges, x):
+        outs.setdefault(u, []).append(var)
+        ins.setdefault(v, []).append(var)
+    for k, cell in enumerate(set(outs) | set(ins) | {s, g}):
+        supply = 1 if cell == s else -1 if cell == g else 0
+        model.add(total(outs.get(cell, [])) - total(ins.get(cell, [])) == supply)
+        if k % BUILD_CHUNK == 0 and time.perf_counter() > deadline:
+            return result(None, False, TIME_LIMIT)
+    # a DAG carries no cycle, so a unit flow is one simple path; the hint is one BFS path, which CP-SAT checks
+    hint = _bfs_path(edges, s, g)
+    model.proto.solution_hint.vars.extend([var.index for var in x])
+    model.proto.solution_hint.values.extend([int(e in hint) for e in edges])
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return result(None, False, TIME_LIMIT)
+
+    solver = cp.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.max_time_in_seconds = left
+    solver.parameters.num_workers = max(1, int(workers))
+    status = solver.solve(model)
+    name = solver.status_name(status)
+
+    if status == cp.INFEASIBLE:
         return result(None, False, UNREACHABLE)
     if status not in (cp.OPTIMAL, cp.FEASIBLE):
         return result(None, False, TIME_LIMIT if status == cp.UNKNOWN else f"CP-SAT status {name}")
@@ -132,24 +197,25 @@ def _solve_job(args: tuple[Maze, float]) -> Result:
     return solve_cpsat(maze, time_limit)
 
 
-def solve_many(mazes: Iterable[Maze], time_limit: float = 10.0, workers: int = 2) -> Iterator[Result]:
-    """Results for `mazes`, yielded one by one in input order (so a progress bar can advance).
+def solve_many(mazes: Iterable[Maze], time_limit: float | None = 10.0, workers: int = 2) -> Iterator[Result]:
+    """Results for `mazes`, yielded one by one in input order (so a progress bar can advance); `time_limit`
+    per maze (None: each maze's size default, puzzles/limits.py).
 
     With workers > 1 and more than a couple of mazes, a process pool spreads them over
     the cores; each worker builds its own single-threaded models. The pool is started
     when this is called, not when iteration begins, so call it before starting a live
     display (its thread is then not copied into the workers).
     """
-    mazes = list(mazes)
-    if workers <= 1 or len(mazes) <= 2:
-        return (solve_cpsat(m, time_limit) for m in mazes)
+    jobs = [(m, limit_for(time_limit, m.walls.size)) for m in mazes]
+    if workers <= 1 or len(jobs) <= 2:
+        return (_solve_job(job) for job in jobs)
     cp_model()  # fail here, not in a worker, when OR-tools is missing
     from puzzles import workers as processes
 
-    workers = min(workers, len(mazes))
+    workers = min(workers, len(jobs))
     pool = processes.pool(workers)  # its workers end with this process
     try:
-        results = pool.map(_solve_job, [(m, time_limit) for m in mazes], chunksize=1)  # each as it is in
+        results = pool.map(_solve_job, jobs, chunksize=1)  # each as it is in
     except BaseException:
         processes.stop(pool)
         raise

@@ -289,7 +289,8 @@ class MazeTask:
     def explain(self, puzzle: maze.Maze) -> str | None:
         return None  # `screen` already caught every maze without an answer
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
+        """One Result per maze, in order, from CP-SAT; time_limit None: each maze's size default."""
         from puzzles.maze import oracle
 
         return oracle.solve_many(puzzles, time_limit, workers=workers)

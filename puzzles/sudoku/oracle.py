@@ -27,6 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from puzzles.errors import PuzzleError
+from puzzles.limits import default_time_limit
 from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS, Result
 from puzzles.sudoku.grid import CELLS, UNITS, Sudoku, parse, to_string, verify
 
@@ -70,7 +71,10 @@ def as_grid(puzzle: PuzzleLike) -> np.ndarray:
     return grid.astype(np.int8)
 
 
-def _check_time_limit(time_limit: float) -> float:
+def _check_time_limit(time_limit: float | None) -> float:
+    """Seconds per puzzle: `time_limit`, positive, or for None the default for a Sudoku's size."""
+    if time_limit is None:
+        return default_time_limit(CELLS)
     time_limit = float(time_limit)
     if not time_limit > 0:  # also rejects NaN
         raise PuzzleError(f"the time limit must be positive, got {time_limit:g}")

@@ -197,8 +197,9 @@ class SudokuTask:
 
         return int(counted_search(puzzle, 1)[1])
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float, workers: int = 2):
-        """One Result per puzzle, in order, from an exact oracle (`oracles`)."""
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
+        """One Result per puzzle, in order, from an exact oracle (`oracles`); time_limit None: the size default."""
+        from puzzles.limits import time_limit as limit_for
         from puzzles.sudoku import oracle
 
-        return oracle.solve_many(puzzles, solver, time_limit=time_limit, workers=workers)
+        return oracle.solve_many(puzzles, solver, time_limit=limit_for(time_limit, 81), workers=workers)
