@@ -102,7 +102,7 @@ def _room(n: int) -> str:
 def test_cpsat_holds_the_maze_time_limit_while_it_builds_its_model():
     """Building the flow model of a large open room took seconds past a 0.5 s limit (7 s on a 400 x 400
     room with 1 s): the limit covers the building too."""
-    from puzzles.maze_oracle import solve_cpsat
+    from puzzles.maze.oracle import solve_cpsat
 
     from puzzles import maze as mz
 
@@ -118,7 +118,7 @@ def test_a_maze_too_large_for_cpsat_is_refused_up_front_with_the_limit_named(mon
     from typer.testing import CliRunner
 
     from cli.app import app
-    from puzzles import maze_oracle
+    from puzzles.maze import oracle as maze_oracle
 
     monkeypatch.setattr(maze_oracle, "MAX_EDGES", 1000)
     f = tmp_path / "room.maze"
@@ -174,7 +174,7 @@ def test_a_plain_maze_solve_gets_its_sizes_limit_and_an_explicit_one_is_kept(tmp
 
 def test_the_exact_solvers_take_each_puzzles_size_default(monkeypatch):
     from puzzles import maze as mz
-    from puzzles import maze_oracle
+    from puzzles.maze import oracle as maze_oracle
     from puzzles.domains import get_task
 
     seen = []
