@@ -195,35 +195,12 @@ def open_maze(
 
 
 def _bfs_array(open_grid: np.ndarray, src: int) -> np.ndarray:
-    """`_bfs` compiled, on a bool (h, w) grid: int32 distances from `src`, -1 where unreachable (the walls
-    generator runs thousands per maze)."""
-    from numba import njit
+    """The compiled search (`puzzles.maze.bfs`) on a bool (h, w) grid: distances from `src`, -1 where
+    unreachable (the walls generator runs thousands per maze)."""
+    from puzzles.maze.bfs import bfs
 
-    global _bfs_compiled
-    if _bfs_compiled is None:
-        @njit(cache=True)
-        def bfs(open_flat, h, w, src):
-            dist = np.full(h * w, -1, np.int32)
-            queue = np.empty(h * w, np.int32)
-            dist[src], queue[0] = 0, src
-            head, tail = 0, 1
-            while head < tail:
-                i = queue[head]
-                head += 1
-                r, c = i // w, i % w
-                for j, ok in ((i - w, r > 0), (i + 1, c < w - 1), (i + w, r < h - 1), (i - 1, c > 0)):
-                    if ok and open_flat[j] and dist[j] < 0:
-                        dist[j] = dist[i] + 1
-                        queue[tail] = j
-                        tail += 1
-            return dist
-
-        _bfs_compiled = bfs
     h, w = open_grid.shape
-    return _bfs_compiled(np.ascontiguousarray(open_grid.ravel()), h, w, src)
-
-
-_bfs_compiled = None
+    return bfs(np.ascontiguousarray(open_grid.ravel()), h, w, src)
 
 
 def _place_random(walls: np.ndarray, rng: np.random.Generator, min_path: int | None, tries: int = 20) -> Maze | None:

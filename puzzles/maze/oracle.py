@@ -25,10 +25,10 @@ import time
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from numba import njit
 
 from puzzles.cpsat import cp_model
 from puzzles.limits import time_limit as limit_for
+from puzzles.maze.bfs import bfs as _bfs
 from puzzles.maze.grid import UNREACHABLE, Maze, to_text, verify
 from puzzles.result import Result
 
@@ -50,26 +50,6 @@ def _edges(maze: Maze) -> tuple[np.ndarray, np.ndarray]:
         us.append(np.stack([u, v], 1).ravel())
         vs.append(np.stack([v, u], 1).ravel())
     return np.concatenate(us), np.concatenate(vs)
-
-
-@njit(cache=True, nogil=True)
-def _bfs(free: np.ndarray, h: int, w: int, src: int) -> np.ndarray:
-    """int64 (h * w): steps from `src` to each cell of the flat open-cell mask `free`, -1 where unreachable
-    (`maze.distances`, compiled: a 1500 x 1500 room in milliseconds, not seconds)."""
-    dist = np.full(h * w, -1, np.int64)
-    queue = np.empty(h * w, np.int64)
-    dist[src], queue[0] = 0, src
-    head, tail = 0, 1
-    while head < tail:
-        i = queue[head]
-        head += 1
-        r, c = i // w, i % w
-        for j, ok in ((i - w, r > 0), (i + 1, c < w - 1), (i + w, r < h - 1), (i - 1, c > 0)):
-            if ok and free[j] and dist[j] < 0:
-                dist[j] = dist[i] + 1
-                queue[tail] = j
-                tail += 1
-    return dist
 
 
 def shortest_path_edges(maze: Maze, most: int | None = None) -> tuple[list[tuple[int, int]], int, int]:
