@@ -94,4 +94,19 @@ def stopped_on_error(executor, results):
     executor.shutdown(wait=True)
 
 
-__all__ = ["pool", "stop", "stopped_on_error"]
+def in_order(fn: Callable, jobs: list, workers: int):
+    """fn over `jobs`, results yielded in input order as each is in: in this process for one worker or a
+    couple of jobs, else over a pool of up to `workers` processes started now (so call this before a live
+    display starts: its thread is then not copied into the workers). `fn` must be picklable."""
+    if workers <= 1 or len(jobs) <= 2:
+        return (fn(job) for job in jobs)
+    executor = pool(min(workers, len(jobs)))  # its workers end with this process
+    try:
+        results = executor.map(fn, jobs, chunksize=1)  # each as it is in
+    except BaseException:
+        stop(executor)
+        raise
+    return stopped_on_error(executor, results)
+
+
+__all__ = ["in_order", "pool", "stop", "stopped_on_error"]

@@ -161,16 +161,8 @@ def solve_many(puzzles: Iterable[Kakuro], time_limit: float | None = DEFAULT_TIM
     if time_limit is not None and not time_limit > 0:
         raise UserError(f"the time limit must be positive, got {time_limit:g}")
     jobs = [(k, limit_for(time_limit, k.white.size), check_unique) for k in puzzles]
-    if workers <= 1 or len(jobs) <= 2:
-        return (_solve_job(job) for job in jobs)
-    cp_model()  # fail here, not in a worker, when OR-tools is missing
-    from puzzles import workers as processes
+    if workers > 1 and len(jobs) > 2:
+        cp_model()  # fail here, not in a worker, when OR-tools is missing
+    from puzzles.workers import in_order
 
-    workers = min(workers, len(jobs))
-    pool = processes.pool(workers)  # its workers end with this process
-    try:
-        results = pool.map(_solve_job, jobs, chunksize=1)  # each as it is in
-    except BaseException:
-        processes.stop(pool)
-        raise
-    return processes.stopped_on_error(pool, results)
+    return in_order(_solve_job, jobs, workers)

@@ -187,19 +187,11 @@ def solve_many(mazes: Iterable[Maze], time_limit: float | None = 10.0, workers: 
     display (its thread is then not copied into the workers).
     """
     jobs = [(m, limit_for(time_limit, m.walls.size)) for m in mazes]
-    if workers <= 1 or len(jobs) <= 2:
-        return (_solve_job(job) for job in jobs)
-    cp_model()  # fail here, not in a worker, when OR-tools is missing
-    from puzzles import workers as processes
+    if workers > 1 and len(jobs) > 2:
+        cp_model()  # fail here, not in a worker, when OR-tools is missing
+    from puzzles.workers import in_order
 
-    workers = min(workers, len(jobs))
-    pool = processes.pool(workers)  # its workers end with this process
-    try:
-        results = pool.map(_solve_job, jobs, chunksize=1)  # each as it is in
-    except BaseException:
-        processes.stop(pool)
-        raise
-    return processes.stopped_on_error(pool, results)
+    return in_order(_solve_job, jobs, workers)
 
 
 __all__ = ["TIME_LIMIT", "UNREACHABLE", "solve_cpsat", "solve_many"]
