@@ -411,7 +411,7 @@ def gates(rows: list[dict], study: Study) -> dict:
             continue
         checks = {}
         losses = [r["loss_first_last"][1] for r in last if r.get("loss_first_last")]
-        cells = len(last[0]["solved"]) and task.structure().positions.shape[0]
+        cells = get_task(study.task, task.study_grid).structure().positions.shape[0]  # the training grids' cells
         if losses:
             half = chance_loss(last[0]["kind"], task, cells) / 2
             checks["loss below half of chance"] = {"value": statistics.fmean(losses), "target": half,
