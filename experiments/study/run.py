@@ -3,7 +3,7 @@ background across sittings: resumable, each snapshot's scores written as they la
 
 Sudoku: every variant trained once per seed to 1e14 training FLOPs, snapshots at 1e12, 3e12, 1e13, 3e13, 1e14,
 each scored on the ladder (generated easy, medium and hard, 500 each, and the first 500 of the forum-hardest
-file in ../shared/puzzles when it is there) with the argmax and sampler decoders (and each kind's own on the
+file in ../shared/puzzles/sudoku) with the argmax and sampler decoders (and each kind's own on the
 easy tier at the largest budget, for the gates). Mazes: trained on 9x9 grids and smaller to 3e13, scored on
 9x9, 15x15 and random-wall 30x30. Learning rates: the sweep's picks (experiments/study/lr_sweep.py, Sudoku;
 the maze study takes them too).
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from csp_diffusion.compare import Study, run  # noqa: E402
 
-FORUM = ROOT.parent / "shared" / "puzzles" / "tdoku_forum_hardest_1905_dev5000.txt"
+FORUM = ROOT.parent / "shared" / "puzzles" / "sudoku" / "tdoku_forum_hardest_1905_dev5000.txt"
 CORE = ("loopmdm", "mdm-same-params", "ar-solver", "hrm", "trm")
 PLAN = {
     "sudoku": {"budgets": (1e12, 3e12, 1e13, 3e13, 1e14),
@@ -79,7 +79,9 @@ def main() -> None:
     tiers = ()
     if args.task == "sudoku":
         ladder = [f"{t}=gen:{t}:500:seed=777" for t in ("easy", "medium", "hard")]
-        tiers = tuple(ladder + ([f"forum={FORUM}"] if FORUM.is_file() else []))
+        if not FORUM.is_file():
+            raise SystemExit(f"error: {FORUM} is missing: the study's hardest tier is its first 500 puzzles")
+        tiers = (*ladder, f"forum={FORUM}")
     study = Study(task=args.task, lrs=lrs(plan["variants"]), tiers=tiers, **plan)
     print(f"learning rates: {study.lrs}", flush=True)
     out = ROOT / "results" / "study" / args.task
