@@ -284,3 +284,15 @@ def test_cli_bench_runs_the_oracle_alone(cli):
     assert row["solver"] == "cpsat" and row["solved"] == 3 and row["cell_accuracy"] == 1.0
     assert "no shipped loopmdm checkpoint" in one_line_error(cli("bench", "--task", "kakuro", "--puzzles", str(SAMPLE),
                                                                  "--solvers", "loopmdm"))
+
+
+def test_a_generated_set_of_mixed_sizes_draws_each_side_from_its_own_stream():
+    task = KakuroTask()
+    mixed, solutions = task.generate("kakuro", 6, {"min_size": 6, "max_size": 8}, 3)
+    assert {k.shape[0] for k in mixed} <= {6, 7, 8} and all(k.shape[0] == k.shape[1] for k in mixed)
+    assert all(task.check(k, s) is None for k, s in zip(mixed, solutions))
+    first, _ = task.generate("kakuro", 2, {"min_size": 6, "max_size": 8}, 3)
+    assert [task.to_text(k) for k in first] == [task.to_text(k) for k in mixed[:2]]  # a longer set starts the same
+    for options in ({"min_size": 6}, {"min_size": 6, "max_size": 8, "size": 7}, {"min_size": 9, "max_size": 8}):
+        with pytest.raises(UserError):
+            task.generate("kakuro", 1, options, 3)

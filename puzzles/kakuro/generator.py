@@ -203,15 +203,23 @@ def check_size(rows: int, cols: int) -> None:
                             f"included), got {side}")
 
 
-def generate(rows: int, cols: int, n: int, seed: int | np.random.SeedSequence = 0) -> Iterator[tuple[Kakuro, np.ndarray]]:
+def generate(rows: int, cols: int, n: int, seed: int | np.random.SeedSequence = 0,
+             max_side: int | None = None) -> Iterator[tuple[Kakuro, np.ndarray]]:
     """`n` (puzzle, solution) pairs of size rows x cols, made one by one as they are asked for (the size is
     checked at once). The k-th is drawn from its own stream of `seed` (an integer, or a named stream of
-    `puzzles.seeds`), so the first puzzles of a longer set are the same."""
+    `puzzles.seeds`), so the first puzzles of a longer set are the same. With `max_side`, each puzzle is square,
+    its side drawn from `rows` to `max_side` (both included) by its own stream: a set of mixed sizes."""
     check_size(rows, cols)
+    if max_side is not None:
+        check_size(max_side, max_side)
+        if max_side < rows:
+            raise UserError(f"a Kakuro's largest side ({max_side}) is below its smallest ({rows})")
     seed = sequence(seed)
 
     def made(k: int) -> tuple[Kakuro, np.ndarray]:
-        puzzle, solution = generate_one(rows, cols, np.random.default_rng(child(seed, k)))
-        return replace(puzzle, source=f"generated:{rows}x{cols}:{k + 1}"), solution
+        rng = np.random.default_rng(child(seed, k))
+        r, c = (rows, cols) if max_side is None else (int(rng.integers(rows, max_side + 1)),) * 2
+        puzzle, solution = generate_one(r, c, rng)
+        return replace(puzzle, source=f"generated:{r}x{c}:{k + 1}"), solution
 
     return (made(k) for k in range(n))

@@ -201,15 +201,22 @@ class KakuroTask:
 
     def generate(self, kind: str, n: int, options: dict, seed) -> tuple[list[Kakuro], list[np.ndarray]]:
         """(n puzzles with one solution each, their solutions) of kind `kakuro`; options size (square, default
-        8) or rows and cols, each counting the clue row or column: `gen:kakuro:100:size=8:seed=1`,
-        `gen:kakuro:10:rows=10:cols=16`."""
+        8) or rows and cols, each counting the clue row or column, or min_size and max_size (square, each
+        puzzle's side drawn between them): `gen:kakuro:100:size=8:seed=1`, `gen:kakuro:10:rows=10:cols=16`,
+        `gen:kakuro:1000:min_size=8:max_size=10:seed=1`."""
         if kind != KIND:
             raise UserError(f"unknown Kakuro generator kind {kind!r}; the one kind is {KIND}")
-        unknown = set(options) - {"size", "rows", "cols"}
+        unknown = set(options) - {"size", "rows", "cols", "min_size", "max_size"}
         if unknown:
             raise UserError(f"unknown Kakuro generator option(s): {', '.join(sorted(unknown))}")
-        if "size" in options and ({"rows", "cols"} & set(options)):
-            raise UserError("give a Kakuro's size= or its rows= and cols=, not both")
+        ranged = {"min_size", "max_size"} & set(options)
+        if ranged and len(ranged) == 1:
+            raise UserError("give a Kakuro's min_size= and max_size= together")
+        if ("size" in options or ranged) and {"rows", "cols"} & set(options) or ranged and "size" in options:
+            raise UserError("give a Kakuro's size=, its rows= and cols=, or its min_size= and max_size=, not two of them")
+        if ranged:
+            made = list(gen.generate(options["min_size"], options["min_size"], n, seed, options["max_size"]))
+            return [k for k, _ in made], [s for _, s in made]
         rows = options.get("rows", options.get("size", DEFAULT_SIZE))
         cols = options.get("cols", options.get("size", DEFAULT_SIZE))
         made = list(gen.generate(rows, cols, n, seed))
