@@ -182,7 +182,10 @@ def test_the_maze_study_trains_on_9x9_and_climbs_a_ladder_of_sizes(tmp_path, mon
     assert {t: p.shape for t, p in tiers.items()} == {"9x9": (9, 9), "15x15": (15, 15), "30x30 walls": (30, 30)}
     cfg = config(study, "trm", 0, 1e12, 64, pick_device(None))
     assert cfg.grid == 9 and cfg.schedule == "constant" and cfg.ema == 0.999 and cfg.weight_decay == 1.0
-    assert study.overrides("trm")[1] == {"hints": 0.5}
+    assert study.overrides("trm")[1] == {"hints": 0.5}  # the maze task's study_hints
+    # a task that asks for no curriculum leaves the config as it was, so the runs a study under way saved resume
+    assert Study(task="sudoku").overrides("trm")[1] == {} and Study(task="kakuro").overrides("hrm-noised")[1] == {
+        "noised": 1.0}
 
 
 def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """The architecture study behind `csp compare`: matched variants trained to FLOP budgets, scored on a ladder of
 tiers, gated, and their claims decided by intervals. It reads everything that differs between kinds of puzzle from
-the task (`study_tiers`, `study_grid`: puzzles.contract.NEURAL), never from a kind's name.
+the task (`study_tiers`, `study_grid`, `study_hints`: puzzles.contract.NEURAL), never from a kind's name.
 
   runs.py     Study, the variants and their recipes, training and scoring every snapshot, the gates, results.json
   report.py   the claims (paired-bootstrap intervals), report.md and the plots

@@ -94,10 +94,10 @@ class Study:
     def overrides(self, name: str) -> tuple[str, dict]:
         """(model kind, config overrides) of a variant, before width matching."""
         mdm = {"trace": 0}  # the plain objective, so the MDM variants differ only in their loops and depth
-        # a task whose answer is a path (mazes): the recurrent models get the curriculum their shipped maze models
-        # train with (part of the path given in half of the training mazes; a path is not a local property, and on
-        # bare mazes only they stall: docs/results/baselines.md)
-        deep = {"hints": 0.5} if get_task(self.task).constraint == "path" else {}
+        # the recurrent models' curriculum where the task asks for one (task.study_hints: the share of training
+        # puzzles given part of their answer); none: their config as the task's own models have it
+        hints = get_task(self.task).study_hints
+        deep = {"hints": hints} if hints else {}
         return {
             "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),
             "mdm-same-params": ("loopmdm", {**mdm, "max_loops": 1}),
