@@ -17,7 +17,7 @@ OUT = Path("runs/compare")
 def _study_defaults() -> dict[str, object]:
     from dataclasses import fields
 
-    from csp_diffusion.compare import Study
+    from csp_diffusion.study import Study
 
     facts = {f.name: f.default for f in fields(Study)}
     facts["budgets"] = ",".join(f"{b:.3g}".replace("+", "") for b in facts["budgets"])
@@ -59,7 +59,7 @@ def compare(
 
     csp compare --task sudoku --flops 1e13 --seeds 1 --variants loopmdm,mdm-same-params"""
     model_task(task)  # an unknown task, or one no model runs on, is one line before torch loads
-    from csp_diffusion.compare import Study, run
+    from csp_diffusion.study import Study, run
 
     given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,
              "k_max": k_max, "dim": dim, "variants": _variants(variants) if variants else None,
@@ -145,7 +145,7 @@ def _decoders(text: str) -> tuple[str, ...]:
 
 
 def _variants(text: str) -> tuple[str, ...]:
-    from csp_diffusion.compare import VARIANTS
+    from csp_diffusion.study import VARIANTS
 
     return _names(text, VARIANTS, "variant")
 

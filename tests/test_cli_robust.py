@@ -188,7 +188,7 @@ def test_plain_progress_throttles(monkeypatch):
 
 
 def test_compare_off_a_terminal_prints_phases(tmp_path, monkeypatch):
-    import csp_diffusion.compare as library
+    import csp_diffusion.study as library
 
     def fake_run(study, out, on_event):
         on_event({"event": "phase", "what": "generating 5 held-out puzzles"})

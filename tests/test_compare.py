@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from csp_diffusion.compare import Study, match_widths, run
-from csp_diffusion.compare_report import _reach, claims, difference, flops_ratio, trend
+from csp_diffusion.study import Study, match_widths, run
+from csp_diffusion.study.report import _reach, claims, difference, flops_ratio, trend
 from puzzles.domains import get_task
 
 
@@ -173,8 +173,8 @@ def test_compare_trains_one_run_per_seed_and_scores_every_snapshot_on_every_tier
 
 
 def test_the_maze_study_trains_on_9x9_and_climbs_a_ladder_of_sizes(tmp_path, monkeypatch):
-    from csp_diffusion.compare import _tiers, config
     from csp_diffusion.runtime import pick_device
+    from csp_diffusion.study.runs import _tiers, config
 
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
     study = Study(task="maze", eval_puzzles=2)
@@ -182,11 +182,14 @@ def test_the_maze_study_trains_on_9x9_and_climbs_a_ladder_of_sizes(tmp_path, mon
     assert {t: p.shape for t, p in tiers.items()} == {"9x9": (9, 9), "15x15": (15, 15), "30x30 walls": (30, 30)}
     cfg = config(study, "trm", 0, 1e12, 64, pick_device(None))
     assert cfg.grid == 9 and cfg.schedule == "constant" and cfg.ema == 0.999 and cfg.weight_decay == 1.0
-    assert study.overrides("trm")[1] == {"hints": 0.5}
+    assert study.overrides("trm")[1] == {"hints": 0.5}  # the maze task's study_hints
+    # a task that asks for no curriculum leaves the config as it was, so the runs a study under way saved resume
+    assert Study(task="sudoku").overrides("trm")[1] == {} and Study(task="kakuro").overrides("hrm-noised")[1] == {
+        "noised": 1.0}
 
 
 def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, monkeypatch):
-    from csp_diffusion.compare import budget_name
+    from csp_diffusion.study import budget_name
     from puzzles.errors import UserError
 
     assert len({budget_name(b) for b in (1.5e13, 2e13, 2.5e13, 3e13, 3.3e13)}) == 5 and budget_name(3e12) == "3e12"
@@ -208,7 +211,7 @@ def test_a_rival_that_fails_its_gates_is_not_reproduced_never_beaten():
 
 
 def test_flops_to_target_reads_the_curve_with_an_interval():
-    from csp_diffusion.compare_report import to_target
+    from csp_diffusion.study import to_target
 
     rng = np.random.default_rng(7)
     rows = [{**_row("hrm", b, rng.random(300) < p, s), "tier": "easy"} for b, p in ((1e12, 0.1), (1e13, 0.3),
@@ -219,7 +222,7 @@ def test_flops_to_target_reads_the_curve_with_an_interval():
 
 
 def test_gates_read_loss_native_decoder_and_the_papers_orderings():
-    from csp_diffusion.compare import gates
+    from csp_diffusion.study import gates
 
     study = Study(task="sudoku", tiers=("easy=gen:easy:4",), budgets=(1e13,))
     def row(v, kind, solved, steps, loss, native=None, budget=1e13):
@@ -249,7 +252,7 @@ def test_compare_takes_the_decoders_to_score_with(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from cli.app import app
-    from csp_diffusion import compare as cmp
+    from csp_diffusion import study as cmp
 
     seen = {}
     monkeypatch.setattr(cmp, "run", lambda study, out, on_event=None: seen.setdefault("study", study) and {})
@@ -263,7 +266,7 @@ def test_compare_takes_the_decoders_to_score_with(tmp_path, monkeypatch):
 
 
 def test_doubt_auroc_tells_a_model_that_doubts_its_mistakes_from_one_that_does_not():
-    from csp_diffusion.doubt import auroc
+    from csp_diffusion.study import auroc
 
     assert auroc(np.array([0.9, 0.8]), np.array([0.1, 0.2, 0.3])) == 1.0
     assert auroc(np.array([0.5]), np.array([0.5])) == 0.5

@@ -86,6 +86,7 @@ def test_neural_members_behave(name):
     assert task.tokens > task.n_values and task.trace_size >= 0
     assert 0 < task.confident <= 1 and task.temperature > 0 and task.chains >= 1 and task.steps >= 1
     assert task.constraint in RULES
+    assert 0 <= task.study_hints <= 1  # a share of the study's training puzzles
     kind, options = SMALL[name]
     puzzle = task.generate(kind, 1, dict(options), 5)[0][0]
     values, own = task.encode(puzzle)

@@ -12,7 +12,7 @@ from puzzles.domains import TASKS
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = set(TASKS)
 # file (from the repository root) -> why it may branch on a kind's name. Keep it short: prefer a task attribute
-# (csp_diffusion/compare.py gives the recurrent baselines their curriculum where task.constraint is "path", not
+# (csp_diffusion/study/runs.py gives the recurrent baselines the curriculum task.study_hints asks for, not one
 # where the task is "maze"). The per-kind CLI modules (cli/sudoku.py, cli/maze.py, cli/kakuro.py) name their own
 # kind to register their commands, but never branch on it, so they need no entry.
 ALLOWED: dict[str, str] = {}

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from csp_diffusion import bench
-from csp_diffusion.compare_report import difference
+from csp_diffusion.study import difference
 from puzzles.domains import get_task
 from puzzles.files import write_text
 from puzzles.seeds import stream

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from csp_diffusion.compare import budget_name  # noqa: E402
+from csp_diffusion.study import budget_name  # noqa: E402
 
 SHIPPED = ROOT / "csp_diffusion" / "checkpoints"
 KINDS = ("loopmdm", "ar", "ar-solver", "hrm", "trm")

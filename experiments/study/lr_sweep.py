@@ -1,4 +1,4 @@
-"""The architecture study's learning-rate sweep: each core kind's recipe (csp_diffusion/compare.py, RECIPES and
+"""The architecture study's learning-rate sweep: each core kind's recipe (csp_diffusion/study/runs.py, RECIPES and
 SCHEDULE) at lr 1e-4, 3e-4 and 1e-3, one seed, to 1e13 training FLOPs, kept at 3e12 and 1e13; each kept model
 scored on 200 generated easy Sudokus (a seed of their own: the study's sets are not tuned on) with its kind's
 native decoder, and its training loss. The study trains each kind at the rate that solves most at 1e13 (ties:
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion import bench, models  # noqa: E402
-from csp_diffusion.compare import Study, budget_name, config, match_widths  # noqa: E402
 from csp_diffusion.runtime import pick_device  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
+from csp_diffusion.study import Study, budget_name, config, match_widths  # noqa: E402
 from csp_diffusion.train import train  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 

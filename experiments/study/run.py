@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from csp_diffusion.compare import Study, run  # noqa: E402
+from csp_diffusion.study import Study, run  # noqa: E402
 
 FORUM = ROOT.parent / "shared" / "puzzles" / "sudoku" / "tdoku_forum_hardest_1905_dev5000.txt"
 CORE = ("loopmdm", "mdm-same-params", "ar-solver", "hrm", "trm")

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from csp_diffusion.compare import VARIANTS, Study, config, match_widths  # noqa: E402
 from csp_diffusion.runtime import pick_device  # noqa: E402
+from csp_diffusion.study import VARIANTS, Study, config, match_widths  # noqa: E402
 from csp_diffusion.train import train  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 

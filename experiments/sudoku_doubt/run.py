@@ -36,9 +36,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from csp_diffusion.doubt import auroc  # noqa: E402
 from csp_diffusion.hybrid import HybridSolver  # noqa: E402
 from csp_diffusion.sampler import SamplerConfig  # noqa: E402
+from csp_diffusion.study import auroc  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 from puzzles.errors import UserError  # noqa: E402
 from puzzles.files import write_text  # noqa: E402

@@ -71,6 +71,7 @@ class KakuroTask:
     study_tiers = {"8x8": ("kakuro", {"size": 8}), "12x12": ("kakuro", {"size": 12}),
                    "16x16": ("kakuro", {"size": 16})}  # an architecture study's ladder: sizes up to past the canvas
     study_grid = None  # the study trains on the task's own canvas
+    study_hints = 0.0  # the study's recurrent baselines train on bare puzzles (no part of the answer given)
 
     @staticmethod
     def reachable_sums() -> np.ndarray:

@@ -98,6 +98,7 @@ class SudokuTask:
     study_tiers = {"easy": ("easy", {}), "medium": ("medium", {}), "hard": ("hard", {})}  # the architecture
     # study's difficulty ladder: {tier: (generator kind, options)}
     study_grid = None  # the study trains on the task's own grids
+    study_hints = 0.0  # the study's recurrent baselines train on bare puzzles (no part of the answer given)
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=("hard", "extreme")):
         """Generated puzzles with unique solutions, split evenly over the levels in `mix` (`seed`: a named stream

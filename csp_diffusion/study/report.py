@@ -1,5 +1,5 @@
 """The architecture study's verdicts and write-up: each research claim decided by a 95% interval on its
-numbers, the report (markdown) and the plots. compare.py makes the runs.
+numbers, the report (markdown) and the plots. runs.py makes the runs.
 
 Intervals are a paired bootstrap over puzzles and seeds: each resample draws the held-out puzzles
 with replacement (the same draw for both sides of a difference: every variant solved the same
@@ -138,7 +138,7 @@ def flops_ratio(loop: list[np.ndarray], mdm: list[np.ndarray], budgets: list[flo
 
 def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict | None = None) -> list[dict]:
     """Each research claim at each budget on one tier's rows: the numbers, the estimate with its 95% interval, the
-    verdict. A claim against a variant that failed its gates (compare.gates) reads "not reproduced at this budget"."""
+    verdict. A claim against a variant that failed its gates (runs.gates) reads "not reproduced at this budget"."""
     out = []
     budgets = sorted({r["budget_flops"] for r in rows})
     failed = {v for v, g in (gates or {}).items() if not g["passed"]}
@@ -317,7 +317,8 @@ def report(results: dict) -> str:
     if doubts:
         lines += ["## Doubt: does the model doubt its own wrong commits? (largest budget)", "",
                   "AUROC of one minus the probability of each committed value, wrong commits against right ones, after "
-                  "the model's surest half of the blanks is committed (0.5: no better than chance; csp_diffusion/doubt.py).",
+                  "the model's surest half of the blanks is committed (0.5: no better than chance; "
+                  "csp_diffusion/study/doubt.py).",
                   "", "| variant | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
         for v in dict.fromkeys(r["variant"] for r in doubts):
             cells = []

@@ -20,7 +20,7 @@ Every FLOP is counted by network.train_flops, the same formula for every kind.
 Layout of OUT: OUT/runs/VARIANT-seedS/ (one training run, to the largest budget, with snapshots/BUDGET.safetensors
 and scores/BUDGET-TIER.json, each snapshot's per-puzzle results on each tier, so neither training nor scoring is
 ever redone), OUT/results.json (settings, one row per variant, seed, budget and tier, the gates, the claims),
-OUT/report.md and the plots (compare_report.py). results.json is the record that is kept (runs/ holds
+OUT/report.md and the plots (report.py). results.json is the record that is kept (runs/ holds
 checkpoints and is not): a row it holds, scored on the same puzzles by a study with the same training settings,
 is taken from it and never retrained, even when runs/ is gone.
 """
@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from csp_diffusion import models
-from csp_diffusion.compare_report import claims, plots, report
-from csp_diffusion.doubt import doubt
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import fast_bf16, pick_device
 from csp_diffusion.sampler import SamplerConfig
+from csp_diffusion.study.doubt import doubt
+from csp_diffusion.study.report import claims, plots, report
 from csp_diffusion.train import TrainConfig, build_model, train
 from puzzles.domains import get_task
 from puzzles.errors import UserError
@@ -94,10 +94,10 @@ class Study:
     def overrides(self, name: str) -> tuple[str, dict]:
         """(model kind, config overrides) of a variant, before width matching."""
         mdm = {"trace": 0}  # the plain objective, so the MDM variants differ only in their loops and depth
-        # a task whose answer is a path (mazes): the recurrent models get the curriculum their shipped maze models
-        # train with (part of the path given in half of the training mazes; a path is not a local property, and on
-        # bare mazes only they stall: docs/results/baselines.md)
-        deep = {"hints": 0.5} if get_task(self.task).constraint == "path" else {}
+        # the recurrent models' curriculum where the task asks for one (task.study_hints: the share of training
+        # puzzles given part of their answer); none: their config as the task's own models have it
+        hints = get_task(self.task).study_hints
+        deep = {"hints": hints} if hints else {}
         return {
             "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),
             "mdm-same-params": ("loopmdm", {**mdm, "max_loops": 1}),
