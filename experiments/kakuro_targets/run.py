@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion import bench, models  # noqa: E402
-from csp_diffusion.compare_report import difference  # noqa: E402
+from csp_diffusion.study import difference  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 from puzzles.files import write_text  # noqa: E402
 
