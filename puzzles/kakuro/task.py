@@ -151,6 +151,9 @@ class KakuroTask:
         p[turn], s[turn] = enc.transpose(p[turn], shape), enc.transpose(s[turn], shape)
         return p, s
 
+    # `csp train --pool-mix`'s words for pool_levels
+    pool_help = "sides (each puzzle's rows and columns drawn from them; default 5 to the grid's side)"
+
     @property
     def pool_levels(self) -> tuple[str, ...]:
         """What make_pool's `mix` may name: the sides a training puzzle's rows and columns are drawn from."""

@@ -198,6 +198,7 @@ class MazeTask:
         return with_values(cells, solutions)
 
     pool_levels = maze.KINDS  # what make_pool's `mix` may name: the generator's kinds
+    pool_help = "kinds (default perfect,open; also walls, rooms, borderless)"  # `csp train --pool-mix`'s words
     held_out_mix = None  # the training run's own small evaluation set: the default mix
     study_tiers = {"9x9": ("open", {"size": 9}), "15x15": ("open", {"size": 15}), "30x30 walls": ("walls", {"size": 30})}
     study_grid = 9  # the study trains on 9x9 grids and smaller, and scores on larger ones too

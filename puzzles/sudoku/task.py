@@ -96,6 +96,8 @@ class SudokuTask:
         return with_values(cells, solutions)
 
     pool_levels = sudoku.DIFFICULTIES  # what make_pool's `mix` may name: the generator's levels
+    pool_help = ("levels (default hard,extreme; fiendish: puzzles that need several guesses beyond naked "
+                 "and hidden singles)")  # `csp train --pool-mix`'s words for pool_levels
     held_out_mix = ("hard",)  # the training run's own small evaluation set
     study_tiers = {"easy": ("easy", {}), "medium": ("medium", {}), "hard": ("hard", {})}  # the architecture
     # study's difficulty ladder: {tier: (generator kind, options)}
