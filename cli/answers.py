@@ -29,8 +29,8 @@ GRID_AT_MOST = 5  # a file of at most this many puzzles is drawn by default (mor
 CSV_HEADER = ("puzzle", "solution", "solved", "seconds")
 
 Format = Annotated[str | None, typer.Option(
-    "--format", help="How each answer is written as it settles: line (a Sudoku's 81 cells, a maze's or Kakuro's text "
-    "form; a puzzle not solved is written as given), grid (drawn, with its status and time), json (one object a line; "
+    "--format", help="How each answer is written as it settles: line (the kind's text form, which it reads back; a "
+    "puzzle not solved is written as given), grid (drawn, with its status and time), json (one object a line; "
     "--json is the same), csv (puzzle,solution,solved,seconds). Default: grid for one puzzle or a file of at most "
     f"{GRID_AT_MOST}, line for more and for -o.")]
 SkipInvalid = Annotated[bool, typer.Option(
@@ -51,15 +51,6 @@ def stdin_piped() -> bool:
         return stream is not None and not stream.closed and not stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
-
-
-def source(file: str | None, what: str) -> str:
-    """The FILE argument, or `-` where none was given and standard input is piped; else one line, exit 2."""
-    if file is not None:
-        return file
-    if stdin_piped():
-        return "-"
-    raise fail(f"give a FILE of {what}, or - for standard input (or pipe them in)")
 
 
 def skipped(on: bool) -> tuple[Callable[[str], None] | None, list[str]]:
@@ -98,9 +89,9 @@ def pick_format(fmt: str | None, json_out: bool, count: int, single: bool, outpu
 
 @dataclass
 class Kind:
-    """How one kind of puzzle's answers are written: `line(k, puzzle, result)` its text form (the puzzle as given
-    when unsolved), `draw(k, puzzle, result)` what the grid format prints (renderables and markup lines), `gap`
-    what goes between two answers in the line format ("" or a blank line)."""
+    """How a kind of puzzle's answers are written: `line(k, item, result)` its text form (the puzzle as given when
+    unsolved), `draw(k, item, result)` what the grid format prints (renderables and markup lines), `gap` what goes
+    between two answers in the line format ("" or a blank line). An item is a puzzle with its `source`."""
 
     line: Callable[[int, Any, Result], str]
     draw: Callable[[int, Any, Result], list]
@@ -178,8 +169,9 @@ def interrupted(e: BaseException) -> bool:
 
 
 def report(puzzles: list, stream: Iterable[Result], answers: Answers, label: str,
-           after: Callable[[Result], Result] | None = None) -> list[Result]:
-    """Write each puzzle's answer as it settles (`stream`: the results in input order; `after` amends one), with
+           after: Callable[[Any, Result], Result] | None = None) -> list[Result]:
+    """Write each puzzle's answer as it settles (`stream`: the results in input order; `after(puzzle, result)`
+    amends one), with
     a progress bar on stderr for more than one puzzle. Ctrl-C: the answers written stay, one line says how far it
     got, exit 130. Closing `stream` at the end (or on an error) stops an exact solver's workers."""
     results: list[Result] = []
@@ -190,7 +182,7 @@ def report(puzzles: list, stream: Iterable[Result], answers: Answers, label: str
             task = live.add_task(label, total=n, status="") if live is not None else None
             for k, (puzzle, r) in enumerate(zip(puzzles, stream), start=1):
                 if after is not None:
-                    r = after(r)
+                    r = after(puzzle, r)
                 results.append(r)
                 answers.add(k, puzzle, r)
                 if live is not None:

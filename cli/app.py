@@ -7,24 +7,34 @@ import inspect
 import typer
 from typer.core import TyperOption
 
+from puzzles.contract import TERMINAL, capable
+from puzzles.domains import TASKS
+
 HELP = {"help_option_names": ["-h", "--help"]}  # every command's context inherits these from the app's
+
+
+def _examples(help: str) -> list[str]:
+    """The example command lines of a kind's help (its last paragraph's lines that start `csp `)."""
+    return [line for line in help.rsplit("\n\n", 1)[-1].splitlines() if line.startswith("csp ")]
+
+
+_terminals = {name: task.terminal for name, task in TASKS.items() if capable(task, TERMINAL)}
+_generators = {name: t.generator for name, t in _terminals.items() if t.generator is not None}
 
 app = typer.Typer(
     name="csp",
-    help="Solve constraint-satisfaction puzzles (Sudoku, mazes, Kakuro) with looped masked-diffusion models and exact oracles."
-    "\n\nExamples:\n\n"
-    "csp solve sudoku --file puzzles/data/sample.sudoku\n"
-    "csp generate maze --size 21 | csp solve maze -\n"
-    "csp solve sudoku -h",
+    help=f"Solve constraint-satisfaction puzzles ({', '.join(TASKS)}) with looped masked-diffusion models and exact "
+    "oracles.\n\nExamples:\n\n"
+    + "\n".join([min(_examples(t.help), key=len) for t in _terminals.values()] + [f"csp solve {next(iter(_terminals))} -h"]),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings=HELP,
 )
-solve_app = typer.Typer(help="Solve puzzles.\n\nExample:\n\ncsp solve sudoku --file puzzles/data/sample.sudoku --json",
-                        no_args_is_help=True)
-generate_app = typer.Typer(help="Generate puzzles.\n\nExample:\n\ncsp generate sudoku -n 10 --difficulty extreme",
-                           no_args_is_help=True)
+solve_app = typer.Typer(help="Solve puzzles, one command per kind.\n\nExamples:\n\n"
+                        + "\n".join(_examples(t.help)[-1] for t in _terminals.values()), no_args_is_help=True)
+generate_app = typer.Typer(help="Generate puzzles, one command per kind.\n\nExamples:\n\n"
+                           + "\n".join(_examples(g.help)[0] for g in _generators.values()), no_args_is_help=True)
 
 
 def _flag_type(display_type_rich):
@@ -39,9 +49,9 @@ def _flag_type(display_type_rich):
 if hasattr(TyperOption, "display_type_rich"):  # the Typer versions whose help writes a type tag
     TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)
 
-# Each module registers its commands on `app` or on the sub-apps above (one per puzzle domain: its
-# solve and generate commands); `csp train` is a sub-app of its own.
-from cli import bench, compare, kakuro, maze, sudoku  # noqa: E402,F401
+# Each module registers its commands on `app` or on the sub-apps above (`cli.solve` and `cli.generate`: one command
+# per kind in the registry); `csp train` is a sub-app of its own.
+from cli import bench, compare, generate, solve  # noqa: E402,F401
 from cli.train import train_app  # noqa: E402
 
 

@@ -30,7 +30,7 @@ from cli.options import (
     neural_facts,
 )
 from puzzles.contract import neural
-from puzzles.domains import get_task
+from puzzles.domains import DEFAULT, TASKS, get_task
 from puzzles.files import write_text
 
 # (header, how to show a row) for the people's table; --json and --csv carry every field unrounded
@@ -54,6 +54,13 @@ COLUMNS = (
 )
 
 
+def _examples() -> str:
+    """The help's examples: the default task's generator spec, and each other kind's with --task."""
+    specs = {name: t.terminal.bench for name, t in TASKS.items() if getattr(t, "terminal", None) and t.terminal.bench}
+    return "".join(f"\n    csp bench --puzzles {spec}" if name == DEFAULT else
+                   f"\n    csp bench --task {name} --puzzles {spec} --json" for name, spec in specs.items())
+
+
 def _opt(v, show) -> str:
     return "-" if v is None else show(v)
 
@@ -73,9 +80,10 @@ def _budget(row: dict) -> str:
 @guarded
 def bench(
     puzzles: Annotated[str, typer.Option(
-        "--puzzles", "-p", help="A puzzle file, or a generator spec: gen:hard:1000:seed=1 (Sudoku), "
-        "gen:open:1000:size=30:min_path=110:seed=1 (mazes), gen:kakuro:100:size=8:seed=1 (Kakuro).")],
-    task: Task = "sudoku",
+        "--puzzles", "-p", help="A puzzle file, or a generator spec: " + ", ".join(
+            f"{t.terminal.bench} ({name})" for name, t in TASKS.items() if getattr(t, "terminal", None) and
+            t.terminal.bench) + ".")],
+    task: Task = DEFAULT,
     solvers: Annotated[str | None, typer.Option(
         "--solvers", help="Comma-separated, of {solvers} (default: {default} and the task's "
         "first exact solver; a task without models, its first exact solver alone).")] = None,
@@ -107,10 +115,7 @@ def bench(
     answer right. start-up s: loading the model, or starting an exact solver's worker processes; /s is the
     throughput after it.
 
-    Examples:
-
-    csp bench --puzzles gen:hard:200:seed=1 --solvers loopmdm,cpsat
-    csp bench --task maze --puzzles gen:open:100:size=21 --solvers cpsat --json"""
+    Examples:"""
     from csp_diffusion import bench as b
     from csp_diffusion import models
 
@@ -192,3 +197,6 @@ def bench(
         console.print("not matched: trained with less than 90% of the most-trained neural row's FLOPs; compare "
                       "architectures only between matched rows (the matched set: --solvers KIND@BUDGET,...)",
                       highlight=False)
+
+
+bench.__doc__ += "\n" + _examples()  # the registry's kinds: the help's last paragraph

@@ -10,6 +10,7 @@ import typer
 from cli.app import app
 from cli.common import PlainProgress, console, err_console, fail, guarded, model_task, progress
 from cli.options import Device, Task, library_help
+from puzzles.domains import DEFAULT
 
 OUT = Path("runs/compare")
 
@@ -29,7 +30,7 @@ def _study_defaults() -> dict[str, object]:
 @app.command("compare", cls=library_help(_study_defaults))
 @guarded
 def compare(
-    task: Task = "sudoku",
+    task: Task = DEFAULT,
     flops: Annotated[str | None, typer.Option(
         "--flops", help="Training-FLOP budgets, comma-separated (e.g. 1e13,3e13): one run per variant and seed trains "
         "to the largest and keeps a snapshot at each, scored on every tier (default {budgets}).")] = None,

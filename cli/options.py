@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from puzzles import limits, maze
+from puzzles import limits
 from puzzles.contract import neural
 from puzzles.domains import TASKS
 
@@ -32,7 +32,6 @@ MAX_LOOPS = 100_000  # --loops, --warm-loops
 MAX_STEPS = 10_000  # --steps, --spare-after
 MAX_CHAINS = 1024
 MAX_WORKERS = 64
-MAX_MAZE = maze.MAX_SIZE  # --size of a generated maze
 
 NEURAL = "Neural solvers"  # the help panel of the options below that only a neural solver reads
 
@@ -41,7 +40,8 @@ Solver = Annotated[str | None, typer.Option(
 TimeLimit = Annotated[float | None, typer.Option(
     "--time-limit", "-t", show_default=False, help="Seconds of its own work per puzzle, from when its work starts "
     "(in a batch, its share of each step), after which it counts as unsolved. Default: fitted to the puzzle's "
-    f"size, {limits.FORMULA} ({limits.BASE:g} s for a Sudoku, 294 s for a 99 x 99 maze).")]
+    f"size, {limits.FORMULA} ({limits.default_time_limit(81):.0f} s for 9 x 9 cells, "
+    f"{limits.default_time_limit(99 * 99):.0f} s for 99 x 99).")]
 JsonLines = Annotated[bool, typer.Option("--json", help="One JSON object per puzzle per line on stdout (--format json).")]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", help="Only the first N puzzles.")]
 Workers = Annotated[int, typer.Option("--workers", "-w", help=f"Processes working in parallel (at most {MAX_WORKERS}).")]

@@ -10,8 +10,7 @@ from typer.core import TyperGroup
 
 from cli.common import PlainProgress, console, err_console, fail, guarded, model_task
 from cli.options import MODEL_TASKS, Device
-from puzzles.kakuro.task import KakuroTask
-from puzzles.maze.task import MazeTask
+from puzzles.domains import DEFAULT
 
 # Without `from __future__ import annotations`: the options' help below is made from TrainConfig's
 # defaults inside `_command`, so its annotations are evaluated there, not looked up as names later.
@@ -41,8 +40,8 @@ class _ModelKinds(TyperGroup):
             kinds = typer.Typer()
             for kind, spec in models.MODELS.items():
                 kinds.command(kind, help=f"Train {spec.blurb}. CPU by default, CUDA when present; runs unchanged "
-                              f"under torchrun.\n\nExamples:\n\ncsp train {kind} --task sudoku --minutes 10\n"
-                              f"csp train {kind} --resume runs/sudoku-{kind} --minutes 20")(guarded(_command(kind)))
+                              f"under torchrun.\n\nExamples:\n\ncsp train {kind} --task {DEFAULT} --minutes 10\n"
+                              f"csp train {kind} --resume runs/{DEFAULT}-{kind} --minutes 20")(guarded(_command(kind)))
             self.commands.update(typer.main.get_group(kinds).commands)
         return self.commands
 
@@ -53,8 +52,19 @@ class _ModelKinds(TyperGroup):
         return self._made().get(cmd_name)
 
 
-train_app = typer.Typer(cls=_ModelKinds, help="Train neural solvers.\n\nExample:\n\ncsp train loopmdm --task maze "
+_OTHER = next((name for name in MODEL_TASKS if name != DEFAULT), DEFAULT)  # an example's task other than the default
+train_app = typer.Typer(cls=_ModelKinds, help=f"Train neural solvers.\n\nExample:\n\ncsp train loopmdm --task {_OTHER} "
                         "--minutes 30", no_args_is_help=True)
+
+
+def _listed(parts: list[str]) -> str:
+    """'a, b or c'."""
+    return " or ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+# what `--pool-mix` may name and `--grid` sets, per task (its own words, `pool_help`)
+POOL_MIX = _listed([f"{name} {getattr(task, 'pool_help', 'levels')}" for name, task in MODEL_TASKS.items()])
+SIZED = {name: task.TRAIN_SIZE for name, task in MODEL_TASKS.items() if hasattr(task, "TRAIN_SIZE")}
 
 
 def _command(kind: str):
@@ -91,17 +101,14 @@ def _command(kind: str):
         pool_size: Annotated[int, typer.Option(
             help="Generated puzzles in the training pool (cached).")] = default["pool_size"],
         pool_mix: Annotated[str | None, typer.Option(
-            help="The pool's generators, comma-separated, in equal shares: Sudoku levels (default hard,extreme; "
-                 "fiendish: puzzles that need several guesses beyond naked and hidden singles), maze kinds "
-                 "(default perfect,open; also walls, rooms, borderless) or Kakuro sides (each puzzle's rows and "
-                 "columns drawn from them; default 5 to the grid's side).")] = None,
+            help=f"The pool's generators, comma-separated, in equal shares: {POOL_MIX}.")] = None,
         eval_every: Annotated[float, typer.Option(
             help="Minutes between held-out solve-rate checks.")] = default["eval_every_minutes"],
         device: Device = None,
         bf16: Annotated[bool, typer.Option(help="bf16 autocast.")] = default["autocast"],
-        grid: Annotated[int | None, typer.Option(help=f"Mazes and Kakuro: side of the training grids (default "
-                                                 f"{MazeTask.TRAIN_SIZE}, {KakuroTask.TRAIN_SIZE}); smaller puzzles "
-                                                 "sit inside.")] = None,
+        grid: Annotated[int | None, typer.Option(help=f"{' and '.join(SIZED)}: side of the training grids (default "
+                                                 f"{', '.join(map(str, SIZED.values()))}); smaller puzzles sit "
+                                                 "inside.")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="Model config override KEY=VALUE, e.g. --set dim=64.")] = None,
     ) -> None:

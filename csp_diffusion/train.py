@@ -31,7 +31,7 @@ from csp_diffusion.data import held_out, load_pool
 from csp_diffusion.errors import CheckpointError
 from csp_diffusion.runtime import pick_device
 from csp_diffusion.sampler import SamplerConfig
-from puzzles.domains import get_task
+from puzzles.domains import DEFAULT, get_task
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
@@ -41,7 +41,7 @@ SCHEDULES = ("cosine", "constant")
 
 @dataclass
 class TrainConfig:
-    task: str = "sudoku"
+    task: str = DEFAULT  # the registry's first
     model: str = "loopmdm"
     model_config: dict = field(default_factory=dict)  # overrides of the model's config defaults
     steps: int | None = None  # a fresh run with neither budget trains DEFAULT_STEPS

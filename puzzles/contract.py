@@ -4,15 +4,21 @@ A kind is one class registered in `puzzles.domains.TASKS`. The benchmark (`csp b
 need only the small core below, `Task`; everything else is a capability a kind adds when it has it,
 found by the members it defines (`capable`):
 
-- exact oracle: `oracles` (solver names) and `solve_exact(puzzles, solver, time_limit, workers)`, one
-  `Result` per puzzle in order, each `solved` only when the kind's own verifier accepted it;
+- exact oracle: `oracles` (solver names) and `solve_exact(puzzles, solver, time_limit, workers=2,
+  check_unique=False, streamed=False)`, one `Result` per puzzle in order, each `solved` only when the kind's own
+  verifier accepted it (`check_unique`: one that has several answers is not; `streamed`: each result as soon as
+  it and those before it are in, where the oracle would otherwise send puzzles to its workers in batches);
 - neural: the encoding, structure and training data a model needs (NEURAL, read by `csp_diffusion`),
   so model kinds can be trained and run on it; without it a kind is solved by its oracles only and
   asking for a model says there is none yet;
 - execution trace: `trace_size` > 0 and TRACE, a per-loop target a model can be supervised on;
 - model-guided search: `hybrids` (names) and HYBRID;
 - symmetries: `frames(shape)`, the cell permutations that keep a puzzle valid (part of NEURAL today);
-- rendering: a drawing in `cli/render.py`; without one the CLI prints the text form.
+- the command line: `terminal`, a `Terminal` (below): how `csp solve KIND` reads, names and draws the kind's
+  puzzles and what `csp generate KIND` takes. The CLI builds both commands from it, the options every kind
+  shares written once; a kind adds only what it must (its own generator options, a PUZZLE on the command line,
+  a drawing, a default solver). Plain data and functions: drawings are (text, style) pieces that cli/ turns
+  into rich Text, so puzzles/ never imports typer or rich.
 
 Puzzles are whatever the kind reads (`read_file`): any object. Answers, references and what
 `answer(text)` returns are NumPy arrays the kind scores and checks. The conformance test
@@ -21,6 +27,7 @@ Puzzles are whatever the kind reads (`read_file`): any object. Answers, referenc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -80,6 +87,7 @@ NEURAL = ("n_values", "tokens", "constraint", "position_sizes", "axes", "structu
           "study_tiers", "study_grid", "study_hints")
 TRACE = ("trace", "trace_loops", "trace_done", "trace_targets", "trace_loop_cap")
 HYBRID = ("hybrids", "guided_search", "free_search_nodes")
+TERMINAL = ("terminal",)
 
 
 def missing(task: Any, members: tuple[str, ...] = CORE) -> list[str]:
@@ -132,3 +140,65 @@ def with_values(cells: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, n
     """(cells, their solution values, 0 where a cell is -1): what `solver_steps` returns."""
     values = np.take_along_axis(np.asarray(solutions, np.int64), cells.clip(min=0), axis=1)
     return cells, np.where(cells >= 0, values, 0)
+
+
+# ---- the command line's (`TERMINAL`): what `csp solve KIND` and `csp generate KIND` take from a kind
+
+Drawing = list[tuple[str, str]]  # (text, style) pieces, a style as rich names it ("" none), rows ending in "\n"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a kind's own `csp generate KIND`; cli/ makes a command-line option of it."""
+
+    name: str  # the key `Generator.make` finds its value under
+    flags: tuple[str, ...]  # ("--difficulty", "-d"); the first names it in messages
+    default: Any = None
+    help: str = ""
+    type: type | None = None  # int, float, str, or bool for a flag; None: the default's type
+    least: float | None = None  # bounds checked before any work (one line, exit 2)
+    most: float | None = None
+
+
+@dataclass(frozen=True)
+class Generator:
+    """`csp generate KIND`: its help (examples last), its own options, and the kind's functions behind it."""
+
+    help: str
+    make: Callable[[int, int, int, dict], Iterable[Any]]  # (n, seed, workers, options): the puzzles, made one
+    # at a time (a generator's close() stops its workers); bad options are a UserError before any work
+    write: Callable[[list, dict], str]  # (the puzzles made, options): the text written
+    options: tuple[Option, ...] = ()
+    made: str = "puzzle"  # one puzzle made, in "wrote 3 ... to FILE", formatted with the options ("{difficulty} puzzle")
+    workers: bool = False  # whether it makes puzzles in parallel processes (--workers)
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """How the CLI meets a kind (a task's `terminal`). Everything but `help` and `read` has a default that suits a
+    kind without it: no PUZZLE argument, no drawing (the text form is printed), no live view, no generate command."""
+
+    help: str  # `csp solve KIND`'s help, its examples last
+    read: Callable[[str, Callable[[str], None] | None, int | None], list[tuple[Any, str]]]  # (a file or - for
+    # standard input, on_error, limit): each puzzle with where it came from; with on_error a bad puzzle's message
+    # goes there and it is skipped, else it is one PuzzleError
+    file_help: str = "A file of puzzles, or - for stdin; nothing: the piped standard input."
+    items: str = "puzzles"  # what a FILE holds, in messages ("give a FILE of mazes")
+    item: str = "puzzle"  # one of them ("--show draws one maze")
+    parse: Callable[[str], Any] | None = None  # a PUZZLE given on the command line, read (None: FILE or - only)
+    puzzle_help: str = ""  # the PUZZLE|FILE|- argument's help, where `parse` is
+    suffixes: tuple[str, ...] = ()  # a PUZZLE argument ending so is a file's name, even where there is no such file
+    solver: str | None = None  # the default solver (None: the default model kind)
+    unique: bool = True  # whether a puzzle has one answer to find: --check-unique/--no-check-unique
+    draw: Callable[[Any, str | None], Drawing] | None = None  # the puzzle with a result's answer text (None: as given)
+    live: Callable[[Any, Any, Any, Any], Drawing] | None = None  # --show: (puzzle, the encoded values of a
+    # sampler's step, the cells committed in it, those retracted), flat over the cells
+    legend: tuple[tuple[str, str], ...] = ()  # under the live view: what its styles mean
+    facts: Callable[[Any, str], dict] | None = None  # (puzzle, a verified answer's text): what a result adds
+    fact: str = ""  # a verified result's status adds this, formatted with its facts ("path {path_length} cells")
+    one_line: bool = False  # the text form is one line (answers a line each; else blocks between blank lines)
+    comment: str = ""  # where the text form has comments: the line format writes each answer's status as one
+    unsolved: str = "not solved"  # what a result not solved is called
+    title: str = "{name} · {solver} (solved = verified)"  # a file's summary table
+    bench: str = ""  # a generator spec for `csp bench --puzzles` (its help's example)
+    generator: Generator | None = None

@@ -30,13 +30,14 @@ from puzzles.kakuro.task import KakuroTask
 from puzzles.maze.task import MazeTask
 from puzzles.sudoku.task import SudokuTask
 
-__all__ = ["Structure", "TASKS", "get_task", "per_puzzle", "structure_of"]
+__all__ = ["DEFAULT", "Structure", "TASKS", "get_task", "per_puzzle", "structure_of"]
 
 TASKS = {
     "sudoku": SudokuTask,
     "maze": MazeTask,
     "kakuro": KakuroTask,
 }
+DEFAULT = next(iter(TASKS))  # the task a command takes when none is named (`csp bench`, `csp train`)
 
 
 def get_task(name: str, train_size: int | None = None):

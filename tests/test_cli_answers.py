@@ -146,7 +146,7 @@ def test_exact_answers_are_written_as_each_settles(tmp_path, monkeypatch):
 
 
 def test_neural_answers_are_written_as_each_settles(tmp_path, monkeypatch):
-    import cli.sudoku as command
+    import cli.solve as command  # every kind's `csp solve KIND`
 
     seen: list[str] = []
 

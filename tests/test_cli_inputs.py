@@ -171,3 +171,12 @@ def test_the_sudoku_readers_skip_with_on_error():
     assert [sd.to_string(s.givens) for s in got] == [P1, P2]
     assert said[0] == "k.csv:3: a Sudoku has 81 cells, got 80"
     assert said[1].startswith("k.csv:4: the solution field is wrong")
+
+
+@pytest.mark.parametrize("kind, path, count", [("maze", MAZES, 1), ("kakuro", KAKURO, 3)])
+def test_every_kind_takes_file_and_workers(kind, path, count):
+    """The options every kind shares are written once: --file and --workers on mazes and Kakuro too."""
+    r = cli("solve", kind, "--file", path, "-s", "cpsat", "--json", "-w", "1")
+    assert r.exit_code == 0, r.output
+    assert len(_records(r.stdout)) == count
+    assert one_line_error(cli("solve", kind, path, "--file", path)) == "error: give a FILE or --file FILE, not both"

@@ -92,3 +92,13 @@ def test_bench_needs_a_solver_name(solvers):
 ])
 def test_shared_checks_are_one_line_everywhere(args, message):
     assert one_line_error(runner.invoke(app, args, input="S G\n")) == message
+
+
+@pytest.mark.parametrize("verb", ["solve", "generate"])
+@pytest.mark.parametrize("kind", list(TASKS))
+def test_every_registered_kind_has_its_commands_with_its_own_examples(verb, kind):
+    """`csp solve KIND` and `csp generate KIND` are made from the registry (cli/solve.py, cli/generate.py): every
+    kind has both, and its help shows its own examples."""
+    r = runner.invoke(app, [verb, kind, "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert f"csp {verb} {kind} " in r.stdout

@@ -5,6 +5,8 @@ folder, puzzles/<name>/, with its task in task.py."""
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 from pathlib import Path
 
 from puzzles.domains import TASKS
@@ -13,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KINDS = set(TASKS)
 # file (from the repository root) -> why it may branch on a kind's name. Keep it short: prefer a task attribute
 # (csp_diffusion/study/runs.py gives the recurrent baselines the curriculum task.study_hints asks for, not one
-# where the task is "maze"). The per-kind CLI modules (cli/sudoku.py, cli/maze.py, cli/kakuro.py) name their own
-# kind to register their commands, but never branch on it, so they need no entry.
+# where the task is "maze"). The CLI registers one command per kind from the registry (cli/solve.py, cli/generate.py)
+# and names no kind at all (`test_no_kind_is_named_outside_the_registry`).
 ALLOWED: dict[str, str] = {}
 
 
@@ -77,3 +79,91 @@ def test_each_kind_is_one_folder_with_its_task():
         assert f'"puzzles.{name}"' in packages, f"add puzzles.{name} to pyproject.toml's packages"
         stray = sorted(p.name for p in (ROOT / "puzzles").glob(f"{name}*.py"))
         assert not stray, f"puzzles/{stray[0]} belongs in puzzles/{name}/"
+
+
+# ---------------------------------------------------------------- no kind named outside the registry
+
+# a path pattern (from the repository root) -> why its files may still name a kind. Keep it short; a kind's own
+# words belong in its folder, puzzles/<name>/ (its Terminal for the CLI), and the registry, puzzles/domains.py.
+KNOWN: dict[str, str] = {
+}
+
+
+def _kind_word() -> re.Pattern:
+    """A kind's name as a word: `maze`, `Mazes`, `sample.sudoku`, but not inside another word (`amazes`)."""
+    names = "|".join(sorted(map(re.escape, KINDS), key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])(?:{names})(?:e?s)?(?![a-z])", re.IGNORECASE)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstrings' nodes (a module's, class's or function's first statement, a string)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                found.add(id(first.value))
+    return found
+
+
+def names_kinds(source: str) -> list[tuple[int, str]]:
+    """(line, text) of each place `source` names a kind: an identifier or a part of one between underscores and
+    dots (`render.sudoku`, `MAX_MAZE`, `from puzzles import maze`, `import puzzles.kakuro.task`) or a string
+    literal, f-strings' text included. Comments and docstrings are prose, and are not read."""
+    word, tree = _kind_word(), ast.parse(source)
+    docstrings = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts = [] if id(node) in docstrings else [node.value]
+        elif isinstance(node, ast.Name):
+            texts = re.split(r"[_.]", node.id)
+        elif isinstance(node, ast.Attribute):
+            texts = re.split(r"[_.]", node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            texts = re.split(r"[_.]", node.name)
+        elif isinstance(node, ast.arg):
+            texts = re.split(r"[_.]", node.arg)
+        elif isinstance(node, ast.keyword):
+            texts = re.split(r"[_.]", node.arg or "")
+        elif isinstance(node, ast.alias):
+            texts = re.split(r"[_.]", f"{node.name}.{node.asname or ''}")
+        elif isinstance(node, ast.ImportFrom):
+            texts = (node.module or "").split(".")
+        else:
+            continue
+        named = [t for t in texts if (word.search(t) if isinstance(node, ast.Constant) else word.fullmatch(t))]
+        if named:
+            found.append((node.lineno, named[0]))
+    return sorted(set(found))
+
+
+def test_the_scan_finds_each_way_of_naming_a_kind():
+    code = ('"""A docstring may name sudoku: prose."""\n'
+            "import puzzles.maze.task\n"
+            "from puzzles import kakuro\n"
+            "x = 'maze'\n"
+            "def f(y):\n"
+            "    \"\"\"Mazes, here too.\"\"\"\n"
+            "    return render.sudoku(y)\n"
+            "MAX_MAZE = f'{y} of sample.kakuro'  # a comment may say sudoku\n"
+            "ok = 'it amazes; a mazed' + task.name\n"
+            "def draw_mazes(sudoku_grid): pass\n")
+    assert [line for line, _ in names_kinds(code)] == [2, 3, 4, 7, 8, 8, 10, 10]
+
+
+def test_no_kind_is_named_outside_the_registry():
+    """csp_diffusion/ and cli/ meet kinds only through puzzles.domains.TASKS and the task contract: a command, a help
+    text or a default that names one belongs to the kind (its Terminal, its task) or comes from the registry."""
+    hits = {}
+    for package in ("csp_diffusion", "cli"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            found = names_kinds(path.read_text())
+            if found:
+                hits[path.relative_to(ROOT).as_posix()] = found
+    known = {p for p in hits if any(fnmatch.fnmatch(p, pattern) for pattern in KNOWN)}
+    unlisted = {p: f for p, f in hits.items() if p not in known}
+    assert not unlisted, ("names a kind outside the registry (take it from the kind's task or Terminal, or from "
+                          f"puzzles.domains; or list the file in KNOWN with a reason): {unlisted}")
+    stale = [pattern for pattern in KNOWN if not any(fnmatch.fnmatch(p, pattern) for p in hits)]
+    assert not stale, f"KNOWN entries whose files name no kind any more: {stale}; remove them"

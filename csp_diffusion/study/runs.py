@@ -43,7 +43,7 @@ from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.study.doubt import doubt
 from csp_diffusion.study.report import claims, plots, report
 from csp_diffusion.train import TrainConfig, build_model, train
-from puzzles.domains import get_task
+from puzzles.domains import DEFAULT, get_task
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
@@ -65,7 +65,7 @@ RETRACTING = ("loopmdm", "loopmdm-mask", "loopmdm-correct")  # the variants whos
 
 @dataclass
 class Study:
-    task: str = "sudoku"
+    task: str = DEFAULT
     budgets: tuple[float, ...] = (1e12, 3e12, 1e13, 3e13, 1e14)  # training FLOPs: one run per variant and seed
     # trains to the largest and keeps a snapshot at each (every snapshot an endpoint: SCHEDULE)
     seeds: int = 3

@@ -14,7 +14,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 from rich.columns import Columns  # noqa: E402
 from rich.console import Console, Group  # noqa: E402
 from rich.panel import Panel  # noqa: E402
@@ -24,6 +23,7 @@ from cli import render  # noqa: E402
 from csp_diffusion.solver import NeuralSolver  # noqa: E402
 from puzzles.domains import get_task  # noqa: E402
 from puzzles.seeds import stream  # noqa: E402
+from puzzles.sudoku.terminal import live  # noqa: E402
 
 OUT = ROOT / "docs" / "img" / "live-view.svg"
 
@@ -45,11 +45,10 @@ def main() -> None:
     middle = busiest if busiest.retracted_now.any() else frames[len(frames) // 2]  # no retraction: a middle step
     shown = [frames[0], middle, frames[-1]]
 
-    def panel(state) -> Panel:
-        styles = {int(i): "bold green" for i in np.flatnonzero(state.committed_now)}
-        styles.update({int(i): "bold red" for i in np.flatnonzero(state.retracted_now)})
+    def panel(state) -> Panel:  # as `csp solve sudoku --show` draws a step
         title = f"step {state.step}: +{int(state.committed_now.sum())} / -{int(state.retracted_now.sum())}"
-        return Panel(render.sudoku(puzzle, state.values, styles), title=title, expand=False)
+        return Panel(render.text(live(puzzle, state.values, state.committed_now, state.retracted_now)), title=title,
+                     expand=False)
 
     console = Console(record=True, width=110, file=open("/dev/null", "w"))
     legend = Text.assemble(("given", "bold white"), "  ", ("committed", "cyan"), "  ", ("just committed", "bold green"),

@@ -18,7 +18,7 @@ import numpy as np
 from puzzles.errors import PuzzleError, UserError
 from puzzles.kakuro import encoding as enc
 from puzzles.kakuro import generator as gen
-from puzzles.kakuro import grid, oracle
+from puzzles.kakuro import grid, oracle, terminal
 from puzzles.kakuro.grid import Kakuro
 from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS
 
@@ -45,6 +45,7 @@ class KakuroTask:
     """
 
     name = "kakuro"
+    terminal = terminal.TERMINAL  # `csp solve kakuro`, `csp generate kakuro`
     oracles = ("cpsat",)
     hybrids = ()  # no model-guided search (yet)
 
@@ -150,6 +151,9 @@ class KakuroTask:
         p[flip], s[flip] = enc.complement(p[flip], shape), enc.complement(s[flip], shape)
         p[turn], s[turn] = enc.transpose(p[turn], shape), enc.transpose(s[turn], shape)
         return p, s
+
+    # `csp train --pool-mix`'s words for pool_levels
+    pool_help = "sides (each puzzle's rows and columns drawn from them; default 5 to the grid's side)"
 
     @property
     def pool_levels(self) -> tuple[str, ...]:
@@ -268,9 +272,10 @@ class KakuroTask:
         return NO_SOLUTION if status == NO_SOLUTION else None
 
     def solve_exact(self, puzzles: list[Kakuro], solver: str, time_limit: float | None, workers: int = 2,
-                    check_unique: bool = False):
-        """One Result per puzzle, in order, from the CP-SAT oracle (the benchmark's references already
-        prove uniqueness, so by default it stops at the first answer); time_limit None: each one's size default."""
+                    check_unique: bool = False, streamed: bool = False):
+        """One Result per puzzle, in order, as each is in, from the CP-SAT oracle (the benchmark's references
+        already prove uniqueness, so by default it stops at the first answer); time_limit None: each one's size
+        default."""
         if solver not in self.oracles:
             raise UserError(f"unknown Kakuro solver {solver!r}; choose from {', '.join(self.oracles)}")
         return oracle.solve_many(puzzles, time_limit, workers=workers, check_unique=check_unique)

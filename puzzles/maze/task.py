@@ -13,7 +13,7 @@ import numpy as np
 from puzzles import maze
 from puzzles.contract import Structure, with_values
 from puzzles.errors import UserError
-from puzzles.maze import symmetry
+from puzzles.maze import symmetry, terminal
 
 
 class MazeTask:
@@ -36,6 +36,7 @@ class MazeTask:
     """
 
     name = "maze"
+    terminal = terminal.TERMINAL  # `csp solve maze`, `csp generate maze`
     n_values = 2
     OFF, ON, START = 1, 2, 3
     tokens = 4  # MASK, OFF, ON, START
@@ -197,6 +198,7 @@ class MazeTask:
         return with_values(cells, solutions)
 
     pool_levels = maze.KINDS  # what make_pool's `mix` may name: the generator's kinds
+    pool_help = "kinds (default perfect,open; also walls, rooms, borderless)"  # `csp train --pool-mix`'s words
     held_out_mix = None  # the training run's own small evaluation set: the default mix
     study_tiers = {"9x9": ("open", {"size": 9}), "15x15": ("open", {"size": 15}), "30x30 walls": ("walls", {"size": 30})}
     study_grid = 9  # the study trains on 9x9 grids and smaller, and scores on larger ones too
@@ -292,8 +294,10 @@ class MazeTask:
     def explain(self, puzzle: maze.Maze) -> str | None:
         return None  # `screen` already caught every maze without an answer
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
-        """One Result per maze, in order, from CP-SAT; time_limit None: each maze's size default."""
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2,
+                    check_unique: bool = False, streamed: bool = False):
+        """One Result per maze, in order, as each is in, from CP-SAT; time_limit None: each maze's size default.
+        Any shortest path is the answer, so `check_unique` asks nothing more."""
         from puzzles.maze import oracle
 
         return oracle.solve_many(puzzles, time_limit, workers=workers)

@@ -11,10 +11,12 @@ import numpy as np
 from puzzles import sudoku
 from puzzles.contract import Structure, with_values
 from puzzles.errors import UserError
+from puzzles.sudoku import terminal
 
 
 class SudokuTask:
     name = "sudoku"
+    terminal = terminal.TERMINAL  # `csp solve sudoku`, `csp generate sudoku`
     n_values = 9
     tokens = 10  # MASK + 9 digits
     trace_classes = trace_flags = trace_size = 0  # no execution trace to supervise
@@ -94,6 +96,8 @@ class SudokuTask:
         return with_values(cells, solutions)
 
     pool_levels = sudoku.DIFFICULTIES  # what make_pool's `mix` may name: the generator's levels
+    pool_help = ("levels (default hard,extreme; fiendish: puzzles that need several guesses beyond naked "
+                 "and hidden singles)")  # `csp train --pool-mix`'s words for pool_levels
     held_out_mix = ("hard",)  # the training run's own small evaluation set
     study_tiers = {"easy": ("easy", {}), "medium": ("medium", {}), "hard": ("hard", {})}  # the architecture
     # study's difficulty ladder: {tier: (generator kind, options)}
@@ -198,9 +202,12 @@ class SudokuTask:
 
         return int(counted_search(puzzle, 1)[1])
 
-    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2):
-        """One Result per puzzle, in order, from an exact oracle (`oracles`); time_limit None: the size default."""
+    def solve_exact(self, puzzles: list, solver: str, time_limit: float | None, workers: int = 2,
+                    check_unique: bool = False, streamed: bool = False):
+        """One Result per puzzle, in order, from an exact oracle (`oracles`); time_limit None: the size default.
+        `streamed`: each puzzle goes to a worker alone, so each result comes as soon as it is in."""
         from puzzles.limits import time_limit as limit_for
         from puzzles.sudoku import oracle
 
-        return oracle.solve_many(puzzles, solver, time_limit=limit_for(time_limit, 81), workers=workers)
+        return oracle.solve_many(puzzles, solver, time_limit=limit_for(time_limit, 81), workers=workers,
+                                 check_unique=check_unique, chunk=1 if streamed else None)
