@@ -199,7 +199,7 @@ def test_task_generates_references_scores_and_screens():
     with pytest.raises(UserError, match="more than one solution"):
         task.reference(several, "x.kakuro: puzzle 1")
     for kind, options, why in (("big", {}, "unknown Kakuro generator kind"), ("kakuro", {"k": 1}, "option"),
-                               ("kakuro", {"size": 6, "rows": 6}, "not both")):
+                               ("kakuro", {"size": 6, "rows": 6}, "not two of them")):
         with pytest.raises(UserError, match=why):
             task.generate(kind, 1, options, 0)
 
