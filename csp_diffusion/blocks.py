@@ -21,6 +21,10 @@ class RMSNorm(nn.Module):
         return x * ((self.weight * d**0.5) / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min((self.eps * d) ** 0.5))
 
 
+DENSE_TABLE_ENTRIES = 2**24  # a per-grid table is attended densely while its mask has at most this many entries
+# (64 MiB of float32: a training batch of 64 on a 12x12 canvas is 5.3M; 16 chains of a 30x30 Kakuro 52M go local)
+
+
 class GraphAttention(nn.Module):
     """Multi-head self-attention over a constraint graph, given as either
     - a bool (cells, cells) mask limiting each cell to its neighbours (None = full attention), or
@@ -43,7 +47,11 @@ class GraphAttention(nn.Module):
         index x's N cells), only those T cells attend: (B, T, C) (the quiet loops, quiet.py)."""
         B, T, C = x.shape  # batch, cells, channels
         qkv = self.qkv(x)
-        if graph is not None and graph.dtype != torch.bool:
+        if graph is not None and graph.dtype != torch.bool and graph.dim() == 3 and rows is None \
+                and B * self.heads * T * T <= DENSE_TABLE_ENTRIES:
+            q, k, v = qkv.view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=self._table_bias(graph, q.dtype)).transpose(1, 2)
+        elif graph is not None and graph.dtype != torch.bool:
             y = self._local(qkv, graph, rows)
             T = graph.shape[-2]
         else:
@@ -51,6 +59,19 @@ class GraphAttention(nn.Module):
             mask = graph[:, None] if graph is not None and graph.dim() == 3 else graph  # one per grid: (B, 1, T, T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
         return self.out(y.reshape(B, T, C))
+
+    def _table_bias(self, table: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """A per-grid neighbour table (B, T, S) as the additive mask (B, H, T, T) of dense attention: each listed
+        neighbour gets its slot's bias, every other cell -inf. The same attention as `_local` for a table that
+        lists a cell at most once in a row (Kakuro's do), several times faster on small grids, where gathering
+        each cell's keys and values and its backward's scatter cost more than the T x T products (a Kakuro
+        training step about 5x on a 12x12 canvas, batch 64). Empty slots write to a spare column, dropped."""
+        B, T, S = table.shape
+        at = torch.where(table < 0, T, table)
+        slots = self.slot_bias if self.slot_bias is not None else torch.zeros(self.heads, S, device=table.device)
+        bias = slots.to(dtype)[None, :, None, :].expand(B, -1, T, -1)  # (B, H, T, S)
+        mask = torch.full((B, self.heads, T, T + 1), float("-inf"), dtype=dtype, device=table.device)
+        return mask.scatter(3, at[:, None].expand(-1, self.heads, -1, -1), bias)[..., :T]
 
     def _local(self, qkv: torch.Tensor, table: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """qkv (B, N, 3C); table (T, S), or one per grid (B, T, S) -> (B, T, H, d), O(T * S) instead of

@@ -15,7 +15,7 @@ from helpers import TINY_LOOPMDM
 from typer.testing import CliRunner
 
 from cli.app import app
-from csp_diffusion import models
+from csp_diffusion import blocks, models
 from csp_diffusion.blocks import GraphAttention
 from csp_diffusion.constraints import NoRule, Sum, rule_for
 from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
@@ -215,8 +215,17 @@ def test_attention_and_the_model_read_a_structure_per_grid_as_each_alone():
     torch.manual_seed(0)
     att = GraphAttention(16, 2, slots=5)
     x = torch.randn(3, 10, 16)
-    table = torch.randint(-1, 10, (10, 5))
-    assert torch.allclose(att(x, table), att(x, table[None].expand(3, -1, -1).contiguous()), atol=1e-6)
+    table = torch.stack([torch.randperm(10)[:5] for _ in range(10)])  # a cell listed at most once a row,
+    table[:, 1:][torch.rand(10, 4) < 0.3] = -1  # as a Kakuro's table lists its run mates, some slots empty
+    with torch.no_grad():
+        att.slot_bias.normal_()
+    per_grid = table[None].expand(3, -1, -1).contiguous()
+    assert torch.allclose(att(x, table), att(x, per_grid), atol=1e-6)  # small: attended densely
+    dense, blocks.DENSE_TABLE_ENTRIES = blocks.DENSE_TABLE_ENTRIES, 0
+    try:
+        assert torch.allclose(att(x, table), att(x, per_grid), atol=1e-6)  # too large for that: gathered
+    finally:
+        blocks.DENSE_TABLE_ENTRIES = dense
     task = KakuroTask(8)
     puzzles, _ = task.make_pool(2, 9, workers=1, mix=("6", "7"))
     puzzles = torch.as_tensor(puzzles.astype(np.int64))
