@@ -46,7 +46,7 @@ class KakuroTask:
 
     name = "kakuro"
     oracles = ("cpsat",)
-    hybrids = ()  # no model-guided search (yet)
+    hybrids = ("hybrid",)  # a complete search ordered by a model's probabilities (`guided_search`)
 
     # ---- neural (puzzles.contract.NEURAL)
     n_values = 9
