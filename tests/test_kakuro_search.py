@@ -108,6 +108,8 @@ def test_a_perfect_order_never_backtracks_and_a_wrong_one_is_still_complete(gene
         assert why is None and (solution == free_solution).all() and wrong == 0 and nodes <= free_nodes
         solution, why, _, wrong = searched(task, k, 1 - right, unique=True)  # the right digit last
         assert why is None and (solution == free_solution).all() and wrong > 0
+        found, _, wrong, first = search.Search(k).run(2, right, model_ties=True)  # the Sudoku hybrid's ties
+        assert found == 1 and wrong == 0 and (first == s).all()
 
 
 def test_the_guided_search_asks_once_with_the_grid_propagation_leaves():

@@ -18,8 +18,9 @@ cell or run left with nothing) backs up. It is complete, so "no solution" and (w
 than one solution" are proved, not guessed. Counted as the Sudoku search (puzzles/sudoku/search.py)
 counts for the hybrid: nodes are the digits tried at cells with more than one candidate until the first
 solution, and the wrong tries among them (0: the order led straight to the answer). With a model's
-probabilities, each cell's digits are tried most probable first and ties between equally constrained
-cells go to the cell whose likeliest candidate is surest.
+probabilities, each cell's digits are tried most probable first and, with `model_ties`, ties between
+equally constrained cells go to the cell whose likeliest candidate is surest (as the Sudoku hybrid does);
+without it they go to the first such cell in row-major order, as in the model-free search.
 
 numba compiles it (cached; `nogil`, so the hybrid runs several searches in threads). No torch.
 """
@@ -321,17 +322,18 @@ class Search:
         out[self.cells] = values
         return out.reshape(self.puzzle.shape)
 
-    def run(self, limit: int = 2, probabilities: np.ndarray | None = None):
+    def run(self, limit: int = 2, probabilities: np.ndarray | None = None, model_ties: bool = True):
         """(solutions found up to `limit`, nodes until the first, wrong tries among them, the first solution as
         int8 (H, W) or None). `probabilities`: float (H*W, 9), the model's belief in each digit of each cell of
-        the grid (None: ascending digits, ties to the first cell: the model-free search)."""
+        the grid, which orders each cell's digits and, with `model_ties`, breaks ties between equally
+        constrained cells (None: ascending digits, ties to the first cell: the model-free search)."""
         n = len(self.cells)
-        if probabilities is None:
-            order = np.ascontiguousarray(np.broadcast_to(ASCENDING, (n, 9)))
-            prob = np.zeros((n, 9), np.float32)
-        else:
-            prob = np.ascontiguousarray(np.asarray(probabilities, np.float32).reshape(-1, 9)[self.cells])
-            order = np.ascontiguousarray(np.argsort(-prob, axis=1, kind="stable").astype(np.int8) + 1)
+        order = np.ascontiguousarray(np.broadcast_to(ASCENDING, (n, 9)))
+        prob = np.zeros((n, 9), np.float32)  # all alike: ties go to the first cell
+        if probabilities is not None:
+            p = np.ascontiguousarray(np.asarray(probabilities, np.float32).reshape(-1, 9)[self.cells])
+            order = np.ascontiguousarray(np.argsort(-p, axis=1, kind="stable").astype(np.int8) + 1)
+            prob = p if model_ties else prob
         found, nodes, wrong, first = _search(self.givens, self.runs, self.members, self.length, self.total, limit,
                                              order, prob, COMBO_START, COMBO_COUNT, COMBOS, POPCOUNT)
         return int(found), int(nodes), int(wrong), self.grid(first) if found else None
