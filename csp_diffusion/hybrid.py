@@ -22,6 +22,11 @@ The model runs in NumPy (numpy_loopmdm.py) unless a device is named: the hybrid 
 puzzle, and without torch to import `csp solve sudoku PUZZLE --solver hybrid` starts as fast as the
 exact solvers (docs/results/sudoku.md, "Cold commands"). With `device` (or a model NumPy does not run) it is
 the torch network, in bf16 where the CPU has it natively.
+
+A task whose structure differs per puzzle (Kakuro: `puzzles.domains.per_puzzle`) runs on the torch network
+(the NumPy pass runs a Sudoku model's position axes and dense graph only, not a neighbour table with its slot
+biases and per-cell run features): each question carries its own grid's structure, and only grids of one shape
+go to the model together. Its puzzles may differ in size, so every grid keeps its own shape.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from puzzles.domains import per_puzzle
 from puzzles.result import Result
 
 QUERIES = 1  # model queries per puzzle: the root only; more (at the first branch nodes) did not pay
@@ -79,8 +85,9 @@ class _NumpyNet:
         fixed = self.model.flops(0, cells, self._neighbours)
         return passes * fixed + loops * (self.model.flops(1, cells, self._neighbours) - fixed)
 
-    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None):
-        """(probabilities float32 (n, T, V), the core's final state) after `loops` loops from `state`."""
+    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None, shape=None):
+        """(probabilities float32 (n, T, V), the core's final state) after `loops` loops from `state` (one grid
+        shape serves every grid: `shape` is not read)."""
         logits, state = self.model(values, given, loops, state)
         return _softmax(logits), state
 
@@ -98,9 +105,11 @@ class _TorchNet:
         self.task, self.model, self.kind = self.solver.task, self.solver.model, self.solver.kind
         self.device, self.autocast = self.solver.device, self.solver.autocast
         self.params, self.train_flops = self.solver.params, self.solver.train_flops
-        st = self.task.structure()
-        self.positions = torch.as_tensor(st.positions, device=self.device)
-        self.graph = torch.as_tensor(st.graph, device=self.device)
+        self.per_puzzle = per_puzzle(self.task)
+        if not self.per_puzzle:
+            st = self.task.structure()
+            self.positions = torch.as_tensor(st.positions, device=self.device)
+            self.graph = torch.as_tensor(st.graph, device=self.device)
 
     @property
     def threads(self) -> int:
@@ -111,13 +120,19 @@ class _TorchNet:
     def flops(self, shape, passes: int, loops: int) -> float:
         return self.solver.flops(shape, passes, loops)
 
-    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None):
+    def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None, shape=None):
+        """As _NumpyNet.run; a task whose structure differs per puzzle reads each grid's own, of `shape`."""
         import torch
 
+        positions, graph = getattr(self, "positions", None), getattr(self, "graph", None)
+        if self.per_puzzle:
+            st = self.task.structure(shape, np.asarray(values))
+            positions = torch.as_tensor(st.positions, device=self.device)
+            graph = torch.as_tensor(st.graph, device=self.device)
         with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             v = torch.as_tensor(values, dtype=torch.long, device=self.device)
             g = torch.as_tensor(given, dtype=torch.bool, device=self.device)
-            logits, state = self.model(v, g, self.positions, self.graph, loops, return_state=True, state=state)
+            logits, state = self.model(v, g, positions, graph, loops, return_state=True, state=state)
             return logits.float().softmax(-1).cpu().numpy(), state
 
 
@@ -136,7 +151,7 @@ class HybridSolver:
         self.batch_size, self.queries = batch_size, queries
         self.loops = loops or self.model.max_loops  # of each model pass
         self.peek = peek if self.model.carries_state and 0 < peek < self.loops else 0
-        self.shape = self.task.structure().shape
+        self.shape = self.task.structure().shape  # every grid's, unless the structure differs per puzzle
 
     @property
     def params(self) -> int:
@@ -151,41 +166,45 @@ class HybridSolver:
         return (f"hybrid: {self.net.kind}'s probabilities ({self.params / 1e6:.2f}M parameters, a pass of "
                 f"{at}) order a complete search; every answer verified")
 
-    def probabilities(self, puzzles: np.ndarray, givens: np.ndarray | None = None, peek: bool = False):
+    def probabilities(self, puzzles: np.ndarray, givens: np.ndarray | None = None, peek: bool = False, shape=None):
         """float (n, cells, n_values): the model's belief in each value of each cell after its full count of
         loops, from `puzzles` (grids whose non-zero cells are givens, or, with `givens`, whose givens are that
-        puzzle's non-zero cells). With `peek`, as the search asks: (that belief, loops run, passes run), a grid
-        getting the full count only where the peek left the model sure enough."""
+        puzzle's non-zero cells; all of `shape`, None: the task's one). With `peek`, as the search asks: (that
+        belief, loops run, passes run), a grid getting the full count only where the peek left the model sure
+        enough."""
         out, ran, passes = [], [], []
         for start in range(0, len(puzzles), self.batch_size):
             values = np.asarray(puzzles[start:start + self.batch_size], dtype=np.int64)
             given = values > 0 if givens is None else np.asarray(givens[start:start + self.batch_size]) > 0
             first = self.peek if peek else 0
-            probs, went = self._pass(values, given, first)
+            probs, went = self._pass(values, given, first, shape or self.shape)
             out.append(probs)
             ran.append(np.where(went, self.loops, first or self.loops))
             passes.append(1 + went)  # a grid that went on ran the prelude and coda again
         probs = np.concatenate(out)
         return (probs, np.concatenate(ran), np.concatenate(passes)) if peek else probs
 
-    def _pass(self, values: np.ndarray, given: np.ndarray, peek: int):
+    def _pass(self, values: np.ndarray, given: np.ndarray, peek: int, shape):
         """(probabilities, which grids went on) of one batch: with `peek`, that many loops first, then the rest of
         the full count, from the state the peek reached (the same as one straight pass), for the grids it left
         sure enough; else one pass of the full count (and none went on)."""
         if not peek:
-            return self.net.run(values, given, self.loops)[0], np.zeros(len(values), dtype=bool)
-        probs, state = self.net.run(values, given, peek)
+            return self.net.run(values, given, self.loops, shape=shape)[0], np.zeros(len(values), dtype=bool)
+        probs, state = self.net.run(values, given, peek, shape=shape)
         went = (values == 0).any(-1) & (sureness(probs, values) >= PEEK_SURE)
         go = np.flatnonzero(went)
         if len(go):
-            probs[go] = self.net.run(values[go], given[go], self.loops - peek, state=state[go])[0]
+            probs[go] = self.net.run(values[go], given[go], self.loops - peek, state=state[go], shape=shape)[0]
         return probs, went
 
     def solve_screened(self, puzzles: list, unique: bool = False, reasons: list | None = None,
                        on_step=None) -> Iterator[Result]:
         """One Result per puzzle, in input order (`reasons`: a caller's screening, as NeuralSolver takes it).
-        Every puzzle's search runs at once: the grids they ask about go to the model together, in batches."""
-        grids = np.stack([self.task.encode(p)[0] for p in puzzles]).astype(np.int64)
+        Every puzzle's search runs at once: the grids they ask about go to the model together, in batches of
+        one grid shape."""
+        encoded = [self.task.encode(p) for p in puzzles]
+        grids = [np.asarray(v, np.int64) for v, _ in encoded]
+        shapes = [tuple(shape) for _, shape in encoded]
         searches, seconds, outcome = {}, np.zeros(len(grids)), {}
         queries, passes, loops = (np.zeros(len(grids), np.int64) for _ in range(3))
         asking: dict[int, np.ndarray] = {}
@@ -209,27 +228,31 @@ class HybridSolver:
 
         for k, puzzle in enumerate(grids):
             if reasons is None or reasons[k] is None:
-                searches[k] = self.task.guided_search(puzzle, unique, self.queries)
+                searches[k] = self.task.guided_search(puzzle, unique, self.queries, shape=shapes[k])
         with ThreadPoolExecutor(self.net.threads) as pool:
             advance(list(searches), [None] * len(searches))
             nxt = 0
             while asking or nxt < len(grids):
-                ks = list(asking)[:self.batch_size]
+                ks = []
+                if asking:  # one shape to a batch: the shape of the longest-waiting question
+                    shape = shapes[next(iter(asking))]
+                    ks = [k for k in asking if shapes[k] == shape][:self.batch_size]
                 if ks:
                     t = time.perf_counter()
-                    probs, ran, two = self.probabilities(np.stack([asking.pop(k) for k in ks]).astype(np.int64), peek=True)
+                    probs, ran, two = self.probabilities(np.stack([asking.pop(k) for k in ks]).astype(np.int64), peek=True,
+                                                         shape=shapes[ks[0]])
                     seconds[ks] += (time.perf_counter() - t) * ran / ran.sum()  # each grid's share, by its loops
                     queries[ks] += 1
                     loops[ks] += ran
                     passes[ks] += two
                     advance(ks, probs)
                 while nxt < len(grids) and (nxt in outcome or nxt not in searches):  # in input order, when known
-                    flops = self.net.flops(self.shape, passes[nxt], loops[nxt])
-                    yield self._result(puzzles[nxt], grids[nxt], outcome.pop(nxt, None), seconds[nxt], int(queries[nxt]),
-                                       int(loops[nxt]), flops, None if reasons is None else reasons[nxt])
+                    flops = self.net.flops(shapes[nxt], passes[nxt], loops[nxt])
+                    yield self._result(puzzles[nxt], grids[nxt], shapes[nxt], outcome.pop(nxt, None), seconds[nxt],
+                                       int(queries[nxt]), int(loops[nxt]), flops, None if reasons is None else reasons[nxt])
                     nxt += 1
 
-    def _result(self, original, puzzle: np.ndarray, outcome, seconds: float, queries: int, loops: int,
+    def _result(self, original, puzzle: np.ndarray, shape, outcome, seconds: float, queries: int, loops: int,
                 flops: float, reason) -> Result:
         text = self.task.to_text(original)
         if outcome is None:
@@ -239,6 +262,6 @@ class HybridSolver:
                  "flops": float(flops)}
         if solution is None:
             return Result(self.task.name, self.name, text, None, False, seconds, why, extra)
-        ok = self.task.verify(puzzle, solution)
-        return Result(self.task.name, self.name, text, self.task.text(solution) if ok else None, ok, seconds,
+        ok = self.task.verify(puzzle, solution, shape)
+        return Result(self.task.name, self.name, text, self.task.text(solution, shape, original) if ok else None, ok, seconds,
                       None if ok else "the search returned a grid the verifier refuses", extra)

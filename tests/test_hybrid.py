@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
+from helpers import TINY_LOOPMDM
 from typer.testing import CliRunner
 
 from cli.app import app
 from puzzles import sudoku
+from puzzles.kakuro.task import KakuroTask
 from puzzles.sudoku.task import SudokuTask
 
 runner = CliRunner()
+KAKURO_SAMPLE = Path(__file__).resolve().parents[1] / "puzzles" / "data" / "sample.kakuro"
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
 
 
@@ -183,3 +188,88 @@ def test_the_hybrid_on_torch_and_on_numpy_agree():
     assert np.abs(a[0] - b[0]).max() < close and (a[2] == b[2]).all()
     results = [list(h.solve_screened(list(grids))) for h in (on_numpy, on_torch)]
     assert all(r.verified for r in results[0]) and [r.solution for r in results[0]] == [r.solution for r in results[1]]
+
+
+# ---------------------------------------------------------------- Kakuro: a structure per puzzle, on the torch network
+
+
+@pytest.fixture(scope="module")
+def kakuro_model(tmp_path_factory) -> Path:
+    """A tiny randomly-initialised Kakuro LoopMDM, saved as `csp train` saves one (the hybrid is never wrong,
+    whatever the model: its order only)."""
+    import torch
+
+    from csp_diffusion.checkpoint import save_model
+    from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
+    from puzzles.kakuro import encoding as enc
+
+    torch.manual_seed(0)
+    task = KakuroTask(8)
+    config = {**TINY_LOOPMDM, "n_values": 9, "tokens": task.tokens, "position_sizes": task.position_sizes,
+              "slots": enc.SLOTS}
+    path = tmp_path_factory.mktemp("kakuro-model") / "kakuro-loopmdm.safetensors"
+    save_model(path, LoopMDM(LoopMDMConfig(**config)), "loopmdm", "kakuro", config, {"train_config": {"grid": 8}})
+    return path
+
+
+def _kakuro_file(tmp_path) -> tuple[Path, list]:
+    """The sample's three puzzles (6x6, 8x8, 10x12: they need no search) and two generated ones that need one."""
+    from puzzles.kakuro import generator as gen
+    from puzzles.kakuro import grid
+
+    puzzles = [*grid.read_file(KAKURO_SAMPLE), *(k for k, _ in gen.generate(9, 9, 1, seed=3)),
+               *(k for k, _ in gen.generate(10, 12, 1, seed=2))]
+    path = tmp_path / "p.kakuro"
+    path.write_text(grid.write_text(puzzles))
+    return path, puzzles
+
+
+def test_csp_solve_kakuro_with_the_hybrid_verifies_and_reports_its_search(kakuro_model, tmp_path):
+    task = KakuroTask()
+    path, puzzles = _kakuro_file(tmp_path)
+    r = runner.invoke(app, ["solve", "kakuro", str(path), "--solver", "hybrid", "--checkpoint", str(kakuro_model),
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(records) == len(puzzles) and all(rec["solver"] == "hybrid" and rec["verified"] for rec in records)
+    for rec, puzzle in zip(records, puzzles):
+        assert task.check(puzzle, task.answer(rec["solution"])) is None
+        assert rec["nodes"] >= 0 and 0 <= rec["backtracks"] <= rec["nodes"] and rec["queries"] in (0, 1)
+    assert any(rec["queries"] == 1 and rec["nodes"] > 0 for rec in records)  # the model ordered a search
+    several = tmp_path / "several.kakuro"
+    several.write_text("#  10\\ 10\\\n\\10 . .\n\\10 . .\n")
+    args = ["solve", "kakuro", str(several), "--solver", "hybrid", "--checkpoint", str(kakuro_model)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1 and "more than one solution" in r.stdout
+    r = runner.invoke(app, [*args, "--no-check-unique"])
+    assert r.exit_code == 0 and "solved (verified) by hybrid" in r.stdout
+
+
+def test_the_kakuro_hybrid_runs_each_puzzle_under_its_own_structure_and_shape(kakuro_model, tmp_path):
+    from csp_diffusion import hybrid
+
+    _, puzzles = _kakuro_file(tmp_path)
+    h = hybrid.HybridSolver("kakuro", kakuro_model)
+    assert type(h.net).__name__ == "_TorchNet"  # the NumPy pass runs a Sudoku model's structure only
+    results = list(h.solve_screened(puzzles, unique=True))
+    assert all(r.verified for r in results)
+    task = KakuroTask()
+    for puzzle, r in zip(puzzles, results):
+        # the same search answered by the model alone, asked about the grid it asks about, searches alike
+        def ask(grid, shape=puzzle.shape):
+            return h.probabilities(grid[None].astype(np.int64), peek=True, shape=shape)[0][0]
+
+        _, why, nodes, wrong = searched(task, puzzle, ask, unique=True)
+        assert why is None and (nodes, wrong) == (r.extra["nodes"], r.extra["backtracks"])
+        assert r.extra["flops"] == (h.net.flops(puzzle.shape, 1, r.extra["loops_run"]) if r.extra["queries"] else 0)
+
+
+def test_bench_sets_the_kakuro_hybrid_against_the_free_search_and_cpsat(kakuro_model):
+    folder = kakuro_model.parent
+    r = runner.invoke(app, ["bench", "--task", "kakuro", "--puzzles", "gen:kakuro:3:size=9:seed=1", "--solvers",
+                            "hybrid,cpsat", "--checkpoints", str(folder), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["solver"]: row for row in json.loads(r.stdout)}
+    assert rows["hybrid"]["solved"] == rows["cpsat"]["solved"] == 3 and rows["hybrid"]["budget"] == "search"
+    assert rows["hybrid"]["median_free_nodes"] >= 0 and rows["hybrid"]["median_nodes"] >= 0
+    assert rows["cpsat"]["median_nodes"] is None

@@ -180,13 +180,14 @@ class SudokuTask:
 
     hybrids = ("hybrid",)  # a complete search ordered by a model's probabilities (`guided_search`)
 
-    def guided_search(self, puzzle: np.ndarray, unique: bool, queries: int = 1):
+    def guided_search(self, puzzle: np.ndarray, unique: bool, queries: int = 1, shape=None):
         """The most-constrained-cell search as a coroutine: it yields grids (the puzzle plus the search's
         assignments) and takes a model's probabilities for each back by `send`, at the root and at up to
         `queries` - 1 more branch nodes; each cell's digits are tried most probable first (queries=0: in
         ascending order, the model-free search). It returns (solution or None, why not (None when solved),
         nodes until the first solution, wrong tries among them). With `unique` it goes on to prove the
-        answer unique, and says so when it is not, exactly as the oracles do."""
+        answer unique, and says so when it is not, exactly as the oracles do. (`shape`: the grid's, 9x9 here;
+        a kind of several sizes reads it.)"""
         from puzzles.sudoku.search import guided
 
         found, nodes, wrong, first = yield from guided(puzzle, 2 if unique else 1, queries)
