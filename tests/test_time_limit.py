@@ -102,9 +102,8 @@ def _room(n: int) -> str:
 def test_cpsat_holds_the_maze_time_limit_while_it_builds_its_model():
     """Building the flow model of a large open room took seconds past a 0.5 s limit (7 s on a 400 x 400
     room with 1 s): the limit covers the building too."""
-    from puzzles.maze.oracle import solve_cpsat
-
     from puzzles import maze as mz
+    from puzzles.maze.oracle import solve_cpsat
 
     room = mz.parse(_room(400))
     solve_cpsat(mz.parse(_room(9)), 5)  # OR-tools imported, the BFS compiled: not this maze's time
@@ -174,8 +173,8 @@ def test_a_plain_maze_solve_gets_its_sizes_limit_and_an_explicit_one_is_kept(tmp
 
 def test_the_exact_solvers_take_each_puzzles_size_default(monkeypatch):
     from puzzles import maze as mz
-    from puzzles.maze import oracle as maze_oracle
     from puzzles.domains import get_task
+    from puzzles.maze import oracle as maze_oracle
 
     seen = []
     monkeypatch.setattr(maze_oracle, "solve_cpsat", lambda m, limit: seen.append(limit))
