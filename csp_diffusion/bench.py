@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from csp_diffusion.models import MODELS, kind_of, runs_on
-from puzzles.contract import neural
+from puzzles.contract import EXACT, HYBRID, capable, neural
 from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -112,7 +112,7 @@ def solvers(task: str) -> tuple[str, ...]:
 
     t = get_task(task)
     models = tuple(name for name in (*MODELS, *shipped_names(t.name)) if runs_on(kind_of(name), t)) if neural(t) else ()
-    return (*models, *getattr(t, "hybrids", ()), *getattr(t, "oracles", ()))
+    return (*models, *(t.hybrids if capable(t, HYBRID) else ()), *(t.oracles if capable(t, EXACT) else ()))
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, checkpoint_dir=None, device=None,
@@ -134,7 +134,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, c
         params, flops, decoder, rules = ns.params, ns.train_flops, ns.decoder, ns.config.rules
         startup = time.perf_counter() - start
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
-    elif solver in getattr(task, "hybrids", ()):
+    elif capable(task, HYBRID) and solver in task.hybrids:
         from csp_diffusion.hybrid import HybridSolver
 
         checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
@@ -142,7 +142,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, c
         params, flops = hs.params, hs.train_flops
         startup = time.perf_counter() - start
         results = hs.solve_screened(pset.puzzles, unique=False, reasons=reasons)
-    elif solver in task.oracles:
+    elif capable(task, EXACT) and solver in task.oracles:
         results = task.solve_exact(pset.puzzles, solver, time_limit, workers=2)
     else:
         raise UserError(f"unknown solver {solver!r} for {pset.task}; choose from {', '.join(solvers(pset.task))}")

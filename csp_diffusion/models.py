@@ -21,6 +21,7 @@ from csp_diffusion.loopmdm import LoopMDM, LoopMDMConfig
 from csp_diffusion.objectives import ARObjective, ARSolverObjective, HRMObjective, MDMObjective, TRMObjective
 from csp_diffusion.sampler import Sampler
 from csp_diffusion.trm import TRM, TRMConfig
+from puzzles.contract import neural
 from puzzles.domains import per_puzzle
 from puzzles.errors import UserError
 
@@ -119,8 +120,9 @@ def check_task(kind: str, task) -> None:
 
 
 def runs_on(kind: str, task) -> bool:
-    """Whether model `kind` can train and run on `task` (`check_task`)."""
-    return not (MODELS[kind].network.needs_positions and not getattr(task, "axes", True))
+    """Whether model `kind` can train and run on `task` (`check_task`): a task with the neural capability whose
+    cells carry the axes the kind writes in, where it needs them."""
+    return neural(task) and not (MODELS[kind].network.needs_positions and not task.axes)
 
 
 def check_config(config: dict) -> None:

@@ -457,7 +457,7 @@ class _Run:
         self.graph = torch.as_tensor(structure.graph, device=device)
         self.rule = rule_for(task, self.graph, cfg.rules, self.positions)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
-        frames = task.frames(self.shape) if hasattr(task, "frames") else np.arange(puzzles.shape[1])[None]
+        frames = task.frames(self.shape)
         self.chains = _Chains.start(puzzles, cfg.chains, cfg.spare_after, device, frames)
         self.loops = cfg.loops
         self.warm_loops = cfg.warm_loops if cfg.warm_loops is not None else task.warm_loops

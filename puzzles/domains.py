@@ -58,7 +58,7 @@ def get_task(name: str, train_size: int | None = None):
 def per_puzzle(task) -> bool:
     """Whether `task`'s structure differs per puzzle: `task.structure(shape, values)` reads each encoded grid's
     own (Kakuro); else `task.structure(shape)` serves every grid of a shape (Sudoku, mazes)."""
-    return bool(getattr(task, "structure_per_puzzle", False))
+    return task.structure_per_puzzle
 
 
 def structure_of(task, shape, puzzles: np.ndarray) -> Structure:

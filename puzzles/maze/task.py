@@ -202,6 +202,7 @@ class MazeTask:
     held_out_mix = None  # the training run's own small evaluation set: the default mix
     study_tiers = {"9x9": ("open", {"size": 9}), "15x15": ("open", {"size": 15}), "30x30 walls": ("walls", {"size": 30})}
     study_grid = 9  # the study trains on 9x9 grids and smaller, and scores on larger ones too
+    structure_per_puzzle = False  # one structure serves every maze of a shape
     study_hints = 0.5  # the study's recurrent baselines (HRM, TRM) train with part of the path given in half of the
     # mazes, the curriculum the shipped maze models have (a path is not a local property: on bare mazes only they
     # stall, docs/results/baselines.md)

@@ -102,6 +102,7 @@ class SudokuTask:
     study_tiers = {"easy": ("easy", {}), "medium": ("medium", {}), "hard": ("hard", {})}  # the architecture
     # study's difficulty ladder: {tier: (generator kind, options)}
     study_grid = None  # the study trains on the task's own grids
+    structure_per_puzzle = False  # one structure serves every grid
     study_hints = 0.0  # the study's recurrent baselines train on bare puzzles (no part of the answer given)
 
     def make_pool(self, n: int, seed: np.random.SeedSequence, workers: int = 2, mix=("hard", "extreme")):
