@@ -21,6 +21,7 @@ results/kakuro/targets.md and the plot from the rows so far.
 
     python experiments/kakuro_targets/run.py                             # the shipped model, everything
     python experiments/kakuro_targets/run.py --checkpoints DIR --only 8-10   # DIR/kakuro-loopmdm.safetensors
+    python experiments/kakuro_targets/run.py --checkpoints DIR --limit 50   # an interim check: 50 of each set
     python experiments/kakuro_targets/run.py --report
 """
 
@@ -54,12 +55,14 @@ ABLATIONS = {"8-10": 200, "16": 200}  # sets (and how many of their puzzles) rea
 SETTINGS = {"default": {}, "no retraction": {"retract": False}, "no sum rule": {"rules": False}}
 
 
-def plan(only: set[str] | None) -> list[tuple[str, int | None, str]]:
-    """(set, limit, setting) of every row, the targets first."""
+def plan(only: set[str] | None, cap: int | None = None) -> list[tuple[str, int | None, str]]:
+    """(set, limit, setting) of every row, the targets first; `cap`: at most that many puzzles of each set."""
     rows = [(name, None, "default") for name in ("8-10", "16", "24")]
     rows += [(name, limit, setting) for name, limit in ABLATIONS.items() for setting in ("no retraction", "no sum rule")]
     rows += [(name, limit, "default") for name, limit in ABLATIONS.items() if limit is not None]  # the pairs' base
     rows += [(f"curve-{side}", None, "default") for side in CURVE]
+    if cap is not None:
+        rows = [(name, min(limit or cap, cap), setting) for name, limit, setting in rows]
     return [r for r in dict.fromkeys(rows) if only is None or r[0] in only]
 
 
@@ -69,19 +72,19 @@ def command(name: str, limit: int | None, setting: str, checkpoints: Path | None
             + (f" --limit {limit}" if limit else "") + (f" --checkpoints {checkpoints}" if checkpoints else ""))
 
 
-def measure(only: set[str] | None, checkpoints: Path | None) -> None:
+def measure(only: set[str] | None, checkpoints: Path | None, cap: int | None = None) -> None:
     path = OUT / "targets-rows.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
     done = {r["key"] for r in rows}
     task = get_task("kakuro")
     sets: dict[str, bench.PuzzleSet] = {}
-    for name, limit, setting in plan(only):
+    for name, limit, setting in plan(only, cap):
         key = json.dumps([name, limit, setting, str(checkpoints or "shipped")])
         if key in done:
             continue
         if name not in sets:
             t0 = time.perf_counter()
-            sets[name] = bench.load("kakuro", SETS[name])
+            sets[name] = bench.load("kakuro", SETS[name], cap)
             print(f"{name}: {len(sets[name].puzzles)} puzzles generated in {time.perf_counter() - t0:.0f} s", flush=True)
         pset = sets[name]
         if limit:
@@ -99,6 +102,10 @@ def measure(only: set[str] | None, checkpoints: Path | None) -> None:
               f"{row['median_seconds']:.2f} s", flush=True)
 
 
+def _checkpoint(row: dict) -> str:
+    return json.loads(row["key"])[3]
+
+
 def _bits(row: dict) -> np.ndarray:
     return np.array([[c == "1" for c in row["bits"]]])
 
@@ -113,28 +120,30 @@ def report() -> str:
     for r in rows:
         target = TARGETS.get(r["set"]) if r["setting"] == "default" and r["limit"] is None else None
         verdict = "" if target is None else (" hit" if r["solve_rate"] >= target else " **miss**")
-        ckpt = json.loads(r["key"])[3]
+        ckpt = _checkpoint(r)
         first = f" (first {r['limit']})" if r["limit"] else ""
         scored = r["puzzles"] - r["no_solution"]
         lines.append(f"| {r['set']}{first} | {r['setting']} | {r['solved']}/{scored} = {100 * r['solve_rate']:.1f}% "
                      f"({100 * r['ci95_low']:.1f}-{100 * r['ci95_high']:.1f}) | "
                      f"{'' if target is None else f'>= {100 * target:.0f}%'}{verdict} | {r['median_seconds']:.2f} "
                      f"| {r['p95_seconds']:.2f} | {ckpt} | `{r['command']}` |")
-    lines += ["", "Paired differences (default - ablation, 95% bootstrap over the same puzzles):", ""]
-    for name, limit in ABLATIONS.items():
-        for setting in ("no retraction", "no sum rule"):
-            base = [r for r in rows if r["set"] == name and r["limit"] == limit and r["setting"] == "default"]
-            off = [r for r in rows if r["set"] == name and r["limit"] == limit and r["setting"] == setting]
-            for a, b in zip(base, off):
-                est, lo, hi = difference(_bits(a), _bits(b))
-                lines.append(f"- {name} (first {limit}), {setting}: {100 * est:+.1f} points [{100 * lo:+.1f}, "
-                             f"{100 * hi:+.1f}]")
-    curve = sorted((int(r["set"].split("-")[1]), r) for r in rows if r["set"].startswith("curve-"))
-    if curve:
-        lines += ["", "Size curve (default settings):", "", "| side | solved | median s |", "|---|---|---|"]
-        lines += [f"| {side} | {r['solved']}/{r['puzzles'] - r['no_solution']} | {r['median_seconds']:.2f} |"
-                  for side, r in curve]
-        plot(curve, OUT / "targets-size-curve.png")
+    for ckpt in dict.fromkeys(_checkpoint(r) for r in rows):  # each model's pairs and curve apart
+        mine = [r for r in rows if _checkpoint(r) == ckpt]
+        lines += ["", f"Paired differences, {ckpt} (default - ablation, 95% bootstrap over the same puzzles):", ""]
+        for off in (r for r in mine if r["setting"] != "default"):
+            base = [r for r in mine if r["set"] == off["set"] and r["limit"] == off["limit"] and r["setting"] == "default"]
+            if base:
+                est, lo, hi = difference(_bits(base[0]), _bits(off))
+                lines.append(f"- {off['set']} (first {off['limit']}), {off['setting']}: {100 * est:+.1f} points "
+                             f"[{100 * lo:+.1f}, {100 * hi:+.1f}]")
+        curve = sorted(((int(r["set"].split("-")[1]), r) for r in mine if r["set"].startswith("curve-")),
+                       key=lambda sr: sr[0])
+        if curve:
+            lines += ["", f"Size curve, {ckpt} (default settings):", "", "| side | solved | median s |", "|---|---|---|"]
+            lines += [f"| {side} | {r['solved']}/{r['puzzles'] - r['no_solution']} | {r['median_seconds']:.2f} |"
+                      for side, r in curve]
+            name = "targets-size-curve" + ("" if ckpt == "shipped" else "-" + Path(ckpt).name)
+            plot(curve, OUT / f"{name}.png")
     return "\n".join(lines) + "\n"
 
 
@@ -167,6 +176,7 @@ def main() -> None:
     ap.add_argument("--checkpoints", type=Path, default=None,
                     help="a folder holding kakuro-loopmdm.safetensors (default: the shipped model)")
     ap.add_argument("--only", default=None, help=f"comma-separated sets, of {', '.join(SETS)}")
+    ap.add_argument("--limit", type=int, default=None, help="at most N puzzles of each set (an interim check)")
     ap.add_argument("--report", action="store_true", help="only rewrite targets.md and the plot from the rows so far")
     args = ap.parse_args()
     only = None if args.only is None else set(args.only.split(","))
@@ -174,7 +184,7 @@ def main() -> None:
         ap.error(f"unknown set(s) {', '.join(sorted(only - set(SETS)))}; choose from {', '.join(SETS)}")
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.report:
-        measure(only, args.checkpoints)
+        measure(only, args.checkpoints, args.limit)
     write_text(OUT / "targets.md", report())
     print(f"wrote {OUT / 'targets.md'}")
 
