@@ -48,7 +48,7 @@ def sweep(task_name: str) -> None:
     study = Study(task=task_name, variants=VARIANTS)
     task, device = get_task(task_name), pick_device(None)
     widths = match_widths(study, task)
-    pset = bench.load(task_name, EVAL)
+    pset = bench.load(task, EVAL)
     done = scored()
     for lr in (1e-3, 3e-4, 1e-4):  # rate by rate, so every kind has a point early
         for name in VARIANTS:
