@@ -55,7 +55,7 @@ def sweep(task_name: str) -> None:
             if all((name, lr, b) in done for b in KEPT):
                 continue
             folder = RUNS / task_name / f"{name}-lr{lr:g}"
-            cfg = config(study, name, 0, BUDGET, widths[name][0], device, lr=lr, snapshots=list(KEPT))
+            cfg = config(study, task, name, 0, BUDGET, widths[name][0], device, lr=lr, snapshots=list(KEPT))
             log = folder / "log.jsonl"
             if not (log.is_file() and '"event": "end"' in log.read_text()):
                 print(f"training {name} lr {lr:g}", flush=True)
