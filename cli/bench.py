@@ -119,18 +119,19 @@ def bench(
     from csp_diffusion import bench as b
     from csp_diffusion import models
 
-    known = b.solvers(task)  # an unknown task is one line here
+    t = get_task(task)  # the task named on the command line, once; an unknown task is one line here
+    known = b.solvers(t)
     if solvers is None:  # a task without a model to run (none shipped, no --checkpoints) runs its first oracle alone
         from csp_diffusion.solver import SHIPPED
 
-        oracle = get_task(task).oracles[0]
+        oracle = t.oracles[0]
         has = checkpoints is not None or (SHIPPED / f"{task}-{models.DEFAULT}.safetensors").is_file()
-        solvers = f"{models.DEFAULT},{oracle}" if neural(get_task(task)) and has else oracle
+        solvers = f"{models.DEFAULT},{oracle}" if neural(t) and has else oracle
     names = [s.strip() for s in solvers.split(",") if s.strip()]
     if not names:
         raise fail(f"--solvers names no solver; choose from {', '.join(known)}")
     for name in names:
-        if name not in known and models.kind_of(name) and not neural(get_task(task)):
+        if name not in known and models.kind_of(name) and not neural(t):
             raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(known)}")
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
@@ -145,7 +146,7 @@ def bench(
     sampler = sampler_fields(loops=loops, steps=steps, chains=chains, spare_after=spare_after, warm_loops=warm_loops,
                              retract=retract, rules=rules, decoder=decoder, time_limit=neural_limit)
     writable(csv_out)
-    pset = b.load(task, puzzles, limit)
+    pset = b.load(t, puzzles, limit)
     if not pset.puzzles:
         raise fail(f"no puzzles in {puzzles}")
     rows = []
@@ -161,7 +162,7 @@ def bench(
 
             kind = models.kind_of(name)
             asked = {k: v for k, v in sampler.items() if v is not None}
-            given = ({**models.sampling_defaults(kind, get_task(task), decoder), **asked,
+            given = ({**models.sampling_defaults(kind, t, decoder), **asked,
                       "time_limit": sampler["time_limit"]} if kind else sampler)  # the user's win
             rows.append(b.summarize(pset, b.run(name, pset, given, time_limit, checkpoints, device, tick)))
     b.mark_matched(rows)

@@ -237,51 +237,48 @@ def sampler_fields(loops: int | None = None, steps: int | None = None, chains: i
             "time_limit": time_limit}
 
 
-def neural_solver(kind: str, task: str, checkpoint=None, device=None, **options):
+def neural_solver(kind: str, task, checkpoint=None, device=None, **options):
     """A NeuralSolver of `kind` for `task` with the neural options (`sampler_fields`; chains and steps None =
     the kind's own on `task`, `models.sampling_defaults`)."""
     fields = sampler_fields(**options)
     if kind == "hybrid":  # its model runs in NumPy unless a device is named: no torch to import
         from csp_diffusion.hybrid import HybridSolver
 
-        return HybridSolver(task, checkpoint, device, loops=fields.get("loops", 0))
+        return HybridSolver(task.name, checkpoint, device, loops=fields.get("loops", 0))
     from csp_diffusion import models
     from csp_diffusion.sampler import SamplerConfig
     from csp_diffusion.solver import NeuralSolver
-    from puzzles.domains import get_task
 
-    fields = {**models.sampling_defaults(models.kind_of(kind), get_task(task), fields["decoder"]),
+    fields = {**models.sampling_defaults(models.kind_of(kind), task, fields["decoder"]),
               **{k: v for k, v in fields.items() if v is not None},  # the user's win
               "time_limit": fields["time_limit"]}  # None: each grid's size default
-    return NeuralSolver(kind, task, checkpoint, device, SamplerConfig(**fields))
+    return NeuralSolver(kind, task.name, checkpoint, device, SamplerConfig(**fields))
 
 
-def pick_solver(name: str | None, task: str) -> tuple[str, bool]:
+def pick_solver(name: str | None, task) -> tuple[str, bool]:
     """(the solver `name` names for `task`, whether it is neural); None names the default model, or the
     first oracle of a task no model runs on. An exact oracle is told apart without loading the model
     registry (and torch)."""
     from puzzles.contract import neural
-    from puzzles.domains import get_task
 
-    t = get_task(task)
-    if name in t.oracles:
+    if name in task.oracles:
         return name, False
-    if name in getattr(t, "hybrids", ()):  # told apart without torch too: its model runs in NumPy
+    if name in getattr(task, "hybrids", ()):  # told apart without torch too: its model runs in NumPy
         return name, True
-    if not neural(t):
+    if not neural(task):
         if name is None:
-            return t.oracles[0], False
+            return task.oracles[0], False
         from csp_diffusion import models
 
         if models.kind_of(name):
-            raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(t.oracles)}")
-        raise fail(f"unknown solver {name!r}; choose from {', '.join(t.oracles)}")
+            raise fail(f"no {task.name.capitalize()} model yet; choose from {', '.join(task.oracles)}")
+        raise fail(f"unknown solver {name!r}; choose from {', '.join(task.oracles)}")
     from csp_diffusion import bench, models
 
     name = name or models.DEFAULT
     if name not in bench.solvers(task):
         if models.kind_of(name):
-            models.check_task(models.kind_of(name), t)  # a kind that cannot run on the task says why
+            models.check_task(models.kind_of(name), task)  # a kind that cannot run on the task says why
         raise fail(f"unknown solver {name!r}; choose from {', '.join(bench.solvers(task))}")
     return name, True
 

@@ -59,7 +59,7 @@ def compare(
     Example:
 
     csp compare --task sudoku --flops 1e13 --seeds 1 --variants loopmdm,mdm-same-params"""
-    model_task(task)  # an unknown task, or one no model runs on, is one line before torch loads
+    t = model_task(task)  # an unknown task, or one no model runs on, is one line before torch loads
     from csp_diffusion.study import Study, run
 
     given = {"budgets": _budgets(flops) if flops else None, "seeds": seeds, "eval_puzzles": eval_puzzles,
@@ -67,10 +67,10 @@ def compare(
              "decoders": _decoders(decoders) if decoders else None}
     study = Study(task=task, device=device, **{k: v for k, v in given.items() if v is not None})
     if not err_console.is_terminal:  # a log file or CI: plain lines, not a live display that shows nothing until it ends
-        run(study, out, _plain_events(_scores(study)))
+        run(study, out, _plain_events(_scores(study, t)))
         _report(out)
         return
-    total = _scores(study)
+    total = _scores(study, t)
     with progress() as bar:
         job = bar.add_task("compare", total=total, status="")
 
@@ -89,11 +89,9 @@ def compare(
     _report(out)
 
 
-def _scores(study) -> int:
-    """How many (snapshot, tier) rows the study scores: its progress bar's length."""
-    from puzzles.domains import get_task
-
-    tiers = len(study.tiers) or len(get_task(study.task).study_tiers)
+def _scores(study, task) -> int:
+    """How many (snapshot, tier) rows the study scores (`task`: its task object): its progress bar's length."""
+    tiers = len(study.tiers) or len(task.study_tiers)
     return sum(study.seeds_of(v) for v in study.variants) * len(study.budgets) * tiers
 
 

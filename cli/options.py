@@ -20,7 +20,7 @@ from typer.core import TyperCommand
 
 from puzzles import limits
 from puzzles.contract import neural
-from puzzles.domains import TASKS
+from puzzles.domains import TASKS, get_task
 
 MODEL_TASKS = {name: task for name, task in TASKS.items() if neural(task)}  # the tasks models run on
 
@@ -102,8 +102,8 @@ def neural_facts(task: str | None = None) -> dict[str, object]:
     def own(field: str) -> str:
         return ", ".join(f"{name} {getattr(t, field)}" for name, t in MODEL_TASKS.items())
 
-    solvers = (", ".join(bench.solvers(task)) if task is not None
-               else "; ".join(f"{name}: {', '.join(bench.solvers(name))}" for name in TASKS))
+    solvers = (", ".join(bench.solvers(get_task(task))) if task is not None  # the help's names, resolved here
+               else "; ".join(f"{name}: {', '.join(bench.solvers(get_task(name)))}" for name in TASKS))
     return {"solvers": solvers, "default": models.DEFAULT,
             "decoders": ", ".join(f"{name} {kind.default_decoder}" for name, kind in models.MODELS.items()),
             "chains": f"LoopMDM's sampler the task's ({own('chains')}), an AR kind's sampler {models.SAMPLED_CHAINS}, "

@@ -87,7 +87,7 @@ def solve(task, puzzle: str | None, file: str | None, solver: str | None, time_l
     all were solved."""
     t: Terminal = task.terminal
     text, path = _input(t, puzzle, file)
-    solver, neural = pick_solver(solver or t.solver, task.name)
+    solver, neural = pick_solver(solver or t.solver, task)
     positive_time_limit(time_limit)
     at_least(("--workers", workers, 1), ("--limit", limit, 1))
     at_most(("--workers", workers, MAX_WORKERS))
@@ -127,7 +127,7 @@ def solve(task, puzzle: str | None, file: str | None, solver: str | None, time_l
                                   streamed=True)
         label = f"solving ({solver})"
     else:
-        ns = neural_solver(solver, task.name, checkpoint, device, loops=loops, steps=steps, chains=chains,
+        ns = neural_solver(solver, task, checkpoint, device, loops=loops, steps=steps, chains=chains,
                            spare_after=spare_after, warm_loops=warm_loops, retract=retract, rules=rules,
                            decoder=decoder, time_limit=time_limit)
         if live:

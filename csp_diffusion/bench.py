@@ -39,8 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from csp_diffusion.models import MODELS, kind_of, runs_on
-from puzzles.contract import EXACT, HYBRID, capable, neural
-from puzzles.domains import get_task
+from puzzles.contract import EXACT, HYBRID, Task, capable, neural
 from puzzles.errors import UserError
 from puzzles.result import Result
 from puzzles.seeds import stream
@@ -48,7 +47,7 @@ from puzzles.seeds import stream
 
 @dataclass
 class PuzzleSet:
-    task: str
+    task: Task  # the task object (rows record its name)
     puzzles: list  # whatever the task encodes (Sudoku grids, Maze objects)
     references: list  # one answer per puzzle, as the task scores it; None where there is none
     name: str = ""
@@ -73,19 +72,18 @@ def _spec(spec: str) -> tuple[str, int, dict]:
     return parts[1], n, opts
 
 
-def load(task: str, source: str, limit: int | None = None, on_progress: Callable[[int], None] | None = None) -> PuzzleSet:
+def load(task: Task, source: str, limit: int | None = None, on_progress: Callable[[int], None] | None = None) -> PuzzleSet:
     """A puzzle set from a file or a `gen:` spec, with reference answers (computed where the source has none)."""
-    t = get_task(task)
     if source.startswith("gen:"):
         kind, n, opts = _spec(source)
         seed = stream("bench", opts.pop("seed", 0))
-        puzzles, references = t.generate(kind, min(n, limit or n), opts, seed)
+        puzzles, references = task.generate(kind, min(n, limit or n), opts, seed)
         return PuzzleSet(task, puzzles, references, source)
-    puzzles, known = t.read_file(source)
+    puzzles, known = task.read_file(source)
     puzzles, known = puzzles[:limit], known[:limit]
     references = []
     for k, (p, sol) in enumerate(zip(puzzles, known)):
-        references.append(t.reference(p, f"{source}: puzzle {k + 1}", sol))
+        references.append(task.reference(p, f"{source}: puzzle {k + 1}", sol))
         if on_progress:
             on_progress(k + 1)
     return PuzzleSet(task, puzzles, references, source)
@@ -104,15 +102,15 @@ class Run:
     time_limit: float | None = None  # an exact solver's seconds per puzzle (None: each puzzle's size default)
 
 
-def solvers(task: str) -> tuple[str, ...]:
+def solvers(task: Task) -> tuple[str, ...]:
     """Every solver name `run` takes for `task`: the neural model kinds that run on it and the shipped matched
     set (KIND@BUDGET) when models run on it (`puzzles.contract.neural`, `models.runs_on`), the task's
     model-guided searches (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
-    t = get_task(task)
-    models = tuple(name for name in (*MODELS, *shipped_names(t.name)) if runs_on(kind_of(name), t)) if neural(t) else ()
-    return (*models, *(t.hybrids if capable(t, HYBRID) else ()), *(t.oracles if capable(t, EXACT) else ()))
+    models = (tuple(name for name in (*MODELS, *shipped_names(task.name)) if runs_on(kind_of(name), task))
+              if neural(task) else ())
+    return (*models, *(task.hybrids if capable(task, HYBRID) else ()), *(task.oracles if capable(task, EXACT) else ()))
 
 
 def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, checkpoint_dir=None, device=None,
@@ -121,7 +119,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, c
     them; oracles: both cores, `time_limit` seconds per puzzle, None: each one's size default), calling
     on_result per puzzle."""
     start = time.perf_counter()
-    task = get_task(pset.task)
+    task = pset.task
     params = flops = startup = decoder = rules = None
     # a puzzle with no reference has no answer to find (no or several solutions; a goal that cannot be reached)
     reasons = [task.screen(p, True) if ref is None else None for p, ref in zip(pset.puzzles, pset.references)]
@@ -129,23 +127,23 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, c
         from csp_diffusion.sampler import SamplerConfig
         from csp_diffusion.solver import NeuralSolver
 
-        checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-{solver}.safetensors"
-        ns = NeuralSolver(solver, pset.task, checkpoint, device, SamplerConfig(**sampler))
+        checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{task.name}-{solver}.safetensors"
+        ns = NeuralSolver(solver, task.name, checkpoint, device, SamplerConfig(**sampler))
         params, flops, decoder, rules = ns.params, ns.train_flops, ns.decoder, ns.config.rules
         startup = time.perf_counter() - start
         results: Iterator[Result] = ns.solve_screened(pset.puzzles, reasons=reasons)
     elif capable(task, HYBRID) and solver in task.hybrids:
         from csp_diffusion.hybrid import HybridSolver
 
-        checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{pset.task}-loopmdm.safetensors"
-        hs = HybridSolver(pset.task, checkpoint, device, loops=sampler.get("loops", 0))
+        checkpoint = None if checkpoint_dir is None else checkpoint_dir / f"{task.name}-loopmdm.safetensors"
+        hs = HybridSolver(task.name, checkpoint, device, loops=sampler.get("loops", 0))
         params, flops = hs.params, hs.train_flops
         startup = time.perf_counter() - start
         results = hs.solve_screened(pset.puzzles, unique=False, reasons=reasons)
     elif capable(task, EXACT) and solver in task.oracles:
         results = task.solve_exact(pset.puzzles, solver, time_limit, workers=2)
     else:
-        raise UserError(f"unknown solver {solver!r} for {pset.task}; choose from {', '.join(solvers(pset.task))}")
+        raise UserError(f"unknown solver {solver!r} for {task.name}; choose from {', '.join(solvers(task))}")
     kept = []
     for r in results:
         if startup is None:  # an oracle: its pool has started once the first result is back
@@ -159,7 +157,7 @@ def run(solver: str, pset: PuzzleSet, sampler: dict, time_limit: float | None, c
 def cell_accuracy(pset: PuzzleSet, results: list[Result]) -> float | None:
     """Fraction of the unknown cells whose answer matches the reference (the task's scoring); every cell of a
     verified answer counts as right (a maze's shortest path need not be the reference's one)."""
-    task = get_task(pset.task)
+    task = pset.task
     right = total = 0
     for p, ref, r in zip(pset.puzzles, pset.references, results):
         if ref is None:
@@ -204,7 +202,7 @@ def _search_counts(pset: PuzzleSet, rs: list[Result]) -> dict:
     if not searched:
         return {"mean_nodes": None, "median_nodes": None, "median_free_nodes": None, "fewer_nodes_share": None,
                 "no_backtrack_share": None}
-    task = get_task(pset.task)
+    task = pset.task
     free = [task.free_search_nodes(p) for _, p in searched]
     return {
         "mean_nodes": _mean([e["nodes"] for e, _ in searched]),
@@ -241,7 +239,7 @@ def summarize(pset: PuzzleSet, run_: Run) -> dict:
     secs = sorted(r.seconds for r in rs)
     busy = run_.wall - (run_.startup or 0.0)
     return {
-        "task": pset.task, "puzzles_from": pset.name, "solver": run_.solver, "decoder": run_.decoder,
+        "task": pset.task.name, "puzzles_from": pset.name, "solver": run_.solver, "decoder": run_.decoder,
         "rules": run_.rules, **budget(run_), "puzzles": n, "no_solution": n - scored,
         "solved": solved, "solve_rate": solved / scored if scored else 0.0, "ci95_low": lo, "ci95_high": hi,
         "cell_accuracy": cell_accuracy(pset, rs),

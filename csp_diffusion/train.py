@@ -108,8 +108,9 @@ def evaluate(model, kind: str, task, puzzles: np.ndarray, loops: int, device, au
     return {"solve_rate": float(np.mean([o.verified for o in outcomes])), "loops": loops}
 
 
-def check(cfg: TrainConfig) -> None:
-    """Raise UserError for settings that cannot train, before any work starts."""
+def check(cfg: TrainConfig):
+    """Raise UserError for settings that cannot train, before any work starts; else the config's task, resolved
+    (`cfg.task` at `cfg.grid`: the one resolution of a run)."""
     if cfg.schedule not in SCHEDULES:
         raise UserError(f"unknown schedule {cfg.schedule!r}; choose from {', '.join(SCHEDULES)}")
     if not 0 <= cfg.ema < 1:
@@ -161,6 +162,7 @@ def check(cfg: TrainConfig) -> None:
         raise UserError("own_commits trains the plain objective; a model that follows an execution trace "
                         "ignores it (add --set trace=0, or leave own_commits out)")
     pick_device(cfg.device)
+    return task
 
 
 def _a_folder(out: Path) -> None:
@@ -250,7 +252,7 @@ class _Trainer:
     """One run's moving parts: the model, its optimizer and objective, the RNGs, the counters, and the
     run folder it logs and checkpoints to (rank 0 only)."""
 
-    def __init__(self, cfg: TrainConfig, out: Path, state: dict | None, on_event: Callable[[dict], None]):
+    def __init__(self, cfg: TrainConfig, task, out: Path, state: dict | None, on_event: Callable[[dict], None]):
         self.cfg, self.out, self.on_event = cfg, out, on_event
         self.rank, self.world = _dist()
         device = pick_device(cfg.device)
@@ -258,7 +260,7 @@ class _Trainer:
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
             torch.cuda.set_device(device)
         self.device = device
-        self.task = task = get_task(cfg.task, cfg.grid)
+        self.task = task
         seed = cfg.seed * 1000 + self.rank
         torch.manual_seed(seed)
         self.rng = np.random.default_rng(seed)
@@ -445,8 +447,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, on_event: Callable[[dict],
         _refuse_overwrite(out, force)
     if cfg.steps is None and cfg.minutes is None and cfg.flops is None:
         cfg.steps = DEFAULT_STEPS
-    check(cfg)
-    t = _Trainer(cfg, out, state, on_event)
+    t = _Trainer(cfg, check(cfg), out, state, on_event)
     out.mkdir(parents=True, exist_ok=True)
     t.log({"event": "start", "step": t.step, "params": t.model.num_params(), "device": str(t.device),
            "world_size": t.world, "resumed": state is not None, "config": t.mc.to_dict()})

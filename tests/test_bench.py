@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from csp_diffusion import bench as b
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 
 runner = CliRunner()
@@ -25,12 +26,12 @@ def test_wilson_interval_brackets_the_rate():
 @pytest.mark.parametrize("spec", ["gen:hard", "gen:hard:x", "gen:hard:0", "gen:hard:3:seed=a", "hard:3"])
 def test_bad_generator_specs_are_clear_errors(spec, tmp_path):
     with pytest.raises((UserError, FileNotFoundError)):
-        b.load("sudoku", spec if spec.startswith("gen") else str(tmp_path / spec))
+        b.load(get_task("sudoku"), spec if spec.startswith("gen") else str(tmp_path / spec))
 
 
 def test_generated_sets_are_reproducible_and_carry_references():
-    a = b.load("maze", "gen:open:3:size=13:seed=4")
-    again = b.load("maze", "gen:open:3:size=13:seed=4")
+    a = b.load(get_task("maze"), "gen:open:3:size=13:seed=4")
+    again = b.load(get_task("maze"), "gen:open:3:size=13:seed=4")
     assert [m == n for m, n in zip(a.puzzles, again.puzzles)] == [True] * 3
     assert all(r is not None and r.any() for r in a.references)
 
@@ -88,7 +89,7 @@ def test_a_verified_answer_counts_every_cell_right():
         down_then_along[cell] = True
     other = room.with_path(down_then_along)
     assert mz.verify(other) is None and not (mz.path_mask(other) == reference).all()
-    pset = b.PuzzleSet("maze", [room], [reference], "room")
+    pset = b.PuzzleSet(get_task("maze"), [room], [reference], "room")
     got = Result("maze", "x", mz.to_text(room), mz.to_text(other), True, 0.1)
     assert b.cell_accuracy(pset, [got]) == 1.0
     missed = Result("maze", "x", mz.to_text(room), mz.to_text(other), False, 0.1)  # the same cells, not verified
@@ -96,7 +97,7 @@ def test_a_verified_answer_counts_every_cell_right():
 
 
 def test_throughput_leaves_out_start_up():
-    pset = b.load("sudoku", "gen:easy:4:seed=2")
+    pset = b.load(get_task("sudoku"), "gen:easy:4:seed=2")
     run = b.run("cpsat", pset, {}, 10.0)
     assert run.startup is not None and 0 <= run.startup < run.wall
     row = b.summarize(pset, run)
@@ -141,11 +142,11 @@ def test_maze_generator_specs_take_the_new_kinds_and_their_shares():
     from csp_diffusion.bench import load
     from puzzles.errors import UserError
 
-    pset = load("maze", "gen:walls:3:size=20:min_path=30:density=35:seed=1")
+    pset = load(get_task("maze"), "gen:walls:3:size=20:min_path=30:density=35:seed=1")
     assert len(pset.puzzles) == 3 and all(ref is not None for ref in pset.references)
-    assert len(load("maze", "gen:rooms:2:size=15:open=100").puzzles) == 2
+    assert len(load(get_task("maze"), "gen:rooms:2:size=15:open=100").puzzles) == 2
     with pytest.raises(UserError, match="density= is for walls"):
-        load("maze", "gen:open:2:density=30")
+        load(get_task("maze"), "gen:open:2:density=30")
 
 
 @pytest.mark.parametrize("task, spec, loopmdm", [("sudoku", "gen:easy:2:seed=1", {"chains": 64, "max_steps": 12}),
@@ -180,7 +181,7 @@ def test_bench_flops_count_each_puzzles_own_size_and_the_loops_it_ran():
 
     mazes = mz.generate(1, 7, seed=1) + mz.generate(1, 13, seed=2)
     refs = [mz.path_mask(mz.solve(m)) for m in mazes]
-    pset = PuzzleSet("maze", mazes, refs, "two sizes")
+    pset = PuzzleSet(get_task("maze"), mazes, refs, "two sizes")
     r = run("loopmdm", pset, {"max_steps": 8}, 10.0)
     small, large = (x.extra for x in r.results)
     assert all(x.verified for x in r.results)

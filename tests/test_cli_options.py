@@ -13,7 +13,7 @@ from cli_checks import one_line_error
 from typer.testing import CliRunner
 
 from cli.app import app
-from puzzles.domains import TASKS
+from puzzles.domains import TASKS, get_task
 
 ROOT = Path(__file__).resolve().parents[1]
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
@@ -38,7 +38,7 @@ def test_solver_help_lists_the_registry(command, task):
     from csp_diffusion import bench, models
 
     out = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "400"}).stdout
-    assert f"Solver: {', '.join(bench.solvers(task))} (default {models.DEFAULT})" in out
+    assert f"Solver: {', '.join(bench.solvers(get_task(task)))} (default {models.DEFAULT})" in out
 
 
 def test_train_has_one_command_per_model_kind_with_train_configs_defaults():
@@ -78,7 +78,7 @@ def test_bench_needs_a_solver_name(solvers):
     line = one_line_error(runner.invoke(app, ["bench", "--puzzles", "gen:hard:2", "--solvers", solvers]))
     from csp_diffusion.bench import solvers as names
 
-    choices = ", ".join(names("sudoku"))
+    choices = ", ".join(names(get_task("sudoku")))
     assert choices.startswith("loopmdm, ar, ar-solver, hrm, trm, ") and choices.endswith("hybrid, cpsat, constraint")
     assert line == f"error: --solvers names no solver; choose from {choices}"
 

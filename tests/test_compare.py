@@ -177,15 +177,15 @@ def test_the_maze_study_trains_on_9x9_and_climbs_a_ladder_of_sizes(tmp_path, mon
     from csp_diffusion.study.runs import _tiers, config
 
     monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
-    study = Study(task="maze", eval_puzzles=2)
-    tiers = _tiers(get_task("maze"), study, lambda e: None)
+    study, maze = Study(task="maze", eval_puzzles=2), get_task("maze")
+    tiers = _tiers(maze, study, lambda e: None)
     assert {t: p.shape for t, p in tiers.items()} == {"9x9": (9, 9), "15x15": (15, 15), "30x30 walls": (30, 30)}
-    cfg = config(study, "trm", 0, 1e12, 64, pick_device(None))
+    cfg = config(study, maze, "trm", 0, 1e12, 64, pick_device(None))
     assert cfg.grid == 9 and cfg.schedule == "constant" and cfg.ema == 0.999 and cfg.weight_decay == 1.0
-    assert study.overrides("trm")[1] == {"hints": 0.5}  # the maze task's study_hints
+    assert study.overrides("trm", maze)[1] == {"hints": 0.5}  # the maze task's study_hints
     # a task that asks for no curriculum leaves the config as it was, so the runs a study under way saved resume
-    assert Study(task="sudoku").overrides("trm")[1] == {} and Study(task="kakuro").overrides("hrm-noised")[1] == {
-        "noised": 1.0}
+    assert Study(task="sudoku").overrides("trm", get_task("sudoku"))[1] == {} and Study(task="kakuro").overrides(
+        "hrm-noised", get_task("kakuro"))[1] == {"noised": 1.0}
 
 
 def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, monkeypatch):
@@ -232,7 +232,7 @@ def test_gates_read_loss_native_decoder_and_the_papers_orderings():
     rows = [row("hrm", "hrm", "1100", 500, 0.3, "1110"), row("hrm", "hrm", "1000", 200, 0.5, budget=3e12),
             row("trm", "trm", "1000", 300, 0.4, "1000"), row("ar", "ar", "0000", 900, 2.0, "0000"),
             row("ar-solver", "ar-solver", "1000", 900, 1.0, "1100")]
-    g = gates(rows, study)
+    g = gates(rows, study, get_task("sudoku"))
     assert g["hrm"]["passed"] and not g["ar"]["passed"]
     assert g["trm"]["checks"]["level with hrm at equal steps"]["hrm_budget"] == 3e12 and g["trm"]["checks"][
         "level with hrm at equal steps"]["passed"]

@@ -26,6 +26,6 @@ def test_a_bench_set_and_a_training_pool_with_the_same_seed_share_no_puzzle():
     from csp_diffusion.bench import load
     from puzzles.domains import get_task
 
-    bench = load("sudoku", "gen:hard:8:seed=0").puzzles
+    bench = load(get_task("sudoku"), "gen:hard:8:seed=0").puzzles
     pool = get_task("sudoku").make_pool(8, seeds.stream("pool", 0), workers=1, mix=("hard",))[0]
     assert not {p.tobytes() for p in bench} & {np.asarray(p, np.int8).tobytes() for p in pool}

@@ -88,15 +88,15 @@ class Study:
     def seeds_of(self, name: str) -> int:
         return 1 if name in self.single_seed else self.seeds
 
-    def lr(self, name: str) -> float:
-        return self.lrs.get(name, self.lrs.get(self.overrides(name)[0], 1e-3))
+    def lr(self, name: str, task) -> float:
+        return self.lrs.get(name, self.lrs.get(self.overrides(name, task)[0], 1e-3))
 
-    def overrides(self, name: str) -> tuple[str, dict]:
-        """(model kind, config overrides) of a variant, before width matching."""
+    def overrides(self, name: str, task) -> tuple[str, dict]:
+        """(model kind, config overrides) of a variant on `task` (the study's task object), before width matching."""
         mdm = {"trace": 0}  # the plain objective, so the MDM variants differ only in their loops and depth
         # the recurrent models' curriculum where the task asks for one (task.study_hints: the share of training
         # puzzles given part of their answer); none: their config as the task's own models have it
-        hints = get_task(self.task).study_hints
+        hints = task.study_hints
         deep = {"hints": hints} if hints else {}
         return {
             "loopmdm": ("loopmdm", {**mdm, "max_loops": self.k_max}),
@@ -117,7 +117,7 @@ class Study:
 
 
 def _params(study: Study, task, name: str, dim: int) -> int:
-    kind, extra = study.overrides(name)
+    kind, extra = study.overrides(name, task)
     cfg = TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": dim})
     return build_model(cfg, task, fresh=True)[0].num_params()
 
@@ -150,7 +150,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     budget), score every snapshot on every tier that is unscored, write OUT/results.json, OUT/report.md and the
     plots. Seed by seed, so that every variant has a curve before any has three."""
     out.mkdir(parents=True, exist_ok=True)
-    task = get_task(study.task)
+    task = get_task(study.task)  # the study's task, resolved once for the run
     device = pick_device(study.device)
     widths = match_widths(study, task)
     study.widths = {k: v[0] for k, v in widths.items()}
@@ -162,7 +162,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
             if seed >= study.seeds_of(name):
                 continue
             folder = out / "runs" / f"{name}-seed{seed}"
-            cfg = config(study, name, seed, max(study.budgets), widths[name][0], device, snapshots=list(study.budgets))
+            cfg = config(study, task, name, seed, max(study.budgets), widths[name][0], device, snapshots=list(study.budgets))
             for budget in study.budgets:  # every scored snapshot from the record, the rest trained (once) and scored
                 got = [recorded.get((name, seed, budget, t)) for t in tiers]
                 if all(_complete(r, study, tiers[t], name, budget) for r, t in zip(got, tiers)):
@@ -171,22 +171,23 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                 on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
                 _trained(study, cfg, folder, on_event)
                 for t, pset in tiers.items():
-                    row = _scored(folder, name, seed, budget, t, pset, study, device, on_event)
+                    row = _scored(folder, name, seed, budget, t, pset, study, task, device, on_event)
                     rows.append(row)
                     on_event({"event": "evaluated", **row})
-                _write(study, rows, out)  # after every snapshot: a stopped study has its report so far
-    return _write(study, rows, out)
+                _write(study, task, rows, out)  # after every snapshot: a stopped study has its report so far
+    return _write(study, task, rows, out)
 
 
-def config(study: Study, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
+def config(study: Study, task, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
            snapshots: list[float] | None = None) -> TrainConfig:
-    """A study run's training settings: its kind's recipe (RECIPES) and learning rate (`lr`, else the study's
-    for its kind), warm-up then constant with an EMA (SCHEDULE), to `budget` FLOPs keeping `snapshots`."""
-    kind, extra = study.overrides(name)
+    """A study run's training settings (`task`: the study's task object): its kind's recipe (RECIPES) and learning
+    rate (`lr`, else the study's for its kind), warm-up then constant with an EMA (SCHEDULE), to `budget` FLOPs
+    keeping `snapshots`."""
+    kind, extra = study.overrides(name, task)
     return TrainConfig(task=study.task, model=kind, model_config={**extra, "dim": width}, flops=budget, seed=seed,
                        batch_size=study.batch_size, pool_size=study.pool_size, device=study.device, eval_puzzles=0,
-                       autocast=fast_bf16(device), checkpoint_every_minutes=2.0, lr=lr or study.lr(name),
-                       snapshots=snapshots, grid=get_task(study.task).study_grid, **RECIPES[kind], **SCHEDULE)
+                       autocast=fast_bf16(device), checkpoint_every_minutes=2.0, lr=lr or study.lr(name, task),
+                       snapshots=snapshots, grid=task.study_grid, **RECIPES[kind], **SCHEDULE)
 
 
 def _trained(study: Study, cfg: TrainConfig, folder: Path, on_event) -> None:
@@ -196,11 +197,12 @@ def _trained(study: Study, cfg: TrainConfig, folder: Path, on_event) -> None:
         train(cfg, folder, resume=(folder / "state.pt").is_file(), on_event=on_event)
 
 
-def trained_and_scored(study: Study, cfg: TrainConfig, folder: Path, name: str, pset, tier: str = "held-out",
+def trained_and_scored(study: Study, task, cfg: TrainConfig, folder: Path, name: str, pset, tier: str = "held-out",
                        on_event=lambda e: None) -> dict:
-    """One run trained to cfg.flops (unless it was) and its final weights scored on `pset` (a Tier): the row."""
+    """One run (of `task`, the study's task object) trained to cfg.flops (unless it was) and its final weights
+    scored on `pset` (a Tier): the row."""
     _trained(study, cfg, folder, on_event)
-    return _scored(folder, name, cfg.seed, cfg.flops, tier, pset, study, pick_device(study.device), on_event,
+    return _scored(folder, name, cfg.seed, cfg.flops, tier, pset, study, task, pick_device(study.device), on_event,
                    final=True)
 
 
@@ -232,7 +234,7 @@ def _tiers(task, study: Study, on_event) -> dict[str, Tier]:
     out = {}
     for name, source in specs.items():
         on_event({"event": "phase", "what": f"the {name} tier ({source})"})
-        pset = bench.load(study.task, source, study.eval_puzzles)
+        pset = bench.load(task, source, study.eval_puzzles)
         encoded = [task.encode(p) for p in pset.puzzles]
         shapes = {tuple(shape) for _, shape in encoded}
         if len(shapes) != 1:
@@ -242,9 +244,9 @@ def _tiers(task, study: Study, on_event) -> dict[str, Tier]:
     return out
 
 
-def _write(study: Study, rows: list[dict], out: Path) -> dict:
+def _write(study: Study, task, rows: list[dict], out: Path) -> dict:
     """results.json, report.md and the plots from the rows scored so far."""
-    passed = gates(rows, study)
+    passed = gates(rows, study, task)
     results = {"study": {**asdict(study), "budgets": list(study.budgets), "variants": list(study.variants)},
                "rows": rows, "gates": passed,
                "claims": [c for t in dict.fromkeys(r["tier"] for r in rows)
@@ -321,12 +323,11 @@ def _bits(solved) -> str:
     return "".join("1" if s else "0" for s in solved)
 
 
-def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, device, on_event, final=False) -> dict:
+def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, task, device, on_event, final=False) -> dict:
     """The row of one snapshot (`final`: the run's own last weights) on one tier: read from its score file when it
     was scored on these puzzles, else scored now. Per-puzzle results are kept as bit strings ("1" = verified)
     for the paired intervals; cell_accuracy (the unknown cells right, by the kind's own scoring, under the first
     decoder) tells a model that learns its objective but solves few whole grids from one that learns nothing."""
-    task = get_task(study.task)
     path = folder / "scores" / f"{budget_name(budget)}-{tier.replace(' ', '_')}.json"
     if path.is_file():
         row = json.loads(path.read_text())
@@ -361,7 +362,7 @@ def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, device, 
            "train_minutes": info["minutes"], "steps": info["step"], "lr": info["train_config"].get("lr"),
            "device": info.get("device"), "key": _key(study, pset)}
     row["by_decoder"] = {d: solved(d) for d in study.decoders}
-    if "native" not in row["by_decoder"] and tier == next(iter(_tier_names(study))) and budget == max(study.budgets):
+    if "native" not in row["by_decoder"] and tier == next(iter(_tier_names(study, task))) and budget == max(study.budgets):
         row["native"] = solved("native")  # the gate reads each kind's own decoding on the easiest tier
     row["solved"] = row["by_decoder"][study.decoders[0]]
     row["solve_rate"] = row["solved"].count("1") / len(pset.encoded)
@@ -388,7 +389,7 @@ def chance_loss(kind: str, task, cells: int) -> float:
     return math.log(cells * task.n_values + 1) if kind == "ar-solver" else math.log(task.n_values)
 
 
-def gates(rows: list[dict], study: Study) -> dict:
+def gates(rows: list[dict], study: Study, task) -> dict:
     """Whether each variant shows it learned, at the study's largest budget (a variant's row counts only when it
     passes; one that fails reads "not reproduced at this budget"): its training loss below half of chance; at least
     half the first (easiest) tier solved with its own kind's decoder; AR-solver ahead of row-major AR there (Shah
@@ -396,8 +397,8 @@ def gates(rows: list[dict], study: Study) -> dict:
     snapshot with the most steps not above TRM's). Rates are means over the seeds scored so far."""
     if not rows:
         return {}
-    task, top = get_task(study.task), max(r["budget_flops"] for r in rows)
-    easy = _tier_names(study)[0]
+    top = max(r["budget_flops"] for r in rows)
+    easy = _tier_names(study, task)[0]
 
     def rate(name, key="solved", budget=top, tier=easy):
         rs = [r for r in rows if r["variant"] == name and r["budget_flops"] == budget and r["tier"] == tier
@@ -411,7 +412,8 @@ def gates(rows: list[dict], study: Study) -> dict:
             continue
         checks = {}
         losses = [r["loss_first_last"][1] for r in last if r.get("loss_first_last")]
-        cells = get_task(study.task, task.study_grid).structure().positions.shape[0]  # the training grids' cells
+        grid = task.study_grid
+        cells = task.structure((grid, grid) if grid else None).positions.shape[0]  # the training grids' cells
         if losses:
             half = chance_loss(last[0]["kind"], task, cells) / 2
             checks["loss below half of chance"] = {"value": statistics.fmean(losses), "target": half,
@@ -434,8 +436,8 @@ def gates(rows: list[dict], study: Study) -> dict:
     return out
 
 
-def _tier_names(study: Study) -> list[str]:
-    return [t.split("=", 1)[0] for t in study.tiers] if study.tiers else list(get_task(study.task).study_tiers)
+def _tier_names(study: Study, task) -> list[str]:
+    return [t.split("=", 1)[0] for t in study.tiers] if study.tiers else list(task.study_tiers)
 
 
 def _diverged(folder, name, seed, budget, tier, pset: Tier, why, study: Study) -> dict:

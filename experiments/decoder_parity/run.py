@@ -44,16 +44,16 @@ KINDS = ("loopmdm", "hrm", "ar", "ar-solver", "trm")  # TRM last: its segment co
 
 def puzzle_set(name: str, limit: int | None) -> bench.PuzzleSet:
     task_name, source = SETS[name]
-    if source != "study":
-        return bench.load(task_name, source, limit)
     task = get_task(task_name)
+    if source != "study":
+        return bench.load(task, source, limit)
     if task_name == "sudoku":
         saved = np.load(ROOT / "results" / "compare-sudoku" / "eval-puzzles.npz")
         puzzles, solutions = saved["puzzles"][:limit].astype(np.int64), saved["solutions"][:limit].astype(np.int64)
-        return bench.PuzzleSet("sudoku", list(puzzles), list(solutions), "the study's hard set")
+        return bench.PuzzleSet(task, list(puzzles), list(solutions), "the study's hard set")
     mazes, _ = task.generate("open", 500, {"size": 15}, stream("held-out", 777))  # the study's set (study_set)
     mazes = mazes[:limit]
-    return bench.PuzzleSet("maze", mazes, [task.reference(m, "study maze") for m in mazes], "the study's open 15x15 set")
+    return bench.PuzzleSet(task, mazes, [task.reference(m, "study maze") for m in mazes], "the study's open 15x15 set")
 
 
 def rows_for(kind: str, calls: int, ar_chains: int, core: bool = False) -> list[dict]:
@@ -82,7 +82,7 @@ def measure(sets: list[str], limit: int | None, calls: int, ar_chains: int, core
     psets = {name: puzzle_set(name, limit) for name in sets}
     for kind in KINDS:  # kind by kind across the sets: the rows the docs lean on most land first
         for set_name, pset in psets.items():
-            solver = f"{kind}@{BUDGET[pset.task]}"
+            solver = f"{kind}@{BUDGET[pset.task.name]}"
             for cfg in rows_for(kind, calls, ar_chains, core):
                 k = key(set_name, solver, cfg, len(pset.puzzles))
                 if k in done:

@@ -50,12 +50,12 @@ SETS = {"8x8-10x10": ((8, 34), (9, 33), (10, 33)), "16x16": ((16, 30),), "24x24"
 
 def puzzle_set(name: str, parts, seed: int) -> bench.PuzzleSet:
     """The set's puzzles, each side's from `csp bench --puzzles gen:kakuro:N:size=SIDE:seed=SEED`."""
-    puzzles, references = [], []
+    task, puzzles, references = get_task("kakuro"), [], []
     for side, n in parts:
-        made = bench.load("kakuro", f"gen:kakuro:{n}:size={side}:seed={seed}")
+        made = bench.load(task, f"gen:kakuro:{n}:size={side}:seed={seed}")
         puzzles += made.puzzles
         references += made.references
-    return bench.PuzzleSet("kakuro", puzzles, references, name)
+    return bench.PuzzleSet(task, puzzles, references, name)
 
 
 def free_search(task, puzzles: list) -> tuple[list[Result], float]:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     task = get_task("kakuro")
     checkpoints = [Path(c) for c in args.checkpoints.split(",")]
-    warm = bench.load("kakuro", f"gen:kakuro:1:size=12:seed={args.seed + 1}")  # outside every set
+    warm = bench.load(task, f"gen:kakuro:1:size=12:seed={args.seed + 1}")  # outside every set
     t = time.perf_counter()
     hybrids = {}
     for c in checkpoints:

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from csp_diffusion import bench  # noqa: E402
+from puzzles.domains import get_task  # noqa: E402
 from puzzles.kakuro import encoding as enc  # noqa: E402
 from puzzles.kakuro import search as S  # noqa: E402
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     hybrids = {Path(c).stem: HybridSolver("kakuro", Path(c), device="cpu", peek=0) for c in args.checkpoints.split(",")}
     print(f"seed {args.seed}; each question gets the model's full count of loops")
     for side, n in SETS:
-        ps = bench.load("kakuro", f"gen:kakuro:{n}:size={side}:seed={args.seed}")
+        ps = bench.load(get_task("kakuro"), f"gen:kakuro:{n}:size={side}:seed={args.seed}")
         print(f"\n{side}x{side}: {n} puzzles", flush=True)
         for name, h in hybrids.items():
             got = {w: [] for w in WAYS}

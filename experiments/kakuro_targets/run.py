@@ -84,11 +84,11 @@ def measure(only: set[str] | None, checkpoints: Path | None, cap: int | None = N
             continue
         if name not in sets:
             t0 = time.perf_counter()
-            sets[name] = bench.load("kakuro", SETS[name], cap)
+            sets[name] = bench.load(task, SETS[name], cap)
             print(f"{name}: {len(sets[name].puzzles)} puzzles generated in {time.perf_counter() - t0:.0f} s", flush=True)
         pset = sets[name]
         if limit:
-            pset = bench.PuzzleSet("kakuro", pset.puzzles[:limit], pset.references[:limit], pset.name)
+            pset = bench.PuzzleSet(task, pset.puzzles[:limit], pset.references[:limit], pset.name)
         sampler = {**models.sampling_defaults("loopmdm", task, None), "retract": True, "rules": True,
                    "time_limit": None, **SETTINGS[setting]}  # as `csp bench` builds it with no options given
         run = bench.run("loopmdm", pset, sampler, None, checkpoints)

@@ -23,6 +23,7 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     try:
-        mazes = bench.load("maze", args.spec).puzzles
+        mazes = bench.load(get_task("maze"), args.spec).puzzles
     except UserError as e:
         sys.exit(f"error: {e}")
     paths = [maze.shortest_length(m) for m in mazes]

@@ -26,6 +26,7 @@ import torch
 from csp_diffusion import bench
 from csp_diffusion.sampler import Sampler
 from csp_diffusion.solver import NeuralSolver
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 
 
@@ -41,7 +42,7 @@ def main() -> None:
     ap.add_argument("--one-piece", action="store_true")
     args = ap.parse_args()
     try:
-        mazes = bench.load("maze", args.spec).puzzles
+        mazes = bench.load(get_task("maze"), args.spec).puzzles
         solver = NeuralSolver("loopmdm", "maze", device="cpu")
     except UserError as e:
         sys.exit(f"error: {e}")

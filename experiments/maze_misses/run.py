@@ -24,6 +24,7 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
@@ -35,7 +36,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     try:
-        mazes = bench.load("maze", args.spec).puzzles
+        mazes = bench.load(get_task("maze"), args.spec).puzzles
     except UserError as e:
         sys.exit(f"error: {e}")
     solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(chains=1, time_limit=args.time_limit))

@@ -28,6 +28,7 @@ from csp_diffusion import bench
 from csp_diffusion.quiet import QuietCells
 from csp_diffusion.sampler import Sampler, SamplerConfig
 from csp_diffusion.solver import NeuralSolver
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 
 MODES = {"quiet": Sampler.QUIET_CELLS, "dense": float("inf")}  # mode -> Sampler.QUIET_CELLS
@@ -44,7 +45,7 @@ def main() -> None:
     if not set(modes) <= set(MODES):
         ap.error(f"--modes: choose from {', '.join(MODES)}")
     try:
-        mazes = bench.load("maze", args.spec).puzzles
+        mazes = bench.load(get_task("maze"), args.spec).puzzles
         solver = NeuralSolver("loopmdm", "maze", sampler=SamplerConfig(chains=1, time_limit=args.time_limit))
         rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
     except UserError as e:

@@ -48,6 +48,7 @@ from csp_diffusion import bench
 from csp_diffusion.sampler import SamplerConfig
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.domains import get_task
 from puzzles.files import write_text
 from puzzles.maze.task import MazeTask
 
@@ -115,7 +116,7 @@ def main() -> None:
         if size in report["by_size"]:
             continue
         longer = f":min_path={int(args.min_path_per_side * size)}" if args.min_path_per_side else ""
-        mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}{longer}:seed={args.seed}").puzzles
+        mazes = bench.load(get_task("maze"), f"gen:{args.kind}:{args.per_size}:size={size}{longer}:seed={args.seed}").puzzles
         solved, secs, ran, each = rate(auto, mazes)
         plan = auto.plan((size, size), auto.task.encode(mazes[0])[0])
         loops, steps = plan.loops, plan.max_steps
@@ -125,7 +126,7 @@ def main() -> None:
               f"{secs:.2f} s per maze, peak {report['by_size'][size]['peak_mb']:.0f} MB", flush=True)
         save(args.out, report)  # after each side: a long curve keeps what it has measured
     size = args.loops_size
-    mazes = bench.load("maze", f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
+    mazes = bench.load(get_task("maze"), f"gen:{args.kind}:{args.per_size}:size={size}:seed={args.seed}").puzzles
     for loops in [int(k) for k in args.loops.split(",") if k]:
         # every step cold, so each runs `loops` loops (warm steps would run the task's warm_loops); a trace
         # model runs one step, so the curve is of one pass with this loop cap

@@ -26,6 +26,7 @@ import torch
 from csp_diffusion import bench
 from csp_diffusion.solver import NeuralSolver
 from puzzles import maze
+from puzzles.domains import get_task
 from puzzles.errors import UserError
 from puzzles.files import write_text
 
@@ -56,7 +57,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     try:
-        mazes = bench.load("maze", args.spec).puzzles
+        mazes = bench.load(get_task("maze"), args.spec).puzzles
         solver = NeuralSolver("loopmdm", "maze", args.checkpoint)
     except (UserError, OSError) as e:
         sys.exit(f"error: {e}")

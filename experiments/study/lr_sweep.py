@@ -48,14 +48,14 @@ def sweep(task_name: str) -> None:
     study = Study(task=task_name, variants=VARIANTS)
     task, device = get_task(task_name), pick_device(None)
     widths = match_widths(study, task)
-    pset = bench.load(task_name, EVAL)
+    pset = bench.load(task, EVAL)
     done = scored()
     for lr in (1e-3, 3e-4, 1e-4):  # rate by rate, so every kind has a point early
         for name in VARIANTS:
             if all((name, lr, b) in done for b in KEPT):
                 continue
             folder = RUNS / task_name / f"{name}-lr{lr:g}"
-            cfg = config(study, name, 0, BUDGET, widths[name][0], device, lr=lr, snapshots=list(KEPT))
+            cfg = config(study, task, name, 0, BUDGET, widths[name][0], device, lr=lr, snapshots=list(KEPT))
             log = folder / "log.jsonl"
             if not (log.is_file() and '"event": "end"' in log.read_text()):
                 print(f"training {name} lr {lr:g}", flush=True)

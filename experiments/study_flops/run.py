@@ -34,13 +34,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     study = Study(task=args.task)
-    widths = match_widths(study, get_task(study.task))
+    task = get_task(study.task)
+    widths = match_widths(study, task)
     device = pick_device(None)
     rates = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in VARIANTS:
             folder = Path(tmp) / name
-            train(config(study, name, 0, args.probe, widths[name][0], device), folder)
+            train(config(study, task, name, 0, args.probe, widths[name][0], device), folder)
             end = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()][-1]
             seconds = 60 * end["minutes"]
             rates[name] = args.probe / seconds
