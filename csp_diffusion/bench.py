@@ -74,6 +74,7 @@ def _spec(spec: str) -> tuple[str, int, dict]:
 
 def load(task: Task, source: str, limit: int | None = None, on_progress: Callable[[int], None] | None = None) -> PuzzleSet:
     """A puzzle set from a file or a `gen:` spec, with reference answers (computed where the source has none)."""
+    _a_task(task)
     if source.startswith("gen:"):
         kind, n, opts = _spec(source)
         seed = stream("bench", opts.pop("seed", 0))
@@ -102,12 +103,19 @@ class Run:
     time_limit: float | None = None  # an exact solver's seconds per puzzle (None: each puzzle's size default)
 
 
+def _a_task(task) -> None:
+    """TypeError for a kind's name where its task object belongs (names are resolved at the edges)."""
+    if not isinstance(task, Task):
+        raise TypeError(f"expected a task object (puzzles.domains.get_task(name) gives one), got {task!r}")
+
+
 def solvers(task: Task) -> tuple[str, ...]:
     """Every solver name `run` takes for `task`: the neural model kinds that run on it and the shipped matched
     set (KIND@BUDGET) when models run on it (`puzzles.contract.neural`, `models.runs_on`), the task's
     model-guided searches (`hybrid`), then its oracles."""
     from csp_diffusion.solver import shipped_names
 
+    _a_task(task)
     models = (tuple(name for name in (*MODELS, *shipped_names(task.name)) if runs_on(kind_of(name), task))
               if neural(task) else ())
     return (*models, *(task.hybrids if capable(task, HYBRID) else ()), *(task.oracles if capable(task, EXACT) else ()))
