@@ -29,7 +29,7 @@ from cli.options import (
     library_help,
     neural_facts,
 )
-from puzzles.contract import neural
+from puzzles.contract import TERMINAL, capable, neural
 from puzzles.domains import DEFAULT, TASKS, get_task
 from puzzles.files import write_text
 
@@ -56,7 +56,7 @@ COLUMNS = (
 
 def _examples() -> str:
     """The help's examples: the default task's generator spec, and each other kind's with --task."""
-    specs = {name: t.terminal.bench for name, t in TASKS.items() if getattr(t, "terminal", None) and t.terminal.bench}
+    specs = {name: t.terminal.bench for name, t in TASKS.items() if capable(t, TERMINAL) and t.terminal.bench}
     return "".join(f"\n    csp bench --puzzles {spec}" if name == DEFAULT else
                    f"\n    csp bench --task {name} --puzzles {spec} --json" for name, spec in specs.items())
 
@@ -81,7 +81,7 @@ def _budget(row: dict) -> str:
 def bench(
     puzzles: Annotated[str, typer.Option(
         "--puzzles", "-p", help="A puzzle file, or a generator spec: " + ", ".join(
-            f"{t.terminal.bench} ({name})" for name, t in TASKS.items() if getattr(t, "terminal", None) and
+            f"{t.terminal.bench} ({name})" for name, t in TASKS.items() if capable(t, TERMINAL) and
             t.terminal.bench) + ".")],
     task: Task = DEFAULT,
     solvers: Annotated[str | None, typer.Option(

@@ -259,11 +259,11 @@ def pick_solver(name: str | None, task) -> tuple[str, bool]:
     """(the solver `name` names for `task`, whether it is neural); None names the default model, or the
     first oracle of a task no model runs on. An exact oracle is told apart without loading the model
     registry (and torch)."""
-    from puzzles.contract import neural
+    from puzzles.contract import HYBRID, capable, neural
 
     if name in task.oracles:
         return name, False
-    if name in getattr(task, "hybrids", ()):  # told apart without torch too: its model runs in NumPy
+    if capable(task, HYBRID) and name in task.hybrids:  # told apart without torch too: its model runs in NumPy
         return name, True
     if not neural(task):
         if name is None:

@@ -58,7 +58,7 @@ from cli.options import (
     library_help,
     neural_facts,
 )
-from puzzles.contract import TERMINAL, Terminal, capable
+from puzzles.contract import HYBRID, TERMINAL, Terminal, capable
 from puzzles.domains import TASKS, get_task
 from puzzles.errors import UserError
 from puzzles.result import Result
@@ -95,7 +95,7 @@ def solve(task, puzzle: str | None, file: str | None, solver: str | None, time_l
                    decoder=decoder)  # bounds
     check_format(fmt, json_out)
     writable(output)
-    hybrid = solver in getattr(task, "hybrids", ())  # a search a model orders: it reads --checkpoint, --device, --loops
+    hybrid = capable(task, HYBRID) and solver in task.hybrids  # a search a model orders: it reads --checkpoint, --device, --loops
     if not neural or hybrid:
         ignored(solver, {"--checkpoint": checkpoint is not None and not neural, "--chains": chains is not None,
                          "--show": show, "--loops": loops is not None and not hybrid,

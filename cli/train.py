@@ -63,8 +63,8 @@ def _listed(parts: list[str]) -> str:
 
 
 # what `--pool-mix` may name and `--grid` sets, per task (its own words, `pool_help`)
-POOL_MIX = _listed([f"{name} {getattr(task, 'pool_help', 'levels')}" for name, task in MODEL_TASKS.items()])
-SIZED = {name: task.TRAIN_SIZE for name, task in MODEL_TASKS.items() if hasattr(task, "TRAIN_SIZE")}
+POOL_MIX = _listed([f"{name} {task.pool_help}" for name, task in MODEL_TASKS.items()])
+SIZED = {name: task.TRAIN_SIZE for name, task in MODEL_TASKS.items() if task.TRAIN_SIZE}
 
 
 def _command(kind: str):

@@ -25,7 +25,7 @@ def load_pool(task, size: int, seed: int, workers: int | None = None,
               mix: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(puzzles, solutions) int8 (size, T), generated once per (task, size, seed, mix) and cached (`mix`: the
     generator's levels (Sudoku) or kinds (mazes), in equal shares; None: the task's own mix)."""
-    grid = f"-side{task.train_size}" if hasattr(task, "train_size") else ""
+    grid = f"-side{task.train_size}" if task.train_size else ""
     named = f"-{'+'.join(mix)}" if mix else ""
     path = cache_dir() / f"{task.name}{grid}-pool-{size}-seed{seed}{named}-v3.npz"  # v3: named seed streams
     if path.exists():

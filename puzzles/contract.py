@@ -84,7 +84,7 @@ EXACT = ("oracles", "solve_exact")
 NEURAL = ("n_values", "tokens", "constraint", "position_sizes", "axes", "structure", "encode", "classes", "conflicts",
           "text", "verify", "frames", "training_pairs", "make_pool", "pool_levels", "held_out_mix", "study_set",
           "solver_steps", "unwritten", "trace_size", "confident", "temperature", "warm_loops", "chains", "steps",
-          "study_tiers", "study_grid", "structure_per_puzzle", "study_hints")
+          "study_tiers", "study_grid", "structure_per_puzzle", "study_hints", "pool_help", "TRAIN_SIZE", "train_size")
 TRACE = ("trace", "trace_loops", "trace_done", "trace_targets", "trace_loop_cap")
 HYBRID = ("hybrids", "guided_search", "free_search_nodes")
 TERMINAL = ("terminal",)

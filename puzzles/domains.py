@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from puzzles.contract import Structure
+from puzzles.contract import Structure, neural
 from puzzles.errors import UserError
 from puzzles.kakuro.task import KakuroTask
 from puzzles.maze.task import MazeTask
@@ -48,7 +48,7 @@ def get_task(name: str, train_size: int | None = None):
     if train_size is None:
         return TASKS[name]()
     task = TASKS[name]
-    if not hasattr(task, "TRAIN_SIZE"):
+    if not (neural(task) and task.TRAIN_SIZE):
         raise UserError("a training grid size applies to tasks of several sizes only (mazes, Kakuro)")
     if not 5 <= train_size <= task.MAX_SIDE:
         raise UserError(f"a {name} training grid's side must be 5 to {task.MAX_SIDE}, got {train_size}")

@@ -71,7 +71,7 @@ class KakuroTask:
     temperature = 1.0
     warm_loops = 0
     chains, steps = 16, 32
-    TRAIN_SIZE = 12  # the training canvas's side
+    TRAIN_SIZE = train_size = 12  # the training canvas's side (an instance may have its own: `get_task`)
     MAX_SIDE = gen.MAX_SIDE
     MIN_POOL_SIDE = 5  # the smallest side of a training puzzle (the clue row or column included)
     unwritten = 0  # no AR kind runs on Kakuro (solver_steps)

@@ -53,7 +53,7 @@ class MazeTask:
     position_sizes: tuple[int, ...] = ()
     MAX_SIDE = 64
     axes = (MAX_SIDE, MAX_SIDE)  # row, column
-    TRAIN_SIZE = 15
+    TRAIN_SIZE = train_size = 15  # the training grid side (an instance may have its own: `get_task`)
     SLOTS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
 
     def __init__(self, train_size: int | None = None) -> None:

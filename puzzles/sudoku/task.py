@@ -16,6 +16,7 @@ from puzzles.sudoku import terminal
 
 class SudokuTask:
     name = "sudoku"
+    TRAIN_SIZE = train_size = None  # one size: no training grid side to choose (mazes and Kakuro have one)
     terminal = terminal.TERMINAL  # `csp solve sudoku`, `csp generate sudoku`
     n_values = 9
     tokens = 10  # MASK + 9 digits
