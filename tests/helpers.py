@@ -15,3 +15,16 @@ TINY_MAZE = {**TINY_LOOPMDM, "n_values": 2, "tokens": 4, "position_sizes": (), "
 def as_options(config: dict) -> list[str]:
     """`config` as `csp train` options (--set KEY=VALUE each)."""
     return [arg for key, value in config.items() for arg in ("--set", f"{key}={value}")]
+
+
+def searched(task, puzzle, probabilities, unique, queries=1):
+    """Run the task's guided search to its end, answering every question with `probabilities`
+    (a function of the grid asked about, or one fixed array)."""
+    search = task.guided_search(puzzle, unique, queries)
+    answer = probabilities if callable(probabilities) else (lambda grid: probabilities)
+    try:
+        grid = next(search)
+        while True:
+            grid = search.send(answer(grid))
+    except StopIteration as done:
+        return done.value

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import TINY_LOOPMDM
+from helpers import TINY_LOOPMDM, searched
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -18,19 +18,6 @@ from puzzles.sudoku.task import SudokuTask
 runner = CliRunner()
 KAKURO_SAMPLE = Path(__file__).resolve().parents[1] / "puzzles" / "data" / "sample.kakuro"
 P1 = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
-
-
-def searched(task, puzzle, probabilities, unique, queries=1):
-    """Run the task's guided search to its end, answering every question with `probabilities`
-    (a function of the grid asked about, or one fixed array)."""
-    search = task.guided_search(puzzle, unique, queries)
-    answer = probabilities if callable(probabilities) else (lambda grid: probabilities)
-    try:
-        grid = next(search)
-        while True:
-            grid = search.send(answer(grid))
-    except StopIteration as done:
-        return done.value
 
 
 def test_guided_search_is_complete_and_a_perfect_order_never_backtracks():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import searched
 
 from puzzles.kakuro import encoding as enc
 from puzzles.kakuro import generator as gen
@@ -17,19 +18,6 @@ from puzzles.result import NO_SOLUTION, SEVERAL_SOLUTIONS
 SMALL = "#    16\\  23\\  #\n\\17  .    .    13\\\n\\24  .    .    .\n#    \\11  .    .\n"  # one answer
 SEVERAL = "#  10\\ 10\\\n\\10 . .\n\\10 . .\n"  # a, b / b, a for any a + b = 10
 NONE = "#  3\\ 3\\\n\\3 . .\n\\17 . .\n"  # the columns need digits under 3, the second row 8 and 9
-
-
-def searched(task, puzzle, probabilities, unique, queries=1):
-    """The task's guided search to its end, every question answered with `probabilities` (a function of the grid
-    asked about, or one array)."""
-    run = task.guided_search(puzzle, unique, queries)
-    answer = probabilities if callable(probabilities) else (lambda g: probabilities)
-    try:
-        g = next(run)
-        while True:
-            g = run.send(answer(g))
-    except StopIteration as done:
-        return done.value
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from itertools import combinations
 import numpy as np
 from numba import njit
 
+from puzzles.candidates import surest
 from puzzles.kakuro.grid import MAX_RUN, Kakuro
 
 SUMS = 46  # a run's sum is at most 45
@@ -186,16 +187,6 @@ def _propagate(dom, first, runs, members, length, total, start, count, masks, po
 
 
 @njit(cache=True, nogil=True)
-def _surest(prob, i, free):
-    """The highest of cell i's probabilities over its candidate digits (bits of `free`)."""
-    best = -1.0
-    for d in range(9):
-        if (free >> d) & 1 and prob[i, d] > best:
-            best = prob[i, d]
-    return best
-
-
-@njit(cache=True, nogil=True)
 def _digits(dom, popcount):
     """int8 (n,): each decided cell's digit, 0 where a cell has several candidates."""
     out = np.zeros(len(dom), np.int8)
@@ -251,9 +242,9 @@ def _search(givens, runs, members, length, total, limit, order, prob, start, cou
                 if c < best_count:
                     best_count = c
                     best = i
-                    best_p = _surest(prob, i, dom[i])
+                    best_p = surest(prob, i, dom[i])
                 elif c == best_count:
-                    q = _surest(prob, i, dom[i])
+                    q = surest(prob, i, dom[i])
                     if q > best_p:
                         best = i
                         best_p = q

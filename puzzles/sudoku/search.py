@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from puzzles.candidates import surest
+
 _POPCOUNT = np.array([bin(m).count("1") for m in range(512)], dtype=np.int8)
 _ROW = np.array([i // 9 for i in range(81)], dtype=np.int8)
 _COL = np.array([i % 9 for i in range(81)], dtype=np.int8)
@@ -115,16 +117,6 @@ def _search(grid, limit, order, popcount, row, col, box):
 _NO_MODEL = np.zeros((81, 9), np.float32)  # every candidate alike: ties go to the first cell
 
 
-@njit(cache=True)
-def _surest(prob, i, free):
-    """The highest of cell i's probabilities over its candidate digits (bits of `free`)."""
-    best = -1.0
-    for d in range(9):
-        if (free >> d) & 1 and prob[i, d] > best:
-            best = prob[i, d]
-    return best
-
-
 @njit(cache=True, nogil=True)  # the hybrid runs several at once, in threads
 def _counted_search(grid, limit, order, prob, popcount, row, col, box):
     """`_search` with the hybrid's counters and the branching cell's ties broken by the most probable of
@@ -159,9 +151,9 @@ def _counted_search(grid, limit, order, prob, popcount, row, col, box):
                         best = i
                         if c <= 1:
                             break
-                        best_p = _surest(prob, i, free)
+                        best_p = surest(prob, i, free)
                     elif c == best_count:
-                        q = _surest(prob, i, free)
+                        q = surest(prob, i, free)
                         if q > best_p:
                             best = i
                             best_p = q
