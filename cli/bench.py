@@ -29,7 +29,7 @@ from cli.options import (
     library_help,
     neural_facts,
 )
-from puzzles.contract import TERMINAL, capable, neural
+from puzzles.contract import HYBRID, TERMINAL, capable, neural
 from puzzles.domains import DEFAULT, TASKS, get_task
 from puzzles.files import write_text
 
@@ -135,10 +135,16 @@ def bench(
             raise fail(f"no {task.capitalize()} model yet; choose from {', '.join(known)}")
         if name not in known:
             raise fail(f"unknown solver {name!r} for {task}; choose from {', '.join(known)}")
-        if models.kind_of(name) and checkpoints is None:  # a model with none shipped: one line before any display
+        model = "loopmdm" if capable(t, HYBRID) and name in t.hybrids else name if models.kind_of(name) else None
+        if model and checkpoints is None:  # a model (a hybrid's too) with none shipped: one line before any display
+            from csp_diffusion.errors import CheckpointError
             from csp_diffusion.solver import shipped_checkpoint
 
-            shipped_checkpoint(name, task)
+            try:
+                shipped_checkpoint(model, task)
+            except CheckpointError:
+                raise fail(f"no shipped {model} checkpoint for {task}{'' if model == name else f' (the {name} asks it)'}; "
+                           f"pass --checkpoints DIR, a folder holding {task}-{model}.safetensors") from None
     positive_time_limit(time_limit)
     at_least(("--limit", limit, 1))
     # a budget in steps (--steps alone): the time limit does not cut a neural solver's puzzles short

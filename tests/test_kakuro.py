@@ -282,8 +282,9 @@ def test_cli_bench_runs_the_oracle_alone(cli):
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.stdout)
     assert row["solver"] == "cpsat" and row["solved"] == 3 and row["cell_accuracy"] == 1.0
-    assert "no shipped loopmdm checkpoint" in one_line_error(cli("bench", "--task", "kakuro", "--puzzles", str(SAMPLE),
-                                                                 "--solvers", "loopmdm"))
+    for solver in ("loopmdm", "hybrid"):  # a hybrid's model too is asked for before any display, as --checkpoints
+        error = one_line_error(cli("bench", "--task", "kakuro", "--puzzles", str(SAMPLE), "--solvers", solver))
+        assert "no shipped loopmdm checkpoint" in error and "--checkpoints DIR" in error
 
 
 def test_a_generated_set_of_mixed_sizes_draws_each_side_from_its_own_stream():
