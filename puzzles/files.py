@@ -179,10 +179,11 @@ LOCK_NAME = ".lock"
 
 
 @contextmanager
-def locked(folder: str | Path, name: str = LOCK_NAME) -> Iterator[None]:
+def locked(folder: str | Path, name: str = LOCK_NAME, wait: bool = False) -> Iterator[None]:
     """Hold `folder` (made if need be) for the block: an exclusive lock on the file `name` in it, which holds this
-    process's id. UserError at once, naming the holder's id, when another process holds it. The lock is the
-    kernel's (`flock`): it goes when the holder ends, however it ends, so a crashed or killed run leaves none."""
+    process's id. UserError at once, naming the holder's id, when another process holds it (`wait`: wait for it
+    instead). The lock is the kernel's (`flock`): it goes when the holder ends, however it ends, so a crashed or
+    killed run leaves none."""
     import fcntl
 
     folder = Path(folder)
@@ -190,7 +191,7 @@ def locked(folder: str | Path, name: str = LOCK_NAME) -> Iterator[None]:
     fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             raise UserError(f"{folder} is in use by another run (pid {holder if holder.isdigit() else 'unknown'})") from None

@@ -271,3 +271,25 @@ def test_doubt_auroc_tells_a_model_that_doubts_its_mistakes_from_one_that_does_n
     assert auroc(np.array([0.9, 0.8]), np.array([0.1, 0.2, 0.3])) == 1.0
     assert auroc(np.array([0.5]), np.array([0.5])) == 0.5
     assert auroc(np.array([0.1]), np.array([0.9])) == 0.0 and math.isnan(auroc(np.array([]), np.array([0.2])))
+
+
+def test_processes_sharing_a_study_take_the_runs_no_other_holds_and_keep_each_others_rows(tmp_path, monkeypatch):
+    """A run another process holds is skipped, not waited for; every process merges its rows into the record."""
+    from csp_diffusion.study.runs import STUDY_LOCK, _write
+    from puzzles.files import locked
+
+    monkeypatch.setenv("CSP_CACHE", str(tmp_path / "cache"))
+    study = Study(task="sudoku", budgets=(3e8,), seeds=1, variants=("loopmdm", "mdm-same-params"), k_max=2, dim=32,
+                  batch_size=2, eval_puzzles=2, steps=2, pool_size=16, tiers=("easy=gen:easy:2:seed=1",))
+    out = tmp_path / "cmp"
+    with locked(out / "runs" / "loopmdm-seed0", STUDY_LOCK):  # another process is training it
+        first = run(study, out)
+    assert [r["variant"] for r in first["rows"]] == ["mdm-same-params"]
+    assert not (out / "runs" / "loopmdm-seed0" / "model.safetensors").exists()
+    both = run(study, out)  # the lock gone, the run is taken; the other's rows are read from the record
+    assert [r["variant"] for r in both["rows"]] == ["loopmdm", "mdm-same-params"]
+    assert both["rows"][1]["solved"] == first["rows"][0]["solved"]
+    # a process that scored only its own rows writes them without dropping the rows another wrote meanwhile
+    _write(study, get_task("sudoku"), [both["rows"][0]], out)
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["variant"] for r in saved["rows"]] == ["loopmdm", "mdm-same-params"]

@@ -23,6 +23,9 @@ ever redone), OUT/results.json (settings, one row per variant, seed, budget and 
 OUT/report.md and the plots (report.py). results.json is the record that is kept (runs/ holds
 checkpoints and is not): a row it holds, scored on the same puzzles by a study with the same training settings,
 is taken from it and never retrained, even when runs/ is gone.
+
+Several processes may run one study at once (one a core, say): each takes the runs no other holds (a run's
+folder is locked while a process trains and scores it) and merges its rows into results.json under a lock.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import json
 import math
 import statistics
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,7 +49,7 @@ from csp_diffusion.study.report import claims, plots, report
 from csp_diffusion.train import TrainConfig, build_model, train
 from puzzles.domains import DEFAULT, get_task
 from puzzles.errors import UserError
-from puzzles.files import write_text
+from puzzles.files import locked, write_text
 
 VARIANTS = ("loopmdm", "mdm-same-params", "mdm-same-compute", "ar", "ar-solver", "hrm", "trm")
 # Each kind's optimizer settings as its paper's code has them (its learning rate from the study's sweep,
@@ -163,19 +167,39 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                 continue
             folder = out / "runs" / f"{name}-seed{seed}"
             cfg = config(study, task, name, seed, max(study.budgets), widths[name][0], device, snapshots=list(study.budgets))
-            for budget in study.budgets:  # every scored snapshot from the record, the rest trained (once) and scored
-                got = [recorded.get((name, seed, budget, t)) for t in tiers]
-                if all(_complete(r, study, tiers[t], name, budget) for r, t in zip(got, tiers)):
-                    rows += got
+            if all(_complete(recorded.get((name, seed, b, t)), study, tiers[t], name, b)
+                   for b in study.budgets for t in tiers):
+                rows += [recorded[(name, seed, b, t)] for b in study.budgets for t in tiers]
+                continue
+            with ExitStack() as held:
+                try:  # the run is this process's until it is trained and scored
+                    held.enter_context(locked(folder, STUDY_LOCK))
+                except UserError as e:  # another process has it: left to that one (its rows reach the record)
+                    on_event({"event": "phase", "what": f"{name} seed {seed}: skipped ({e})"})
                     continue
-                on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
-                _trained(study, cfg, folder, on_event)
-                for t, pset in tiers.items():
-                    row = _scored(folder, name, seed, budget, t, pset, study, task, device, on_event)
-                    rows.append(row)
-                    on_event({"event": "evaluated", **row})
-                _write(study, task, rows, out)  # after every snapshot: a stopped study has its report so far
+                rows += _run_one(study, task, name, seed, cfg, folder, tiers, recorded, device, out, on_event)
     return _write(study, task, rows, out)
+
+
+STUDY_LOCK = ".study-lock"
+
+
+def _run_one(study, task, name, seed, cfg, folder, tiers, recorded, device, out, on_event) -> list[dict]:
+    """One run's rows: every scored snapshot from the record, the rest trained (once) and scored."""
+    rows = []
+    for budget in study.budgets:
+        got = [recorded.get((name, seed, budget, t)) for t in tiers]
+        if all(_complete(r, study, tiers[t], name, budget) for r, t in zip(got, tiers)):
+            rows += got
+            continue
+        on_event({"event": "variant", "name": name, "seed": seed, "budget": budget})
+        _trained(study, cfg, folder, on_event)
+        for t, pset in tiers.items():
+            row = _scored(folder, name, seed, budget, t, pset, study, task, device, on_event)
+            rows.append(row)
+            on_event({"event": "evaluated", **row})
+        _write(study, task, rows, out)  # after every snapshot: a stopped study has its report so far
+    return rows
 
 
 def config(study: Study, task, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
@@ -245,7 +269,25 @@ def _tiers(task, study: Study, on_event) -> dict[str, Tier]:
 
 
 def _write(study: Study, task, rows: list[dict], out: Path) -> dict:
-    """results.json, report.md and the plots from the rows scored so far."""
+    """results.json, report.md and the plots from the rows scored so far: `rows` merged into the record on disk
+    (a row of `rows` replaces the record's for its variant, seed, budget and tier), under a lock, so that
+    processes sharing the study keep each other's rows."""
+    with locked(out, ".results-lock", wait=True):
+        return _written(study, task, _merged(study, out, rows), out)
+
+
+def _merged(study: Study, out: Path, rows: list[dict]) -> list[dict]:
+    def key(r):
+        return r["variant"], r["seed"], r["budget_flops"], r.get("tier")
+
+    merged = {**_recorded(study, out), **{key(r): r for r in rows}}
+    order = {v: i for i, v in enumerate(study.variants)}
+    tiers = {t: i for i, t in enumerate(dict.fromkeys(r.get("tier") for r in merged.values()))}
+    return sorted(merged.values(), key=lambda r: (r["seed"], order.get(r["variant"], len(order)), r["budget_flops"],
+                                                  tiers[r.get("tier")]))
+
+
+def _written(study: Study, task, rows: list[dict], out: Path) -> dict:
     passed = gates(rows, study, task)
     results = {"study": {**asdict(study), "budgets": list(study.budgets), "variants": list(study.variants)},
                "rows": rows, "gates": passed,
