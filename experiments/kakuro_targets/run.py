@@ -13,7 +13,9 @@ for the paired differences. Rows:
 - retraction off and the sum rule off, on the first 200 of `8-10` and on `16`, each against the default
   (paired bootstrap intervals over the puzzles);
 - the size curve: 50 puzzles of each side 6, 8, 10, 12, 14, 16, 20, 24 and 30 (20 of 30): solve rate and
-  seconds a puzzle against the side, drawn in results/kakuro/targets-size-curve.png.
+  seconds a puzzle against the side, drawn in results/kakuro/targets-size-curve.png;
+- `human`: the 24 human-made puzzles of experiments/kakuro_human (7x7 to 30x30), read by the model (no target;
+  the never-wrong solvers' figures on them are in results/kakuro/human.json).
 
 Sides count the clue row and column. Each row is appended to results/kakuro/targets-rows.jsonl as it
 finishes, keyed by its set and settings, so a stopped run resumes where it stopped; `--report` rewrites
@@ -49,7 +51,8 @@ SEED = 7  # the benchmark stream's seed of every set here
 CURVE = {6: 50, 8: 50, 10: 50, 12: 50, 14: 50, 16: 50, 20: 50, 24: 50, 30: 20}
 SETS = {"8-10": f"gen:kakuro:1000:min_size=8:max_size=10:seed={SEED}", "16": f"gen:kakuro:200:size=16:seed={SEED}",
         "24": f"gen:kakuro:50:size=24:seed={SEED}",
-        **{f"curve-{side}": f"gen:kakuro:{n}:size={side}:seed={SEED + 1}" for side, n in CURVE.items()}}
+        **{f"curve-{side}": f"gen:kakuro:{n}:size={side}:seed={SEED + 1}" for side, n in CURVE.items()},
+        "human": "experiments/kakuro_human/puzzles.kakuro"}  # 24 human-made ones, 7x7 to 30x30 (evaluation only)
 TARGETS = {"8-10": 0.99, "16": 0.95, "24": 0.95}
 ABLATIONS = {"8-10": 200, "16": 200}  # sets (and how many of their puzzles) read with retraction off, rules off
 SETTINGS = {"default": {}, "no retraction": {"retract": False}, "no sum rule": {"rules": False}}
@@ -61,6 +64,7 @@ def plan(only: set[str] | None, cap: int | None = None) -> list[tuple[str, int |
     rows += [(name, limit, setting) for name, limit in ABLATIONS.items() for setting in ("no retraction", "no sum rule")]
     rows += [(name, limit, "default") for name, limit in ABLATIONS.items() if limit is not None]  # the pairs' base
     rows += [(f"curve-{side}", None, "default") for side in CURVE]
+    rows.append(("human", None, "default"))
     if cap is not None:
         rows = [(name, min(limit or cap, cap), setting) for name, limit, setting in rows]
     return [r for r in dict.fromkeys(rows) if only is None or r[0] in only]
@@ -84,7 +88,8 @@ def measure(only: set[str] | None, checkpoints: Path | None, cap: int | None = N
             continue
         if name not in sets:
             t0 = time.perf_counter()
-            sets[name] = bench.load(task, SETS[name], cap)
+            spec = SETS[name] if SETS[name].startswith("gen:") else str(ROOT / SETS[name])  # a file: from the root
+            sets[name] = bench.load(task, spec, cap)
             print(f"{name}: {len(sets[name].puzzles)} puzzles generated in {time.perf_counter() - t0:.0f} s", flush=True)
         pset = sets[name]
         if limit:

@@ -66,11 +66,13 @@ class KakuroTask:
     axes = ()  # no rows and columns: a model that writes cells in an order of them (AR) does not run on Kakuro
     RUN_SLOTS, TOTALS = enc.RUN_SLOTS, enc.TOTALS  # where the sum rule finds a cell's run mates and run sums
     trace_classes = trace_flags = trace_size = 0  # no execution trace to supervise
-    # the sampler's settings: first choices, to be tuned on a trained model
+    # the sampler's settings, chosen with the shipped model on puzzles of a tuning seed of their own (40 of 8x8 to
+    # 10x10; experiments/kakuro_sampler/run.py, results/kakuro/sampler-tuning.jsonl): more chains solved more
+    # (1, 4, 16, 32, 64 chains at 32 steps: 11, 13, 21, 27, 29 of 40), 64 steps a few more (30 of 40 at 32 chains)
     confident = 0.9
     temperature = 1.0
     warm_loops = 0
-    chains, steps = 16, 32
+    chains, steps = 32, 64
     TRAIN_SIZE = train_size = 12  # the training canvas's side (an instance may have its own: `get_task`)
     MAX_SIDE = gen.MAX_SIDE
     MIN_POOL_SIDE = 5  # the smallest side of a training puzzle (the clue row or column included)

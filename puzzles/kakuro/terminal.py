@@ -1,6 +1,6 @@
 """Kakuro on the command line (`puzzles.contract.Terminal`): the text form drawn with its clues dim, the answers
-written after a comment line with their status, the exact oracle as the default solver (no model is shipped yet),
-and `csp generate kakuro --size RxC`. Pure Python and NumPy: drawings are (text, style) pieces that cli/ turns
+written after a comment line with their status, the shipped model ordering a complete search (`hybrid`: never
+wrong, every answer) as the default solver, and `csp generate kakuro --size RxC`. Pure Python and NumPy: drawings are (text, style) pieces that cli/ turns
 into rich Text."""
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ Text form: one row per line, cells separated by spaces; # a blocked cell, D\\R a
 below, of the run to the right; either may be left out), . a cell to fill, 1-9 a given; lines starting
 with % are comments. The line format writes each answer in the same form after a % line with its status.
 
-A model (--solver loopmdm --checkpoint RUN/model.safetensors, from csp train loopmdm --task kakuro) runs
-on any size; its answers count only once the Kakuro verifier accepts them.
+The default (hybrid) is a complete search whose digit order comes from the shipped Kakuro model: it answers
+every puzzle, says "no solution" or "more than one solution" as the exact oracle (cpsat) does, and never
+returns an unverified grid. The model alone (--solver loopmdm) runs on any size and solves most small
+puzzles but few large ones (docs/results/kakuro.md); its answers count only once the verifier accepts them.
 
 Examples:
 
@@ -85,7 +87,7 @@ csp generate kakuro -n 10 --size 10x12 | csp solve kakuro --json > answers.jsonl
     read=read,
     file_help="Kakuro file (puzzles separated by blank lines), or - for stdin; nothing: the piped standard input.",
     items="Kakuro puzzles",
-    solver="cpsat",  # no Kakuro model is shipped yet: a model needs --checkpoint
+    solver="hybrid",  # the model alone misses too many to be the default (docs/results/kakuro.md)
     draw=draw,
     comment=grid.COMMENT,
     bench="gen:kakuro:100:size=8:seed=1",
