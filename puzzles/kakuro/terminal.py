@@ -1,7 +1,7 @@
 """Kakuro on the command line (`puzzles.contract.Terminal`): the text form drawn with its clues dim, the answers
 written after a comment line with their status, the shipped model ordering a complete search (`hybrid`: never
-wrong, every answer) as the default solver, and `csp generate kakuro --size RxC`. Pure Python and NumPy: drawings are (text, style) pieces that cli/ turns
-into rich Text."""
+wrong, every answer) as the default solver, and `csp generate kakuro --size RxC`. Pure Python and NumPy:
+drawings are (text, style) pieces that cli/ turns into rich Text."""
 
 from __future__ import annotations
 
