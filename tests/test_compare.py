@@ -61,6 +61,15 @@ def test_flops_ratio_reads_the_budget_curve():
     nothing = [np.zeros((3, 400), bool)] * 2
     assert math.isnan(flops_ratio(loop, nothing, [1e12, 1e13])[1])  # a rate of 0 gives nothing to reach
 
+    def rate(p):  # three seeds of 400 puzzles, exactly p of them solved
+        return np.repeat((np.arange(400) < round(400 * p))[None], 3, axis=0)
+
+    # the MDM's own curve counts: at 50% from the first budget, it needed 1e12, LoopMDM 10^12.75 to get there
+    est, _, _ = flops_ratio([rate(0.2), rate(0.6)], [rate(0.5), rate(0.5)], [1e12, 1e13])
+    assert est == pytest.approx(10**-0.75)
+    # at the ceiling both curves are flat: no ratio is read from them
+    assert math.isnan(flops_ratio([rate(0.2), rate(1.0)], [rate(0.99), rate(1.0)], [1e12, 1e13])[0])
+
 
 def _text(bits) -> str:
     return "".join("1" if b else "0" for b in bits)
@@ -95,6 +104,12 @@ def test_claims_read_held_not_held_and_undecided():
     assert claims_["retraction helps (loopmdm, sampler, rules off: retract on > off)"] == "undecided"
     assert claims_["the rule check helps (loopmdm, sampler: rules on > off)"] == "held"
     assert got["more loops at inference buy accuracy"] == "held"
+    # a study under way: a claim read from fewer seeds than the plan's says how many it had
+    first = [r for r in rows if r["seed"] == 0 or r["variant"] == "hrm"]
+    partial = {c["claim"]: c["verdict"] for c in claims(first, {"decoders": ["sampler"], "seeds": 3})}
+    assert partial["looping beats no looping at the same parameters (loopmdm > mdm-same-params) (decoder sampler "
+                   "for both)"].endswith(" (1 of 3 seeds)")
+    assert "seeds" not in claims(rows, {"decoders": ["sampler"], "seeds": 3})[0]["verdict"]
 
 
 def test_no_claim_against_a_model_that_did_not_learn():

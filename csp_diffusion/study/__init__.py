@@ -22,9 +22,10 @@ from csp_diffusion.study.runs import (
     config,
     gates,
     match_widths,
+    rewrite,
     run,
     trained_and_scored,
 )
 
 __all__ = ["LOOPS", "RECIPES", "VARIANTS", "Study", "auroc", "budget_name", "claims", "config", "difference",
-           "flops_ratio", "gates", "match_widths", "plots", "run", "to_target", "trained_and_scored", "trend"]
+           "flops_ratio", "gates", "match_widths", "rewrite", "plots", "run", "to_target", "trained_and_scored", "trend"]

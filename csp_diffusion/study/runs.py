@@ -202,6 +202,14 @@ def _run_one(study, task, name, seed, cfg, folder, tiers, recorded, device, out,
     return rows
 
 
+def rewrite(study: Study, out: Path) -> dict:
+    """results.json, report.md and the plots written again from the record (nothing trained or scored): for a
+    change in how the report reads the rows."""
+    task = get_task(study.task)
+    study.widths = {k: v[0] for k, v in match_widths(study, task).items()}
+    return _write(study, task, [], out)
+
+
 def config(study: Study, task, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
            snapshots: list[float] | None = None) -> TrainConfig:
     """A study run's training settings (`task`: the study's task object): its kind's recipe (RECIPES) and learning

@@ -10,6 +10,9 @@ the maze study takes them too).
 
     python experiments/study/run.py --task sudoku     # resumable: rerun the same command
     python experiments/study/run.py --task maze
+    python experiments/study/run.py --task sudoku --report   # the report again from results.json, nothing run
+
+Several processes may run one study (one a core): each trains and scores the runs no other holds.
 
 Output: results/study/<task>/ (results.json, report.md, plots); checkpoints under results/study/<task>/runs/
 (not tracked). Compute plan and what was spent: docs/results/compare.md.
@@ -26,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from csp_diffusion.study import Study, run  # noqa: E402
+from csp_diffusion.study import Study, rewrite, run  # noqa: E402
 
 FORUM = ROOT.parent / "shared" / "puzzles" / "sudoku" / "tdoku_forum_hardest_1905_dev5000.txt"
 CORE = ("loopmdm", "mdm-same-params", "ar-solver", "hrm", "trm")
@@ -75,6 +78,7 @@ def lrs(variants: tuple[str, ...]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", choices=sorted(PLAN), default="sudoku")
+    ap.add_argument("--report", action="store_true", help="write the report again from results.json; run nothing")
     args = ap.parse_args()
     plan = PLAN[args.task]
     tiers = ()
@@ -93,7 +97,10 @@ def main() -> None:
                                                                    "budget", "budget_flops", "tier", "solve_rate")}),
                   flush=True)
 
-    run(study, out, on_event)
+    if args.report:
+        rewrite(study, out)
+    else:
+        run(study, out, on_event)
 
 
 if __name__ == "__main__":
