@@ -10,7 +10,7 @@ for the paired differences. Rows:
 
 - `8-10`: 1000 puzzles, each side drawn from 8 to 10 (target: at least 99% verified, median under 1 s);
 - `16`: 200 of 16x16 and `24`: 50 of 24x24, larger than any training grid (12x12) (target: at least 95%);
-- retraction off and the sum rule off, on the first 200 of `8-10` and on `16`, each against the default
+- retraction off and the sum rule off, on the first 100 of `8-10` and on `16`, each against the default
   (paired bootstrap intervals over the puzzles);
 - the size curve: 50 puzzles of each side 6, 8, 10, 12, 14, 16, 20, 24 and 30 (20 of 30): solve rate and
   seconds a puzzle against the side, drawn in results/kakuro/targets-size-curve.png;
@@ -54,7 +54,7 @@ SETS = {"8-10": f"gen:kakuro:1000:min_size=8:max_size=10:seed={SEED}", "16": f"g
         **{f"curve-{side}": f"gen:kakuro:{n}:size={side}:seed={SEED + 1}" for side, n in CURVE.items()},
         "human": "experiments/kakuro_human/puzzles.kakuro"}  # 24 human-made ones, 7x7 to 30x30 (evaluation only)
 TARGETS = {"8-10": 0.99, "16": 0.95, "24": 0.95}
-ABLATIONS = {"8-10": 200, "16": 200}  # sets (and how many of their puzzles) read with retraction off, rules off
+ABLATIONS = {"8-10": 100, "16": 200}  # sets (and how many of their puzzles) read with retraction off, rules off
 SETTINGS = {"default": {}, "no retraction": {"retract": False}, "no sum rule": {"rules": False}}
 
 
