@@ -244,6 +244,6 @@ def test_ignored_option_warns_for_mazes(tmp_path):
 def test_chains_default_is_the_kinds_everywhere():
     for command in (("bench",), ("solve", "sudoku"), ("solve", "maze"), ("solve", "kakuro")):
         text = " ".join(cli(*command, "--help").output.replace("│", " ").split())
-        assert ("the model kind's own, LoopMDM's sampler the task's (sudoku 64, maze 8, kakuro 16), an AR kind's "
+        assert ("the model kind's own, LoopMDM's sampler the task's (sudoku 64, maze 8, kakuro 32), an AR kind's "
                 "sampler 8, else 1" in text), command
         assert "Default: the kind's own, loopmdm sampler, ar argmax, ar-solver argmax, hrm native, trm native" in text
