@@ -55,4 +55,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from csp_diffusion.errors import CheckpointError
+    from puzzles.errors import UserError
+
+    try:
+        main()
+    except (UserError, CheckpointError) as e:  # bad input: one line, no traceback
+        raise SystemExit(f"error: {e}") from None
