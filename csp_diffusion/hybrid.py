@@ -23,10 +23,9 @@ puzzle, and without torch to import `csp solve sudoku PUZZLE --solver hybrid` st
 exact solvers (docs/results/sudoku.md, "Cold commands"). With `device` (or a model NumPy does not run) it is
 the torch network, in bf16 where the CPU has it natively.
 
-A task whose structure differs per puzzle (Kakuro: `puzzles.domains.per_puzzle`) runs on the torch network
-(the NumPy pass runs a Sudoku model's position axes and dense graph only, not a neighbour table with its slot
-biases and per-cell run features): each question carries its own grid's structure, and only grids of one shape
-go to the model together. Its puzzles may differ in size, so every grid keeps its own shape.
+A task whose structure differs per puzzle (Kakuro: `puzzles.domains.per_puzzle`) sends each question with its
+own grid's structure (per-cell run features, a neighbour table with its slot biases), in NumPy too, and only
+grids of one shape go to the model together. Its puzzles may differ in size, so every grid keeps its own shape.
 """
 
 from __future__ import annotations
@@ -71,8 +70,8 @@ class _NumpyNet:
         self.model, self.meta, self.kind = model, meta, meta["kind"]
         self.task = get_task(task, meta["info"].get("train_config", {}).get("grid"))
         self.params, self.train_flops = model.num_params(), meta["info"].get("train_flops")
-        st = self.task.structure()
-        self._neighbours = int(st.adjacency.sum(1).mean())
+        self.per_puzzle = per_puzzle(self.task)
+        self._pass_costs: dict = {}
 
     @property
     def threads(self) -> int:
@@ -81,14 +80,24 @@ class _NumpyNet:
         return cores()
 
     def flops(self, shape, passes: int, loops: int) -> float:
-        cells = int(np.prod(shape))
-        fixed = self.model.flops(0, cells, self._neighbours)
-        return passes * fixed + loops * (self.model.flops(1, cells, self._neighbours) - fixed)
+        """As NeuralSolver.flops: a pass's fixed part plus its loops', per grid shape."""
+        if shape not in self._pass_costs:
+            st = self.task.structure(shape)
+            cells = st.positions.shape[0]
+            neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
+            fixed = self.model.flops(0, cells, neighbours)
+            self._pass_costs[shape] = fixed, self.model.flops(1, cells, neighbours) - fixed
+        fixed, per_loop = self._pass_costs[shape]
+        return passes * fixed + loops * per_loop
 
     def run(self, values: np.ndarray, given: np.ndarray, loops: int, state=None, shape=None):
-        """(probabilities float32 (n, T, V), the core's final state) after `loops` loops from `state` (one grid
-        shape serves every grid: `shape` is not read)."""
-        logits, state = self.model(values, given, loops, state)
+        """(probabilities float32 (n, T, V), the core's final state) after `loops` loops from `state`; a task
+        whose structure differs per puzzle reads each grid's own, of `shape`."""
+        positions = graph = None
+        if self.per_puzzle:
+            st = self.task.structure(shape, np.asarray(values))
+            positions, graph = st.positions, st.neighbours
+        logits, state = self.model(values, given, loops, state, positions, graph)
         return _softmax(logits), state
 
 

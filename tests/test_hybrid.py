@@ -177,7 +177,7 @@ def test_the_hybrid_on_torch_and_on_numpy_agree():
     assert all(r.verified for r in results[0]) and [r.solution for r in results[0]] == [r.solution for r in results[1]]
 
 
-# ---------------------------------------------------------------- Kakuro: a structure per puzzle, on the torch network
+# ---------------------------------------------------------------- Kakuro: a structure per puzzle
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +195,8 @@ def kakuro_model(tmp_path_factory) -> Path:
     config = {**TINY_LOOPMDM, "n_values": 9, "tokens": task.tokens, "position_sizes": task.position_sizes,
               "slots": enc.SLOTS}
     path = tmp_path_factory.mktemp("kakuro-model") / "kakuro-loopmdm.safetensors"
-    save_model(path, LoopMDM(LoopMDMConfig(**config)), "loopmdm", "kakuro", config, {"train_config": {"grid": 8}})
+    c = LoopMDMConfig(**config)
+    save_model(path, LoopMDM(c), "loopmdm", "kakuro", c.to_dict(), {"train_config": {"grid": 8}})
     return path
 
 
@@ -237,7 +238,7 @@ def test_the_kakuro_hybrid_runs_each_puzzle_under_its_own_structure_and_shape(ka
 
     _, puzzles = _kakuro_file(tmp_path)
     h = hybrid.HybridSolver("kakuro", kakuro_model)
-    assert type(h.net).__name__ == "_TorchNet"  # the NumPy pass runs a Sudoku model's structure only
+    assert type(h.net).__name__ == "_NumpyNet"  # no torch on `csp solve kakuro`'s default path
     results = list(h.solve_screened(puzzles, unique=True))
     assert all(r.verified for r in results)
     task = KakuroTask()
@@ -260,3 +261,41 @@ def test_bench_sets_the_kakuro_hybrid_against_the_free_search_and_cpsat(kakuro_m
     assert rows["hybrid"]["solved"] == rows["cpsat"]["solved"] == 3 and rows["hybrid"]["budget"] == "search"
     assert rows["hybrid"]["median_free_nodes"] >= 0 and rows["hybrid"]["median_nodes"] >= 0
     assert rows["cpsat"]["median_nodes"] is None
+
+
+def test_the_numpy_network_is_the_torch_network_on_kakuro():
+    """The shipped Kakuro model in NumPy: each grid's own run features and neighbour table (slot biases, clue cells
+    that read as the last token and pin the top value), grids of several sizes, the same as the torch network."""
+    import torch
+
+    from csp_diffusion import models, numpy_loopmdm
+    from csp_diffusion.solver import shipped_checkpoint
+    from puzzles.kakuro import encoding as enc
+    from puzzles.kakuro import generator as gen
+
+    net, meta = numpy_loopmdm.load(None, "loopmdm", "kakuro")
+    model, _ = models.load(shipped_checkpoint("loopmdm", "kakuro"), "loopmdm", "kakuro")
+    task = KakuroTask()
+    for side in (7, 12, 17):
+        grids = np.stack([enc.encode(k) for k, _ in gen.generate(side, side, 3, seed=side)]).astype(np.int64)
+        given = grids > 0
+        st = task.structure((side, side), grids)
+        with torch.no_grad():
+            ref, ref_state = model(torch.as_tensor(grids), torch.as_tensor(given), torch.as_tensor(st.positions),
+                                   torch.as_tensor(st.neighbours), 4, return_state=True)
+        logits, state = net(grids, given, 4, None, st.positions, st.neighbours)
+        probs = lambda x: torch.as_tensor(np.asarray(x, np.float32)).softmax(-1).numpy()  # noqa: E731
+        assert np.abs(probs(logits) - ref.softmax(-1).numpy()).max() < 1e-4
+        assert np.abs(state - ref_state.numpy()).max() < 1e-3
+    assert net.num_params() == model.num_params()
+
+
+def test_the_kakuro_hybrid_solves_without_importing_torch():
+    import subprocess
+    import sys
+
+    check = ("import sys; from cli.app import app; from typer.testing import CliRunner; "
+             "r = CliRunner().invoke(app, sys.argv[1:]); print(r.exit_code, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", check, "solve", "kakuro", str(KAKURO_SAMPLE)],
+                         capture_output=True, text=True, cwd=str(Path(__file__).parents[1]))
+    assert out.stdout.split() == ["0", "False"], out.stderr
