@@ -1,15 +1,25 @@
 """AR-solver: the autoregressive baseline done right (Shah et al. 2024). A causal transformer that
-writes one (cell, value) step at a time and chooses the cell itself; it is trained on the order a
-propagation solver fills the grid (singles first, a guess only where it must; for mazes, the path as
-a walk from S), so at every step the next move is one the givens and the steps so far determine.
+writes one step at a time, a cell and then its value, and chooses the cell itself; it is trained on
+the order a propagation solver fills the grid (singles first, a guess only where it must; for mazes,
+the path as a walk from S), so at every step the next move is one the givens and the steps so far
+determine.
 
-The sequence is the puzzle (T cells, givens visible, unknowns as MASK, both directions of attention)
-then a start slot and the steps written so far. Slot j sees the whole puzzle and slots <= j and
-predicts step j: a score for every (cell, value) pair, from the slot's state and the cell's state in
-the puzzle part (an additive pointer: GELU(query + key) -> values), plus one "stop" score (a maze's
-walk ends before the grid is full; what is never written takes the task's `unwritten` value). Cells
-are identified as LoopMDM's are (row/column/box embeddings; for mazes row and column), and a step
-token is its cell's position plus its value. Given cells score -inf. Decoding is in decoders.py.
+The sequence is the puzzle (T cells, givens visible, unknowns as MASK, both directions of attention),
+a start token, then two tokens a step as Shah et al.'s sequences have a position then a value: the
+step's cell (its position) and its value (its position and value). Every step token sees the whole
+puzzle and the step tokens before it. The start token and each value token predict the next cell or
+"stop" (a pointer: a score for every cell from the token's state and the cell's state in the puzzle
+part, GELU(query + key) -> one score; a cell given or already written scores -inf; a maze's walk ends
+before the grid is full, and what is never written takes the task's `unwritten` value). Each cell
+token predicts its cell's value. Cells are identified as LoopMDM's are (row/column/box embeddings;
+for mazes row and column). Decoding (decoders.py) runs the network twice a step: the cell, then
+its value.
+
+An earlier version scored every (cell, value) pair with one pointer head and wrote a step as one
+token. Its value head collapsed: every value's weights turned parallel, its value given the cell
+stayed at chance (loss ln 9) through 1e14 training FLOPs while it learned which cell comes next
+(docs/results/compare.md). The value is now read from a token that knows its cell and sees every
+earlier step, as in Shah et al.'s sequences.
 """
 
 from __future__ import annotations
@@ -36,55 +46,94 @@ class ARSolver(Network):
         super().__init__()
         c = self.config = config
         self.embed = CellEmbedding(c.dim, c.tokens or c.n_values + 1, c.position_sizes, c.cells, False)
-        self.segment = nn.Embedding(2, c.dim)  # puzzle part, step part
+        self.segment = nn.Embedding(3, c.dim)  # puzzle part, a step's cell token, a step's value token
         self.start = nn.Parameter(torch.zeros(c.dim))
         self.blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio) for _ in range(c.layers))
         self.norm = RMSNorm(c.dim)
         self.query, self.key = nn.Linear(c.dim, c.dim), nn.Linear(c.dim, c.dim, bias=False)
+        self.pointer = nn.Linear(c.dim, 1)
         self.value_head = nn.Linear(c.dim, c.n_values)
         self.stop = nn.Linear(c.dim, 1)
         self.apply(self.init_weights)
 
     @staticmethod
     def mask(T: int, S: int, device) -> torch.Tensor:
-        """bool (T + S, T + S): puzzle <-> puzzle, step slot -> puzzle and earlier or same slots."""
+        """bool (T + S, T + S): puzzle <-> puzzle, step token -> puzzle and earlier or same step tokens."""
         m = torch.zeros(T + S, T + S, dtype=torch.bool, device=device)
         m[:, :T] = True
         m[T:, T:] = torch.tril(torch.ones(S, S, dtype=torch.bool, device=device))
         return m
 
-    def forward(self, puzzle: torch.Tensor, cells: torch.Tensor, values: torch.Tensor,
-                positions: torch.Tensor, last: bool = False) -> torch.Tensor:
-        """puzzle (B, T), 0 = unknown; cells, values (B, S): the steps written so far (cell -1: padding).
-        Returns logits (B, S + 1, T * n_values + 1): slot j scores step j over (cell, value) pairs,
-        flattened cell-major, and "stop" last. With `last`, only the last slot's (B, 1, ...): decoding
-        needs no more, and the pointer over every slot is (B, S + 1, T, dim) of memory."""
+    def _states(self, puzzle, cells, values, positions, pick=None):
+        """(grid states (B, T, dim), step-token states (B, 1 + 2S [+ 1], dim)): the start token, then each
+        step's cell token and value token; with `pick` (B,), one more cell token, the next step's cell."""
         B, T = puzzle.shape
-        S = cells.shape[1]
-        given = puzzle > 0
         at = positions[cells.clamp(min=0)]  # (B, S, axes)
-        steps = self.embed.value(values) + sum(emb(at[..., a]) for a, emb in enumerate(self.embed.axes))
-        x = torch.cat([
-            self.embed(puzzle, given, positions) + self.segment.weight[0],
-            torch.cat([self.start.expand(B, 1, -1), steps], dim=1) + self.segment.weight[1],
-        ], dim=1)
-        mask = self.mask(T, S + 1, puzzle.device)
+        where = sum(emb(at[..., a]) for a, emb in enumerate(self.embed.axes))  # (B, S, dim)
+        seg = self.segment.weight
+        tokens = torch.stack([where + seg[1], where + self.embed.value(values) + seg[2]], dim=2).flatten(1, 2)
+        parts = [self.embed(puzzle, puzzle > 0, positions) + seg[0], self.start.expand(B, 1, -1), tokens]
+        if pick is not None:
+            nxt = positions[pick]  # (B, axes)
+            parts.append((sum(emb(nxt[..., a]) for a, emb in enumerate(self.embed.axes)) + seg[1])[:, None])
+        x = torch.cat(parts, dim=1)
+        mask = self.mask(T, x.shape[1] - T, puzzle.device)
         for block in self.blocks:
             x = block(x, mask)
         x = self.norm(x)
-        slots, grid = (x[:, -1:] if last else x[:, T:]), x[:, :T]
-        scores = self.value_head(F.gelu(self.query(slots)[:, :, None] + self.key(grid)[:, None]))  # (B, S+1, T, V)
-        scores = scores.masked_fill(given[:, None, :, None], float("-inf"))
-        return torch.cat([scores.flatten(2), self.stop(slots)], dim=-1)
+        return x[:, :T], x[:, T:]
 
-    def flops(self, loops: int, cells: int, neighbours: int | None = None, steps: int | None = None,
-              last: bool = False) -> int:
-        """x2 multiply-adds of one forward pass over the puzzle and `steps` step slots (default: one per
-        cell and the start slot; `loops` is ignored): the blocks, the keys and queries, the pointer head
-        (on the last slot only with `last`, as decoding runs it)."""
+    def _cells(self, slots, grid, given, written):
+        """Logits (B, N, T + 1) of the next cell, then "stop", from N reading tokens."""
+        scores = self.pointer(F.gelu(self.query(slots)[:, :, None] + self.key(grid)[:, None]))[..., 0]
+        scores = scores.masked_fill(given[:, None] | written, float("-inf"))
+        return torch.cat([scores, self.stop(slots)], dim=-1)
+
+    @staticmethod
+    def written(cells: torch.Tensor, T: int) -> torch.Tensor:
+        """bool (B, S + 1, T): the cells written before each step (step j's prediction sees steps < j)."""
+        B, S = cells.shape
+        hit = F.one_hot(cells.clamp(min=0), T).bool() & (cells >= 0)[..., None]  # (B, S, T)
+        before = torch.cumsum(hit.int(), dim=1) > 0
+        return torch.cat([torch.zeros(B, 1, T, dtype=torch.bool, device=cells.device), before], dim=1)
+
+    def forward(self, puzzle: torch.Tensor, cells: torch.Tensor, values: torch.Tensor,
+                positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """puzzle (B, T), 0 = unknown; cells, values (B, S): the steps (cell -1: padding). Teacher forcing:
+        (cell logits (B, S + 1, T + 1): step j's cell, or "stop", read at the start token (j = 0) and at step
+        j - 1's value token; value logits (B, S, n_values): step j's value, read at its cell token)."""
+        T = puzzle.shape[1]
+        grid, steps = self._states(puzzle, cells, values, positions)
+        readers = torch.cat([steps[:, :1], steps[:, 2::2]], dim=1)  # the start token, each value token
+        return (self._cells(readers, grid, puzzle > 0, self.written(cells, T)),
+                self.value_head(steps[:, 1::2]))
+
+    def next_cell(self, puzzle, cells, values, positions) -> torch.Tensor:
+        """(B, T + 1): the next step's cell, or "stop", after the steps so far (decoding's first pass)."""
+        T = puzzle.shape[1]
+        grid, steps = self._states(puzzle, cells, values, positions)
+        return self._cells(steps[:, -1:], grid, puzzle > 0, self.written(cells, T)[:, -1:])[:, 0]
+
+    def next_value(self, puzzle, cells, values, positions, pick) -> torch.Tensor:
+        """(B, n_values): the value of the next step's cell `pick` (B,) (decoding's second pass)."""
+        return self.value_head(self._states(puzzle, cells, values, positions, pick)[1][:, -1])
+
+    def flops(self, loops: int, cells: int, neighbours: int | None = None, steps: int | None = None) -> int:
+        """x2 multiply-adds of one teacher-forced forward pass over the puzzle and `steps` steps (default: one per
+        cell; `loops` is ignored): the blocks over the puzzle, the start token and two tokens a step, the
+        pointer read at S + 1 tokens, the value head at S."""
         c, d = self.config, self.config.dim
-        s = cells + 1 if steps is None else steps
-        n = cells + s
-        heads = 1 if last else s
-        pointer = heads * cells * (d + 2 * d * c.n_values) + 2 * heads * d
-        return int(c.layers * block_flops(n, n, d, c.mlp_ratio) + 2 * (cells + s) * d * d + pointer)
+        s = cells if steps is None else steps
+        n = cells + 1 + 2 * s
+        reads = s + 1
+        pointer = reads * cells * (d + 2 * d) + 2 * reads * d * (d + 1) + 2 * cells * d * d
+        return int(c.layers * block_flops(n, n, d, c.mlp_ratio) + pointer + 2 * s * d * c.n_values)
+
+    def step_flops(self, cells: int, written: int) -> int:
+        """x2 multiply-adds of decoding one step after `written` steps: the pass that picks the cell (the pointer
+        on its last token) and the pass, one token longer, that reads the cell's value."""
+        c, d = self.config, self.config.dim
+        n = cells + 1 + 2 * written
+        pick = c.layers * block_flops(n, n, d, c.mlp_ratio) + cells * (d + 2 * d) + 2 * d * (d + 1) + 2 * cells * d * d
+        value = c.layers * block_flops(n + 1, n + 1, d, c.mlp_ratio) + 2 * d * c.n_values
+        return int(pick + value)

@@ -197,16 +197,21 @@ class ARSolverDecoder(_Sequence):
                 break
             budget.start()
             with self.amp():
-                logits = self.model(puzzle[act], cells[act], values[act], positions, last=True)[:, -1].float()
+                logits = self.model.next_cell(puzzle[act], cells[act], values[act], positions).float()
             g = grid[act]
-            scores = logits[:, :T * V].view(len(act), T, V).masked_fill((g > 0)[..., None], float("-inf"))
+            scores = logits[:, :T].masked_fill(g > 0, float("-inf"))
+            if not self.task.unwritten:  # a Sudoku is done only when every cell is written
+                logits[:, -1] = float("-inf")
+            pick = _pick(torch.cat([scores, logits[:, -1:]], dim=1), greedy[act], self.temperature(), gen)
+            write = pick < T
+            cell = pick.clamp(max=T - 1)
+            with self.amp():
+                v_logits = self.model.next_value(puzzle[act], cells[act], values[act], positions, cell).float()
             taken = rule.taken_all(g, V)
-            if taken is not None:
-                scores = scores.masked_fill(taken & ~taken.all(-1, keepdim=True), float("-inf"))
-            stop = logits[:, -1:] if self.task.unwritten else torch.full_like(logits[:, -1:], float("-inf"))
-            pick = _pick(torch.cat([scores.flatten(1), stop], dim=1), greedy[act], self.temperature(), gen)
-            write = pick < T * V
-            cell, value = (pick // V).clamp(max=T - 1), pick % V + 1
+            if taken is not None:  # never a value a peer holds, unless every value is one
+                held = taken[torch.arange(len(act), device=self.device), cell]
+                v_logits = v_logits.masked_fill(held & ~held.all(-1, keepdim=True), float("-inf"))
+            value = _pick(v_logits, greedy[act], self.temperature(), gen) + 1
             rows = act[write]
             grid[rows, cell[write]] = value[write]
             new_cells = torch.full((P, 1), -1, dtype=torch.long, device=self.device)
@@ -214,8 +219,8 @@ class ARSolverDecoder(_Sequence):
             new_cells[rows, 0], new_values[rows, 0] = cell[write], value[write]
             cells, values = torch.cat([cells, new_cells], 1), torch.cat([values, new_values], 1)
             a = act.cpu().numpy()
-            passes[a] += 1
-            flops[a] += self.model.flops(0, T, steps=t + 1, last=True)  # each pass is longer by one slot
+            passes[a] += 2  # the cell, then its value
+            flops[a] += self.model.step_flops(T, t)  # each step's passes are two tokens longer than the last
             steps[rows.cpu().numpy()] += 1
             done[act] = ~write | (grid[act] > 0).all(1) | torch.as_tensor(budget.charge(a), device=self.device)
             if on_step is not None and 0 in a:

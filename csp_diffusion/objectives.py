@@ -187,7 +187,8 @@ class ARObjective(Objective):
 
 
 class ARSolverObjective(Objective):
-    """Teacher forcing over the task's solver-order steps (cell, value), then "stop"."""
+    """Teacher forcing over the task's solver-order steps: each step's cell (then "stop") and its value, the
+    two cross-entropies summed (a step's log-likelihood, as Shah et al.'s loss over a step's tokens)."""
 
     def step(self):
         puzzle, solution = self.batch()
@@ -195,15 +196,18 @@ class ARSolverObjective(Objective):
         n = (cells >= 0).sum(1)
         S = int(n.max())
         cells, values = cells[:, :S], values[:, :S]
-        T, V = puzzle.shape[1], self.task.n_values
-        target = np.full((len(cells), S + 1), -100, np.int64)
-        target[:, :S] = np.where(cells >= 0, cells * V + values - 1, -100)
-        target[np.arange(len(cells)), n] = T * V
-        cells_t, values_t, target_t = (torch.as_tensor(a, device=self.device) for a in (cells, values, target))
+        T = puzzle.shape[1]
+        where = np.where(cells >= 0, cells, -100)
+        target = np.concatenate([where, np.full((len(cells), 1), -100)], axis=1)
+        target[np.arange(len(cells)), n] = T  # "stop" after the last step
+        value_target = np.where(cells >= 0, values - 1, -100)
+        cells_t, values_t, target_t, value_t = (torch.as_tensor(a, device=self.device)
+                                                for a in (cells, values, target, value_target))
         with self.amp():
-            logits = self.net(puzzle, cells_t, values_t, self.positions)
-        loss = F.cross_entropy(logits.float().flatten(0, 1), target_t.flatten(), ignore_index=-100)
-        forward = self.model.flops(1, T, steps=S + 1)
+            cell_logits, value_logits = self.net(puzzle, cells_t, values_t, self.positions)
+        loss = F.cross_entropy(cell_logits.float().flatten(0, 1), target_t.flatten(), ignore_index=-100) \
+            + F.cross_entropy(value_logits.float().flatten(0, 1), value_t.flatten(), ignore_index=-100)
+        forward = self.model.flops(1, T, steps=S)
         return loss, self.batch_size * self.world * train_flops(forward, forward), {"steps": S}
 
 

@@ -29,7 +29,7 @@ def test_maze_steps_are_the_walk_from_start_to_goal():
     assert all(abs(a // side - b // side) + abs(a % side - b % side) == 1 for a, b in zip(route, route[1:]))
 
 
-def test_ar_solver_is_causal_over_steps_and_never_picks_a_given():
+def test_ar_solver_is_causal_over_steps_and_never_picks_a_given_or_written_cell():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
@@ -37,13 +37,36 @@ def test_ar_solver_is_causal_over_steps_and_never_picks_a_given():
     cells, values = task.solver_steps(p.astype(np.int64), s.astype(np.int64))
     puzzle, cells, values = (torch.as_tensor(a, dtype=torch.long) for a in (p, cells[:, :20], values[:, :20]))
     positions = torch.as_tensor(task.structure().positions)
-    a = model(puzzle, cells, values, positions)
+    a_cells, a_values = model(puzzle, cells, values, positions)
+    assert a_cells.shape == (1, 21, 82) and a_values.shape == (1, 20, 9)
     changed = values.clone()
     changed[0, 10:] = changed[0, 10:] % 9 + 1
-    b = model(puzzle, cells, changed, positions)
-    assert torch.allclose(a[0, :11], b[0, :11], atol=1e-5) and not torch.allclose(a[0, 11:], b[0, 11:])
-    given = (puzzle[0] > 0).repeat_interleave(9)
-    assert torch.isinf(a[0, :, :-1][:, given]).all() and torch.isfinite(a[0, :, :-1][:, ~given]).all()
+    b_cells, b_values = model(puzzle, cells, changed, positions)
+    # step j's cell is read after step j - 1's value, its value after its own cell: values from step 10 on
+    # reach only what is read after them
+    for a, b in ((a_cells, b_cells), (a_values, b_values)):
+        assert torch.allclose(a[0, :11], b[0, :11], atol=1e-5) and not torch.allclose(a[0, 11:], b[0, 11:])
+    given = puzzle[0] > 0
+    assert torch.isinf(a_cells[0, :, :-1][:, given]).all() and torch.isfinite(a_cells[0, 0, :-1][~given]).all()
+    for j in range(1, 21):  # every cell written before step j is out of step j's reach
+        assert torch.isinf(a_cells[0, j, cells[0, :j]]).all()
+        if j < 20:
+            assert torch.isfinite(a_cells[0, j, cells[0, j]])
+
+
+def test_a_collapsed_value_head_cannot_hide_behind_the_cell_choice():
+    """The value is its own prediction: a model that knows the cell but not the value pays ln 9 a step."""
+    torch.manual_seed(0)
+    task = SudokuTask()
+    model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
+    p, s = task.make_pool(2, seed=0, workers=1, mix=("hard",))
+    cells, values = (torch.as_tensor(a) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
+    with torch.no_grad():
+        model.value_head.weight.zero_()
+        model.value_head.bias.zero_()
+        _, v = model(torch.as_tensor(p, dtype=torch.long), cells, values, torch.as_tensor(task.structure().positions))
+    ok = cells >= 0
+    assert abs(torch.nn.functional.cross_entropy(v[ok], values[ok] - 1).item() - np.log(9)) < 1e-5
 
 
 def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
@@ -55,18 +78,22 @@ def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
     for o, p in zip(out, puzzles):
         assert o.steps == (p == 0).sum() and (o.values[p > 0] == p[p > 0]).all()
         assert o.verified == task.verify(p, o.values)
-        # inference FLOPs: pass t runs the puzzle and t + 1 slots, the pointer on the last slot only
-        assert o.extra["flops"] == sum(model.flops(0, 81, steps=t + 1, last=True) for t in range(o.steps))
-        assert model.flops(0, 81, steps=5, last=True) < model.flops(0, 81, steps=5) < model.flops(0, 81)
+        # inference FLOPs: step t runs the puzzle, the start token and 2t step tokens to pick the cell, then one
+        # token more to read its value
+        assert o.extra["flops"] == sum(model.step_flops(81, t) for t in range(o.steps))
+        assert model.flops(0, 81, steps=5) < model.flops(0, 81) < sum(model.step_flops(81, t) for t in range(81))
 
 
-def test_ar_solver_last_slot_alone_matches_the_full_forward():
+def test_ar_solver_decoding_passes_match_the_teacher_forced_forward():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
     p, s = task.make_pool(2, seed=0, workers=1, mix=("hard",))
-    cells, values = (torch.as_tensor(a[:, :7]) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
+    cells, values = (torch.as_tensor(a[:, :8]) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
     positions = torch.as_tensor(task.structure().positions)
     puzzle = torch.as_tensor(p, dtype=torch.long)
-    full, last = model(puzzle, cells, values, positions), model(puzzle, cells, values, positions, last=True)
-    assert last.shape[1] == 1 and torch.allclose(full[:, -1:], last, atol=1e-5)
+    cell_logits, value_logits = model(puzzle, cells, values, positions)
+    with torch.no_grad():
+        nxt = model.next_cell(puzzle, cells[:, :7], values[:, :7], positions)
+        val = model.next_value(puzzle, cells[:, :7], values[:, :7], positions, cells[:, 7])
+    assert torch.allclose(cell_logits[:, 7], nxt, atol=1e-5) and torch.allclose(value_logits[:, 7], val, atol=1e-5)

@@ -307,11 +307,12 @@ def _written(study: Study, task, rows: list[dict], out: Path) -> dict:
     return results
 
 
-_TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size", "lrs")
+_TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size")
 
 
 def _recorded(study: Study, out: Path) -> dict:
-    """{(variant, seed, budget, tier): row} of OUT/results.json when its study trained with the same settings."""
+    """{(variant, seed, budget, tier): row} of OUT/results.json when its study trained with the same settings, each
+    variant's rows kept while its width and learning rate are the study's (a variant swept again is run again)."""
     path = out / "results.json"
     if not path.is_file():
         return {}
@@ -322,9 +323,10 @@ def _recorded(study: Study, out: Path) -> dict:
     settings = saved.get("study", {})
     if any(settings.get(k) != getattr(study, k) for k in _TRAINING):
         return {}
-    same_width = {v for v, w in settings.get("widths", {}).items() if study.widths.get(v) == w}
+    same = {v for v, w in settings.get("widths", {}).items()
+            if study.widths.get(v) == w and settings.get("lrs", {}).get(v) == study.lrs.get(v)}
     return {(r["variant"], r["seed"], r["budget_flops"], r.get("tier")): r for r in saved.get("rows", [])
-            if r["variant"] in same_width}
+            if r["variant"] in same}
 
 
 def _key(study: Study, pset: Tier) -> dict:

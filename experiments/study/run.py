@@ -50,8 +50,8 @@ SWEPT = {"mdm-same-params": "loopmdm", "mdm-same-compute": "loopmdm", "loopmdm-m
 
 def lrs(variants: tuple[str, ...]) -> dict:
     """Each variant's learning rate: its sweep's best at the sweep's largest budget (most solved, then the lower
-    loss), or the rate of the swept variant it belongs with (SWEPT). Refuses to guess one the sweep has not
-    finished (run experiments/study/lr_sweep.py first)."""
+    loss), or the rate of the swept variant it belongs with (SWEPT). A variant whose sweep has not finished gets
+    none (the study waits for it: run experiments/study/lr_sweep.py); refuses to run with no variant ready."""
     path = ROOT / "results" / "study" / "lr-sweep.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
     top = max((r["budget"] for r in rows), default=None)
@@ -65,13 +65,9 @@ def lrs(variants: tuple[str, ...]) -> dict:
             best[r["variant"]] = (key, r["lr"])
     from lr_sweep import LRS
 
-    out = {}
-    for name in variants:
-        swept = SWEPT.get(name, name)
-        if tried.get(swept) != set(LRS):
-            raise SystemExit(f"error: the learning-rate sweep has not finished {swept} (tried {sorted(tried.get(swept, []))}"
-                             f" of {list(LRS)}): run experiments/study/lr_sweep.py first")
-        out[name] = best[swept][1]
+    out = {name: best[SWEPT.get(name, name)][1] for name in variants if tried.get(SWEPT.get(name, name)) == set(LRS)}
+    if not out:
+        raise SystemExit("error: the learning-rate sweep has finished no variant: run experiments/study/lr_sweep.py first")
     return out
 
 
@@ -87,7 +83,13 @@ def main() -> None:
         if not FORUM.is_file():
             raise SystemExit(f"error: {FORUM} is missing: the study's hardest tier is its first 500 puzzles")
         tiers = (*ladder, f"forum={FORUM}")
-    study = Study(task=args.task, lrs=lrs(plan["variants"]), tiers=tiers, **plan)
+    rates = lrs(plan["variants"])
+    waiting = [v for v in plan["variants"] if v not in rates]
+    if waiting:
+        print(f"waiting for the learning-rate sweep (experiments/study/lr_sweep.py), not run yet: {', '.join(waiting)}",
+              flush=True)
+    study = Study(task=args.task, lrs=rates, tiers=tiers, **{**plan, "variants": tuple(v for v in plan["variants"]
+                                                                                         if v in rates)})
     print(f"learning rates: {study.lrs}", flush=True)
     out = ROOT / "results" / "study" / args.task
 
