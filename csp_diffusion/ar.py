@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm, fix_givens
+from csp_diffusion.blocks import Block, CellEmbedding, KeptKeys, RMSNorm, fix_givens
 from csp_diffusion.network import ModelConfig, Network, block_flops
 
 
@@ -65,8 +65,39 @@ class AR(Network):
         logits = self.head(self.norm(x[:, T:]))
         return fix_givens(logits, puzzle, given)
 
+    def decoding(self, puzzle: torch.Tensor, positions: torch.Tensor) -> Decoding:
+        """A decoding of `puzzle` (B, T) cell by cell that keeps every layer's keys and values (blocks.KeptKeys):
+        each cell's logits from one new token, the same as the whole forward pass gives them."""
+        return Decoding(self, puzzle, positions)
+
     def flops(self, loops: int, cells: int, neighbours: int | None = None) -> int:
         """x2 multiply-adds of one full forward pass (2T tokens; `loops` is ignored)."""
         c, d, n = self.config, self.config.dim, 2 * cells
         per_block = block_flops(n, n, d, c.mlp_ratio)
         return int(c.layers * per_block + 2 * cells * d * c.n_values)
+
+
+class Decoding:
+    """Row-major decoding with every layer's keys and values kept: `next` runs answer slot t (the value written for
+    cell t - 1, at cell t's position) for the live `rows` and returns cell t's logits; t advances each call."""
+
+    def __init__(self, model: AR, puzzle: torch.Tensor, positions: torch.Tensor):
+        self.model, self.puzzle, self.positions, self.t = model, puzzle, positions, 0
+        B, T = puzzle.shape
+        self.kept = KeptKeys(model.blocks, model.embed(puzzle, puzzle > 0, positions) + model.segment.weight[0], 2 * T)
+
+    def next(self, rows: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+        """(b, n_values): cell t's logits for `rows`, `previous` (b,) the value written at cell t - 1 (0 at t = 0)."""
+        m, t = self.model, self.t
+        e = m.embed
+        token = (e.value(previous.clamp(max=e.value.num_embeddings - 1)) + e.given.weight[0]
+                 + sum(emb(self.positions[t, a]) for a, emb in enumerate(e.axes)) + m.segment.weight[1])
+        logits = m.head(m.norm(self.kept.append(token.expand(len(rows), -1) if token.dim() == 1 else token, rows)))
+        self.t += 1
+        puzzle = self.puzzle[rows, t:t + 1]
+        return fix_givens(logits[:, None], puzzle, puzzle > 0)[:, 0]
+
+    def flops(self, cells: int) -> int:
+        """x2 multiply-adds of one `next`: a token through the blocks, attending to the puzzle and the slots so far."""
+        c, d = self.model.config, self.model.config.dim
+        return int(c.layers * block_flops(1, cells + self.t, d, c.mlp_ratio) + 2 * d * c.n_values)

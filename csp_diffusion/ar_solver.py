@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from csp_diffusion.blocks import Block, CellEmbedding, RMSNorm
+from csp_diffusion.blocks import Block, CellEmbedding, KeptKeys, RMSNorm
 from csp_diffusion.network import ModelConfig, Network, block_flops
 
 
@@ -108,15 +108,10 @@ class ARSolver(Network):
         return (self._cells(readers, grid, puzzle > 0, self.written(cells, T)),
                 self.value_head(steps[:, 1::2]))
 
-    def next_cell(self, puzzle, cells, values, positions) -> torch.Tensor:
-        """(B, T + 1): the next step's cell, or "stop", after the steps so far (decoding's first pass)."""
-        T = puzzle.shape[1]
-        grid, steps = self._states(puzzle, cells, values, positions)
-        return self._cells(steps[:, -1:], grid, puzzle > 0, self.written(cells, T)[:, -1:])[:, 0]
-
-    def next_value(self, puzzle, cells, values, positions, pick) -> torch.Tensor:
-        """(B, n_values): the value of the next step's cell `pick` (B,) (decoding's second pass)."""
-        return self.value_head(self._states(puzzle, cells, values, positions, pick)[1][:, -1])
+    def decoding(self, puzzle: torch.Tensor, positions: torch.Tensor, steps: int) -> Decoding:
+        """A decoding of `puzzle` (B, T) for up to `steps` steps that keeps every layer's keys and values: each
+        pass runs one new token, as the teacher-forced forward computes it (the same logits)."""
+        return Decoding(self, puzzle, positions, steps)
 
     def flops(self, loops: int, cells: int, neighbours: int | None = None, steps: int | None = None) -> int:
         """x2 multiply-adds of one teacher-forced forward pass over the puzzle and `steps` steps (default: one per
@@ -129,11 +124,62 @@ class ARSolver(Network):
         pointer = reads * cells * (d + 2 * d) + 2 * reads * d * (d + 1) + 2 * cells * d * d
         return int(c.layers * block_flops(n, n, d, c.mlp_ratio) + pointer + 2 * s * d * c.n_values)
 
-    def step_flops(self, cells: int, written: int) -> int:
-        """x2 multiply-adds of decoding one step after `written` steps: the pass that picks the cell (the pointer
-        on its last token) and the pass, one token longer, that reads the cell's value."""
+    def prefix_flops(self, cells: int) -> int:
+        """x2 multiply-adds of a decoding's first pass: the puzzle and the start token through the blocks, and
+        the pointer's keys of every cell."""
         c, d = self.config, self.config.dim
-        n = cells + 1 + 2 * written
-        pick = c.layers * block_flops(n, n, d, c.mlp_ratio) + cells * (d + 2 * d) + 2 * d * (d + 1) + 2 * cells * d * d
-        value = c.layers * block_flops(n + 1, n + 1, d, c.mlp_ratio) + 2 * d * c.n_values
-        return int(pick + value)
+        return int(c.layers * block_flops(cells + 1, cells + 1, d, c.mlp_ratio) + 2 * cells * d * d)
+
+    def step_flops(self, cells: int, written: int) -> int:
+        """x2 multiply-adds of decoding one step after `written` steps, the keys and values of every earlier token
+        kept (`Decoding`): the next cell read from the last token (the pointer over every cell), then the cell's
+        token through the blocks and its value read, then its value token through the blocks."""
+        c, d = self.config, self.config.dim
+        n = cells + 1 + 2 * written  # the tokens the step's first new token attends to, itself included
+
+        def token(attended: int) -> int:  # one new token through every block
+            return c.layers * block_flops(1, attended, d, c.mlp_ratio)
+
+        return int(self.pointer_flops(cells) + token(n + 1) + 2 * d * c.n_values + token(n + 2))
+
+    def pointer_flops(self, cells: int) -> int:
+        """x2 multiply-adds of reading the next cell, or "stop", from one token's state."""
+        d = self.config.dim
+        return int(cells * (d + 2 * d) + 2 * d * (d + 1))
+
+
+class Decoding:
+    """An AR-solver decoding with every layer's keys and values kept (blocks.KeptKeys), so each pass runs one new
+    token instead of the whole sequence, with the same logits. `rows` selects the live rows."""
+
+    def __init__(self, model: ARSolver, puzzle: torch.Tensor, positions: torch.Tensor, steps: int):
+        self.model, self.positions, self.given = model, positions, puzzle > 0
+        B, T = puzzle.shape
+        x = model.embed(puzzle, self.given, positions) + model.segment.weight[0]
+        self.kept = KeptKeys(model.blocks, x, T + 1 + 2 * steps)
+        self.grid_keys = model.key(model.norm(self.kept.prefix))  # (B, T, dim): the pointer's keys
+        self.written = torch.zeros(B, T, dtype=torch.bool, device=puzzle.device)
+        self.last = model.norm(self.kept.append(model.start.expand(B, -1), torch.arange(B, device=puzzle.device)))
+
+    def _where(self, cell: torch.Tensor) -> torch.Tensor:
+        at = self.positions[cell]
+        return sum(emb(at[..., a]) for a, emb in enumerate(self.model.embed.axes))
+
+    def next_cell(self, rows: torch.Tensor) -> torch.Tensor:
+        """(b, T + 1): the next cell of `rows`, or "stop", read from their last token."""
+        m = self.model
+        scores = m.pointer(F.gelu(m.query(self.last[rows])[:, None] + self.grid_keys[rows]))[..., 0]
+        scores = scores.masked_fill(self.given[rows] | self.written[rows], float("-inf"))
+        return torch.cat([scores, m.stop(self.last[rows])], dim=-1)
+
+    def next_value(self, rows: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """(b, n_values): the value of `cell` (b,), its cell token of `rows` run."""
+        m = self.model
+        return m.value_head(m.norm(self.kept.append(self._where(cell) + m.segment.weight[1], rows)))
+
+    def write(self, rows: torch.Tensor, cell: torch.Tensor, value: torch.Tensor) -> None:
+        """The step (cell, value) of `rows`: its value token run, read for the next cell after it."""
+        m = self.model
+        self.written[rows, cell] = True
+        token = self._where(cell) + m.embed.value(value) + m.segment.weight[2]
+        self.last[rows] = m.norm(self.kept.append(token, rows))

@@ -138,6 +138,48 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+class KeptKeys:
+    """Causal decoding over `blocks` (Block) with every layer's keys and values kept: a prefix (a puzzle, attending
+    to itself in both directions) runs once, then each `append` runs one new token per row through the blocks,
+    attending to the prefix and every token appended before it and to itself: what the whole sequence under a
+    causal mask gives that token, at the cost of one token. Every row appends at the same position (the decoders'
+    live rows advance together); `rows` picks the rows that take part."""
+
+    def __init__(self, blocks: nn.ModuleList, x: torch.Tensor, size: int):
+        """x (B, T, dim): the prefix's input; `size`: the most tokens, prefix included."""
+        B, T, C = x.shape
+        H = blocks[0].attn.heads
+        self.blocks = blocks
+        self.keys = [x.new_zeros((B, H, size, C // H), dtype=torch.float32) for _ in blocks]
+        self.values = [torch.zeros_like(k) for k in self.keys]
+        self.n = 0  # the tokens kept so far
+        self.prefix = self._run(x, torch.arange(B, device=x.device), torch.ones(T, T, dtype=torch.bool, device=x.device))
+
+    def append(self, token: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """token (b, dim) of `rows` -> its output (b, dim) after the blocks (before any final norm)."""
+        mask = torch.ones(1, self.n + 1, dtype=torch.bool, device=token.device)
+        return self._run(token[:, None], rows, mask)[:, 0]
+
+    def _run(self, x: torch.Tensor, rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, m, C = x.shape
+        at, every = self.n, len(rows) == len(self.keys[0])  # every row: slices, not gathered copies
+        for i, block in enumerate(self.blocks):
+            H = block.attn.heads
+            q, k, v = block.attn.qkv(block.norm1(x)).view(b, m, 3, H, C // H).permute(2, 0, 3, 1, 4)
+            K, V = self.keys[i], self.values[i]
+            if every:
+                K[:, :, at:at + m], V[:, :, at:at + m] = k.float(), v.float()
+                keys, values = K[:, :, :at + m], V[:, :, :at + m]
+            else:
+                K[rows, :, at:at + m], V[rows, :, at:at + m] = k.float(), v.float()
+                keys, values = K[rows, :, :at + m], V[rows, :, :at + m]
+            y = F.scaled_dot_product_attention(q, keys.to(q.dtype), values.to(q.dtype), attn_mask=mask)
+            x = x + block.attn.out(y.transpose(1, 2).reshape(b, m, C))
+            x = x + block.mlp(block.norm2(x))
+        self.n += m
+        return x
+
+
 class MixerBlock(nn.Module):
     """A pre-norm MLP-mixer block (TRM's Sudoku variant): an MLP across the cells (the same for every channel)
     in place of attention, then the channel MLP. It needs a fixed number of cells and ignores the graph."""

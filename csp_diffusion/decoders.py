@@ -148,26 +148,28 @@ class ARDecoder(_Sequence):
         rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules, positions)
         calls = np.zeros(P, int)
         live = np.ones(P, dtype=bool)  # rows whose puzzle has time left
+        with self.amp():
+            run = self.model.decoding(puzzle, positions)  # every slot one new token (the keys kept)
         for t in range(T):
             given = puzzle[:, t] > 0
             answer[:, t] = torch.where(given, puzzle[:, t], answer[:, t])
-            if given.all():
-                continue
             act = np.flatnonzero(live)
             if len(act) == 0:
                 break
             budget.start()
             rows = torch.as_tensor(act, device=self.device)
+            previous = answer[rows, t - 1] if t else torch.zeros_like(rows)
             with self.amp():
-                logits = self.model(puzzle[rows], answer[rows], positions)[:, t].float()
+                logits = run.next(rows, previous).float()  # slot t runs even for a given cell: later slots see it
             calls[act] += 1
-            taken = rule.taken(torch.where(puzzle[rows] > 0, puzzle[rows], answer[rows]), t, logits.shape[-1])
-            if taken is not None:  # a given keeps its value (its one finite logit) whatever the rest holds
-                logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True) & ~given[rows, None], float("-inf"))
-            answer[rows, t] = torch.where(given[rows], puzzle[rows, t],
-                                          _pick(logits, greedy[rows], self.temperature(), gen) + 1)
+            if not given.all():
+                taken = rule.taken(torch.where(puzzle[rows] > 0, puzzle[rows], answer[rows]), t, logits.shape[-1])
+                if taken is not None:  # a given keeps its value (its one finite logit) whatever the rest holds
+                    logits = logits.masked_fill(taken & ~taken.all(-1, keepdim=True) & ~given[rows, None], float("-inf"))
+                answer[rows, t] = torch.where(given[rows], puzzle[rows, t],
+                                              _pick(logits, greedy[rows], self.temperature(), gen) + 1)
             live[act[budget.charge(act)]] = False
-            if on_step is not None:
+            if on_step is not None and not given.all():
                 now = np.zeros(T, bool)
                 now[t] = True
                 on_step(State(answer[0].cpu().numpy(), (puzzle[0] > 0).cpu().numpy(), now, np.zeros(T, bool), t + 1, 1))
@@ -187,17 +189,20 @@ class ARSolverDecoder(_Sequence):
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         grid = puzzle.clone()
         rule = rule_for(self.task, torch.as_tensor(structure.graph, device=self.device), self.config.rules, positions)
-        cells = torch.zeros(P, 0, dtype=torch.long, device=self.device)
-        values = torch.zeros_like(cells)
         done = (grid > 0).all(1)
         steps, passes, flops = np.zeros(P, int), np.zeros(P, int), np.zeros(P)
-        for t in range(int((puzzle == 0).sum(1).max())):
+        blanks = int((puzzle == 0).sum(1).max())
+        with self.amp():
+            run = self.model.decoding(puzzle, positions, blanks)
+        flops += self.model.prefix_flops(T)
+        passes += 1  # the puzzle and the start token
+        for t in range(blanks):
             act = torch.nonzero(~done).flatten()
             if len(act) == 0:
                 break
             budget.start()
             with self.amp():
-                logits = self.model.next_cell(puzzle[act], cells[act], values[act], positions).float()
+                logits = run.next_cell(act).float()
             g = grid[act]
             scores = logits[:, :T].masked_fill(g > 0, float("-inf"))
             if not self.task.unwritten:  # a Sudoku is done only when every cell is written
@@ -205,27 +210,27 @@ class ARSolverDecoder(_Sequence):
             pick = _pick(torch.cat([scores, logits[:, -1:]], dim=1), greedy[act], self.temperature(), gen)
             write = pick < T
             cell = pick.clamp(max=T - 1)
-            with self.amp():
-                v_logits = self.model.next_value(puzzle[act], cells[act], values[act], positions, cell).float()
-            taken = rule.taken_all(g, V)
-            if taken is not None:  # never a value a peer holds, unless every value is one
-                held = taken[torch.arange(len(act), device=self.device), cell]
-                v_logits = v_logits.masked_fill(held & ~held.all(-1, keepdim=True), float("-inf"))
-            value = _pick(v_logits, greedy[act], self.temperature(), gen) + 1
-            rows = act[write]
-            grid[rows, cell[write]] = value[write]
-            new_cells = torch.full((P, 1), -1, dtype=torch.long, device=self.device)
-            new_values = torch.zeros_like(new_cells)
-            new_cells[rows, 0], new_values[rows, 0] = cell[write], value[write]
-            cells, values = torch.cat([cells, new_cells], 1), torch.cat([values, new_values], 1)
-            a = act.cpu().numpy()
-            passes[a] += 2  # the cell, then its value
-            flops[a] += self.model.step_flops(T, t)  # each step's passes are two tokens longer than the last
-            steps[rows.cpu().numpy()] += 1
+            rows, cell, g = act[write], cell[write], g[write]  # a row that stops is done: no value to read
+            if len(rows):
+                with self.amp():
+                    v_logits = run.next_value(rows, cell).float()
+                taken = rule.taken_all(g, V)
+                if taken is not None:  # never a value a peer holds, unless every value is one
+                    held = taken[torch.arange(len(rows), device=self.device), cell]
+                    v_logits = v_logits.masked_fill(held & ~held.all(-1, keepdim=True), float("-inf"))
+                value = _pick(v_logits, greedy[rows], self.temperature(), gen) + 1
+                grid[rows, cell] = value
+                with self.amp():
+                    run.write(rows, cell, value)
+            a, w = act.cpu().numpy(), rows.cpu().numpy()
+            passes[w] += 2  # the cell's token, then its value's, through the network
+            flops[a[~write.cpu().numpy()]] += self.model.pointer_flops(T)  # a row that stops read only its next cell
+            flops[w] += self.model.step_flops(T, t)  # each step's tokens attend to two more than the last's
+            steps[w] += 1
             done[act] = ~write | (grid[act] > 0).all(1) | torch.as_tensor(budget.charge(a), device=self.device)
             if on_step is not None and 0 in a:
                 now = np.zeros(T, bool)
-                if bool(write[0]) and a[0] == 0:
+                if len(w) and w[0] == 0:
                     now[int(cell[0])] = True
                 on_step(State(grid[0].cpu().numpy(), (puzzle[0] > 0).cpu().numpy(), now, np.zeros(T, bool), t + 1, 1))
         out = torch.where(grid == 0, torch.full_like(grid, self.task.unwritten), grid).cpu().numpy()

@@ -29,7 +29,8 @@ import numpy as np
 from numba import njit
 
 PIECE = 32  # grids per piece: their activations (2,592 cells x 512 floats) stay in cache
-MASK_FLOATS = 2**22  # at most this many floats in a piece's attention mask (16 MiB): fewer grids a piece when large
+MASK_FLOATS = 2**22  # at most this many floats in each block's attention mask of a piece (16 MiB): fewer grids a
+# piece on large grids
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _gelu_flat(x, e, out):

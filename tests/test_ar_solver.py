@@ -78,22 +78,28 @@ def test_ar_solver_decoding_fills_each_cell_once_with_legal_values():
     for o, p in zip(out, puzzles):
         assert o.steps == (p == 0).sum() and (o.values[p > 0] == p[p > 0]).all()
         assert o.verified == task.verify(p, o.values)
-        # inference FLOPs: step t runs the puzzle, the start token and 2t step tokens to pick the cell, then one
-        # token more to read its value
-        assert o.extra["flops"] == sum(model.step_flops(81, t) for t in range(o.steps))
-        assert model.flops(0, 81, steps=5) < model.flops(0, 81) < sum(model.step_flops(81, t) for t in range(81))
+        # inference FLOPs, every earlier token's keys and values kept: the puzzle once, then per step the pointer
+        # and two new tokens
+        assert o.extra["flops"] == model.prefix_flops(81) + sum(model.step_flops(81, t) for t in range(o.steps))
+        assert o.extra["passes"] == 1 + 2 * o.steps
+    assert sum(model.step_flops(81, t) for t in range(60)) < model.flops(0, 81, steps=60)  # cheaper than training's
 
 
-def test_ar_solver_decoding_passes_match_the_teacher_forced_forward():
+def test_the_kept_keys_decoding_reads_what_the_teacher_forced_forward_does():
     torch.manual_seed(0)
     task = SudokuTask()
     model = ARSolver(ARSolverConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
-    p, s = task.make_pool(2, seed=0, workers=1, mix=("hard",))
+    p, s = task.make_pool(3, seed=0, workers=1, mix=("hard",))
     cells, values = (torch.as_tensor(a[:, :8]) for a in task.solver_steps(p.astype(np.int64), s.astype(np.int64)))
     positions = torch.as_tensor(task.structure().positions)
     puzzle = torch.as_tensor(p, dtype=torch.long)
-    cell_logits, value_logits = model(puzzle, cells, values, positions)
     with torch.no_grad():
-        nxt = model.next_cell(puzzle, cells[:, :7], values[:, :7], positions)
-        val = model.next_value(puzzle, cells[:, :7], values[:, :7], positions, cells[:, 7])
-    assert torch.allclose(cell_logits[:, 7], nxt, atol=1e-5) and torch.allclose(value_logits[:, 7], val, atol=1e-5)
+        cell_logits, value_logits = model(puzzle, cells, values, positions)
+        run = model.decoding(puzzle, positions, 8)
+        every, some = torch.arange(3), torch.tensor([0, 2])
+        for j in range(8):
+            rows = every if j < 4 else some  # row 1 stops after four steps: the others go on alone
+            assert torch.allclose(run.next_cell(rows), cell_logits[rows, j], atol=1e-4)
+            assert torch.allclose(run.next_value(rows, cells[rows, j]), value_logits[rows, j], atol=1e-4)
+            run.write(rows, cells[rows, j], values[rows, j])
+        assert torch.allclose(run.next_cell(some), cell_logits[some, 8], atol=1e-4)

@@ -119,3 +119,23 @@ def test_ar_trains_on_mazes_with_row_column_positions_and_refuses_grids_it_canno
     ok, too_big = list(solver.solve([small, big]))
     assert ok.error != too_big.error and ok.extra["steps"] > 0
     assert not too_big.verified and "larger than this ar model addresses" in too_big.error
+
+
+def test_ar_decoding_with_kept_keys_reads_what_the_whole_forward_pass_does():
+    torch.manual_seed(0)
+    task = SudokuTask()
+    model = AR(ARConfig(**TINY, n_values=9, position_sizes=task.axes)).eval()
+    p, s = task.make_pool(3, seed=0, workers=1, mix=("hard",))
+    puzzle, answer = torch.as_tensor(p, dtype=torch.long), torch.as_tensor(s, dtype=torch.long)
+    positions = torch.as_tensor(task.structure().positions)
+    with torch.no_grad():
+        full = model(puzzle, answer, positions)
+        run = model.decoding(puzzle, positions)
+        every, some = torch.arange(3), torch.tensor([0, 2])
+        for t in range(81):
+            rows = every if t < 40 else some  # row 1 runs out of time at cell 40: the others go on alone
+            previous = answer[rows, t - 1] if t else torch.zeros(len(rows), dtype=torch.long)
+            step = run.next(rows, previous)
+            finite = torch.isfinite(full[rows, t])
+            assert (torch.isfinite(step) == finite).all()
+            assert torch.allclose(step[finite], full[rows, t][finite], atol=1e-4)

@@ -310,17 +310,22 @@ def test_processes_sharing_a_study_take_the_runs_no_other_holds_and_keep_each_ot
     assert [r["variant"] for r in saved["rows"]] == ["loopmdm", "mdm-same-params"]
 
 
-def test_a_variant_swept_again_loses_its_rows_and_no_other_does(tmp_path):
+def test_a_variant_swept_again_or_rebuilt_loses_its_rows_and_no_other_does(tmp_path):
     from dataclasses import asdict
 
     from csp_diffusion.study.runs import _recorded
 
     old = Study(task="sudoku", variants=("loopmdm", "ar-solver"), lrs={"loopmdm": 1e-3, "ar-solver": 1e-3},
-                widths={"loopmdm": 64, "ar-solver": 70})
-    rows = [{"variant": v, "seed": 0, "budget_flops": 1e12, "tier": "easy"} for v in old.variants]
+                widths={"loopmdm": 64, "ar-solver": 70}, params={"loopmdm": 1000, "ar-solver": 990})
+    rows = [{"variant": v, "seed": 0, "budget_flops": 1e12, "tier": "easy", "params": old.params[v]}
+            for v in old.variants]
     (tmp_path / "results.json").write_text(json.dumps({"study": asdict(old), "rows": rows}))
-    again = Study(task="sudoku", variants=old.variants, lrs={"loopmdm": 1e-3, "ar-solver": 3e-4}, widths=old.widths)
-    assert set(k[0] for k in _recorded(again, tmp_path)) == {"loopmdm"}
-    assert set(k[0] for k in _recorded(old, tmp_path)) == {"loopmdm", "ar-solver"}
-    waiting = Study(task="sudoku", variants=("loopmdm",), lrs={"loopmdm": 1e-3}, widths={"loopmdm": 64})
-    assert set(k[0] for k in _recorded(waiting, tmp_path)) == {"loopmdm"}
+
+    def kept(**change):
+        return {k[0] for k in _recorded(Study(**{**old.__dict__, **change}), tmp_path)}
+
+    assert kept() == {"loopmdm", "ar-solver"}
+    assert kept(lrs={"loopmdm": 1e-3, "ar-solver": 3e-4}) == {"loopmdm"}  # swept again
+    assert kept(params={"loopmdm": 1000, "ar-solver": 995}) == {"loopmdm"}  # another network, the same width
+    # a variant waiting for its sweep is not in the study: its rows stay in the record as they are
+    assert kept(variants=("loopmdm",), lrs={"loopmdm": 1e-3}, widths={"loopmdm": 64}) == {"loopmdm", "ar-solver"}

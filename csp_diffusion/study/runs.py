@@ -86,6 +86,7 @@ class Study:
     pool_size: int = 20_000
     device: str | None = None
     widths: dict = field(default_factory=dict)  # filled in by run(): each variant's width
+    params: dict = field(default_factory=dict)  # filled in by run(): each variant's parameter count
     lrs: dict = field(default_factory=dict)  # learning rates by variant (or by model kind): the sweep's picks;
     # 1e-3 for one not given
 
@@ -157,10 +158,11 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     task = get_task(study.task)  # the study's task, resolved once for the run
     device = pick_device(study.device)
     widths = match_widths(study, task)
-    study.widths = {k: v[0] for k, v in widths.items()}
+    study.widths, study.params = {k: v[0] for k, v in widths.items()}, {k: v[1] for k, v in widths.items()}
     tiers = _tiers(task, study, on_event)
     recorded = _recorded(study, out)
     rows: list[dict] = []
+    refused: list[str] = []  # runs whose folders hold runs of other settings
     for seed in range(max(study.seeds_of(n) for n in study.variants)):
         for name in study.variants:
             if seed >= study.seeds_of(name):
@@ -177,8 +179,17 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
                 except UserError as e:  # another process has it: left to that one (its rows reach the record)
                     on_event({"event": "phase", "what": f"{name} seed {seed}: skipped ({e})"})
                     continue
+                try:
+                    _same_settings(folder, cfg, widths[name][1])
+                except UserError as e:  # that run is left as it is; the study goes on with the others, then says so
+                    on_event({"event": "phase", "what": f"{name} seed {seed}: skipped ({e})"})
+                    refused.append(str(e))
+                    continue
                 rows += _run_one(study, task, name, seed, cfg, folder, tiers, recorded, device, out, on_event)
-    return _write(study, task, rows, out)
+    results = _write(study, task, rows, out)
+    if refused:
+        raise UserError(refused[0] + (f" (and {len(refused) - 1} more runs)" if len(refused) > 1 else ""))
+    return results
 
 
 STUDY_LOCK = ".study-lock"
@@ -206,7 +217,8 @@ def rewrite(study: Study, out: Path) -> dict:
     """results.json, report.md and the plots written again from the record (nothing trained or scored): for a
     change in how the report reads the rows."""
     task = get_task(study.task)
-    study.widths = {k: v[0] for k, v in match_widths(study, task).items()}
+    widths = match_widths(study, task)
+    study.widths, study.params = {k: v[0] for k, v in widths.items()}, {k: v[1] for k, v in widths.items()}
     return _write(study, task, [], out)
 
 
@@ -312,7 +324,8 @@ _TRAINING = ("task", "k_max", "dim", "batch_size", "pool_size")
 
 def _recorded(study: Study, out: Path) -> dict:
     """{(variant, seed, budget, tier): row} of OUT/results.json when its study trained with the same settings, each
-    variant's rows kept while its width and learning rate are the study's (a variant swept again is run again)."""
+    variant's rows kept while its width, learning rate and parameter count (a changed network) are the study's; a
+    variant the study does not run now keeps its rows (one waiting for its learning-rate sweep)."""
     path = out / "results.json"
     if not path.is_file():
         return {}
@@ -325,8 +338,13 @@ def _recorded(study: Study, out: Path) -> dict:
         return {}
     same = {v for v, w in settings.get("widths", {}).items()
             if study.widths.get(v) == w and settings.get("lrs", {}).get(v) == study.lrs.get(v)}
-    return {(r["variant"], r["seed"], r["budget_flops"], r.get("tier")): r for r in saved.get("rows", [])
-            if r["variant"] in same}
+
+    def kept(r: dict) -> bool:  # a variant this study does not run (yet) keeps its rows as they are
+        if r["variant"] not in study.variants:
+            return True
+        return r["variant"] in same and study.params.get(r["variant"], r.get("params")) == r.get("params")
+
+    return {(r["variant"], r["seed"], r["budget_flops"], r.get("tier")): r for r in saved.get("rows", []) if kept(r)}
 
 
 def _key(study: Study, pset: Tier) -> dict:
@@ -350,13 +368,19 @@ _SETTINGS = ("model", "model_config", "flops", "seed", "batch_size", "pool_size"
              "ema", "beta2", "weight_decay", "snapshots", "grid")
 
 
-def _same_settings(folder: Path, cfg: TrainConfig) -> None:
+def _same_settings(folder: Path, cfg: TrainConfig, params: int | None = None) -> None:
     """UserError when the folder holds a run (finished or not) trained with other settings than the study's
-    now (another width, budget, batch...): it would be reused or resumed as if it were this one."""
+    now (another width, budget, batch..., or another network: `params`, its parameter count): it would be reused
+    or resumed as if it were this one."""
     if not (folder / "state.pt").is_file():
         return
     from csp_diffusion.checkpoint import load_state
 
+    log = folder / "log.jsonl"
+    first = json.loads(log.read_text().splitlines()[0]) if log.is_file() and log.stat().st_size else {}
+    if params is not None and first.get("params", params) != params:
+        raise UserError(f"{folder} holds a run of another network ({first['params']:,} parameters; the study's has "
+                        f"{params:,}): move it aside to train it again")
     saved = load_state(folder / "state.pt")["train_config"]
     want = asdict(cfg)
     differ = [k for k in _SETTINGS if saved.get(k) != want[k] and not (k == "model_config" and
@@ -436,9 +460,10 @@ def _scored(folder, name, seed, budget, tier, pset: Tier, study: Study, task, de
 
 
 def chance_loss(kind: str, task, cells: int) -> float:
-    """The cross-entropy of a uniform guess at what a kind predicts: a value per cell (AR-solver: a (cell, value)
-    step or "stop"). HRM's and TRM's logged loss adds their halting head's, so their gate is a little harder."""
-    return math.log(cells * task.n_values + 1) if kind == "ar-solver" else math.log(task.n_values)
+    """The cross-entropy of a uniform guess at what a kind predicts: a value per cell (AR-solver: a step's cell, or
+    "stop", and then its value, the two summed). HRM's and TRM's logged loss adds their halting head's, so their
+    gate is a little harder."""
+    return math.log((cells + 1) * task.n_values) if kind == "ar-solver" else math.log(task.n_values)
 
 
 def gates(rows: list[dict], study: Study, task) -> dict:
