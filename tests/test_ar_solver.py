@@ -103,3 +103,24 @@ def test_the_kept_keys_decoding_reads_what_the_teacher_forced_forward_does():
             assert torch.allclose(run.next_value(rows, cells[rows, j]), value_logits[rows, j], atol=1e-4)
             run.write(rows, cells[rows, j], values[rows, j])
         assert torch.allclose(run.next_cell(some), cell_logits[some, 8], atol=1e-4)
+
+
+def test_ar_solver_decodes_a_maze_walk_and_stops_with_the_rest_off_the_path():
+    """A maze's steps end with "stop": a row that stops reads no value and is charged the pointer alone."""
+    torch.manual_seed(0)
+    task = MazeTask()
+    m = maze.perfect(9, 9, np.random.default_rng(1))
+    puzzle, shape = task.encode(m)
+    st = task.structure(shape)
+    model = ARSolver(ARSolverConfig(**TINY, n_values=task.n_values, tokens=task.tokens,
+                                    position_sizes=(shape[0], shape[1]))).eval()
+    with torch.no_grad():
+        model.stop.bias.fill_(50.0)  # stop at once
+    out = ARSolverDecoder(model, task, SamplerConfig(rules=True), torch.device("cpu")).solve(puzzle[None], shape=shape)[0]
+    free = puzzle == 0
+    assert out.steps == 0 and (out.values[free] == task.unwritten).all()
+    assert out.extra["flops"] == model.prefix_flops(st.positions.shape[0]) + model.pointer_flops(st.positions.shape[0])
+    with torch.no_grad():
+        model.stop.bias.fill_(-50.0)  # never stop: every free cell written once
+    out = ARSolverDecoder(model, task, SamplerConfig(rules=True), torch.device("cpu")).solve(puzzle[None], shape=shape)[0]
+    assert out.steps == free.sum() and set(np.unique(out.values[free])) <= {task.ON, task.OFF}
