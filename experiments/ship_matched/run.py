@@ -4,6 +4,7 @@ row for that snapshot is its measurement; nothing is retrained. Refuses a kind w
 
     .venv/bin/python experiments/ship_matched/run.py --task sudoku            # results/study/sudoku, its largest budget
     .venv/bin/python experiments/ship_matched/run.py --task maze --flops 3e13
+    .venv/bin/python experiments/ship_matched/run.py --task sudoku --kinds loopmdm,hrm   # those scored so far
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ def main() -> None:
     parser.add_argument("--task", default="sudoku")
     parser.add_argument("--study", type=Path, help="the study folder (default results/study/TASK)")
     parser.add_argument("--flops", type=float, help="the budget (default the study's largest)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)} (default all)")
     args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    if not kinds or any(k not in KINDS for k in kinds):
+        parser.error(f"--kinds takes a comma-separated list of {', '.join(KINDS)}")
     out = args.study or ROOT / "results" / "study" / args.task
     saved = json.loads((out / "results.json").read_text())
     budget = args.flops or max(saved["study"]["budgets"])
     scored = {(r["variant"], r["seed"], r["budget_flops"]) for r in saved["rows"]}
-    for kind in KINDS:
+    for kind in kinds:
         path = out / "runs" / f"{kind}-seed0" / "snapshots" / f"{budget_name(budget)}.safetensors"
         if (kind, 0, budget) not in scored or not path.is_file():
             raise SystemExit(f"error: the study has no scored {kind} seed-0 snapshot at {budget:.3g} FLOPs yet")
-    for kind in KINDS:
+    for kind in kinds:
         target = SHIPPED / f"{args.task}-{kind}@{budget_name(budget)}.safetensors"
         shutil.copyfile(out / "runs" / f"{kind}-seed0" / "snapshots" / f"{budget_name(budget)}.safetensors", target)
         print(f"shipped {target.relative_to(ROOT)}", file=sys.stderr)
