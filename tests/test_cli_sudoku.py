@@ -23,8 +23,8 @@ SAMPLE = Path(__file__).resolve().parent.parent / "puzzles" / "data" / "sample.s
 
 runner = CliRunner()
 # the kinds, the shipped matched set (by file name), the hybrid, the oracles
-SUDOKU_SOLVERS = ("loopmdm", "ar", "ar-solver", "hrm", "trm", "ar-solver@1e13", "ar@1e13", "hrm@1e13", "hrm@1e14",
-                  "loopmdm@1e13", "loopmdm@1e14", "trm@1e13", "hybrid", "cpsat", "constraint")
+SUDOKU_SOLVERS = ("loopmdm", "ar", "ar-solver", "hrm", "trm", "ar-solver@1e13", "ar-solver@1e14", "ar@1e13", "hrm@1e13",
+                  "hrm@1e14", "loopmdm@1e13", "loopmdm@1e14", "trm@1e13", "trm@1e14", "hybrid", "cpsat", "constraint")
 
 
 def run(*args: str, input: str | None = None):
