@@ -329,3 +329,12 @@ def test_a_variant_swept_again_or_rebuilt_loses_its_rows_and_no_other_does(tmp_p
     assert kept(params={"loopmdm": 1000, "ar-solver": 995}) == {"loopmdm"}  # another network, the same width
     # a variant waiting for its sweep is not in the study: its rows stay in the record as they are
     assert kept(variants=("loopmdm",), lrs={"loopmdm": 1e-3}, widths={"loopmdm": 64}) == {"loopmdm", "ar-solver"}
+
+
+def test_rates_read_at_equal_optimizer_steps_interpolate_in_log_steps():
+    from csp_diffusion.study.report import at_steps
+
+    curve = [(100, 0.0), (1000, 0.5), (10000, 1.0)]
+    assert at_steps(curve, 100) == 0.0 and at_steps(curve, 1000) == 0.5 and at_steps(curve, 10000) == 1.0
+    assert abs(at_steps(curve, 316) - 0.25) < 0.01  # halfway in log steps
+    assert at_steps(curve, 99) is None and at_steps(curve, 10001) is None and at_steps([], 5) is None

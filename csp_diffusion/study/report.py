@@ -272,6 +272,44 @@ def to_target(rows: list[dict], variant: str, tier: str, target: float, decoder:
     return est, float(lo), float(hi)
 
 
+STEPS = (100, 300, 1000, 3000, 10000)  # the optimizer-step columns of the tables at equal steps
+
+
+def at_steps(points: list[tuple[int, float]], steps: int) -> float | None:
+    """A curve of (optimizer steps, rate) read at `steps`, linear in log steps between its points; None outside."""
+    points = sorted(points)
+    if not points or not points[0][0] <= steps <= points[-1][0]:
+        return None
+    for (s0, r0), (s1, r1) in zip(points, points[1:]):
+        if s0 <= steps <= s1:
+            w = 0.0 if s1 == s0 else (math.log(steps) - math.log(s0)) / (math.log(s1) - math.log(s0))
+            return r0 + w * (r1 - r0)
+    return points[0][1]
+
+
+def _at_steps(rows: list[dict], variants: list[str], decoders: list[str]) -> list[str]:
+    """One tier's table at equal optimizer steps: each variant's mean over seeds read off its curve against its
+    steps (its snapshots'), linear in log steps between them; "-" outside the steps its snapshots span."""
+    both = "argmax" in decoders and decoders[0] != "argmax"
+    lines = [f"At equal optimizer steps (the same rates read against each run's steps, linear in log steps between "
+             f"snapshots; {decoders[0]}" + (" / argmax" if both else "") + "):", "",
+             "| variant | " + " | ".join(f"{n:,} steps" for n in STEPS) + " |", "|---|" + "---|" * len(STEPS)]
+    for v in variants:
+        budgets = sorted({r["budget_flops"] for r in rows if r["variant"] == v})
+        curves = {d: [] for d in ((None, "argmax") if both else (None,))}
+        for b in budgets:
+            rs = [r for r in rows if r["variant"] == v and r["budget_flops"] == b]
+            n = statistics.fmean(r["steps"] for r in rs)
+            for d in curves:
+                curves[d].append((n, _mean_rate(rs, decoder=d)))
+        cells = []
+        for n in STEPS:
+            got = [at_steps(c, n) for c in curves.values()]
+            cells.append("-" if got[0] is None else " / ".join(f"{100 * g:.1f}" for g in got))
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _flops_text(x: float) -> str:
     return "not reached" if math.isinf(x) else "-" if math.isnan(x) else _budget(x)
 
@@ -333,6 +371,7 @@ def report(results: dict) -> str:
                 reach.append(f"{_flops_text(est)} [{_flops_text(lo)}, {_flops_text(hi)}]")
             lines.append(f"| {v} | " + " | ".join(cells) + " | " + " | ".join(reach) + " |")
         lines.append("")
+        lines += _at_steps(mine, variants, decoders)
     doubts = [r for r in rows if "doubt_auroc" in r]
     if doubts:
         lines += ["## Doubt: does the model doubt its own wrong commits? (largest budget)", "",
