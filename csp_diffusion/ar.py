@@ -91,13 +91,8 @@ class Decoding:
         m, t = self.model, self.t
         e = m.embed
         token = (e.value(previous.clamp(max=e.value.num_embeddings - 1)) + e.given.weight[0]
-                 + sum(emb(self.positions[t, a]) for a, emb in enumerate(e.axes)) + m.segment.weight[1])
-        logits = m.head(m.norm(self.kept.append(token.expand(len(rows), -1) if token.dim() == 1 else token, rows)))
+                 + e.where(self.positions[t]) + m.segment.weight[1])
+        logits = m.head(m.norm(self.kept.append(token, rows)))
         self.t += 1
         puzzle = self.puzzle[rows, t:t + 1]
         return fix_givens(logits[:, None], puzzle, puzzle > 0)[:, 0]
-
-    def flops(self, cells: int) -> int:
-        """x2 multiply-adds of one `next`: a token through the blocks, attending to the puzzle and the slots so far."""
-        c, d = self.model.config, self.model.config.dim
-        return int(c.layers * block_flops(1, cells + self.t, d, c.mlp_ratio) + 2 * d * c.n_values)

@@ -64,18 +64,14 @@ class ARSolver(Network):
         m[T:, T:] = torch.tril(torch.ones(S, S, dtype=torch.bool, device=device))
         return m
 
-    def _states(self, puzzle, cells, values, positions, pick=None):
-        """(grid states (B, T, dim), step-token states (B, 1 + 2S [+ 1], dim)): the start token, then each
-        step's cell token and value token; with `pick` (B,), one more cell token, the next step's cell."""
+    def _states(self, puzzle, cells, values, positions):
+        """(grid states (B, T, dim), step-token states (B, 1 + 2S, dim)): the start token, then each step's cell
+        token and value token."""
         B, T = puzzle.shape
-        at = positions[cells.clamp(min=0)]  # (B, S, axes)
-        where = sum(emb(at[..., a]) for a, emb in enumerate(self.embed.axes))  # (B, S, dim)
+        where = self.embed.where(positions[cells.clamp(min=0)])  # (B, S, dim)
         seg = self.segment.weight
         tokens = torch.stack([where + seg[1], where + self.embed.value(values) + seg[2]], dim=2).flatten(1, 2)
         parts = [self.embed(puzzle, puzzle > 0, positions) + seg[0], self.start.expand(B, 1, -1), tokens]
-        if pick is not None:
-            nxt = positions[pick]  # (B, axes)
-            parts.append((sum(emb(nxt[..., a]) for a, emb in enumerate(self.embed.axes)) + seg[1])[:, None])
         x = torch.cat(parts, dim=1)
         mask = self.mask(T, x.shape[1] - T, puzzle.device)
         for block in self.blocks:
@@ -161,10 +157,6 @@ class Decoding:
         self.written = torch.zeros(B, T, dtype=torch.bool, device=puzzle.device)
         self.last = model.norm(self.kept.append(model.start.expand(B, -1), torch.arange(B, device=puzzle.device)))
 
-    def _where(self, cell: torch.Tensor) -> torch.Tensor:
-        at = self.positions[cell]
-        return sum(emb(at[..., a]) for a, emb in enumerate(self.model.embed.axes))
-
     def next_cell(self, rows: torch.Tensor) -> torch.Tensor:
         """(b, T + 1): the next cell of `rows`, or "stop", read from their last token."""
         m = self.model
@@ -175,11 +167,11 @@ class Decoding:
     def next_value(self, rows: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         """(b, n_values): the value of `cell` (b,), its cell token of `rows` run."""
         m = self.model
-        return m.value_head(m.norm(self.kept.append(self._where(cell) + m.segment.weight[1], rows)))
+        return m.value_head(m.norm(self.kept.append(m.embed.where(self.positions[cell]) + m.segment.weight[1], rows)))
 
     def write(self, rows: torch.Tensor, cell: torch.Tensor, value: torch.Tensor) -> None:
         """The step (cell, value) of `rows`: its value token run, read for the next cell after it."""
         m = self.model
         self.written[rows, cell] = True
-        token = self._where(cell) + m.embed.value(value) + m.segment.weight[2]
+        token = m.embed.where(self.positions[cell]) + m.embed.value(value) + m.segment.weight[2]
         self.last[rows] = m.norm(self.kept.append(token, rows))

@@ -223,7 +223,11 @@ class CellEmbedding(nn.Module):
         x = self.value(values.clamp(max=self.value.num_embeddings - 1)) + self.given(given.long())
         if self.free_positions:
             return x + self.position(torch.arange(values.shape[1], device=values.device))
-        return x + sum(emb(positions[..., a]) for a, emb in enumerate(self.axes))
+        return x + self.where(positions)
+
+    def where(self, positions: torch.Tensor) -> torch.Tensor:
+        """(..., dim): the sum of the position-axis embeddings of cells with `positions` (..., axes)."""
+        return sum(emb(positions[..., a]) for a, emb in enumerate(self.axes))
 
 
 def fix_givens(logits: torch.Tensor, values: torch.Tensor, given: torch.Tensor) -> torch.Tensor:

@@ -82,11 +82,9 @@ class _NumpyNet:
     def flops(self, shape, passes: int, loops: int) -> float:
         """As NeuralSolver.flops: a pass's fixed part plus its loops', per grid shape."""
         if shape not in self._pass_costs:
-            st = self.task.structure(shape)
-            cells = st.positions.shape[0]
-            neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
-            fixed = self.model.flops(0, cells, neighbours)
-            self._pass_costs[shape] = fixed, self.model.flops(1, cells, neighbours) - fixed
+            from csp_diffusion.runtime import pass_costs
+
+            self._pass_costs[shape] = pass_costs(self.task, self.model, shape)
         fixed, per_loop = self._pass_costs[shape]
         return passes * fixed + loops * per_loop
 

@@ -106,3 +106,13 @@ def idle_threads(device: torch.device):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def pass_costs(task, model, shape) -> tuple[float, float]:
+    """(fixed, per-loop) forward FLOPs of one pass of a looped `model` (torch or NumPy) on a grid of `task`'s of
+    `shape`: a pass's cost is affine in its loops."""
+    st = task.structure(shape)
+    neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
+    cells = st.positions.shape[0]
+    fixed = model.flops(0, cells, neighbours)
+    return fixed, model.flops(1, cells, neighbours) - fixed

@@ -11,7 +11,7 @@ import torch
 
 from csp_diffusion import models
 from csp_diffusion.errors import CheckpointError
-from csp_diffusion.runtime import fast_bf16, idle_threads, keep_freed_memory, pick_device
+from csp_diffusion.runtime import fast_bf16, idle_threads, keep_freed_memory, pass_costs, pick_device
 from csp_diffusion.sampler import SamplerConfig, State
 from puzzles.domains import get_task
 from puzzles.limits import default_time_limit
@@ -100,11 +100,7 @@ class NeuralSolver:
         """Forward FLOPs of `passes` forward passes running `loops` loops in all, on a grid of `shape`
         (a pass's cost is affine in its loops: a fixed part plus the looped core's)."""
         if shape not in self._pass_costs:  # every result asks: the structure is built once per grid shape
-            st = self.task.structure(shape)
-            neighbours = st.neighbours.shape[1] if st.neighbours is not None else int(st.adjacency.sum(1).mean())
-            cells = st.positions.shape[0]
-            fixed = self.model.flops(0, cells, neighbours)
-            self._pass_costs[shape] = fixed, self.model.flops(1, cells, neighbours) - fixed
+            self._pass_costs[shape] = pass_costs(self.task, self.model, shape)
         fixed, per_loop = self._pass_costs[shape]
         return passes * fixed + loops * per_loop
 

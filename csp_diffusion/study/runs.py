@@ -157,8 +157,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     out.mkdir(parents=True, exist_ok=True)
     task = get_task(study.task)  # the study's task, resolved once for the run
     device = pick_device(study.device)
-    widths = match_widths(study, task)
-    study.widths, study.params = {k: v[0] for k, v in widths.items()}, {k: v[1] for k, v in widths.items()}
+    widths = _sized(study, task)
     tiers = _tiers(task, study, on_event)
     recorded = _recorded(study, out)
     rows: list[dict] = []
@@ -217,9 +216,15 @@ def rewrite(study: Study, out: Path) -> dict:
     """results.json, report.md and the plots written again from the record (nothing trained or scored): for a
     change in how the report reads the rows."""
     task = get_task(study.task)
+    _sized(study, task)
+    return _write(study, task, [], out)
+
+
+def _sized(study: Study, task) -> dict[str, tuple[int, int]]:
+    """match_widths, its widths and parameter counts kept on the study (the record is checked against them)."""
     widths = match_widths(study, task)
     study.widths, study.params = {k: v[0] for k, v in widths.items()}, {k: v[1] for k, v in widths.items()}
-    return _write(study, task, [], out)
+    return widths
 
 
 def config(study: Study, task, name: str, seed: int, budget: float, width: int, device, lr: float | None = None,
