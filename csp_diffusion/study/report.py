@@ -168,12 +168,12 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
         claim = f"{claim} (decoder {decoder} for both)"
         est, lo, hi = difference(ma, mb)
         numbers = f"{a} {_rate(ma)} vs {b} {_rate(mb)}"
-        if mb.mean() < LEARNED:
-            add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} did not learn at this budget", variants=(a, b))
-            return
-        if b in failed:
+        if b in failed:  # before "did not learn": a rival that failed its gates is not reproduced, whatever it solved
             add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} not reproduced at this budget (its gates)",
                 variants=(a, b))
+            return
+        if mb.mean() < LEARNED:
+            add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} did not learn at this budget", variants=(a, b))
             return
         add(claim, budget, numbers, est, lo, hi, _beats(lo, hi, margin), variants=(a, b))
 
