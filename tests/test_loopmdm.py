@@ -452,3 +452,24 @@ def test_a_cpu_batch_takes_only_the_idle_cores(monkeypatch):
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_attention_kernel_choice_changes_only_rounding():
+    """blocks.attend picks the math kernel for bf16 training on a CPU (speed); it must be the same attention as
+    PyTorch's default kernel, values and gradients, to bf16 rounding, with and without a mask."""
+    import torch.nn.functional as F
+
+    from csp_diffusion.blocks import attend
+
+    gen = torch.Generator().manual_seed(0)
+    mask = (torch.rand(81, 81, generator=gen) < 0.3) | torch.eye(81, dtype=torch.bool)
+    for m in (mask, None):
+        base = [torch.randn(4, 4, 81, 16, generator=gen) for _ in range(3)]
+        grads = []
+        for fn in (attend, lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)):
+            q, k, v = [t.to(torch.bfloat16).requires_grad_() for t in base]
+            out = fn(q, k, v, m)
+            out.float().square().sum().backward()
+            grads.append([out.float(), *(t.grad.float() for t in (q, k, v))])
+        for a, b in zip(*grads):
+            assert torch.allclose(a, b, atol=0.05, rtol=0.05), (a - b).abs().max()
