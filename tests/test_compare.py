@@ -289,6 +289,41 @@ def test_doubt_auroc_tells_a_model_that_doubts_its_mistakes_from_one_that_does_n
     assert auroc(np.array([0.1]), np.array([0.9])) == 0.0 and math.isnan(auroc(np.array([]), np.array([0.2])))
 
 
+def test_doubt_auroc_interval_is_over_the_puzzles():
+    from csp_diffusion.study.doubt import auroc, auroc_interval
+
+    rng = np.random.default_rng(2)
+    for n in (40, 400):  # the interval holds the estimate and narrows with more puzzles
+        wrong_p, right_p = rng.integers(n, size=5 * n), rng.integers(n, size=20 * n)
+        wrong, right = rng.normal(0.8, 1, 5 * n).round(1), rng.normal(0, 1, 20 * n).round(1)
+        lo, hi = auroc_interval(wrong, right, wrong_p, right_p, n, reps=400)
+        assert lo < auroc(wrong, right) < hi
+        width = hi - lo if n == 40 else width
+        assert n == 40 or hi - lo < width / 2
+    # every wrong commit doubted more: the interval is the point; one puzzle's commits all move together
+    assert auroc_interval(np.array([0.9, 0.8]), np.array([0.1, 0.2]), np.array([0, 1]), np.array([0, 1]), 2) == (1.0, 1.0)
+    assert all(math.isnan(x) for x in auroc_interval(np.array([]), np.array([0.2]), np.array([], int), np.array([0]), 1))
+
+
+def test_the_retraction_pair_is_compared_at_equal_flops_and_by_retractions_gain():
+    """loopmdm-correct against loopmdm-mask: their solve rates under each decoder, and the difference of their
+    gains from retraction (on minus off), rules on and off."""
+    rng = np.random.default_rng(9)
+    rows = []
+    for variant, on, off in (("loopmdm-correct", 0.7, 0.4), ("loopmdm-mask", 0.5, 0.48)):
+        solved = rng.random(400) < on
+        rows.append(_row(variant, 1e14, solved, 0, no_retract=_text(solved & (rng.random(400) < off / on)),
+                         rules_off=_text(solved), rules_off_no_retract=_text(solved)))
+    study = {"decoders": ["sampler"], "single_seed": ["loopmdm-correct", "loopmdm-mask"], "seeds": 3}
+    verdicts = {c["claim"]: c["verdict"] for c in claims(rows, study, "hard")}
+    assert verdicts["self-correcting training beats mask-only (loopmdm-correct > loopmdm-mask) (decoder sampler for "
+                    "both)"] == "held"
+    assert verdicts["retraction pays more after self-correcting training (its gain, loopmdm-correct minus "
+                    "loopmdm-mask, sampler, rules on)"] == "held"
+    assert verdicts["retraction pays more after self-correcting training (its gain, loopmdm-correct minus "
+                    "loopmdm-mask, sampler, rules off)"] == "undecided"
+
+
 def test_processes_sharing_a_study_take_the_runs_no_other_holds_and_keep_each_others_rows(tmp_path, monkeypatch):
     """A run another process holds is skipped, not waited for; every process merges its rows into the record."""
     from csp_diffusion.study.runs import STUDY_LOCK, _write

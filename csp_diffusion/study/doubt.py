@@ -23,10 +23,32 @@ def auroc(wrong: np.ndarray, right: np.ndarray) -> float:
     return float((ranks[:len(wrong)].sum() - len(wrong) * (len(wrong) + 1) / 2) / (len(wrong) * len(right)))
 
 
+def auroc_interval(wrong: np.ndarray, right: np.ndarray, wrong_puzzle: np.ndarray, right_puzzle: np.ndarray,
+                   puzzles: int, reps: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of `auroc(wrong, right)` over the puzzles (each commit's puzzle index given): each
+    resample draws the puzzles with replacement and weighs every commit by its puzzle's draws."""
+    if not len(wrong) or not len(right):
+        return float("nan"), float("nan")
+    scores = np.concatenate([wrong, right])
+    is_wrong = np.r_[np.ones(len(wrong)), np.zeros(len(right))]
+    owner = np.concatenate([wrong_puzzle, right_puzzle])
+    _, group = np.unique(scores, return_inverse=True)  # tie groups, in increasing doubt
+    rng, out = np.random.default_rng(seed), np.empty(reps)
+    for k in range(reps):
+        w = np.bincount(rng.integers(puzzles, size=puzzles), minlength=puzzles)[owner].astype(float)
+        w_wrong, w_right = np.bincount(group, w * is_wrong), np.bincount(group, w * (1 - is_wrong))
+        below = np.cumsum(w_right) - w_right  # right commits doubted less than each group
+        total = w_wrong.sum() * w_right.sum()
+        out[k] = (w_wrong * (below + w_right / 2)).sum() / total if total else np.nan
+    lo, hi = np.nanquantile(out, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
 def doubt(model, task, puzzles: np.ndarray, solutions: np.ndarray, shape, device, share: float = 0.5,
           batch: int = 128) -> dict:
-    """{doubt_auroc, committed_wrong, wrong_commits, right_commits} of an MDM (model(values, given, positions,
-    graph, loops) -> logits) on encoded `puzzles` (n, T) of one grid `shape`, `solutions` their values."""
+    """{doubt_auroc, doubt_interval (95%, over the puzzles), committed_wrong, wrong_commits, right_commits} of an
+    MDM (model(values, given, positions, graph, loops) -> logits) on encoded `puzzles` (n, T) of one grid
+    `shape`, `solutions` their values."""
     structure = task.structure(shape)
     positions = torch.as_tensor(structure.positions, device=device)
     graph = torch.as_tensor(structure.graph, device=device)
@@ -50,9 +72,12 @@ def doubt(model, task, puzzles: np.ndarray, solutions: np.ndarray, shape, device
     kept = np.take_along_axis(probs(grids, puzzles), (grids - 1).clip(0)[..., None], -1)[..., 0]
     right = guess == solutions
     wrong_c, right_c = commit & ~right, commit & right
+    owner = np.broadcast_to(np.arange(len(puzzles))[:, None], commit.shape)
     return {"doubt_auroc": auroc(1 - kept[wrong_c], 1 - kept[right_c]),
+            "doubt_interval": list(auroc_interval(1 - kept[wrong_c], 1 - kept[right_c], owner[wrong_c], owner[right_c],
+                                                  len(puzzles))),
             "committed_wrong": float(wrong_c.sum() / max(1, commit.sum())),
             "wrong_commits": int(wrong_c.sum()), "right_commits": int(right_c.sum())}
 
 
-__all__ = ["auroc", "doubt"]
+__all__ = ["auroc", "auroc_interval", "doubt"]
