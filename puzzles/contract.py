@@ -14,6 +14,9 @@ found by the members it defines (`capable`):
 - execution trace: `trace_size` > 0 and TRACE, a per-loop target a model can be supervised on;
 - model-guided search: `hybrids` (names) and HYBRID;
 - symmetries: `frames(shape)`, the cell permutations that keep a puzzle valid (part of NEURAL today);
+- difficulty: RATING, `rating_name` and `rating(puzzle, reference)`, a number that grows with the reasoning a
+  puzzle needs (Sudoku: the guesses beyond naked and hidden singles), which the architecture study reports for
+  each rung of its ladder;
 - the command line: `terminal`, a `Terminal` (below): how `csp solve KIND` reads, names and draws the kind's
   puzzles and what `csp generate KIND` takes. The CLI builds both commands from it, the options every kind
   shares written once; a kind adds only what it must (its own generator options, a PUZZLE on the command line,
@@ -88,6 +91,7 @@ NEURAL = ("n_values", "tokens", "constraint", "position_sizes", "axes", "structu
 TRACE = ("trace", "trace_loops", "trace_done", "trace_targets", "trace_loop_cap")
 HYBRID = ("hybrids", "guided_search", "free_search_nodes")
 TERMINAL = ("terminal",)
+RATING = ("rating_name", "rating")
 
 
 def missing(task: Any, members: tuple[str, ...] = CORE) -> list[str]:

@@ -91,3 +91,22 @@ def test_neural_members_behave(name):
     puzzle = task.generate(kind, 1, dict(options), 5)[0][0]
     values, own = task.encode(puzzle)
     assert values.shape == (own[0] * own[1],) and tuple(own) == tuple(task.shape_of(puzzle))
+
+
+@pytest.mark.parametrize("name", [n for n in TASKS if contract.capable(get_task(n), contract.RATING)])
+def test_ratings_are_non_negative_and_repeatable(name):
+    """A kind that rates its puzzles (contract.RATING) gives every puzzle a number >= 0, the same each time."""
+    task = get_task(name)
+    kind, options = SMALL[name]
+    puzzles, references = task.generate(kind, 3, dict(options), 5)
+    ratings = [task.rating(p, r) for p, r in zip(puzzles, references)]
+    assert all(isinstance(x, (int, float)) and x >= 0 for x in ratings) and task.rating_name
+    assert ratings == [task.rating(p, r) for p, r in zip(puzzles, references)]
+
+
+def test_sudoku_rating_reads_the_reasoning_a_puzzle_needs():
+    task = get_task("sudoku")
+    easy, easy_refs = task.generate("easy", 20, {}, 3)
+    hard, hard_refs = task.generate("hard", 20, {}, 3)
+    assert np.mean([task.rating(p, r) for p, r in zip(hard, hard_refs)]) > np.mean(
+        [task.rating(p, r) for p, r in zip(easy, easy_refs)])

@@ -325,6 +325,46 @@ def _flops_text(x: float) -> str:
     return "not reached" if math.isinf(x) else "-" if math.isnan(x) else _budget(x)
 
 
+def _ladder(ladder: dict | None, rows: list[dict], decoder: str, budget: float | None, variants: list[str]) -> list[str]:
+    """The ladder's section: how hard each rung is by the task's rating, and each variant's solve rate at the
+    largest budget by rating band, over every tier (the bands: the pooled ratings' quartiles and 90th centile)."""
+    if not ladder:
+        return []
+    name, tiers = ladder["rating"], ladder["tiers"]
+    lines = ["## The ladder", "", f"Each tier's puzzles rated by {name} (the task's own measure of the reasoning a "
+             "puzzle needs).", "", f"| tier | source | puzzles | {name}: median (p10-p90) | rated 0 |", "|---|---|---|---|---|"]
+    for tier, t in tiers.items():
+        r = np.array(t["ratings"], dtype=float)
+        if len(r):
+            p10, med, p90 = np.percentile(r, [10, 50, 90])
+            lines.append(f"| {tier} | `{t['source']}` | {len(r)} | {med:g} ({p10:g}-{p90:g}) | {100 * np.mean(r == 0):.0f}% |")
+    pooled = np.concatenate([np.array(t["ratings"], dtype=float) for t in tiers.values()] or [np.zeros(0)])
+    if budget is None or not len(pooled):
+        return lines + [""]
+    edges = sorted(set(np.percentile(pooled, [0, 25, 50, 75, 90]).round().tolist()))
+    bands = [(lo, hi) for lo, hi in zip(edges, edges[1:] + [math.inf])]
+    label = [f"{lo:g}" if hi == lo + 1 else f"{lo:g}+" if hi == math.inf else f"{lo:g}-{hi - 1:g}" for lo, hi in bands]
+    lines += ["", f"Solved at {_budget(budget)} ({decoder}, mean over seeds) by {name}, every tier together "
+              "(puzzles in each band in brackets):", "",
+              "| variant | " + " | ".join(f"{x} ({int(((pooled >= lo) & (pooled < hi)).sum())})" for x, (lo, hi)
+                                         in zip(label, bands)) + " |", "|---|" + "---|" * len(bands)]
+    for v in variants:
+        got, rated = [], []
+        for tier, t in tiers.items():
+            rs = [r for r in rows if r["variant"] == v and r["budget_flops"] == budget and r.get("tier") == tier]
+            if not rs or any(len(r["by_decoder"][decoder]) != len(t["ratings"]) for r in rs):
+                continue
+            got.append(np.mean([[c == "1" for c in r["by_decoder"][decoder]] for r in rs], axis=0))
+            rated.append(np.array(t["ratings"], dtype=float))
+        if not got:
+            continue
+        g, r = np.concatenate(got), np.concatenate(rated)
+        cells = [f"{100 * g[(r >= lo) & (r < hi)].mean():.1f}" if ((r >= lo) & (r < hi)).any() else "-"
+                 for lo, hi in bands]
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def report(results: dict) -> str:
     s, rows = results["study"], results["rows"]
     tiers = list(dict.fromkeys(r.get("tier", "held-out") for r in rows))
@@ -347,6 +387,7 @@ def report(results: dict) -> str:
              "`first / argmax` where both were scored; each architecture claim compares two variants under one "
              f"decoder. A claim against a variant that solves under {100 * LEARNED:.0f}% reads \"did not learn at "
              "this budget\"; against one that failed its gates, \"not reproduced at this budget\".", ""]
+    lines += _ladder(results.get("ladder"), rows, decoders[0], max(budgets) if budgets else None, variants)
     gates = results.get("gates") or {}
     if gates:
         lines += ["## Gates (at the largest budget scored)", "", "| variant | check | value | target | passed |",

@@ -159,6 +159,7 @@ def run(study: Study, out: Path, on_event: Callable[[dict], None] = lambda e: No
     device = pick_device(study.device)
     widths = _sized(study, task)
     tiers = _tiers(task, study, on_event)
+    _write_ladder(task, tiers, out)
     recorded = _recorded(study, out)
     rows: list[dict] = []
     refused: list[str] = []  # runs whose folders hold runs of other settings
@@ -214,10 +215,30 @@ def _run_one(study, task, name, seed, cfg, folder, tiers, recorded, device, out,
 
 def rewrite(study: Study, out: Path) -> dict:
     """results.json, report.md and the plots written again from the record (nothing trained or scored): for a
-    change in how the report reads the rows."""
+    change in how the report reads the rows. The ladder's ratings are made first where they are missing."""
     task = get_task(study.task)
     _sized(study, task)
+    if not (out / LADDER).is_file():
+        _write_ladder(task, _tiers(task, study, lambda e: None), out)
     return _write(study, task, [], out)
+
+
+LADDER = "ladder.json"
+
+
+def _write_ladder(task, tiers: dict, out: Path) -> None:
+    """OUT/ladder.json: each tier's source and, for a task that rates its puzzles (contract.RATING), every
+    puzzle's rating in order, so the report can say how hard each rung is and where each model stops."""
+    from puzzles.contract import RATING, capable
+
+    if not capable(task, RATING):
+        return
+    ladder = {"rating": task.rating_name,
+              "tiers": {name: {"source": t.source, "ratings": [task.rating(p, r) for p, r in zip(t.puzzles, t.references)]}
+                        for name, t in tiers.items()}}
+    path = out / LADDER
+    if not path.is_file() or json.loads(path.read_text()) != ladder:
+        write_text(path, json.dumps(ladder))
 
 
 def _sized(study: Study, task) -> dict[str, tuple[int, int]]:
@@ -314,8 +335,9 @@ def _merged(study: Study, out: Path, rows: list[dict]) -> list[dict]:
 
 def _written(study: Study, task, rows: list[dict], out: Path) -> dict:
     passed = gates(rows, study, task)
+    ladder = json.loads((out / LADDER).read_text()) if (out / LADDER).is_file() else None
     results = {"study": {**asdict(study), "budgets": list(study.budgets), "variants": list(study.variants)},
-               "rows": rows, "gates": passed,
+               "rows": rows, "gates": passed, "ladder": ladder,
                "claims": [c for t in dict.fromkeys(r["tier"] for r in rows)
                           for c in claims([r for r in rows if r["tier"] == t], study.__dict__, t, passed)]}
     write_text(out / "results.json", json.dumps(results, indent=1))

@@ -309,6 +309,12 @@ class KakuroTask:
             return None, SEVERAL_SOLUTIONS, nodes, wrong
         return enc.encode(k.with_digits(first)), None, nodes, wrong
 
+    rating_name = "search nodes (model-free)"
+
+    def rating(self, puzzle, reference: np.ndarray) -> int:
+        """The nodes the model-free complete search takes to the answer."""
+        return self.free_search_nodes(puzzle)
+
     def free_search_nodes(self, puzzle) -> int:
         """Nodes the model-free search (ascending digits, ties to the first cell) takes to the first solution of
         `puzzle` (a Kakuro, or an encoded square grid)."""

@@ -267,6 +267,12 @@ class MazeTask:
         path = maze.shortest_path(puzzle)
         return None if path is None else maze.path_mask(puzzle.with_path(path))
 
+    rating_name = "shortest path (cells)"
+
+    def rating(self, puzzle: maze.Maze, reference: np.ndarray) -> int:
+        """The reference path's cells, S and G aside: the steps a wave from G must take to reach S."""
+        return int(np.asarray(reference).sum())
+
     def shape_of(self, puzzle: maze.Maze) -> tuple[int, int]:
         return puzzle.shape
 

@@ -199,6 +199,15 @@ class SudokuTask:
             return None, sudoku.SEVERAL_SOLUTIONS, nodes, wrong
         return first.astype(np.int64), None, nodes, wrong
 
+    rating_name = "guesses beyond singles"
+
+    def rating(self, puzzle: np.ndarray, reference: np.ndarray) -> int:
+        """The guesses a solver that knows naked and hidden singles makes on its way to `reference` (0: singles
+        alone solve it; docs/results/sudoku.md, "The forum-hardest class")."""
+        from puzzles.sudoku.search import singles_guesses
+
+        return singles_guesses(np.asarray(puzzle).reshape(-1), np.asarray(reference).reshape(-1))
+
     def free_search_nodes(self, puzzle: np.ndarray) -> int:
         """Nodes the model-free search (ascending digits, the generator's) takes to the first solution."""
         from puzzles.sudoku.search import counted_search
