@@ -14,8 +14,8 @@ found by the members it defines (`capable`):
 - execution trace: `trace_size` > 0 and TRACE, a per-loop target a model can be supervised on;
 - model-guided search: `hybrids` (names) and HYBRID;
 - symmetries: `frames(shape)`, the cell permutations that keep a puzzle valid (part of NEURAL today);
-- difficulty: RATING, `rating_name` and `rating(puzzle, reference)`, a number that grows with the reasoning a
-  puzzle needs (Sudoku: the guesses beyond naked and hidden singles), which the architecture study reports for
+- difficulty: RATING, `rating_name` and `rating(puzzle, reference)`, a whole number >= 0 that grows with the
+  reasoning a puzzle needs (Sudoku: the guesses beyond naked and hidden singles), which the architecture study reports for
   each rung of its ladder;
 - the command line: `terminal`, a `Terminal` (below): how `csp solve KIND` reads, names and draws the kind's
   puzzles and what `csp generate KIND` takes. The CLI builds both commands from it, the options every kind

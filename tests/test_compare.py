@@ -220,6 +220,17 @@ def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, m
         run(Study(**{**study.__dict__, "batch_size": 3, "widths": {}}), tmp_path / "cmp")
 
 
+def test_only_published_rivals_read_not_reproduced():
+    """Our own variants (the retraction pair, the unlooped MDM) are never "not reproduced", gates or not."""
+    rng = np.random.default_rng(3)
+    rows = [_row(v, 1e14, rng.random(200) < p, 0) for v, p in (("loopmdm-correct", 0.6), ("loopmdm-mask", 0.3))]
+    gates = {"loopmdm-mask": {"passed": False, "checks": {}}}
+    study = {"decoders": ["sampler"], "single_seed": ["loopmdm-correct", "loopmdm-mask"]}
+    verdicts = {c["claim"]: c["verdict"] for c in claims(rows, study, "hard", gates)}
+    assert verdicts["self-correcting training beats mask-only (loopmdm-correct > loopmdm-mask) (decoder sampler for "
+                    "both)"] == "held"
+
+
 def test_a_rival_that_fails_its_gates_is_not_reproduced_never_beaten():
     rng = np.random.default_rng(6)
     for rate in (0.2, 0.0):  # solving some puzzles or none: failed gates read "not reproduced", never "did not learn"
@@ -308,6 +319,23 @@ def test_doubt_auroc_interval_is_over_the_puzzles():
     # every wrong commit doubted more: the interval is the point; one puzzle's commits all move together
     assert auroc_interval(np.array([0.9, 0.8]), np.array([0.1, 0.2]), np.array([0, 1]), np.array([0, 1]), 2) == (1.0, 1.0)
     assert all(math.isnan(x) for x in auroc_interval(np.array([]), np.array([0.2]), np.array([], int), np.array([0]), 1))
+    # one wrong commit among 100 puzzles: most resamples lack it, so no interval is claimed
+    assert all(math.isnan(x) for x in auroc_interval(np.array([0.9]), np.full(99, 0.1), np.array([0]),
+                                                      np.arange(1, 100), 100))
+
+
+def test_the_ladder_rates_each_rung_and_leaves_unanswered_puzzles_unrated():
+    from csp_diffusion.study.report import _ladder
+
+    ladder = {"rating": "guesses", "tiers": {"easy": {"source": "gen", "ratings": [0, 0, 1, None]},
+                                             "hard": {"source": "f", "ratings": [2, 3, 5, 8]}}}
+    rows = [_row("loopmdm", 1e14, np.array([1, 1, 1, 0], bool), 0, tier="easy"),
+            _row("loopmdm", 1e14, np.array([1, 0, 0, 0], bool), 0, tier="hard"),
+            _row("hrm", 1e14, np.array([1, 1, 0, 0], bool), 0, tier="easy")]  # hrm not scored on hard: left out
+    text = "\n".join(_ladder(ladder, rows, "sampler", 1e14, ["loopmdm", "hrm"]))
+    assert "| easy | `gen` | 3 | 0 (0-1) | 67% |" in text and "| hard | `f` | 4 |" in text
+    assert "| loopmdm |" in text and "| hrm |" not in text
+    assert _ladder(None, rows, "sampler", 1e14, ["loopmdm"]) == []
 
 
 def test_the_retraction_pair_is_compared_at_equal_flops_and_by_retractions_gain():

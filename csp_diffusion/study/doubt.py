@@ -26,7 +26,9 @@ def auroc(wrong: np.ndarray, right: np.ndarray) -> float:
 def auroc_interval(wrong: np.ndarray, right: np.ndarray, wrong_puzzle: np.ndarray, right_puzzle: np.ndarray,
                    puzzles: int, reps: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95% bootstrap interval of `auroc(wrong, right)` over the puzzles (each commit's puzzle index given): each
-    resample draws the puzzles with replacement and weighs every commit by its puzzle's draws."""
+    resample draws the puzzles with replacement and weighs every commit by its puzzle's draws. (nan, nan) when
+    more than 2.5% of the resamples lack a wrong or a right commit. Few wrong commits make a narrow interval of
+    little weight: the report gives their count beside it."""
     if not len(wrong) or not len(right):
         return float("nan"), float("nan")
     scores = np.concatenate([wrong, right])
@@ -40,6 +42,8 @@ def auroc_interval(wrong: np.ndarray, right: np.ndarray, wrong_puzzle: np.ndarra
         below = np.cumsum(w_right) - w_right  # right commits doubted less than each group
         total = w_wrong.sum() * w_right.sum()
         out[k] = (w_wrong * (below + w_right / 2)).sum() / total if total else np.nan
+    if np.isnan(out).mean() > 0.025:  # too few wrong (or right) commits for most resamples to have both: no interval
+        return float("nan"), float("nan")
     lo, hi = np.nanquantile(out, [0.025, 0.975])
     return float(lo), float(hi)
 

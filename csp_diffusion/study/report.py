@@ -25,6 +25,7 @@ import numpy as np
 
 REPS = 2000
 MARGIN = 0.02  # "matches": within 2 points of solve rate
+RIVALS = ("ar", "ar-solver", "hrm", "trm")  # the published kinds a claim may call "not reproduced" (gates failed)
 LEARNED = 0.05  # a variant solving less than this share of the puzzles did not learn: no claim against it
 VERDICT = {True: "held", False: "not held", None: "undecided"}
 
@@ -168,7 +169,7 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
         claim = f"{claim} (decoder {decoder} for both)"
         est, lo, hi = difference(ma, mb)
         numbers = f"{a} {_rate(ma)} vs {b} {_rate(mb)}"
-        if b in failed:  # before "did not learn": a rival that failed its gates is not reproduced, whatever it solved
+        if b in failed and b in RIVALS:  # before "did not learn": a rival that failed its gates is not reproduced
             add(claim, budget, numbers, est, lo, hi, None, verdict=f"{b} not reproduced at this budget (its gates)",
                 variants=(a, b))
             return
@@ -325,6 +326,11 @@ def _flops_text(x: float) -> str:
     return "not reached" if math.isinf(x) else "-" if math.isnan(x) else _budget(x)
 
 
+def _rated(tier: dict) -> np.ndarray:
+    """A ladder tier's ratings, its unrated puzzles (no answer) left out."""
+    return np.array([x for x in tier["ratings"] if x is not None], dtype=float)
+
+
 def _ladder(ladder: dict | None, rows: list[dict], decoder: str, budget: float | None, variants: list[str]) -> list[str]:
     """The ladder's section: how hard each rung is by the task's rating, and each variant's solve rate at the
     largest budget by rating band, over every tier (the bands: the pooled ratings' quartiles and 90th centile)."""
@@ -334,29 +340,33 @@ def _ladder(ladder: dict | None, rows: list[dict], decoder: str, budget: float |
     lines = ["## The ladder", "", f"Each tier's puzzles rated by {name} (the task's own measure of the reasoning a "
              "puzzle needs).", "", f"| tier | source | puzzles | {name}: median (p10-p90) | rated 0 |", "|---|---|---|---|---|"]
     for tier, t in tiers.items():
-        r = np.array(t["ratings"], dtype=float)
+        r = _rated(t)
         if len(r):
             p10, med, p90 = np.percentile(r, [10, 50, 90])
-            lines.append(f"| {tier} | `{t['source']}` | {len(r)} | {med:g} ({p10:g}-{p90:g}) | {100 * np.mean(r == 0):.0f}% |")
-    pooled = np.concatenate([np.array(t["ratings"], dtype=float) for t in tiers.values()] or [np.zeros(0)])
+            lines.append(f"| {tier} | `{t['source']}` | {len(r)} | {med:.0f} ({p10:.0f}-{p90:.0f}) | "
+                         f"{100 * np.mean(r == 0):.0f}% |")
+    pooled = np.concatenate([_rated(t) for t in tiers.values()] or [np.zeros(0)])
     if budget is None or not len(pooled):
         return lines + [""]
     edges = sorted(set(np.percentile(pooled, [0, 25, 50, 75, 90]).round().tolist()))
     bands = [(lo, hi) for lo, hi in zip(edges, edges[1:] + [math.inf])]
-    label = [f"{lo:g}" if hi == lo + 1 else f"{lo:g}+" if hi == math.inf else f"{lo:g}-{hi - 1:g}" for lo, hi in bands]
+    label = [f"{lo:.0f}" if hi == lo + 1 else f"{lo:.0f}+" if hi == math.inf else f"{lo:.0f}-{hi - 1:.0f}"
+             for lo, hi in bands]
     lines += ["", f"Solved at {_budget(budget)} ({decoder}, mean over seeds) by {name}, every tier together "
               "(puzzles in each band in brackets):", "",
               "| variant | " + " | ".join(f"{x} ({int(((pooled >= lo) & (pooled < hi)).sum())})" for x, (lo, hi)
                                          in zip(label, bands)) + " |", "|---|" + "---|" * len(bands)]
-    for v in variants:
+    for v in variants:  # a variant not yet scored on every tier at this budget is left out (its bands would mix)
         got, rated = [], []
         for tier, t in tiers.items():
             rs = [r for r in rows if r["variant"] == v and r["budget_flops"] == budget and r.get("tier") == tier]
-            if not rs or any(len(r["by_decoder"][decoder]) != len(t["ratings"]) for r in rs):
-                continue
-            got.append(np.mean([[c == "1" for c in r["by_decoder"][decoder]] for r in rs], axis=0))
-            rated.append(np.array(t["ratings"], dtype=float))
-        if not got:
+            bits = [r.get("by_decoder", {}).get(decoder, r["solved"]) for r in rs]
+            if not rs or any(len(b) != len(t["ratings"]) for b in bits):
+                break
+            ratings = np.array([np.nan if x is None else x for x in t["ratings"]], dtype=float)
+            got.append(np.mean([[c == "1" for c in b] for b in bits], axis=0)[~np.isnan(ratings)])
+            rated.append(ratings[~np.isnan(ratings)])
+        if not got or len(got) != len(tiers):
             continue
         g, r = np.concatenate(got), np.concatenate(rated)
         cells = [f"{100 * g[(r >= lo) & (r < hi)].mean():.1f}" if ((r >= lo) & (r < hi)).any() else "-"
@@ -438,7 +448,8 @@ def report(results: dict) -> str:
                 rs = [r for r in doubts if r["variant"] == v and r.get("tier", "held-out") == t]
                 lo, hi = (rs[0].get("doubt_interval") or (None, None)) if len(rs) == 1 else (None, None)
                 cells.append("-" if not rs else f"{statistics.fmean(r['doubt_auroc'] for r in rs):.3f}"
-                             + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None else ""))
+                             + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None and not math.isnan(lo) else "")
+                             + (f" ({sum(r['wrong_commits'] for r in rs):,} wrong)" if "wrong_commits" in rs[0] else ""))
             lines.append(f"| {v} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Optimizer steps at each budget (for reading the tables at equal steps)", "",

@@ -218,7 +218,9 @@ def rewrite(study: Study, out: Path) -> dict:
     change in how the report reads the rows. The ladder's ratings are made first where they are missing."""
     task = get_task(study.task)
     _sized(study, task)
-    if not (out / LADDER).is_file():
+    from puzzles.contract import RATING, capable
+
+    if capable(task, RATING) and not (out / LADDER).is_file():
         _write_ladder(task, _tiers(task, study, lambda e: None), out)
     return _write(study, task, [], out)
 
@@ -234,7 +236,8 @@ def _write_ladder(task, tiers: dict, out: Path) -> None:
     if not capable(task, RATING):
         return
     ladder = {"rating": task.rating_name,
-              "tiers": {name: {"source": t.source, "ratings": [task.rating(p, r) for p, r in zip(t.puzzles, t.references)]}
+              "tiers": {name: {"source": t.source, "ratings": [None if r is None else task.rating(p, r)  # no answer: unrated
+                                                               for p, r in zip(t.puzzles, t.references)]}
                         for name, t in tiers.items()}}
     path = out / LADDER
     if not path.is_file() or json.loads(path.read_text()) != ladder:
