@@ -333,7 +333,7 @@ def _rated(tier: dict) -> np.ndarray:
 
 def _ladder(ladder: dict | None, rows: list[dict], decoder: str, budget: float | None, variants: list[str]) -> list[str]:
     """The ladder's section: how hard each rung is by the task's rating, and each variant's solve rate at the
-    largest budget by rating band, over every tier (the bands: the pooled ratings' quartiles and 90th centile)."""
+    largest budget by rating band, over every tier (the bands: the pooled ratings' deciles, merged where equal)."""
     if not ladder:
         return []
     name, tiers = ladder["rating"], ladder["tiers"]
@@ -348,7 +348,7 @@ def _ladder(ladder: dict | None, rows: list[dict], decoder: str, budget: float |
     pooled = np.concatenate([_rated(t) for t in tiers.values()] or [np.zeros(0)])
     if budget is None or not len(pooled):
         return lines + [""]
-    edges = sorted(set(np.percentile(pooled, [0, 25, 50, 75, 90]).round().tolist()))
+    edges = sorted(set(np.percentile(pooled, np.arange(0, 100, 10)).round().tolist()))
     bands = [(lo, hi) for lo, hi in zip(edges, edges[1:] + [math.inf])]
     label = [f"{lo:.0f}" if hi == lo + 1 else f"{lo:.0f}+" if hi == math.inf else f"{lo:.0f}-{hi - 1:.0f}"
              for lo, hi in bands]

@@ -48,7 +48,7 @@ def puzzle_set(name: str, limit: int | None) -> bench.PuzzleSet:
     if source != "study":
         return bench.load(task, source, limit)
     if task_name == "sudoku":
-        saved = np.load(ROOT / "results" / "compare-sudoku" / "eval-puzzles.npz")
+        saved = np.load(ROOT / "results" / "first-study" / "sudoku" / "eval-puzzles.npz")
         puzzles, solutions = saved["puzzles"][:limit].astype(np.int64), saved["solutions"][:limit].astype(np.int64)
         return bench.PuzzleSet(task, list(puzzles), list(solutions), "the study's hard set")
     mazes, _ = task.generate("open", 500, {"size": 15}, stream("held-out", 777))  # the study's set (study_set)

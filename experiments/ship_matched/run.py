@@ -2,7 +2,7 @@
 copied as csp_diffusion/checkpoints/TASK-KIND@BUDGET.safetensors (what `--solver KIND@BUDGET` loads). The study's
 row for that snapshot is its measurement; nothing is retrained. Refuses a kind whose snapshot is not scored yet.
 
-    .venv/bin/python experiments/ship_matched/run.py --task sudoku            # results/study/sudoku, its largest budget
+    .venv/bin/python experiments/ship_matched/run.py --task sudoku            # results/compare-sudoku, its largest budget
     .venv/bin/python experiments/ship_matched/run.py --task maze --flops 3e13
     .venv/bin/python experiments/ship_matched/run.py --task sudoku --kinds loopmdm,hrm   # those scored so far
 """
@@ -27,14 +27,14 @@ KINDS = ("loopmdm", "ar", "ar-solver", "hrm", "trm")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="sudoku")
-    parser.add_argument("--study", type=Path, help="the study folder (default results/study/TASK)")
+    parser.add_argument("--study", type=Path, help="the study folder (default results/compare-TASK)")
     parser.add_argument("--flops", type=float, help="the budget (default the study's largest)")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)} (default all)")
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     if not kinds or any(k not in KINDS for k in kinds):
         parser.error(f"--kinds takes a comma-separated list of {', '.join(KINDS)}")
-    out = args.study or ROOT / "results" / "study" / args.task
+    out = args.study or ROOT / "results" / f"compare-{args.task}"
     saved = json.loads((out / "results.json").read_text())
     budget = args.flops or max(saved["study"]["budgets"])
     scored = {(r["variant"], r["seed"], r["budget_flops"]) for r in saved["rows"]}

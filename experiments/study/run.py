@@ -14,8 +14,8 @@ the maze study takes them too).
 
 Several processes may run one study (one a core): each trains and scores the runs no other holds.
 
-Output: results/study/<task>/ (results.json, report.md, plots); checkpoints under results/study/<task>/runs/
-(not tracked). Compute plan and what was spent: docs/results/compare.md.
+Output: results/compare-<task>/ (results.json, report.md, ladder.json, plots); checkpoints under
+results/compare-<task>/runs/ (not committed). Compute plan and what was spent: docs/results/compare.md.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def main() -> None:
     study = Study(task=args.task, lrs=rates, tiers=tiers, **{**plan, "variants": tuple(v for v in plan["variants"]
                                                                                          if v in rates)})
     print(f"learning rates: {study.lrs}", flush=True)
-    out = ROOT / "results" / "study" / args.task
+    out = ROOT / "results" / f"compare-{args.task}"
 
     def on_event(e: dict) -> None:
         if e.get("event") in ("phase", "variant", "snapshot") or e.get("event") == "evaluated":
