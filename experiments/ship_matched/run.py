@@ -35,6 +35,8 @@ def main() -> None:
     if not kinds or any(k not in KINDS for k in kinds):
         parser.error(f"--kinds takes a comma-separated list of {', '.join(KINDS)}")
     out = args.study or ROOT / "results" / f"compare-{args.task}"
+    if not (out / "results.json").is_file():
+        raise SystemExit(f"error: {out / 'results.json'} is missing: run experiments/study/run.py --task {args.task} first")
     saved = json.loads((out / "results.json").read_text())
     budget = args.flops or max(saved["study"]["budgets"])
     scored = {(r["variant"], r["seed"], r["budget_flops"]) for r in saved["rows"]}
