@@ -220,6 +220,15 @@ def test_budget_folders_never_collide_and_other_settings_are_refused(tmp_path, m
         run(Study(**{**study.__dict__, "batch_size": 3, "widths": {}}), tmp_path / "cmp")
 
 
+def test_the_crossed_cell_tells_the_objective_from_the_architecture():
+    rng = np.random.default_rng(5)
+    rows = [_row(v, 1e14, rng.random(300) < p, 0) for v, p in (("loopmdm", 0.8), ("hrm", 0.4), ("hrm-noised", 0.6))]
+    study = {"decoders": ["sampler"], "single_seed": ["hrm-noised", "loopmdm", "hrm"]}
+    verdicts = {c["claim"]: c["verdict"] for c in claims(rows, study, "hard")}
+    assert verdicts["LoopMDM's noised-grid objective helps HRM (hrm-noised > hrm) (decoder sampler for both)"] == "held"
+    assert verdicts["LoopMDM beats HRM on the same objective (loopmdm > hrm-noised) (decoder sampler for both)"] == "held"
+
+
 def test_only_published_rivals_read_not_reproduced():
     """Our own variants (the retraction pair, the unlooped MDM) are never "not reproduced", gates or not."""
     rng = np.random.default_rng(3)

@@ -189,6 +189,10 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
                 versus(f"loopmdm beats {rival} at equal training FLOPs", "loopmdm", rival, budget, decoder)
             versus("self-correcting training beats mask-only (loopmdm-correct > loopmdm-mask)", "loopmdm-correct",
                    "loopmdm-mask", budget, decoder)
+            # the crossed cell: the objective apart from the architecture
+            versus("LoopMDM's noised-grid objective helps HRM (hrm-noised > hrm)", "hrm-noised", "hrm", budget, decoder)
+            versus("LoopMDM beats HRM on the same objective (loopmdm > hrm-noised)", "loopmdm", "hrm-noised", budget,
+                   decoder)
         gains = {}  # each noising variant's per-puzzle gain from retraction (on minus off), rules on and off
         for variant in ("loopmdm-mask", "loopmdm-correct"):  # the noising variants' retraction
             if _matrix(rows, variant, budget, "rules_off") is not None:
