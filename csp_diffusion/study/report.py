@@ -193,8 +193,8 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
             versus("LoopMDM's noised-grid objective helps HRM (hrm-noised > hrm)", "hrm-noised", "hrm", budget, decoder)
             versus("LoopMDM beats HRM on the same objective (loopmdm > hrm-noised)", "loopmdm", "hrm-noised", budget,
                    decoder)
-        gains = {}  # each noising variant's per-puzzle gain from retraction (on minus off), rules on and off
-        for variant in ("loopmdm-mask", "loopmdm-correct"):  # the noising variants' retraction
+        gains = {}  # each LoopMDM variant's per-puzzle gain from retraction (on minus off), rules on and off
+        for variant in ("loopmdm", "loopmdm-mask", "loopmdm-correct"):  # runs.RETRACTING
             if _matrix(rows, variant, budget, "rules_off") is not None:
                 for rules, on_key, off_key in (("on", "solved", "no_retract"), ("off", "rules_off", "rules_off_no_retract")):
                     on, off = _matrix(rows, variant, budget, on_key), _matrix(rows, variant, budget, off_key)
@@ -212,11 +212,6 @@ def claims(rows: list[dict], study: dict, tier: str | None = None, gates: dict |
         loop = _matrix(rows, "loopmdm", budget)
         if loop is None or _matrix(rows, "loopmdm", budget, "rules_off") is None:
             continue
-        for rules, on_key, off_key in (("on", "solved", "no_retract"), ("off", "rules_off", "rules_off_no_retract")):
-            on, off = _matrix(rows, "loopmdm", budget, on_key), _matrix(rows, "loopmdm", budget, off_key)
-            est, lo, hi = difference(on, off, paired_seeds=True)
-            add(f"retraction helps (loopmdm, sampler, rules {rules}: retract on > off)", budget,
-                f"on {_rate(on)} vs off {_rate(off)}", est, lo, hi, _beats(lo, hi))
         off = _matrix(rows, "loopmdm", budget, "rules_off")
         est, lo, hi = difference(loop, off, paired_seeds=True)
         add("the rule check helps (loopmdm, sampler: rules on > off)", budget, f"on {_rate(loop)} vs off {_rate(off)}",
